@@ -1,0 +1,163 @@
+"""The `quantdesk` command: no arguments opens the app; subcommands use the same core headless.
+
+    quantdesk                      open the window
+    quantdesk --version
+    quantdesk chat MODEL --prompt TEXT [--system TEXT] [--max-tokens N]
+                   [--temperature T] [--seed N] [--json]
+
+Errors are one line on stderr and a named exit code (`ExitCode`); tracebacks go to the log only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from enum import IntEnum
+from typing import TextIO
+
+from app import __version__
+
+log = logging.getLogger(__name__)
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1  # unexpected failure (a bug): details in the log
+    USAGE = 2  # bad command line (argparse's own code)
+    BAD_MODEL = 3  # the model file can't be used
+    BAD_TEMPLATE = 4  # the model's chat template can't be used
+    INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quantdesk",
+        description="Run a local LLM well on the machine you have. With no command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"quantdesk {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = commands.add_parser(
+        "chat", help="send one message to a local GGUF model and print the reply"
+    )
+    chat.add_argument("model", metavar="MODEL", help="path of a .gguf model file")
+    chat.add_argument("--prompt", required=True, help="the user message")
+    chat.add_argument("--system", help="a system prompt")
+    chat.add_argument(
+        "--max-tokens", type=_positive_int, default=256, help="reply length cap (default 256)"
+    )
+    chat.add_argument("--temperature", type=_non_negative_float, help="0 = greedy (default 0.8)")
+    chat.add_argument("--seed", type=int, help="random seed, for repeatable replies")
+    chat.add_argument(
+        "--ctx", type=_positive_int, default=4096, help="context length (default 4096)"
+    )
+    chat.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of the text"
+    )
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `quantdesk` and `python -m app`; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from app.ui.app import run_app
+
+        return run_app(sys.argv[:1])
+    _log_to_file()
+    try:
+        if args.command == "chat":
+            return chat_command(args, out=sys.stdout)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _log_to_file() -> None:
+    from app.core.logs import setup_logging
+
+    setup_logging(console=False)
+
+
+def _fail(message: str, code: ExitCode) -> int:
+    print(f"quantdesk: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
+    """`quantdesk chat`: load MODEL, send one message, print the reply (streamed) or JSON."""
+    from app.core.chat_template import Message
+    from app.core.engine import Engine, SamplingSettings
+    from app.core.errors import ChatTemplateError, ModelFileError, ModelLoadError
+
+    sampling = SamplingSettings(max_tokens=args.max_tokens, seed=args.seed)
+    if args.temperature is not None:
+        sampling = sampling.replace(temperature=args.temperature)
+    messages = [Message("system", args.system)] if args.system else []
+    messages.append(Message("user", args.prompt))
+    engine = Engine()
+    try:
+        engine.load(args.model, context_length=args.ctx)
+        generation = engine.generate(messages, sampling)
+        for piece in generation:
+            if not args.json:
+                out.write(piece)
+                out.flush()
+    except (ModelFileError, ModelLoadError) as exc:
+        return _fail(str(exc), ExitCode.BAD_MODEL)
+    except ChatTemplateError as exc:
+        return _fail(str(exc), ExitCode.BAD_TEMPLATE)
+    except Exception as exc:  # noqa: BLE001 - a person gets one line; the log gets the trace
+        log.exception("chat failed")
+        return _fail(f"unexpected error: {type(exc).__name__}: {exc}", ExitCode.ERROR)
+    finally:
+        engine.unload()
+    stats = generation.stats
+    assert stats is not None
+    if args.json:
+        json.dump(
+            {
+                "model": str(args.model),
+                "prompt": generation.prompt,
+                "content": generation.text,
+                "prompt_tokens": stats.prompt_tokens,
+                "completion_tokens": stats.completion_tokens,
+                "seconds": round(stats.seconds, 4),
+                "time_to_first_token": _round(stats.time_to_first_token),
+                "tokens_per_second": round(stats.tokens_per_second, 2),
+                "finish_reason": stats.finish_reason,
+                "sampling": sampling.as_dict(),
+            },
+            out,
+            ensure_ascii=False,
+            indent=2,
+        )
+        out.write("\n")
+    else:
+        out.write("\n")
+        print(
+            f"[{stats.completion_tokens} tokens, {stats.tokens_per_second:.1f} tokens/s, "
+            f"first token {stats.time_to_first_token or 0:.2f} s]",
+            file=sys.stderr,
+        )
+    return ExitCode.OK
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

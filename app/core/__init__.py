@@ -1,0 +1,1 @@
+"""Plain-Python core of Quantdesk. Nothing under this package may import Qt."""

@@ -1,0 +1,1 @@
+"""Qt user interface. Never does blocking work on the GUI thread: workers do."""

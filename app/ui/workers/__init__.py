@@ -1,0 +1,1 @@
+"""QObject workers on their own QThreads: the only bridge between the GUI and `app.core`."""

@@ -1,0 +1,69 @@
+"""Shared fixtures: a temporary QUANTDESK_HOME for every test, and the real tiny test models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Qt must never try to open a real display in tests.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from tests import models  # noqa: E402
+
+GUI_DIR = Path(__file__).parent / "gui"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if GUI_DIR in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(autouse=True)
+def quantdesk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty Quantdesk home (models, database, settings, logs)."""
+    home = tmp_path / "quantdesk-home"
+    monkeypatch.setenv("QUANTDESK_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Path:
+    """SmolLM2-135M-Instruct Q4_1: a real GGUF with a ChatML template."""
+    return models.base_model()
+
+
+@pytest.fixture(scope="session")
+def nemotron_model() -> Path:
+    """The tiny weights with a Llama-3.1 Nemotron Nano chat template and general.name."""
+    return models.variant("nemotron")
+
+
+@pytest.fixture(scope="session")
+def think_model() -> Path:
+    """The tiny weights with a ChatML template whose generation prompt opens <think>."""
+    return models.variant("chatml-think")
+
+
+@pytest.fixture(scope="session")
+def base_model() -> Path:
+    """The tiny weights with no chat template: a base model."""
+    return models.variant("base")
+
+
+@pytest.fixture(scope="session")
+def broken_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Broken copies: truncated, header-cut, wrong-magic, empty, random."""
+    return models.broken_models(tmp_path_factory.mktemp("broken"))
+
+
+# What each broken copy must be reported as (the reason part of the message).
+BROKEN_REASONS = {
+    "truncated": "file is truncated: 40.0 MB of 98.4 MB",
+    "header-cut": "header is cut short",
+    "wrong-magic": "not a GGUF model",
+    "empty": "file is empty (0 bytes)",
+    "random": "not a GGUF model",
+}

