@@ -104,7 +104,7 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk chat`: load MODEL, send one message, print the reply (streamed) or JSON."""
     from app.core.chat_template import Message
     from app.core.engine import Engine, SamplingSettings
-    from app.core.errors import ChatTemplateError, ModelFileError, ModelLoadError
+    from app.core.errors import ChatTemplateError, ModelFileError, ModelLoadError, QuantdeskError
 
     sampling = SamplingSettings(max_tokens=args.max_tokens, seed=args.seed)
     if args.temperature is not None:
@@ -123,6 +123,8 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
         return _fail(str(exc), ExitCode.BAD_MODEL)
     except ChatTemplateError as exc:
         return _fail(str(exc), ExitCode.BAD_TEMPLATE)
+    except QuantdeskError as exc:
+        return _fail(str(exc), ExitCode.ERROR)
     except Exception as exc:  # noqa: BLE001 - a person gets one line; the log gets the trace
         log.exception("chat failed")
         return _fail(f"unexpected error: {type(exc).__name__}: {exc}", ExitCode.ERROR)

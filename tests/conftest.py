@@ -54,6 +54,12 @@ def base_model() -> Path:
 
 
 @pytest.fixture(scope="session")
+def hostile_model() -> Path:
+    """The tiny weights with a chat template that tries to run a shell command."""
+    return models.variant("hostile")
+
+
+@pytest.fixture(scope="session")
 def broken_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Broken copies: truncated, header-cut, wrong-magic, empty, random."""
     return models.broken_models(tmp_path_factory.mktemp("broken"))

@@ -33,6 +33,8 @@ VARIANTS: dict[str, tuple[str, str | None]] = {
     "nemotron": ("Llama 3.1 Nemotron Nano 4B v1.1", "nemotron_llama31.jinja"),
     "chatml-think": ("AceReason Nemotron 1.1 7B", "chatml_think.jinja"),
     "base": ("Llama 3.1 Minitron 4B Width Base", None),
+    # A template that tries to run a shell command: the sandbox must refuse it.
+    "hostile": ("Hostile Template", "hostile.jinja"),
 }
 TRUNCATED_SIZE = 40_000_000  # "file is truncated: 40.0 MB of 98.4 MB"
 
@@ -89,7 +91,7 @@ def base_model() -> Path:
 
 
 def variant(name: str) -> Path:
-    """The base weights with other metadata: 'nemotron', 'chatml-think' or 'base' (no template)."""
+    """The base weights with other metadata: a key of `VARIANTS` ('base' has no template)."""
     general_name, template = VARIANTS[name]
     target = cache_dir() / f"SmolLM2-135M-{name}.gguf"
     if target.exists():

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import __version__
@@ -13,14 +16,36 @@ from app.core.settings import app_paths
 
 log = logging.getLogger(__name__)
 
+# The icon in the source tree; installed bundles put it beside the app (packaging issue).
+APP_ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "quantdesk.svg"
+
+
+def _no_display_reason() -> str | None:
+    """On Linux without a display, Qt would abort with a core dump; say so plainly instead."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "quantdesk: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+        "Start it from a desktop session, use `quantdesk chat MODEL --prompt TEXT` without a "
+        "window, or set QT_QPA_PLATFORM=offscreen."
+    )
+
 
 def run_app(argv: list[str]) -> int:
     """Open the main window and run the event loop until it closes; returns the exit code."""
+    reason = _no_display_reason()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 1
     setup_logging(console=False)
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Quantdesk")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("quantdesk")
+    if APP_ICON.is_file():
+        app.setWindowIcon(QIcon(str(APP_ICON)))
     paths = app_paths().ensure()
     log.info("starting version=%s models=%s", __version__, paths.models)
 

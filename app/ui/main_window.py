@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.speed_label = QLabel()
-        self.statusBar().addPermanentWidget(self.speed_label)
+        self.statusBar().addWidget(self.speed_label, 1)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.send_message)
         QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.send_message)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.stop_reply)

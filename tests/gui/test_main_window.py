@@ -129,6 +129,19 @@ def test_broken_models_show_their_reason_and_the_app_keeps_working(
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
 
 
+def test_hostile_template_shows_an_error_and_keeps_the_message(
+    qtbot: QtBot, window: MainWindow, hostile_model: Path
+) -> None:
+    load(qtbot, window, hostile_model)
+    qtbot.keyClicks(window.input_box, "Hello there")
+    with qtbot.waitSignal(window.reply_failed, timeout=30_000):
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    assert "chat template can't be used" in window.model_status.text()
+    assert "Hello there" in window.chat_view.toPlainText()
+    assert not window.is_generating
+    assert not Path("/tmp/quantdesk-pwned").exists()
+
+
 def test_model_picker_lists_local_models(qtbot: QtBot, tiny_model: Path) -> None:
     paths = app_paths().ensure()
     target = paths.models / "HuggingFaceTB" / "SmolLM2-135M-Instruct" / tiny_model.name

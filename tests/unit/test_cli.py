@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,35 @@ def test_missing_model_and_bad_arguments(tmp_path: Path) -> None:
     assert "file not found" in result.stderr
     result = quantdesk("chat", "x.gguf", "--prompt", "hi", "--max-tokens", "0")
     assert result.returncode == 2
+
+
+def test_hostile_chat_template_is_refused_without_running_it(hostile_model: Path) -> None:
+    marker = Path("/tmp/quantdesk-pwned")
+    marker.unlink(missing_ok=True)
+    result = quantdesk("chat", str(hostile_model), "--prompt", "hi")
+    assert result.returncode == 4
+    assert result.stderr.startswith("quantdesk: The model's chat template can't be used: ")
+    assert "unsafe" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not marker.exists()
+
+
+def test_conversation_too_long_for_the_context_is_one_line(tiny_model: Path) -> None:
+    result = quantdesk("chat", str(tiny_model), "--prompt", "word " * 600, "--ctx", "256")
+    assert result.returncode == 1
+    assert "more than the model's context" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_no_display_says_so_instead_of_crashing() -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "app"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 1
+    assert "no display found" in result.stderr
