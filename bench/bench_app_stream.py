@@ -130,7 +130,9 @@ def main() -> None:
     raw_tps = med(r["tps"] for r in raw_runs)
     stalls = [r["stall_ms"] for r in app_runs]
     print(f"model: {args.model.name}, tokens: {TOKENS}, runs: {args.runs} (one process per run)")
-    print(f"tokens/s through the app {app_tps:6.1f}   raw {raw_tps:6.1f}   ratio {app_tps / raw_tps:.3f}")
+    print(
+        f"tokens/s through the app {app_tps:6.1f}   raw {raw_tps:6.1f}   ratio {app_tps / raw_tps:.3f}"
+    )
     print(f"longest GUI stall while streaming: {max(stalls)} ms (median run {med(stalls)} ms)")
 
 

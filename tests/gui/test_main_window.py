@@ -113,6 +113,25 @@ def test_escape_stops_the_reply(qtbot: QtBot, window: MainWindow, tiny_model: Pa
     assert finished.args[0].finish_reason == "cancelled"
 
 
+def test_closing_the_window_mid_reply_ends_the_engine_thread_cleanly(
+    qtbot: QtBot, tiny_model: Path
+) -> None:
+    window = MainWindow(app_paths().ensure())
+    qtbot.addWidget(window)
+    window.show()
+    load(qtbot, window, tiny_model)
+    window.sampling = SamplingSettings(temperature=0.0, max_tokens=2000)
+    qtbot.keyClicks(window.input_box, "Write a very long story about a dragon.")
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    before = window.chat_view.toPlainText()
+    qtbot.waitUntil(lambda: window.chat_view.toPlainText() != before, timeout=10_000)
+    started = time.perf_counter()
+    window.close()
+    assert window._engine.thread.isFinished()
+    assert time.perf_counter() - started < 5
+    assert window._engine.worker._engine.model is None  # unloaded on its own thread
+
+
 def test_broken_models_show_their_reason_and_the_app_keeps_working(
     qtbot: QtBot, window: MainWindow, broken_models: dict[str, Path], tiny_model: Path
 ) -> None:

@@ -26,6 +26,7 @@ class EngineWorker(QObject):
         load_requested(str): path of a GGUF to load (unloads the previous model).
         generate_requested(object, object): list of `Message`, `SamplingSettings`.
         unload_requested().
+        shutdown_requested(): unload, then end the worker's thread.
 
     Signals:
         loaded(object): the `LoadedModel` after a successful load.
@@ -42,6 +43,7 @@ class EngineWorker(QObject):
     load_requested = Signal(str)
     generate_requested = Signal(object, object)
     unload_requested = Signal()
+    shutdown_requested = Signal()
 
     loaded = Signal(object)
     load_failed = Signal(object)
@@ -58,6 +60,7 @@ class EngineWorker(QObject):
         self.load_requested.connect(self._load)
         self.generate_requested.connect(self._generate)
         self.unload_requested.connect(self._unload)
+        self.shutdown_requested.connect(self._shutdown)
 
     def stop(self) -> None:
         """Ask the running generation to end; thread-safe, returns at once."""
@@ -103,6 +106,13 @@ class EngineWorker(QObject):
         self._engine.unload()
         self.unloaded.emit()
 
+    @Slot()
+    def _shutdown(self) -> None:
+        # Runs after every request queued before it: the model is freed on the thread that owns
+        # it, then this thread's event loop ends.
+        self._engine.unload()
+        QThread.currentThread().quit()
+
 
 class EngineThread:
     """Starts an `EngineWorker` on its own QThread and shuts both down cleanly."""
@@ -117,7 +127,6 @@ class EngineThread:
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop any reply, unload on the worker thread, and end the thread (never terminate())."""
         self.worker.stop()
-        self.worker.unload_requested.emit()
-        self.thread.quit()
+        self.worker.shutdown_requested.emit()
         if not self.thread.wait(timeout_ms):
             log.error("engine thread did not end within %d ms", timeout_ms)
