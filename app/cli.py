@@ -4,6 +4,9 @@
     quantdesk --version
     quantdesk chat MODEL --prompt TEXT [--system TEXT] [--max-tokens N]
                    [--temperature T] [--seed N] [--json]
+    quantdesk pull REPO_ID (--quant Q | --file PATH) [--json]
+    quantdesk models [--json]
+    quantdesk rm PATH_OR_NAME
 
 Errors are one line on stderr and a named exit code (`ExitCode`); tracebacks go to the log only.
 """
@@ -28,6 +31,11 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line (argparse's own code)
     BAD_MODEL = 3  # the model file can't be used
     BAD_TEMPLATE = 4  # the model's chat template can't be used
+    NOT_FOUND = 5  # repo, file or local model doesn't exist
+    GATED = 6  # the repo needs a token / an accepted license
+    OFFLINE = 7  # Hugging Face can't be reached
+    DISK_FULL = 8  # not enough free space
+    DOWNLOAD_FAILED = 9  # interrupted (resumable), checksum mismatch, refused name
     INTERRUPTED = 130
 
 
@@ -56,6 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--json", action="store_true", help="print one JSON object instead of the text"
     )
+
+    pull = commands.add_parser("pull", help="download a GGUF model from Hugging Face (resumable)")
+    pull.add_argument("repo_id", metavar="REPO_ID", help="e.g. bartowski/Some-Model-GGUF")
+    which = pull.add_mutually_exclusive_group(required=True)
+    which.add_argument("--quant", help="the quant to download, e.g. Q4_K_M")
+    which.add_argument("--file", help="the file's path in the repo (one shard stands for all)")
+    pull.add_argument("--revision", default="main", help=argparse.SUPPRESS)
+    pull.add_argument("--json", action="store_true", help="print one JSON object when done")
+
+    models = commands.add_parser("models", help="list local models")
+    models.add_argument("--json", action="store_true", help="print a JSON list")
+
+    remove = commands.add_parser("rm", help="delete a local model (and its partial downloads)")
+    remove.add_argument("model", metavar="PATH_OR_NAME", help="a path, or a name from `models`")
     return parser
 
 
@@ -84,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "chat":
             return chat_command(args, out=sys.stdout)
+        if args.command == "pull":
+            return pull_command(args, out=sys.stdout)
+        if args.command == "models":
+            return models_command(args, out=sys.stdout)
+        if args.command == "rm":
+            return rm_command(args, out=sys.stdout)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     raise AssertionError(f"unhandled command {args.command}")
@@ -163,3 +191,91 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
+
+
+def _exit_code_for(error: BaseException) -> ExitCode:
+    from app.core import errors
+
+    for kind, code in (
+        (errors.GatedModelError, ExitCode.GATED),
+        (errors.ModelNotFoundError, ExitCode.NOT_FOUND),
+        (errors.OfflineError, ExitCode.OFFLINE),
+        (errors.DiskFullError, ExitCode.DISK_FULL),
+        (errors.DownloadError, ExitCode.DOWNLOAD_FAILED),
+        (errors.UnsafePathError, ExitCode.DOWNLOAD_FAILED),
+    ):
+        if isinstance(error, kind):
+            return code
+    return ExitCode.ERROR
+
+
+def pull_command(args: argparse.Namespace, *, out: TextIO) -> int:
+    """`quantdesk pull`: download one model (a quant or a file, shards together); progress on stderr."""
+    from app.core.download import DownloadProgress, download
+    from app.core.errors import QuantdeskError
+    from app.core.hub import list_repo_files, select_files
+    from app.core.settings import app_paths
+    from app.core.units import format_bytes
+
+    def show(progress: DownloadProgress) -> None:
+        speed = f"{format_bytes(progress.speed)}/s" if progress.speed else "—"
+        eta = f"{progress.eta_seconds:.0f} s left" if progress.eta_seconds is not None else ""
+        print(
+            f"\r{progress.filename}: {format_bytes(progress.bytes_done)} of "
+            f"{format_bytes(progress.total_bytes)} ({progress.fraction:.0%}) {speed} {eta} [{progress.state}]   ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    paths = app_paths().ensure()
+    try:
+        files = list_repo_files(args.repo_id, revision=args.revision)
+        chosen = select_files(files, quant=args.quant, filename=args.file)
+        result = download(chosen, paths.models, on_progress=show)
+    except QuantdeskError as exc:
+        print(file=sys.stderr)
+        return _fail(str(exc), _exit_code_for(exc))
+    print(file=sys.stderr)
+    if args.json:
+        json.dump(result.as_dict(), out, indent=2)
+        out.write("\n")
+    else:
+        for path in result.paths:
+            out.write(f"{path}\n")
+    return ExitCode.OK
+
+
+def models_command(args: argparse.Namespace, *, out: TextIO) -> int:
+    """`quantdesk models`: the local library."""
+    from app.core.library import list_models
+    from app.core.settings import app_paths
+    from app.core.units import format_bytes
+
+    models = list_models(app_paths())
+    if args.json:
+        json.dump([model.as_dict() for model in models], out, indent=2)
+        out.write("\n")
+        return ExitCode.OK
+    for model in models:
+        where = model.repo_id or ("referenced" if model.referenced else "imported")
+        out.write(
+            f"{format_bytes(model.size_bytes):>9}  {model.quant or 'unknown':<8}  {where:<40}  {model.path}\n"
+        )
+    if not models:
+        out.write("No local models yet. Try: quantdesk pull REPO_ID --quant Q4_K_M\n")
+    return ExitCode.OK
+
+
+def rm_command(args: argparse.Namespace, *, out: TextIO) -> int:
+    """`quantdesk rm`: delete a local model and its partial downloads."""
+    from app.core.library import delete_model, find_model
+    from app.core.settings import app_paths
+
+    paths = app_paths()
+    model = find_model(paths, args.model)
+    if model is None:
+        return _fail(f"No local model {args.model!r}; see `quantdesk models`.", ExitCode.NOT_FOUND)
+    for path in delete_model(paths, model):
+        out.write(f"removed {path}\n")
+    return ExitCode.OK

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,6 +13,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests import models  # noqa: E402
+
+if TYPE_CHECKING:
+    from tests.localhub import LocalHub
 
 GUI_DIR = Path(__file__).parent / "gui"
 
@@ -73,3 +78,17 @@ BROKEN_REASONS = {
     "empty": "file is empty (0 bytes)",
     "random": "not a GGUF model",
 }
+
+
+@pytest.fixture
+def local_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[LocalHub]:
+    """A Hub-speaking server on loopback; the real huggingface_hub client is pointed at it."""
+    from tests.localhub import LocalHub
+
+    hub = LocalHub().start()
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # no stored token of the developer's
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    yield hub
+    hub.stop()

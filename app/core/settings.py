@@ -67,3 +67,14 @@ def app_paths() -> AppPaths:
         cache=Path(dirs.user_cache_dir),
         logs=Path(dirs.user_log_dir),
     )
+
+
+DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
+
+
+def hub_endpoint() -> str:
+    """The Hugging Face endpoint: `HF_ENDPOINT` (a mirror, or the tests' local Hub) or the Hub.
+
+    Read when called, not at import, unlike `huggingface_hub.constants.ENDPOINT`.
+    """
+    return (os.environ.get("HF_ENDPOINT") or DEFAULT_HUB_ENDPOINT).rstrip("/")

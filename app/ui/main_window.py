@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -26,7 +27,9 @@ from app.core.engine import GenerationStats, LoadedModel, SamplingSettings
 from app.core.library import find_local_models
 from app.core.settings import AppPaths
 from app.core.units import format_bytes, format_seconds
+from app.ui.downloads_panel import DownloadsPanel
 from app.ui.messages import error_text
+from app.ui.models_page import ModelsPage
 from app.ui.workers.engine_worker import EngineThread
 
 log = logging.getLogger(__name__)
@@ -114,9 +117,20 @@ class MainWindow(QMainWindow):
         layout.addLayout(picker_row)
         layout.addWidget(self.model_status)
         layout.addWidget(splitter, 1)
-        central = QWidget()
-        central.setLayout(layout)
-        self.setCentralWidget(central)
+        self.chat_page = QWidget()
+        self.chat_page.setLayout(layout)
+
+        self.models_page = ModelsPage(self._paths)
+        self.models_page.chat_requested.connect(self.open_chat)
+        self.downloads_panel = DownloadsPanel(self._paths.models)
+        self.downloads_panel.chat_requested.connect(self.open_chat)
+        self.downloads_panel.download_finished.connect(self._on_download_finished)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.chat_page, self.tr("Chat"))
+        self.tabs.addTab(self.models_page, self.tr("Models"))
+        self.tabs.addTab(self.downloads_panel, self.tr("Downloads"))
+        self.setCentralWidget(self.tabs)
 
         self.speed_label = QLabel()
         self.statusBar().addWidget(self.speed_label, 1)
@@ -159,6 +173,17 @@ class MainWindow(QMainWindow):
         index = self.model_picker.findData(str(path))
         if index >= 0:
             self.model_picker.setCurrentIndex(index)
+
+    @Slot(object)
+    def open_chat(self, path: Path) -> None:
+        """Show the chat and load `path` into it."""
+        self.tabs.setCurrentWidget(self.chat_page)
+        self.load_model(Path(path))
+
+    @Slot(object)
+    def _on_download_finished(self, _result: object) -> None:
+        self.refresh_models()
+        self.models_page.refresh()
 
     @Slot()
     def _open_model_file(self) -> None:
@@ -309,5 +334,7 @@ class MainWindow(QMainWindow):
         return self._model
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.downloads_panel.shutdown()
+        self.models_page.shutdown()
         self._engine.shutdown()
         super().closeEvent(event)

@@ -1,0 +1,202 @@
+"""The Downloads panel: start a download, watch it, pause, resume, cancel, chat with the result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.download import DownloadProgress, DownloadResult
+from app.core.units import format_bytes, format_seconds
+from app.ui.messages import error_text
+from app.ui.workers.download_worker import DownloadWorker
+
+
+def progress_text(progress: DownloadProgress) -> str:
+    """ "41.0 MB of 98.4 MB · 12.5 MB/s · 5.0 s left" (speed and ETA "—" when unknown)."""
+    speed = f"{format_bytes(progress.speed)}/s" if progress.speed else "—"
+    eta = (
+        f"{format_seconds(progress.eta_seconds)} left" if progress.eta_seconds is not None else "—"
+    )
+    state = {
+        "paused": "Paused",
+        "retrying": "Connection lost, retrying…",
+        "verifying": "Verifying…",
+    }
+    head = f"{format_bytes(progress.bytes_done)} of {format_bytes(progress.total_bytes)}"
+    if progress.state in state:
+        return f"{head} · {state[progress.state]}"
+    return f"{head} · {speed} · {eta}"
+
+
+class DownloadRow(QFrame):
+    """One download: name, bar, numbers, and its buttons.
+
+    Signals:
+        chat_requested(object): the `Path` of the finished model to chat with.
+    """
+
+    chat_requested = Signal(object)
+
+    def __init__(self, worker: DownloadWorker) -> None:
+        super().__init__()
+        self.worker = worker
+        self.result: DownloadResult | None = None
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel(worker.label)
+        self.title.setStyleSheet("font-weight: bold;")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.status = QLabel(self.tr("Starting…"))
+        self.status.setWordWrap(True)
+        self.pause_button = QPushButton(self.tr("Pause"))
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        # Not `worker.cancel` itself: a slot of the worker would be queued to its busy thread.
+        self.cancel_button.clicked.connect(self._cancel)
+        self.chat_button = QPushButton(self.tr("Chat with it"))
+        self.chat_button.setVisible(False)
+        self.chat_button.clicked.connect(self._chat)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        for button in (self.pause_button, self.cancel_button, self.chat_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.bar)
+        layout.addLayout(buttons)
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+
+    @Slot()
+    def _toggle_pause(self) -> None:
+        if self.worker.control.paused:
+            self.worker.resume()
+            self.pause_button.setText(self.tr("Pause"))
+        else:
+            self.worker.pause()
+            self.pause_button.setText(self.tr("Resume"))
+
+    @Slot()
+    def _cancel(self) -> None:
+        self.worker.cancel()
+
+    @Slot(object)
+    def _on_progress(self, progress: DownloadProgress) -> None:
+        self.bar.setValue(int(progress.fraction * 1000))
+        self.status.setText(progress_text(progress))
+
+    @Slot(object)
+    def _on_finished(self, result: DownloadResult) -> None:
+        self.result = result
+        self.bar.setValue(1000)
+        verified = self.tr("verified") if result.sha256_verified else self.tr("size checked")
+        self.status.setText(
+            self.tr("Done · {size} · {verified}").format(
+                size=format_bytes(result.size_bytes), verified=verified
+            )
+        )
+        self._ended(show_chat=True)
+
+    @Slot(object)
+    def _on_failed(self, error: Exception) -> None:
+        self.status.setText(error_text(error))
+        self.status.setStyleSheet("color: #b00020;")
+        self._ended()
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.status.setText(self.tr("Cancelled; the partial file was deleted."))
+        self._ended()
+
+    def _ended(self, *, show_chat: bool = False) -> None:
+        self.pause_button.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.chat_button.setVisible(show_chat)
+
+    @Slot()
+    def _chat(self) -> None:
+        if self.result:
+            self.chat_requested.emit(self.result.paths[0])
+
+
+class DownloadsPanel(QWidget):
+    """Start downloads by repo id and quant (or file), and follow each one.
+
+    Signals:
+        chat_requested(object): a finished model's `Path`.
+        download_finished(object): a `DownloadResult`, after its row updated.
+    """
+
+    chat_requested = Signal(object)
+    download_finished = Signal(object)
+
+    def __init__(self, models_dir: Path) -> None:
+        super().__init__()
+        self._models_dir = models_dir
+        self.rows: list[DownloadRow] = []
+        self.repo_input = QLineEdit()
+        self.repo_input.setPlaceholderText(self.tr("Hugging Face repo, e.g. bartowski/Model-GGUF"))
+        self.quant_input = QLineEdit()
+        self.quant_input.setPlaceholderText(self.tr("Quant (Q4_K_M) or file name"))
+        self.download_button = QPushButton(self.tr("Download"))
+        self.download_button.clicked.connect(self._start_from_inputs)
+        form = QHBoxLayout()
+        form.addWidget(self.repo_input, 3)
+        form.addWidget(self.quant_input, 2)
+        form.addWidget(self.download_button)
+        self._list = QVBoxLayout()
+        self._list.addStretch(1)
+        holder = QWidget()
+        holder.setLayout(self._list)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(holder)
+        self.empty_label = QLabel(self.tr("No downloads yet."))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(scroll, 1)
+
+    @Slot()
+    def _start_from_inputs(self) -> None:
+        repo = self.repo_input.text().strip()
+        choice = self.quant_input.text().strip()
+        if not repo or not choice:
+            return
+        if choice.lower().endswith(".gguf"):
+            self.start_download(repo, filename=choice)
+        else:
+            self.start_download(repo, quant=choice)
+
+    def start_download(
+        self, repo_id: str, *, quant: str | None = None, filename: str | None = None
+    ) -> DownloadRow:
+        """Start a download on its own thread and add its row at the top."""
+        worker = DownloadWorker(repo_id, self._models_dir, quant=quant, filename=filename)
+        row = DownloadRow(worker)
+        row.chat_requested.connect(self.chat_requested)
+        worker.finished.connect(self.download_finished)
+        self.rows.append(row)
+        self._list.insertWidget(0, row)
+        self.empty_label.setVisible(False)
+        worker.start()
+        return row
+
+    def shutdown(self) -> None:
+        """Stop running downloads and wait for their threads; partial files stay resumable."""
+        for row in self.rows:
+            row.worker.stop_and_wait()

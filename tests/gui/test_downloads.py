@@ -1,0 +1,100 @@
+"""The Downloads panel and Models page, driving real downloads from the local Hub."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from app.core import download as download_module
+from app.core.settings import app_paths
+from app.ui.main_window import MainWindow
+from tests.localhub import Fault, LocalHub
+
+REPO = "tester/Tiny-GGUF"
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[MainWindow]:
+    window = MainWindow(app_paths().ensure())
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()
+
+
+def test_download_from_the_panel_then_chat_with_it(
+    qtbot: QtBot, window: MainWindow, local_hub: LocalHub, tiny_model: Path
+) -> None:
+    local_hub.add_repo(REPO, {"tiny-Q4_1.gguf": tiny_model})
+    local_hub.inject(Fault.SLOW, bytes_per_second=40_000_000)
+    panel = window.downloads_panel
+    window.tabs.setCurrentWidget(panel)
+    qtbot.keyClicks(panel.repo_input, REPO)
+    qtbot.keyClicks(panel.quant_input, "Q4_1")
+    with qtbot.waitSignal(panel.download_finished, timeout=60_000) as finished:
+        qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
+        row = panel.rows[0]
+        qtbot.waitUntil(lambda: 0 < row.bar.value() < 1000, timeout=20_000)
+        assert " of 98.4 MB" in row.status.text()
+    (target,) = finished.args[0].paths
+    assert row.bar.value() == 1000
+    assert "verified" in row.status.text()
+    assert row.chat_button.isVisible() and not row.cancel_button.isVisible()
+    # The finished model shows in the library and the picker, and one click opens a chat with it.
+    assert [m.path for m in window.models_page.models] == [target]
+    assert window.model_picker.findData(str(target)) >= 0
+    with qtbot.waitSignal(window.model_loaded, timeout=30_000):
+        qtbot.mouseClick(row.chat_button, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.chat_page
+
+
+def test_pause_resume_and_cancel_from_the_panel(
+    qtbot: QtBot, window: MainWindow, local_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(download_module, "BACKOFF_SECONDS", (0.05,))
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": b"\x01" * 3_000_000})
+    local_hub.inject(Fault.SLOW, bytes_per_second=500_000, times=None)
+    row = window.downloads_panel.start_download(REPO, quant="Q4_K_M")
+    qtbot.waitUntil(lambda: row.bar.value() > 0, timeout=20_000)
+    qtbot.mouseClick(row.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Paused" in row.status.text(), timeout=5_000)
+    assert row.pause_button.text() == "Resume"
+    qtbot.mouseClick(row.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Paused" not in row.status.text(), timeout=5_000)
+    qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Cancelled" in row.status.text(), timeout=2_000)
+    assert not list((app_paths().models / ".partial").glob("*.part"))
+
+
+def test_gated_repo_error_is_shown_in_the_row(
+    qtbot: QtBot, window: MainWindow, local_hub: LocalHub
+) -> None:
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": b"x" * 1000}, gated=True, token="hf_x")
+    row = window.downloads_panel.start_download(REPO, quant="Q4_K_M")
+    qtbot.waitUntil(lambda: "gated" in row.status.text(), timeout=20_000)
+    assert "HF_TOKEN" in row.status.text()
+
+
+def test_models_page_imports_and_deletes(
+    qtbot: QtBot, window: MainWindow, tiny_model: Path, broken_models: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    page = window.models_page
+    with qtbot.waitSignal(page.import_failed, timeout=10_000):
+        page.import_file(broken_models["wrong-magic"], copy=True)
+    assert "not a GGUF model" in page.message.text()
+    with qtbot.waitSignal(page.imported, timeout=30_000):
+        page.import_file(tiny_model, copy=True)
+    assert page.table.rowCount() == 1
+    assert page.table.item(0, 2).text() == "Q4_1"
+    assert page.table.item(0, 3).text() == "98.4 MB"
+    page.table.selectRow(0)
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert page.table.rowCount() == 0
+    assert tiny_model.exists()
