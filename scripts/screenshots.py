@@ -53,10 +53,45 @@ def main() -> None:
     wait_for(window.reply_finished)
     window.input_box.setPlainText("And why are sunsets red?")
     DOCS.mkdir(exist_ok=True)
-    window.grab().save(str(DOCS / "main-window.png"))
-    print(DOCS / "main-window.png")
+    save(window, "main-window.png")
+
+    from tests.localhub import Fault, LocalHub
+
+    with LocalHub() as hub:
+        os.environ["HF_ENDPOINT"] = hub.url
+        hub.add_repo(
+            "bartowski/SmolLM2-135M-Instruct-GGUF", {"SmolLM2-135M-Instruct-Q4_1.gguf": model}
+        )
+        hub.add_repo("tester/Tiny-Copy-GGUF", {"tiny-copy-Q4_1.gguf": model})
+        panel = window.downloads_panel
+        window.tabs.setCurrentWidget(panel)
+        first = panel.start_download("tester/Tiny-Copy-GGUF", quant="Q4_1")
+        wait_for(first.worker.finished)
+        hub.inject(Fault.SLOW, bytes_per_second=8_000_000, times=None)
+        second = panel.start_download("bartowski/SmolLM2-135M-Instruct-GGUF", quant="Q4_1")
+        spin(4000)
+        save(window, "downloads-panel.png")
+        second.worker.cancel()
+        wait_for(second.worker.cancelled, 5000)
+    window.models_page.refresh()
+    window.tabs.setCurrentWidget(window.models_page)
+    window.models_page.table.selectRow(0)
+    spin(200)
+    save(window, "models-page.png")
     window.close()
     app.quit()
+
+
+def save(window, name: str) -> None:  # noqa: ANN001
+    spin(100)
+    window.grab().save(str(DOCS / name))
+    print(DOCS / name)
+
+
+def spin(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 
 
 if __name__ == "__main__":

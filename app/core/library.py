@@ -85,7 +85,8 @@ def safe_model_path(models_dir: Path, repo_id: str, filename: str) -> Path:
         raise UnsafePathError(repo_id, "a repo id can't be '.' or '..'")
     _check_relative_name(filename)
     root = models_dir.resolve()
-    target = (root / owner_repo[0] / owner_repo[1] / filename).resolve()
+    # normpath, not resolve: a model that is a symlink to another disk stays where it is listed.
+    target = Path(os.path.normpath(root / owner_repo[0] / owner_repo[1] / filename))
     if not target.is_relative_to(root) or target.parent == root:
         raise UnsafePathError(filename, "it would be stored outside the models folder")
     return target
