@@ -187,6 +187,7 @@ def download(
     targets = [safe_model_path(models_dir, f.repo_id, f.path) for f in files]
     partials = partial_dir(models_dir)
     partials.mkdir(parents=True, exist_ok=True)
+    cleanup_stale_partials(models_dir)
     _check_free_space(files, targets, partials)
     meter = _ProgressMeter(sum(f.size for f in files), on_progress)
     verified = True

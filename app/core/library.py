@@ -62,6 +62,22 @@ class LocalModel:
 
 
 @dataclass(frozen=True)
+class PartialDownload:
+    """A download that stopped (app closed, killed, connection lost) and can resume."""
+
+    repo_id: str
+    path: str  # in the repo
+    bytes_done: int
+    size_bytes: int
+    sidecar: Path
+
+    def discard(self) -> None:
+        """Delete its bytes and sidecar."""
+        self.sidecar.with_suffix(".part").unlink(missing_ok=True)
+        self.sidecar.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
 class DiskUsage:
     models_bytes: int
     partial_bytes: int
@@ -241,6 +257,28 @@ def import_model(paths: AppPaths, source: Path, *, copy: bool) -> LocalModel:
     shutil.copyfile(source, partial)
     os.replace(partial, target)
     return _describe(paths.models, target)
+
+
+def list_partial_downloads(models_dir: Path) -> list[PartialDownload]:
+    """Downloads that stopped before finishing, from their sidecars (unreadable ones skipped)."""
+    folder = partial_dir(models_dir)
+    found = []
+    for sidecar in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        part = sidecar.with_suffix(".part")
+        try:
+            data = json.loads(sidecar.read_text(encoding="utf-8"))
+            found.append(
+                PartialDownload(
+                    repo_id=str(data["repo_id"]),
+                    path=str(data["path"]),
+                    bytes_done=part.stat().st_size if part.exists() else 0,
+                    size_bytes=int(data["size"]),
+                    sidecar=sidecar,
+                )
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("skipping unreadable download sidecar path=%s", sidecar)
+    return found
 
 
 def disk_usage(paths: AppPaths) -> DiskUsage:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.download import DownloadProgress, DownloadResult
+from app.core.library import PartialDownload, list_partial_downloads
 from app.core.units import format_bytes, format_seconds
 from app.ui.messages import error_text
 from app.ui.workers.download_worker import DownloadWorker
@@ -133,6 +134,50 @@ class DownloadRow(QFrame):
             self.chat_requested.emit(self.result.paths[0])
 
 
+class InterruptedRow(QFrame):
+    """A download that stopped earlier (app closed or killed): resume it or discard its bytes.
+
+    Signals:
+        resume_requested(object): the `PartialDownload` to resume.
+    """
+
+    resume_requested = Signal(object)
+
+    def __init__(self, partial: PartialDownload) -> None:
+        super().__init__()
+        self.partial = partial
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        title = QLabel(f"{partial.repo_id} · {partial.path}")
+        title.setStyleSheet("font-weight: bold;")
+        bar = QProgressBar()
+        bar.setRange(0, 1000)
+        bar.setValue(
+            int(1000 * partial.bytes_done / partial.size_bytes) if partial.size_bytes else 0
+        )
+        self.status = QLabel(
+            self.tr("Stopped at {done} of {size}; resume continues from there.").format(
+                done=format_bytes(partial.bytes_done), size=format_bytes(partial.size_bytes)
+            )
+        )
+        self.resume_button = QPushButton(self.tr("Resume"))
+        self.resume_button.clicked.connect(lambda: self.resume_requested.emit(self.partial))
+        self.discard_button = QPushButton(self.tr("Discard"))
+        self.discard_button.clicked.connect(self._discard)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.discard_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(bar)
+        layout.addLayout(buttons)
+
+    @Slot()
+    def _discard(self) -> None:
+        self.partial.discard()
+        self.deleteLater()
+
+
 class DownloadsPanel(QWidget):
     """Start downloads by repo id and quant (or file), and follow each one.
 
@@ -170,6 +215,24 @@ class DownloadsPanel(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.empty_label)
         layout.addWidget(scroll, 1)
+        self.interrupted_rows: list[InterruptedRow] = []
+        self.show_interrupted()
+
+    def show_interrupted(self) -> None:
+        """List downloads an earlier run left unfinished, each with Resume and Discard."""
+        for partial in list_partial_downloads(self._models_dir):
+            row = InterruptedRow(partial)
+            row.resume_requested.connect(self._resume)
+            self.interrupted_rows.append(row)
+            self._list.insertWidget(0, row)
+            self.empty_label.setVisible(False)
+
+    @Slot(object)
+    def _resume(self, partial: PartialDownload) -> None:
+        for row in [r for r in self.interrupted_rows if r.partial.repo_id == partial.repo_id]:
+            self.interrupted_rows.remove(row)
+            row.deleteLater()
+        self.start_download(partial.repo_id, filename=partial.path)
 
     @Slot()
     def _start_from_inputs(self) -> None:

@@ -98,3 +98,33 @@ def test_models_page_imports_and_deletes(
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
     assert page.table.rowCount() == 0
     assert tiny_model.exists()
+
+
+def test_closing_mid_download_keeps_the_bytes_and_the_next_run_resumes(
+    qtbot: QtBot, local_hub: LocalHub
+) -> None:
+    data = bytes(range(256)) * 12_000  # 3 MB
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": data})
+    local_hub.inject(Fault.SLOW, bytes_per_second=1_000_000, times=1)
+    first = MainWindow(app_paths().ensure())
+    qtbot.addWidget(first)
+    row = first.downloads_panel.start_download(REPO, quant="Q4_K_M")
+    qtbot.waitUntil(lambda: row.bar.value() > 100, timeout=20_000)
+    first.close()  # the app quits mid-download
+    assert not row.worker.is_running
+    kept = local_hub.bytes_sent["m-Q4_K_M.gguf"]
+    assert 0 < kept < len(data)
+
+    second = MainWindow(app_paths().ensure())
+    qtbot.addWidget(second)
+    panel = second.downloads_panel
+    (interrupted,) = panel.interrupted_rows
+    assert interrupted.partial.repo_id == REPO
+    assert "Stopped at" in interrupted.status.text()
+    with qtbot.waitSignal(panel.download_finished, timeout=30_000) as finished:
+        qtbot.mouseClick(interrupted.resume_button, Qt.MouseButton.LeftButton)
+    assert finished.args[0].paths[0].read_bytes() == data
+    assert (
+        local_hub.bytes_sent["m-Q4_K_M.gguf"] - len(data) < 300_000
+    )  # only in-flight bytes resent
+    second.close()
