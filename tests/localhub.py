@@ -34,6 +34,7 @@ Faults (`inject`), each matching request using one of `times` (None: forever):
   SLOW         send file bodies at about `bytes_per_second`.
   WRONG_BYTES  flip every body byte from body offset `after_bytes` on (same length, wrong sha256).
   STATUS       answer with `status` (a 429 adds Retry-After: `retry_after`) instead.
+  IGNORE_RANGE answer a GET that asks for a Range with 200 and the whole file (old proxies do).
 `path` matches request paths ending with it ("x.gguf", "Q8_0/x.gguf", or "org/repo" for the API);
 DROP/SLOW/WRONG_BYTES are used only by responses that send file bytes (GET, not HEAD or a 302).
 
@@ -81,6 +82,7 @@ class Fault(enum.Enum):
     SLOW = "slow"
     WRONG_BYTES = "wrong"
     STATUS = "status"
+    IGNORE_RANGE = "ignore_range"  # answer a Range GET with 200 and the whole file
 
 
 BODY_FAULTS = (Fault.DROP, Fault.SLOW, Fault.WRONG_BYTES)
@@ -598,7 +600,10 @@ class _Handler(BaseHTTPRequestHandler):
         return {"ETag": etag, "X-Linked-Etag": etag, "X-Linked-Size": str(f.size)}
 
     def _send_file(self, f: _File, url_path: str, headers: dict[str, str]) -> None:
-        span = _byte_range(self.headers.get("Range"), f.size)
+        asked = self.headers.get("Range")
+        ignore = bool(asked) and self.command == "GET"
+        ignore = ignore and bool(self.hub._take_faults(url_path, (Fault.IGNORE_RANGE,)))
+        span = None if ignore else _byte_range(asked, f.size)
         start, end = span or (0, f.size)
         headers = headers | {"Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
         if span is not None:

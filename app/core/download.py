@@ -305,14 +305,15 @@ class _FileDownload:
         self.control = control
         self.meter = meter
         self.name = remote.path.rsplit("/", 1)[-1]
+        self.hasher = hashlib.sha256()
 
     def run(self) -> bool:
         with _exclusive(self.part.with_suffix(".lock"), self.name):
             self._adopt_or_reset_partial()
-            hasher = _hash_file(self.part)
+            self.hasher = _hash_file(self.part)  # sha256 of the bytes so far, kept in step
             self.meter.start_file(self.name, self.part.stat().st_size)
-            self._transfer(hasher)
-            return self._verify_and_place(hasher)
+            self._transfer()
+            return self._verify_and_place()
 
     # --- partial file ----------------------------------------------------------------------------
 
@@ -342,7 +343,7 @@ class _FileDownload:
 
     # --- transfer --------------------------------------------------------------------------------
 
-    def _transfer(self, hasher: hashlib._Hash) -> None:
+    def _transfer(self) -> None:
         attempt = 0
         while True:
             done = self.part.stat().st_size
@@ -357,7 +358,7 @@ class _FileDownload:
                 self.control.wait_while_paused()
                 continue
             try:
-                received = self._fetch_from(done, hasher)
+                received = self._fetch_from(done)
             except (GatedModelError, ModelNotFoundError):
                 raise
             except RateLimitedError as exc:
@@ -387,7 +388,7 @@ class _FileDownload:
         self.control.sleep(wait)
         return attempt + 1
 
-    def _fetch_from(self, offset: int, hasher: hashlib._Hash) -> int:
+    def _fetch_from(self, offset: int) -> int:
         """GET the bytes from `offset` on and append them; returns how many arrived."""
         import httpx2
         from huggingface_hub import get_session
@@ -403,20 +404,23 @@ class _FileDownload:
                 "GET", self.remote.url, headers=headers, timeout=timeout
             ) as response:
                 if response.status_code == 416:
-                    self._restart(hasher)
+                    self._restart()
                     raise _RetryableError("the server refused the resume point; starting over")
                 with hub_errors(self.remote.repo_id, self.remote.path):
                     if response.status_code >= 500:
                         raise _RetryableError(f"server error {response.status_code}")
                     hf_raise_for_status(response)
-                if offset and response.status_code == 200:
+                if offset and (response.status_code == 200 or _range_start(response) != offset):
+                    # The server ignored our Range, or answered another one: start over cleanly.
                     log.warning("server ignored Range file=%s; starting over", self.remote.path)
-                    self._restart(hasher)
+                    self._restart()
+                    if response.status_code != 200:
+                        raise _RetryableError("the server answered a different range")
                     offset = 0
                 with self.part.open("ab") as out:
                     for chunk in response.iter_bytes(CHUNK_BYTES):
                         _write_chunk(out, chunk, self.name)
-                        hasher.update(chunk)
+                        self.hasher.update(chunk)
                         received += len(chunk)
                         self.meter.advance(offset + received)
                         if self.control.should_stop_transfer:
@@ -425,13 +429,13 @@ class _FileDownload:
             raise _RetryableError(str(exc) or type(exc).__name__) from exc
         return received
 
-    def _restart(self, hasher: hashlib._Hash) -> None:
+    def _restart(self) -> None:
         self.part.write_bytes(b"")
-        hasher.__init__()  # type: ignore[misc]  # a fresh sha256 state
+        self.hasher = hashlib.sha256()
 
     # --- finishing -------------------------------------------------------------------------------
 
-    def _verify_and_place(self, hasher: hashlib._Hash) -> bool:
+    def _verify_and_place(self) -> bool:
         self.meter.emit("verifying", force=True)
         size = self.part.stat().st_size
         if size != self.remote.size:
@@ -439,7 +443,7 @@ class _FileDownload:
             raise DownloadError(
                 f"Couldn't download {self.name}: got {format_bytes(size)} of {format_bytes(self.remote.size)}."
             )
-        actual = hasher.hexdigest()
+        actual = self.hasher.hexdigest()
         if self.remote.sha256 and actual != self.remote.sha256:
             self._discard()
             raise ChecksumMismatchError(self.name, expected=self.remote.sha256, actual=actual)
@@ -460,6 +464,15 @@ class _FileDownload:
     def _discard(self) -> None:
         self.part.unlink(missing_ok=True)
         self.sidecar.unlink(missing_ok=True)
+
+
+def _range_start(response: object) -> int | None:
+    """The first byte a 206 response carries ("Content-Range: bytes 100-199/200" -> 100)."""
+    header = response.headers.get("Content-Range", "")  # type: ignore[attr-defined]
+    try:
+        return int(header.split()[1].split("-")[0])
+    except (IndexError, ValueError):
+        return None
 
 
 class _RetryableError(Exception):

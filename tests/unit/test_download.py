@@ -96,6 +96,16 @@ def test_dropped_connection_resumes_without_resending(local_hub: LocalHub) -> No
     assert any(r[2] and r[2].startswith("bytes=") for r in local_hub.requests)
 
 
+def test_server_ignoring_range_restarts_cleanly(local_hub: LocalHub) -> None:
+    data = blob()
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": data})
+    local_hub.inject(Fault.DROP, after_bytes=1_000_000, times=1)
+    local_hub.inject(Fault.IGNORE_RANGE, times=1)
+    (target,) = download(pick(), models_dir()).paths
+    assert target.read_bytes() == data  # no stale prefix glued to a full body
+    assert local_hub.bytes_sent["m-Q4_K_M.gguf"] == 1_000_000 + len(data)
+
+
 def test_wrong_bytes_are_caught_and_discarded(local_hub: LocalHub) -> None:
     local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": blob()})
     local_hub.inject(Fault.WRONG_BYTES)
