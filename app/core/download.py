@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from app.core.errors import (
     ChecksumMismatchError,
@@ -417,7 +418,9 @@ class _FileDownload:
                     if response.status_code != 200:
                         raise _RetryableError("the server answered a different range")
                     offset = 0
-                with self.part.open("ab") as out:
+                # Unbuffered: a full disk fails in write(), never later in close(); whatever
+                # did reach the file is re-hashed from disk when the download resumes.
+                with self.part.open("ab", buffering=0) as out:
                     for chunk in response.iter_bytes(CHUNK_BYTES):
                         _write_chunk(out, chunk, self.name)
                         self.hasher.update(chunk)
@@ -479,9 +482,12 @@ class _RetryableError(Exception):
     """A failure worth another attempt: dropped connection, stall, 5xx."""
 
 
-def _write_chunk(out: object, chunk: bytes, name: str) -> None:
+def _write_chunk(out: BinaryIO, chunk: bytes, name: str) -> None:
+    view = memoryview(chunk)
     try:
-        out.write(chunk)  # type: ignore[attr-defined]
+        while view:
+            written = out.write(view)
+            view = view[written or 0 :]
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise DiskFullError(

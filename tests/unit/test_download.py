@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -321,3 +322,41 @@ def test_kill_9_halfway_then_resume_in_a_new_process(
     target = quantdesk_home / "models" / "tester" / "Tiny-GGUF" / "tiny-Q4_1.gguf"
     assert sha256(target.read_bytes()) == sha256(tiny_model.read_bytes())
     assert not list(partials.glob("*"))
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 2 MB filesystem (tmpfs) for the models folder; needs root, as CI and the dev VM are."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_disk_filling_up_mid_download_keeps_the_bytes_and_resumes(
+    local_hub: LocalHub, small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = blob()  # 3 MB onto a 2 MB disk
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": data})
+    # Another program fills the disk after our free-space check: the check sees room.
+    monkeypatch.setattr(download_module, "free_bytes", lambda folder: 10**12)
+    models = small_disk / "models"
+    with pytest.raises(DiskFullError, match="disk is full"):
+        download(pick(), models)
+    (part,) = partial_dir(models).glob("*.part")
+    kept = part.stat().st_size
+    assert kept > 1_000_000
+    assert find_local_models(models) == []
+
+    subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], check=True)
+    sent_before = local_hub.bytes_sent["m-Q4_K_M.gguf"]
+    (target,) = download(pick(), models).paths
+    assert target.read_bytes() == data
+    assert local_hub.bytes_sent["m-Q4_K_M.gguf"] - sent_before == len(data) - kept
