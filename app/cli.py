@@ -114,6 +114,16 @@ def main(argv: list[str] | None = None) -> int:
             return rm_command(args, out=sys.stdout)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - a person gets one line; the log gets the trace
+        from app.core.errors import QuantdeskError
+
+        if isinstance(exc, QuantdeskError):
+            return _fail(str(exc), _exit_code_for(exc))
+        log.exception("%s failed", args.command)
+        return _fail(
+            f"{args.command} failed: {type(exc).__name__}: {exc} (details in the log)",
+            ExitCode.ERROR,
+        )
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -211,22 +221,14 @@ def _exit_code_for(error: BaseException) -> ExitCode:
 
 def pull_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk pull`: download one model (a quant or a file, shards together); progress on stderr."""
-    from app.core.download import DownloadProgress, download
+    from app.core.download import DownloadProgress, describe_progress, download
     from app.core.errors import QuantdeskError
     from app.core.hub import list_repo_files, select_files
     from app.core.settings import app_paths
-    from app.core.units import format_bytes
 
     def show(progress: DownloadProgress) -> None:
-        speed = f"{format_bytes(progress.speed)}/s" if progress.speed else "—"
-        eta = f"{progress.eta_seconds:.0f} s left" if progress.eta_seconds is not None else ""
-        print(
-            f"\r{progress.filename}: {format_bytes(progress.bytes_done)} of "
-            f"{format_bytes(progress.total_bytes)} ({progress.fraction:.0%}) {speed} {eta} [{progress.state}]   ",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
+        line = f"{progress.filename}: {describe_progress(progress)}"
+        print(f"\r{line:<100}", end="", file=sys.stderr, flush=True)
 
     paths = app_paths().ensure()
     try:

@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 import os
-import shutil
+import socket
 import threading
 import time
 from collections import deque
@@ -45,13 +45,14 @@ from app.core.errors import (
     RateLimitedError,
     UnsafePathError,
 )
+from app.core.files import FileLock, free_bytes, write_json_atomic
 from app.core.hub import RemoteFile, hub_errors
-from app.core.library import partial_dir, safe_model_path
-from app.core.units import format_bytes
+from app.core.library import PartialFiles, partial_dir, safe_model_path
+from app.core.units import format_bytes, format_seconds
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 64 * 1024
+HASH_BLOCK_BYTES = 1 << 20
 # Waits between attempts after a dropped connection; tests shrink them.
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 # A connection that delivers nothing for this long counts as dropped.
@@ -112,10 +113,23 @@ class DownloadControl:
         self._paused = False
         self._cancelled = False
         self.keep_partial = False
+        self._interrupt: Callable[[], None] | None = None
+
+    def set_interrupt(self, interrupt: Callable[[], None] | None) -> None:
+        """What to call to wake a transfer blocked on the network (shut its socket down)."""
+        with self._condition:
+            self._interrupt = interrupt
+
+    def _stop_transfer(self) -> None:
+        # Called with the condition held: a read blocked on a stalled link returns at once.
+        if self._interrupt is not None:
+            with contextlib.suppress(OSError):
+                self._interrupt()
 
     def pause(self) -> None:
         with self._condition:
             self._paused = True
+            self._stop_transfer()
             self._condition.notify_all()
 
     def resume(self) -> None:
@@ -129,6 +143,7 @@ class DownloadControl:
         with self._condition:
             self._cancelled = True
             self.keep_partial = keep_partial
+            self._stop_transfer()
             self._condition.notify_all()
 
     @property
@@ -151,13 +166,6 @@ class DownloadControl:
         """Sleep, but wake at once on cancel or pause."""
         with self._condition:
             self._condition.wait_for(lambda: self._cancelled or self._paused, timeout=seconds)
-
-
-def free_bytes(folder: Path) -> int:
-    """Free bytes on the disk holding `folder` (its nearest existing parent)."""
-    while not folder.exists():
-        folder = folder.parent
-    return shutil.disk_usage(folder).free
 
 
 def download(
@@ -193,11 +201,12 @@ def download(
     meter = _ProgressMeter(sum(f.size for f in files), on_progress)
     verified = True
     for remote, target in zip(files, targets, strict=True):
-        if target.is_file() and target.stat().st_size == remote.size:
+        if _already_complete(remote, target):
             log.info("already downloaded path=%s", target)
             meter.finish_file(remote.size)
+            verified = False  # placed by an earlier run; its size matches, not re-hashed now
             continue
-        verified &= _FileDownload(remote, target, partials, token, control, meter).run()
+        verified &= _FileDownload(remote, target, models_dir, token, control, meter).run()
     return DownloadResult(
         repo_id=files[0].repo_id,
         files=[f.path for f in files],
@@ -207,12 +216,34 @@ def download(
     )
 
 
+def _already_complete(remote: RemoteFile, target: Path) -> bool:
+    return target.is_file() and target.stat().st_size == remote.size
+
+
+def describe_progress(progress: DownloadProgress) -> str:
+    """ "41.0 MB of 98.4 MB · 12.5 MB/s · 5.0 s left"; speed and ETA "—" when unknown."""
+    head = f"{format_bytes(progress.bytes_done)} of {format_bytes(progress.total_bytes)}"
+    states = {
+        "paused": "paused",
+        "retrying": "connection lost, retrying…",
+        "verifying": "verifying…",
+        "checking": "checking the bytes kept from last time…",
+    }
+    if progress.state in states:
+        return f"{head} · {states[progress.state]}"
+    speed = f"{format_bytes(progress.speed)}/s" if progress.speed else "—"
+    eta = (
+        f"{format_seconds(progress.eta_seconds)} left" if progress.eta_seconds is not None else "—"
+    )
+    return f"{head} · {speed} · {eta}"
+
+
 def _check_free_space(files: list[RemoteFile], targets: list[Path], partials: Path) -> None:
     needed = 0
     for remote, target in zip(files, targets, strict=True):
-        if target.is_file() and target.stat().st_size == remote.size:
+        if _already_complete(remote, target):
             continue
-        part = partials / f"{_partial_key(remote)}.part"
+        part = PartialFiles.for_key(partials.parent, _partial_key(remote)).part
         needed += remote.size - (part.stat().st_size if part.is_file() else 0)
     free = free_bytes(partials)
     if needed + DISK_MARGIN_BYTES > free:
@@ -292,16 +323,16 @@ class _FileDownload:
         self,
         remote: RemoteFile,
         target: Path,
-        partials: Path,
+        models_dir: Path,
         token: str | None,
         control: DownloadControl,
         meter: _ProgressMeter,
     ) -> None:
         self.remote = remote
         self.target = target
-        key = _partial_key(remote)
-        self.part = partials / f"{key}.part"
-        self.sidecar = partials / f"{key}.json"
+        self.files = PartialFiles.for_key(models_dir, _partial_key(remote))
+        self.part = self.files.part
+        self.sidecar = self.files.sidecar
         self.token = token
         self.control = control
         self.meter = meter
@@ -309,12 +340,28 @@ class _FileDownload:
         self.hasher = hashlib.sha256()
 
     def run(self) -> bool:
-        with _exclusive(self.part.with_suffix(".lock"), self.name):
+        with _exclusive(self.files, self.name):
             self._adopt_or_reset_partial()
-            self.hasher = _hash_file(self.part)  # sha256 of the bytes so far, kept in step
             self.meter.start_file(self.name, self.part.stat().st_size)
+            self.hasher = self._hash_kept_bytes()  # sha256 of the bytes so far, kept in step
             self._transfer()
             return self._verify_and_place()
+
+    def _hash_kept_bytes(self) -> hashlib._Hash:
+        """Re-hash what an earlier run left (can be gigabytes): cancellable, with progress."""
+        hasher = hashlib.sha256()
+        with self.part.open("rb") as stream:
+            for block in iter(lambda: stream.read(HASH_BLOCK_BYTES), b""):
+                hasher.update(block)
+                if self.control.cancelled:
+                    self._raise_cancelled()
+                self.meter.emit("checking")
+        return hasher
+
+    def _raise_cancelled(self) -> None:
+        if not self.control.keep_partial:
+            self._discard()
+        raise DownloadCancelledError(f"Download of {self.name} cancelled.")
 
     # --- partial file ----------------------------------------------------------------------------
 
@@ -336,7 +383,7 @@ class _FileDownload:
         )
         if not same_file or not self.part.is_file() or self.part.stat().st_size > self.remote.size:
             self.part.write_bytes(b"")
-        _write_json(self.sidecar, {**expected, "url": self.remote.url})
+        write_json_atomic(self.sidecar, {**expected, "url": self.remote.url})
         if self.part.stat().st_size:
             log.info(
                 "resuming download file=%s from=%d", self.remote.path, self.part.stat().st_size
@@ -351,9 +398,7 @@ class _FileDownload:
             if done >= self.remote.size:
                 return
             if self.control.cancelled:
-                if not self.control.keep_partial:
-                    self._discard()
-                raise DownloadCancelledError(f"Download of {self.name} cancelled.")
+                self._raise_cancelled()
             if self.control.paused:
                 self.meter.emit("paused", force=True)
                 self.control.wait_while_paused()
@@ -404,6 +449,7 @@ class _FileDownload:
             with get_session().stream(
                 "GET", self.remote.url, headers=headers, timeout=timeout
             ) as response:
+                self.control.set_interrupt(_socket_shutdown(response))
                 if response.status_code == 416:
                     self._restart()
                     raise _RetryableError("the server refused the resume point; starting over")
@@ -421,7 +467,7 @@ class _FileDownload:
                 # Unbuffered: a full disk fails in write(), never later in close(); whatever
                 # did reach the file is re-hashed from disk when the download resumes.
                 with self.part.open("ab", buffering=0) as out:
-                    for chunk in response.iter_bytes(CHUNK_BYTES):
+                    for chunk in response.iter_bytes():
                         _write_chunk(out, chunk, self.name)
                         self.hasher.update(chunk)
                         received += len(chunk)
@@ -429,7 +475,11 @@ class _FileDownload:
                         if self.control.should_stop_transfer:
                             break
         except httpx2.TransportError as exc:  # dropped, refused, stalled: keep what arrived
+            if self.control.should_stop_transfer:
+                return received  # we shut the socket down ourselves to pause or cancel
             raise _RetryableError(str(exc) or type(exc).__name__) from exc
+        finally:
+            self.control.set_interrupt(None)
         return received
 
     def _restart(self) -> None:
@@ -489,7 +539,7 @@ def _write_chunk(out: BinaryIO, chunk: bytes, name: str) -> None:
             written = out.write(view)
             view = view[written or 0 :]
     except OSError as exc:
-        if exc.errno == errno.ENOSPC:
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
             raise DiskFullError(
                 f"Couldn't download {name}: the models disk is full. The bytes so far are kept; "
                 "free some space and resume.",
@@ -499,69 +549,42 @@ def _write_chunk(out: BinaryIO, chunk: bytes, name: str) -> None:
         raise
 
 
-def _hash_file(path: Path) -> hashlib._Hash:
-    hasher = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            hasher.update(block)
-    return hasher
-
-
-def _write_json(path: Path, data: dict[str, object]) -> None:
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(temporary, path)
+def _socket_shutdown(response: object) -> Callable[[], None] | None:
+    """A callable that shuts the response's socket down, waking a blocked read at once."""
+    stream = getattr(response, "extensions", {}).get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is None:
+        return None
+    return lambda: sock.shutdown(socket.SHUT_RDWR)
 
 
 @contextlib.contextmanager
-def _exclusive(lock_path: Path, name: str) -> Iterator[None]:
-    """One download per file across processes: a second one is refused, not interleaved."""
+def _exclusive(files: PartialFiles, name: str) -> Iterator[None]:
+    """One download per file, across threads and processes: a second one is refused."""
+    files.lock.parent.mkdir(parents=True, exist_ok=True)
+    lock: FileLock | None = files.lock_for_download()
+    if lock is None:
+        raise DownloadError(f"{name} is already being downloaded (here or by another Quantdesk).")
     try:
-        import fcntl
-    except ImportError:  # Windows: the in-process guard below still applies
-        fcntl = None  # type: ignore[assignment]
-    with _IN_PROCESS_LOCK:
-        if lock_path in _ACTIVE:
-            raise DownloadError(f"{name} is already being downloaded.")
-        _ACTIVE.add(lock_path)
-    handle = lock_path.open("a+")
-    try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                raise DownloadError(
-                    f"{name} is already being downloaded by another Quantdesk."
-                ) from None
         yield
     finally:
-        handle.close()
-        lock_path.unlink(missing_ok=True)
-        with _IN_PROCESS_LOCK:
-            _ACTIVE.discard(lock_path)
-
-
-_IN_PROCESS_LOCK = threading.Lock()
-_ACTIVE: set[Path] = set()
+        lock.release()
 
 
 def cleanup_stale_partials(models_dir: Path, *, max_age_days: float = 30) -> list[Path]:
-    """Delete partial downloads untouched for `max_age_days`, and orphans without a sidecar."""
+    """Delete partial downloads untouched for `max_age_days`, and bytes without a sidecar;
+    never one that a process is downloading right now."""
     folder = partial_dir(models_dir)
     removed: list[Path] = []
     if not folder.is_dir():
         return removed
     cutoff = time.time() - max_age_days * 86400
     for part in folder.glob("*.part"):
-        sidecar = part.with_suffix(".json")
-        lock = part.with_suffix(".lock")
-        if lock.exists():
-            continue  # being downloaded right now
-        if not sidecar.exists() or part.stat().st_mtime < cutoff:
-            for path in (part, sidecar):
-                if path.exists():
-                    path.unlink()
-                    removed.append(path)
+        files = PartialFiles.for_sidecar(part.with_suffix(".json"))
+        if files.in_use():
+            continue
+        if not files.sidecar.exists() or part.stat().st_mtime < cutoff:
+            removed += files.remove()
     return removed
 
 
@@ -571,6 +594,7 @@ __all__ = [
     "DownloadResult",
     "UnsafePathError",
     "cleanup_stale_partials",
+    "describe_progress",
     "download",
     "free_bytes",
 ]

@@ -148,3 +148,7 @@ class UnsafePathError(QuantdeskError, ValueError):
         self.name = name
         self.reason = reason
         super().__init__(f"Refusing the file name {name!r}: {reason}")
+
+
+class ImportCancelledError(QuantdeskError):
+    """The person (or closing the app) cancelled an import; nothing was added."""

@@ -7,8 +7,9 @@ hidden folder on the same disk (so finishing one is an atomic rename), and are n
         <owner>/<repo>/<file>.gguf          finished, verified models (shards keep their folder:
         <owner>/<repo>/Q8_0/<m>-00001-of-00002.gguf)
         imported/<file>.gguf                models imported by copy
-        .partial/<sha256>.part              bytes of a download in progress
-        .partial/<sha256>.json              its sidecar: repo, path, url, etag, size, sha256
+        .partial/<key>.part                 bytes of a download in progress (key: the file's sha256)
+        .partial/<key>.json                 its sidecar: repo, path, revision, size, sha256, destination
+        .partial/<key>.lock                 held (OS file lock) by the process downloading it
 
     config/library.json                     models imported by reference: {"references": [paths]}
 
@@ -22,11 +23,12 @@ import json
 import logging
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from app.core.errors import ModelFileError, UnsafePathError
+from app.core.cancel import CancelToken
+from app.core.errors import DownloadError, ImportCancelledError, ModelFileError, UnsafePathError
+from app.core.files import FileLock, free_bytes, is_locked, write_json_atomic
 from app.core.gguf_file import check_model_file
 from app.core.quants import parse_quant, shard_info
 from app.core.settings import AppPaths
@@ -34,8 +36,45 @@ from app.core.settings import AppPaths
 log = logging.getLogger(__name__)
 
 PARTIAL_DIR = ".partial"
+_COPY_BLOCK_BYTES = 8 << 20
 IMPORTED_DIR = "imported"
 _REPO_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+# Names Windows can't store (device names, reserved characters, trailing dot or space).
+_WINDOWS_DEVICE = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+_WINDOWS_RESERVED = set('<>:"|?*')
+
+
+@dataclass(frozen=True)
+class PartialFiles:
+    """The files of one download in progress, under `models/.partial/`."""
+
+    part: Path
+    sidecar: Path
+    lock: Path
+
+    @classmethod
+    def for_key(cls, models_dir: Path, key: str) -> PartialFiles:
+        folder = partial_dir(models_dir)
+        return cls(folder / f"{key}.part", folder / f"{key}.json", folder / f"{key}.lock")
+
+    @classmethod
+    def for_sidecar(cls, sidecar: Path) -> PartialFiles:
+        return cls(sidecar.with_suffix(".part"), sidecar, sidecar.with_suffix(".lock"))
+
+    def in_use(self) -> bool:
+        """Whether a process is downloading into these files right now."""
+        return is_locked(self.lock)
+
+    def lock_for_download(self) -> FileLock | None:
+        lock = FileLock(self.lock)
+        return lock if lock.acquire() else None
+
+    def remove(self) -> list[Path]:
+        """Delete the bytes and the sidecar (the lock file stays: see `FileLock`)."""
+        removed = [p for p in (self.part, self.sidecar) if p.exists()]
+        for path in removed:
+            path.unlink(missing_ok=True)
+        return removed
 
 
 @dataclass(frozen=True)
@@ -69,12 +108,17 @@ class PartialDownload:
     path: str  # in the repo
     bytes_done: int
     size_bytes: int
-    sidecar: Path
+    files: PartialFiles
 
     def discard(self) -> None:
-        """Delete its bytes and sidecar."""
-        self.sidecar.with_suffix(".part").unlink(missing_ok=True)
-        self.sidecar.unlink(missing_ok=True)
+        """Delete its bytes and sidecar.
+
+        Raises:
+            DownloadError: it is being downloaded right now (by this app or another process).
+        """
+        if self.files.in_use():
+            raise DownloadError(f"{self.path} is being downloaded right now; cancel it first.")
+        self.files.remove()
 
 
 @dataclass(frozen=True)
@@ -123,6 +167,9 @@ def _check_relative_name(filename: str) -> None:
         raise UnsafePathError(filename, "'..', '.' and empty folder names are not allowed")
     if parts[0].startswith("."):
         raise UnsafePathError(filename, "hidden top-level names are reserved")
+    for part in parts:
+        if _WINDOWS_DEVICE.match(part) or _WINDOWS_RESERVED & set(part) or part[-1] in ". ":
+            raise UnsafePathError(filename, f"{part!r} can't be a file name on every system")
 
 
 def partial_dir(models_dir: Path) -> Path:
@@ -189,11 +236,12 @@ def delete_model(paths: AppPaths, model: LocalModel) -> list[Path]:
     if model.referenced:
         _write_references(paths, [p for p in _read_references(paths) if p != model.path])
         return [model.path]
+    shards = _sibling_shards(model.path)
     removed = []
-    for path in _sibling_shards(model.path):
+    for path in shards:
         path.unlink(missing_ok=True)
         removed.append(path)
-    removed += _remove_partials_for(paths.models, model.path)
+    removed += _remove_partials_for(paths.models, shards)
     _prune_empty_dirs(model.path.parent, paths.models)
     log.info("deleted model path=%s files=%d", model.path, len(removed))
     return removed
@@ -210,18 +258,19 @@ def _sibling_shards(path: Path) -> list[Path]:
     )
 
 
-def _remove_partials_for(models_dir: Path, destination: Path) -> list[Path]:
+def _remove_partials_for(models_dir: Path, destinations: list[Path]) -> list[Path]:
+    """Partial downloads of exactly these files, unless one is downloading right now."""
+    wanted = {str(path) for path in destinations}
     removed = []
     folder = partial_dir(models_dir)
     for sidecar in folder.glob("*.json") if folder.is_dir() else []:
         try:
             target = json.loads(sidecar.read_text(encoding="utf-8")).get("destination")
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             continue
-        if target and Path(target).parent == destination.parent:
-            for path in (sidecar.with_suffix(".part"), sidecar):
-                path.unlink(missing_ok=True)
-                removed.append(path)
+        files = PartialFiles.for_sidecar(sidecar)
+        if target in wanted and not files.in_use():
+            removed += files.remove()
     return removed
 
 
@@ -236,7 +285,9 @@ def _prune_empty_dirs(folder: Path, models_dir: Path) -> None:
         folder = folder.parent
 
 
-def import_model(paths: AppPaths, source: Path, *, copy: bool) -> LocalModel:
+def import_model(
+    paths: AppPaths, source: Path, *, copy: bool, cancel: CancelToken | None = None
+) -> LocalModel:
     """Add a `.gguf` from anywhere: copied into `models/imported/`, or referenced where it is.
 
     Raises:
@@ -254,9 +305,20 @@ def import_model(paths: AppPaths, source: Path, *, copy: bool) -> LocalModel:
         raise ModelFileError(target, "a model with this name was already imported")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.copying")
-    shutil.copyfile(source, partial)
-    os.replace(partial, target)
+    try:
+        _copy_cancellable(source, partial, cancel)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return _describe(paths.models, target)
+
+
+def _copy_cancellable(source: Path, target: Path, cancel: CancelToken | None) -> None:
+    with source.open("rb") as src, target.open("wb") as dst:
+        for block in iter(lambda: src.read(_COPY_BLOCK_BYTES), b""):
+            if cancel is not None and cancel.cancelled:
+                raise ImportCancelledError(f"Import of {source.name} cancelled.")
+            dst.write(block)
 
 
 def list_partial_downloads(models_dir: Path) -> list[PartialDownload]:
@@ -273,7 +335,7 @@ def list_partial_downloads(models_dir: Path) -> list[PartialDownload]:
                     path=str(data["path"]),
                     bytes_done=part.stat().st_size if part.exists() else 0,
                     size_bytes=int(data["size"]),
-                    sidecar=sidecar,
+                    files=PartialFiles.for_sidecar(sidecar),
                 )
             )
         except (OSError, ValueError, KeyError, TypeError):
@@ -286,10 +348,7 @@ def disk_usage(paths: AppPaths) -> DiskUsage:
     models = sum(p.stat().st_size for p in find_local_models(paths.models))
     folder = partial_dir(paths.models)
     partial = sum(p.stat().st_size for p in folder.glob("*.part")) if folder.is_dir() else 0
-    probe = paths.models if paths.models.exists() else paths.models.parent
-    while not probe.exists():
-        probe = probe.parent
-    return DiskUsage(models, partial, shutil.disk_usage(probe).free)
+    return DiskUsage(models, partial, free_bytes(paths.models))
 
 
 def _references_file(paths: AppPaths) -> Path:
@@ -310,8 +369,4 @@ def _read_references(paths: AppPaths) -> list[Path]:
 def _write_references(paths: AppPaths, references: list[Path]) -> None:
     target = _references_file(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(
-        json.dumps({"references": [str(p) for p in references]}, indent=2), "utf-8"
-    )
-    os.replace(temporary, target)
+    write_json_atomic(target, {"references": [str(p) for p in references]})

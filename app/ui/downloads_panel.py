@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
@@ -17,28 +18,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.download import DownloadProgress, DownloadResult
+from app.core.download import DownloadProgress, DownloadResult, describe_progress
+from app.core.errors import DiskFullError, DownloadInterruptedError
 from app.core.library import PartialDownload, list_partial_downloads
-from app.core.units import format_bytes, format_seconds
+from app.core.quants import shard_info
+from app.core.units import format_bytes
 from app.ui.messages import error_text
 from app.ui.workers.download_worker import DownloadWorker
+from app.ui.workers.task_worker import TaskWorker
+
+log = logging.getLogger(__name__)
 
 
-def progress_text(progress: DownloadProgress) -> str:
-    """ "41.0 MB of 98.4 MB · 12.5 MB/s · 5.0 s left" (speed and ETA "—" when unknown)."""
-    speed = f"{format_bytes(progress.speed)}/s" if progress.speed else "—"
-    eta = (
-        f"{format_seconds(progress.eta_seconds)} left" if progress.eta_seconds is not None else "—"
-    )
-    state = {
-        "paused": "Paused",
-        "retrying": "Connection lost, retrying…",
-        "verifying": "Verifying…",
-    }
-    head = f"{format_bytes(progress.bytes_done)} of {format_bytes(progress.total_bytes)}"
-    if progress.state in state:
-        return f"{head} · {state[progress.state]}"
-    return f"{head} · {speed} · {eta}"
+def _shard_group(path: str) -> str:
+    info = shard_info(path)
+    return info.stem if info else path
 
 
 class DownloadRow(QFrame):
@@ -46,9 +40,11 @@ class DownloadRow(QFrame):
 
     Signals:
         chat_requested(object): the `Path` of the finished model to chat with.
+        retry_requested(): resume a download that failed with its bytes kept.
     """
 
     chat_requested = Signal(object)
+    retry_requested = Signal()
 
     def __init__(self, worker: DownloadWorker) -> None:
         super().__init__()
@@ -69,9 +65,12 @@ class DownloadRow(QFrame):
         self.chat_button = QPushButton(self.tr("Chat with it"))
         self.chat_button.setVisible(False)
         self.chat_button.clicked.connect(self._chat)
+        self.retry_button = QPushButton(self.tr("Resume"))
+        self.retry_button.setVisible(False)
+        self.retry_button.clicked.connect(self.retry_requested)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (self.pause_button, self.cancel_button, self.chat_button):
+        for button in (self.pause_button, self.cancel_button, self.chat_button, self.retry_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -98,7 +97,7 @@ class DownloadRow(QFrame):
     @Slot(object)
     def _on_progress(self, progress: DownloadProgress) -> None:
         self.bar.setValue(int(progress.fraction * 1000))
-        self.status.setText(progress_text(progress))
+        self.status.setText(describe_progress(progress))
 
     @Slot(object)
     def _on_finished(self, result: DownloadResult) -> None:
@@ -117,10 +116,15 @@ class DownloadRow(QFrame):
         self.status.setText(error_text(error))
         self.status.setStyleSheet("color: #b00020;")
         self._ended()
+        # The bytes so far were kept: offer to go on from there.
+        self.retry_button.setVisible(isinstance(error, DownloadInterruptedError | DiskFullError))
 
     @Slot()
     def _on_cancelled(self) -> None:
-        self.status.setText(self.tr("Cancelled; the partial file was deleted."))
+        if self.worker.control.keep_partial:
+            self.status.setText(self.tr("Stopped; it resumes from here next time."))
+        else:
+            self.status.setText(self.tr("Cancelled; the partial file was deleted."))
         self._ended()
 
     def _ended(self, *, show_chat: bool = False) -> None:
@@ -163,6 +167,7 @@ class InterruptedRow(QFrame):
         self.resume_button.clicked.connect(lambda: self.resume_requested.emit(self.partial))
         self.discard_button = QPushButton(self.tr("Discard"))
         self.discard_button.clicked.connect(self._discard)
+        self._task: TaskWorker | None = None
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.resume_button)
@@ -174,8 +179,21 @@ class InterruptedRow(QFrame):
 
     @Slot()
     def _discard(self) -> None:
-        self.partial.discard()
-        self.deleteLater()
+        # Deleting gigabytes can take a moment: not on the GUI thread.
+        self.discard_button.setEnabled(False)
+        self._task = TaskWorker(self.partial.discard, name="discard")
+        self._task.finished.connect(lambda _: self.hide())
+        self._task.failed.connect(self._on_discard_failed)
+        self._task.start()
+
+    @Slot(object)
+    def _on_discard_failed(self, error: Exception) -> None:
+        self.discard_button.setEnabled(True)
+        self.status.setText(error_text(error))
+
+    def wait(self) -> None:
+        if self._task is not None:
+            self._task.wait()
 
 
 class DownloadsPanel(QWidget):
@@ -229,9 +247,12 @@ class DownloadsPanel(QWidget):
 
     @Slot(object)
     def _resume(self, partial: PartialDownload) -> None:
-        for row in [r for r in self.interrupted_rows if r.partial.repo_id == partial.repo_id]:
-            self.interrupted_rows.remove(row)
-            row.deleteLater()
+        # Shards of one split model resume together, as one download.
+        group = _shard_group(partial.path)
+        for row in list(self.interrupted_rows):
+            if row.partial.repo_id == partial.repo_id and _shard_group(row.partial.path) == group:
+                self.interrupted_rows.remove(row)
+                row.hide()
         self.start_download(partial.repo_id, filename=partial.path)
 
     @Slot()
@@ -252,6 +273,7 @@ class DownloadsPanel(QWidget):
         worker = DownloadWorker(repo_id, self._models_dir, quant=quant, filename=filename)
         row = DownloadRow(worker)
         row.chat_requested.connect(self.chat_requested)
+        row.retry_requested.connect(lambda: self._retry(row))
         worker.finished.connect(self.download_finished)
         self.rows.append(row)
         self._list.insertWidget(0, row)
@@ -259,7 +281,22 @@ class DownloadsPanel(QWidget):
         worker.start()
         return row
 
+    def _retry(self, row: DownloadRow) -> None:
+        row.hide()
+        self.start_download(
+            row.worker.repo_id, quant=row.worker.quant, filename=row.worker.filename
+        )
+
     def shutdown(self) -> None:
-        """Stop running downloads and wait for their threads; partial files stay resumable."""
+        """Stop running downloads and wait for their threads; partial files stay resumable.
+
+        A transfer stops within a chunk (its socket is shut down), so this returns quickly; a
+        QThread must never be destroyed while it runs, so there is no time limit here.
+        """
         for row in self.rows:
-            row.worker.stop_and_wait()
+            row.worker.control.cancel(keep_partial=True)
+        for row in self.rows:
+            while not row.worker.stop_and_wait(5000):
+                log.warning("still waiting for download thread repo=%s", row.worker.repo_id)
+        for interrupted in self.interrupted_rows:
+            interrupted.wait()

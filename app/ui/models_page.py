@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.cancel import CancelToken
 from app.core.library import LocalModel, delete_model, disk_usage, import_model, list_models
 from app.core.settings import AppPaths
 from app.core.units import format_bytes
@@ -32,11 +33,13 @@ class ModelsPage(QWidget):
     chat_requested(object): the `Path` of a model to load in the chat.
     imported(object): the `LocalModel` just imported (after the table refreshed).
     import_failed(object): the error of a failed import (already shown).
+    deleted(): a model was deleted (after the table refreshed).
     """
 
     chat_requested = Signal(object)
     imported = Signal(object)
     import_failed = Signal(object)
+    deleted = Signal()
     COLUMNS = ("Model", "Repository", "Quant", "Size")
 
     def __init__(self, paths: AppPaths) -> None:
@@ -44,6 +47,7 @@ class ModelsPage(QWidget):
         self._paths = paths
         self.models: list[LocalModel] = []
         self._tasks: list[TaskWorker] = []
+        self._cancels: list[CancelToken] = []
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -138,9 +142,27 @@ class ModelsPage(QWidget):
             else self.tr("Delete {name} ({size}) from disk?")
         ).format(name=model.name, size=format_bytes(model.size_bytes))
         answer = QMessageBox.question(self, self.tr("Delete model"), question)
-        if answer == QMessageBox.StandardButton.Yes:
-            delete_model(self._paths, model)
-            self.refresh()
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        # Deleting a 40 GB file can take a moment: on a worker thread.
+        self.delete_button.setEnabled(False)
+        worker = TaskWorker(lambda: delete_model(self._paths, model), name="delete")
+        worker.finished.connect(self._on_deleted)
+        worker.failed.connect(self._on_delete_failed)
+        self._tasks.append(worker)
+        worker.start()
+
+    @Slot(object)
+    def _on_deleted(self, _removed: object) -> None:
+        self.message.setText("")
+        self.refresh()
+        self.deleted.emit()
+
+    @Slot(object)
+    def _on_delete_failed(self, error: Exception) -> None:
+        self.message.setText(error_text(error))
+        self.message.setStyleSheet("color: #b00020;")
+        self.refresh()
 
     @Slot()
     def _import(self) -> None:
@@ -155,7 +177,11 @@ class ModelsPage(QWidget):
         self.message.setStyleSheet("")
         self.message.setText(self.tr("Importing {name}…").format(name=path.name))
         self.import_button.setEnabled(False)
-        worker = TaskWorker(lambda: import_model(self._paths, path, copy=copy), name="import")
+        cancel = CancelToken()
+        self._cancels.append(cancel)
+        worker = TaskWorker(
+            lambda: import_model(self._paths, path, copy=copy, cancel=cancel), name="import"
+        )
         worker.finished.connect(self._on_imported)
         worker.failed.connect(self._on_import_failed)
         self._tasks.append(worker)
@@ -177,6 +203,9 @@ class ModelsPage(QWidget):
         self.import_failed.emit(error)
 
     def shutdown(self) -> None:
+        """Cancel imports in progress and wait for every task thread (copies stop within 8 MB)."""
+        for cancel in self._cancels:
+            cancel.cancel()
         for task in self._tasks:
             task.wait()
 

@@ -62,10 +62,10 @@ def test_pause_resume_and_cancel_from_the_panel(
     row = window.downloads_panel.start_download(REPO, quant="Q4_K_M")
     qtbot.waitUntil(lambda: row.bar.value() > 0, timeout=20_000)
     qtbot.mouseClick(row.pause_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "Paused" in row.status.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: "paused" in row.status.text(), timeout=5_000)
     assert row.pause_button.text() == "Resume"
     qtbot.mouseClick(row.pause_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "Paused" not in row.status.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: "paused" not in row.status.text(), timeout=5_000)
     qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Cancelled" in row.status.text(), timeout=2_000)
     assert not list((app_paths().models / ".partial").glob("*.part"))
@@ -95,7 +95,8 @@ def test_models_page_imports_and_deletes(
     assert page.table.item(0, 3).text() == "98.4 MB"
     page.table.selectRow(0)
     monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
-    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(page.deleted, timeout=10_000):
+        qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
     assert page.table.rowCount() == 0
     assert tiny_model.exists()
 
@@ -128,3 +129,25 @@ def test_closing_mid_download_keeps_the_bytes_and_the_next_run_resumes(
         local_hub.bytes_sent["m-Q4_K_M.gguf"] - len(data) < 300_000
     )  # only in-flight bytes resent
     second.close()
+
+
+def test_a_download_that_lost_its_server_offers_resume(
+    qtbot: QtBot, window: MainWindow, local_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(download_module, "BACKOFF_SECONDS", (0.05, 0.1))
+    data = bytes(range(256)) * 12_000
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": data})
+    local_hub.inject(Fault.SLOW, bytes_per_second=1_000_000, times=None)
+    row = window.downloads_panel.start_download(REPO, quant="Q4_K_M")
+    qtbot.waitUntil(lambda: row.bar.value() > 100, timeout=20_000)
+    local_hub.stop()  # the server goes away mid-file
+    qtbot.waitUntil(lambda: not row.retry_button.isHidden(), timeout=20_000)
+    assert "resume to continue" in row.status.text()
+
+    with LocalHub() as back:  # it comes back (on a new address)
+        back.add_repo(REPO, {"m-Q4_K_M.gguf": data})
+        monkeypatch.setenv("HF_ENDPOINT", back.url)
+        with qtbot.waitSignal(window.downloads_panel.download_finished, timeout=30_000) as done:
+            qtbot.mouseClick(row.retry_button, Qt.MouseButton.LeftButton)
+        assert done.args[0].paths[0].read_bytes() == data
+        assert back.bytes_sent["m-Q4_K_M.gguf"] < len(data)  # resumed, not restarted

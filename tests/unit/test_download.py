@@ -20,6 +20,7 @@ from app.core.errors import (
     ChecksumMismatchError,
     DiskFullError,
     DownloadCancelledError,
+    DownloadError,
     DownloadInterruptedError,
     GatedModelError,
     ModelNotFoundError,
@@ -224,6 +225,49 @@ def test_cancel_takes_effect_within_a_second(local_hub: LocalHub) -> None:
     assert not list(partial_dir(models_dir()).glob("*.part"))
 
 
+def test_pause_and_cancel_are_prompt_even_on_a_trickle(local_hub: LocalHub) -> None:
+    # 20 kB/s: a 64 KiB read would take 3 s; the socket is shut down instead of waiting.
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": blob()})
+    local_hub.inject(Fault.SLOW, bytes_per_second=20_000, times=None)
+    control = DownloadControl()
+    states: list[str] = []
+    thread, outcome = _run_in_thread(
+        download,
+        pick(),
+        models_dir(),
+        control=control,
+        on_progress=lambda p: states.append(p.state),
+    )
+    time.sleep(1.0)
+    asked = time.monotonic()
+    control.pause()
+    while "paused" not in states and time.monotonic() - asked < 5:
+        time.sleep(0.01)
+    assert time.monotonic() - asked < 1.0
+    control.cancel()
+    thread.join(5)
+    assert time.monotonic() - asked < 1.5
+    assert isinstance(outcome[0], DownloadCancelledError)
+
+
+def test_a_second_download_of_the_same_file_is_refused_not_interleaved(local_hub: LocalHub) -> None:
+    data = blob()
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": data})
+    local_hub.inject(Fault.SLOW, bytes_per_second=2_000_000, times=1)
+    files = pick()
+    started = threading.Event()
+    thread, outcome = _run_in_thread(
+        download, files, models_dir(), on_progress=lambda p: p.bytes_done > 0 and started.set()
+    )
+    assert started.wait(10)
+    with pytest.raises(DownloadError, match="already being downloaded"):
+        download(files, models_dir())
+    with pytest.raises(DownloadError, match="already being downloaded"):
+        download(files, models_dir())  # refused twice: the first refusal broke nothing
+    thread.join(20)
+    assert outcome[0].paths[0].read_bytes() == data  # type: ignore[union-attr]
+
+
 def test_pause_keeps_the_bytes_and_resume_finishes(local_hub: LocalHub) -> None:
     data = blob()
     local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": data})
@@ -321,7 +365,7 @@ def test_kill_9_halfway_then_resume_in_a_new_process(
     assert resent < size * 0.1, f"{resent} bytes sent twice"
     target = quantdesk_home / "models" / "tester" / "Tiny-GGUF" / "tiny-Q4_1.gguf"
     assert sha256(target.read_bytes()) == sha256(tiny_model.read_bytes())
-    assert not list(partials.glob("*"))
+    assert not list(partials.glob("*.part")) and not list(partials.glob("*.json"))
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -7,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from app.core.download import cleanup_stale_partials
-from app.core.errors import ModelFileError, UnsafePathError
+from app.core.errors import DownloadError, ModelFileError, UnsafePathError
 from app.core.library import (
     delete_model,
     disk_usage,
     find_model,
     import_model,
     list_models,
+    list_partial_downloads,
     partial_dir,
     safe_model_path,
 )
@@ -57,7 +59,9 @@ def test_safe_model_path_keeps_files_in_the_tree(tmp_path: Path) -> None:
     path = safe_model_path(tmp_path, "owner/Repo-GGUF", "Q8_0/m.gguf")
     assert path == (tmp_path / "owner" / "Repo-GGUF" / "Q8_0" / "m.gguf").resolve()
     for repo, name in [("owner/..", "m.gguf"), ("owner", "m.gguf"), ("a/b/c", "m.gguf"),
-                       ("o/r", "../m.gguf"), ("o/r", "C:/x.gguf"), ("o/r", "m\x00.gguf")]:  # fmt: skip
+                       ("o/r", "../m.gguf"), ("o/r", "C:/x.gguf"), ("o/r", "m\x00.gguf"),
+                       ("o/r", "a:b.gguf"), ("o/r", "CON.gguf"), ("o/r", "nul"), ("o/r", "m.gguf."),
+                       ("o/r", "m.gguf "), ("o/r", "q?.gguf")]:  # fmt: skip
         with pytest.raises(UnsafePathError):
             safe_model_path(tmp_path, repo, name)
 
@@ -103,6 +107,43 @@ def test_import_by_copy_and_by_reference(tiny_model: Path, broken_models: dict[s
     delete_model(paths, referenced)
     assert tiny_model.exists()  # a referenced file is forgotten, never deleted
     assert len(list_models(paths)) == 1
+
+
+def test_deleting_a_model_leaves_other_downloads_of_its_repo_alone() -> None:
+    paths = app_paths().ensure()
+    repo = paths.models / "o" / "R-GGUF"
+    q4 = _place(repo / "R-Q4_K_M.gguf")
+    folder = partial_dir(paths.models)
+    for key, name in (("own", "R-Q4_K_M.gguf"), ("other", "R-Q8_0.gguf")):
+        _place(folder / f"{key}.part")
+        (folder / f"{key}.json").write_text(json.dumps({"destination": str(repo / name)}))
+    model = find_model(paths, str(q4))
+    assert model is not None
+    delete_model(paths, model)
+    assert not (folder / "own.part").exists()
+    assert (folder / "other.part").exists() and (folder / "other.json").exists()
+
+
+def test_a_partial_being_downloaded_is_neither_cleaned_nor_discarded() -> None:
+    paths = app_paths().ensure()
+    folder = partial_dir(paths.models)
+    _place(folder / "busy.part")
+    (folder / "busy.json").write_text(
+        json.dumps({"repo_id": "o/r", "path": "m.gguf", "size": 5000})
+    )
+    old = time.time() - 40 * 86400
+    os.utime(folder / "busy.part", (old, old))
+    (partial,) = list_partial_downloads(paths.models)
+    lock = partial.files.lock_for_download()  # as a download in another process would
+    assert lock is not None
+    try:
+        assert cleanup_stale_partials(paths.models) == []
+        with pytest.raises(DownloadError, match="being downloaded right now"):
+            partial.discard()
+    finally:
+        lock.release()
+    assert partial.files.lock.exists()  # a left-over lock file (as after kill -9) is harmless
+    assert set(cleanup_stale_partials(paths.models)) == {folder / "busy.part", folder / "busy.json"}
 
 
 def test_stale_partials_are_cleaned() -> None:
