@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,6 @@ from app.ui.main_window import MainWindow
 from tests.localhub import Fault, LocalHub
 
 REPO = "tester/Tiny-GGUF"
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    window = MainWindow(app_paths().ensure())
-    qtbot.addWidget(window)
-    window.show()
-    yield window
-    window.close()
 
 
 def test_download_from_the_panel_then_chat_with_it(

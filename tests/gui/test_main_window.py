@@ -5,10 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
@@ -39,15 +37,6 @@ class StallMeter:
 
     def _tick(self) -> None:
         self.longest_ms = max(self.longest_ms, self._clock.restart())
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    window = MainWindow(app_paths().ensure())
-    qtbot.addWidget(window)
-    window.show()
-    yield window
-    window.close()
 
 
 def load(qtbot: QtBot, window: MainWindow, path: Path) -> None:
