@@ -7,6 +7,8 @@
     quantdesk pull REPO_ID (--quant Q | --file PATH) [--json]
     quantdesk models [--json]
     quantdesk rm PATH_OR_NAME
+    quantdesk hw [--json]
+    quantdesk recommend REPO_ID [--hardware FILE] [--goal fastest|quality] [--context N] [--json]
 
 Errors are one line on stderr and a named exit code (`ExitCode`); tracebacks go to the log only.
 """
@@ -76,6 +78,22 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list local models")
     models.add_argument("--json", action="store_true", help="print a JSON list")
 
+    hw = commands.add_parser("hw", help="show this machine's RAM, CPU features and GPUs")
+    hw.add_argument(
+        "--json", action="store_true", help="print JSON (the input format of --hardware)"
+    )
+
+    rec = commands.add_parser("recommend", help="which file of a GGUF repo to run here, and why")
+    rec.add_argument("repo_id", metavar="REPO_ID")
+    rec.add_argument(
+        "--hardware", metavar="FILE", help="a machine as `hw --json` prints it (default: this one)"
+    )
+    rec.add_argument("--goal", choices=["fastest", "quality"], default="fastest")
+    rec.add_argument(
+        "--context", type=_positive_int, help="context length in tokens (default 8192)"
+    )
+    rec.add_argument("--json", action="store_true", help="print JSON")
+
     remove = commands.add_parser("rm", help="delete a local model (and its partial downloads)")
     remove.add_argument("model", metavar="PATH_OR_NAME", help="a path, or a name from `models`")
     return parser
@@ -112,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             return models_command(args, out=sys.stdout)
         if args.command == "rm":
             return rm_command(args, out=sys.stdout)
+        if args.command == "hw":
+            return hw_command(args, out=sys.stdout)
+        if args.command == "recommend":
+            return recommend_command(args, out=sys.stdout)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - a person gets one line; the log gets the trace
@@ -280,4 +302,87 @@ def rm_command(args: argparse.Namespace, *, out: TextIO) -> int:
         return _fail(f"No local model {args.model!r}; see `quantdesk models`.", ExitCode.NOT_FOUND)
     for path in delete_model(paths, model):
         out.write(f"removed {path}\n")
+    return ExitCode.OK
+
+
+def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
+    """`quantdesk hw`: what this machine has for running models."""
+    from app.core.hardware import detect
+    from app.core.units import format_bytes
+
+    profile = detect()
+    if args.json:
+        json.dump(profile.to_json(), out, indent=2)
+        out.write("\n")
+        return ExitCode.OK
+    cpu = profile.cpu
+    out.write(f"OS:   {profile.os}\n")
+    out.write(
+        f"CPU:  {cpu.model} ({cpu.arch}), {cpu.cores} cores; {', '.join(cpu.features) or 'no SIMD extensions found'}\n"
+    )
+    gib = profile.ram_bytes / 2**30
+    out.write(
+        f"RAM:  {format_bytes(profile.ram_bytes)} = {gib:.1f} GiB "
+        f"({format_bytes(profile.ram_available_bytes)} available)\n"
+    )
+    for gpu in profile.gpus:
+        out.write(
+            f"GPU:  {gpu.name} ({gpu.backend}), {format_bytes(gpu.vram_bytes)} ({format_bytes(gpu.vram_free_bytes)} free)\n"
+        )
+    if not profile.gpus:
+        out.write("GPU:  none the engine can use: models run on the CPU\n")
+    for note in profile.notes:
+        out.write(f"note: {note}\n")
+    return ExitCode.OK
+
+
+def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
+    """`quantdesk recommend`: fit every file of a repo on a machine and pick one, with reasons."""
+    from app.core.hardware import HardwareProfile, detect
+    from app.core.hub import list_repo_files
+    from app.core.memory import ModelShape
+    from app.core.recommend import nothing_fits_reason, recommend
+    from app.core.remote_gguf import read_remote_header
+    from app.core.units import format_bytes
+
+    if args.hardware:
+        try:
+            with open(args.hardware, encoding="utf-8") as stream:
+                profile = HardwareProfile.from_json(json.load(stream))
+        except (OSError, ValueError) as exc:
+            return _fail(f"Can't use {args.hardware}: {exc}", ExitCode.USAGE)
+    else:
+        profile = detect()
+    files = list_repo_files(args.repo_id)
+    ggufs = sorted((f for f in files if f.path.lower().endswith(".gguf")), key=lambda f: f.size)
+    if not ggufs:
+        return _fail(f"{args.repo_id} has no GGUF files.", ExitCode.NOT_FOUND)
+    try:
+        header = read_remote_header(ggufs[0])
+        shape = ModelShape.from_header(header, ggufs[0].size)
+    except ValueError as exc:
+        return _fail(f"Can't read the model header of {ggufs[0].path}: {exc}", ExitCode.BAD_MODEL)
+    result = recommend(args.repo_id, files, shape, profile, goal=args.goal, context=args.context)
+    if args.json:
+        json.dump(result.as_dict(), out, indent=2)
+        out.write("\n")
+        return ExitCode.OK
+    out.write(f"{args.repo_id} · goal: {result.goal} · context {result.context:,} tokens\n\n")
+    out.write(
+        f"{'quant':<12} {'size':>9} {'needs':>9}  {'fit':<10} {'GPU layers':>10}  {'quality':>8}\n"
+    )
+    for option in result.options:
+        mark = "→" if option is result.pick else " "
+        quality = f"{option.quality:.2f} %" if option.quality is not None else "unknown"
+        out.write(
+            f"{mark}{(option.quant or 'unknown'):<11} {format_bytes(option.size_bytes):>9} "
+            f"{format_bytes(option.estimated_bytes):>9}  {option.fit:<10} {option.gpu_layers:>10}  {quality:>8}\n"
+        )
+    out.write("\n")
+    if result.pick is None:
+        out.write(nothing_fits_reason(result, profile) + "\n")
+    else:
+        out.write(f"Pick: {', '.join(result.pick.files)}\n")
+        for reason in result.pick.reasons:
+            out.write(f"  - {reason}\n")
     return ExitCode.OK

@@ -675,8 +675,14 @@ def gguf_header(
     head_count_kv: int,
     file_type: int,
     chat_template: str | None,
+    key_length: int | None = None,
+    vocab_size: int | None = None,
 ) -> bytes:
-    """A GGUF v3 header with metadata only (no tensors), padded to the 32-byte alignment."""
+    """A GGUF v3 header with metadata only (no tensors), padded to the 32-byte alignment.
+
+    `key_length` (also written as value_length) and `vocab_size` are written when given, as
+    llama.cpp's converter does for models whose head size isn't embedding / heads.
+    """
     u32 = {
         "general.file_type": file_type,
         f"{arch}.block_count": block_count,
@@ -685,6 +691,11 @@ def gguf_header(
         f"{arch}.attention.head_count": head_count,
         f"{arch}.attention.head_count_kv": head_count_kv,
     }
+    if key_length is not None:
+        u32[f"{arch}.attention.key_length"] = key_length
+        u32[f"{arch}.attention.value_length"] = key_length
+    if vocab_size is not None:
+        u32[f"{arch}.vocab_size"] = vocab_size
     strings = {"general.architecture": arch, "general.name": name}
     if chat_template is not None:
         strings["tokenizer.chat_template"] = chat_template
@@ -710,10 +721,15 @@ _TEMPLATES = Path(__file__).parent / "fixtures" / "templates"
 # repo -> (file name prefix, arch, general.name, (layers, hidden, heads, kv heads, context),
 #          chat template file or None, [(quant as in the file name, size in bytes)])
 _GB, _MIB = 10**9, 2**20
-_SHAPE_ARGS = ("block_count", "embedding_length", "head_count", "head_count_kv", "context_length")
-_NANO4B = (32, 3072, 32, 8, 131072)  # Llama-3.1-Nemotron-Nano-4B-v1.1 config.json
-_NANO8B = (32, 4096, 32, 8, 131072)  # Llama 3.1 8B
-_ACE7B = (28, 3584, 28, 4, 131072)  # Qwen2.5-Math-7B based
+_SHAPE_ARGS = (
+    "block_count", "embedding_length", "head_count", "head_count_kv", "context_length",
+    "key_length", "vocab_size",
+)  # fmt: skip
+# (layers, embedding, heads, kv heads, context, head size, vocab). The 4B models are width-pruned
+# Llama 3.1 8B: 3072 wide but head size 128 (the "kv_channels" of seed 004's Transformers PR).
+_NANO4B = (32, 3072, 32, 8, 131072, 128, 128256)  # Llama-3.1-Nemotron-Nano-4B-v1.1 config.json
+_NANO8B = (32, 4096, 32, 8, 131072, 128, 128256)  # Llama 3.1 8B
+_ACE7B = (28, 3584, 28, 4, 131072, 128, 152064)  # Qwen2.5-Math-7B based
 SEEDS: dict[str, tuple[str, str, str, tuple[int, ...], str | None, list[tuple[str, int]]]] = {
     # 000_c9f880c9b9d4ba25.txt. The card's table drops the "nvidia_" prefix; its download
     # commands (and the repo) name files "nvidia_Llama-3.1-Nemotron-Nano-4B-v1.1-Q4_K_M.gguf".

@@ -1,0 +1,344 @@
+"""What this machine has for running a model: RAM, CPU features, GPUs.
+
+`detect()` probes the machine; everything else takes a `HardwareProfile`, which tests and
+`quantdesk recommend --hardware FILE` build from JSON (the same JSON `quantdesk hw --json`
+prints, see docs/hardware.md). Detection never raises: a probe that fails (no driver, a
+library missing) leaves its part empty and says so in `notes`.
+
+GPUs come from two places: llama.cpp's own backend registry (the devices *this engine* can use:
+CUDA, Metal, Vulkan, ROCm/HIP, SYCL), read through ctypes from the `libggml` llama-cpp-python
+ships, and NVIDIA's management library (pynvml) for NVIDIA cards the engine build can't use yet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import platform
+import re
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("cuda", "rocm", "metal", "vulkan", "sycl")
+X86_FEATURES = (
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+)
+ARM_FEATURES = ("neon", "dotprod", "i8mm", "sve")
+# /proc/cpuinfo spellings -> ours.
+_LINUX_FLAGS = {
+    "avx": "avx", "avx2": "avx2", "fma": "fma", "f16c": "f16c", "avx512f": "avx512f",
+    "avx512bw": "avx512bw", "avx512vl": "avx512vl", "avx512_vnni": "avx512_vnni",
+    "avx512_bf16": "avx512_bf16", "asimd": "neon", "neon": "neon", "asimddp": "dotprod",
+    "i8mm": "i8mm", "sve": "sve",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CpuInfo:
+    arch: str  # "x86_64" or "arm64"
+    model: str
+    cores: int  # physical cores
+    features: tuple[str, ...]
+
+    def has(self, feature: str) -> bool:
+        return feature in self.features
+
+
+@dataclass(frozen=True)
+class GpuInfo:
+    name: str
+    backend: str  # one of BACKENDS
+    vram_bytes: int  # what the GPU may use (Apple: the unified-memory share)
+    vram_free_bytes: int
+
+
+@dataclass(frozen=True)
+class HardwareProfile:
+    """A machine, detected or described. `unified_memory`: GPU memory is part of RAM (Apple)."""
+
+    os: str
+    cpu: CpuInfo
+    ram_bytes: int
+    ram_available_bytes: int
+    unified_memory: bool = False
+    gpus: tuple[GpuInfo, ...] = ()
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "os": self.os,
+            "cpu": {
+                "arch": self.cpu.arch,
+                "model": self.cpu.model,
+                "cores": self.cpu.cores,
+                "features": list(self.cpu.features),
+            },
+            "ram_bytes": self.ram_bytes,
+            "ram_available_bytes": self.ram_available_bytes,
+            "unified_memory": self.unified_memory,
+            "gpus": [
+                {
+                    "name": g.name,
+                    "backend": g.backend,
+                    "vram_bytes": g.vram_bytes,
+                    "vram_free_bytes": g.vram_free_bytes,
+                }
+                for g in self.gpus
+            ],
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HardwareProfile:
+        """Build a profile from `quantdesk hw --json` output (or a hand-written file).
+
+        Raises:
+            ValueError: a field is missing or of the wrong kind, named in the message.
+        """
+        try:
+            cpu = data["cpu"]
+            gpus = tuple(
+                GpuInfo(
+                    name=str(g["name"]),
+                    backend=_backend(g["backend"]),
+                    vram_bytes=int(g["vram_bytes"]),
+                    vram_free_bytes=int(g.get("vram_free_bytes", g["vram_bytes"])),
+                )
+                for g in data.get("gpus", [])
+            )
+            return cls(
+                os=str(data["os"]),
+                cpu=CpuInfo(
+                    arch=str(cpu["arch"]),
+                    model=str(cpu.get("model", "")),
+                    cores=int(cpu["cores"]),
+                    features=tuple(str(f).lower() for f in cpu.get("features", [])),
+                ),
+                ram_bytes=int(data["ram_bytes"]),
+                ram_available_bytes=int(data.get("ram_available_bytes", data["ram_bytes"])),
+                unified_memory=bool(data.get("unified_memory", False)),
+                gpus=gpus,
+                notes=tuple(str(n) for n in data.get("notes", [])),
+            )
+        except KeyError as exc:
+            raise ValueError(f"hardware description is missing {exc.args[0]!r}") from None
+        except (TypeError, AttributeError) as exc:
+            raise ValueError(f"hardware description is malformed: {exc}") from None
+
+
+def _backend(name: object) -> str:
+    backend = str(name).lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown GPU backend {name!r} (one of {', '.join(BACKENDS)})")
+    return backend
+
+
+# --- detection -----------------------------------------------------------------------------------
+
+
+def detect() -> HardwareProfile:
+    """Probe this machine. Never raises: what can't be seen is left out and noted."""
+    import psutil
+
+    notes: list[str] = []
+    memory = psutil.virtual_memory()
+    cpu = _detect_cpu(notes)
+    gpus = _detect_gpus(notes)
+    unified = sys.platform == "darwin" and cpu.arch == "arm64"
+    return HardwareProfile(
+        os=_os_name(),
+        cpu=cpu,
+        ram_bytes=int(memory.total),
+        ram_available_bytes=int(memory.available),
+        unified_memory=unified,
+        gpus=tuple(gpus),
+        notes=tuple(notes),
+    )
+
+
+def _os_name() -> str:
+    return {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(sys.platform, sys.platform)
+
+
+def _arch() -> str:
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "x64": "x86_64", "aarch64": "arm64", "armv8": "arm64"}.get(
+        machine, machine
+    )
+
+
+def _detect_cpu(notes: list[str]) -> CpuInfo:
+    import psutil
+
+    arch = _arch()
+    cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    model, features = "", set()
+    try:
+        if sys.platform.startswith("linux"):
+            model, features = _linux_cpu()
+        elif sys.platform == "darwin":
+            model, features = _macos_cpu(arch)
+        elif sys.platform == "win32":
+            model, features = _windows_cpu(arch)
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        notes.append(f"CPU instruction sets could not be read ({exc}).")
+    if arch == "arm64":
+        features.add("neon")  # every arm64 CPU has NEON (Advanced SIMD)
+    order = X86_FEATURES + ARM_FEATURES
+    return CpuInfo(
+        arch, model or platform.processor() or arch, cores, tuple(f for f in order if f in features)
+    )
+
+
+def _linux_cpu() -> tuple[str, set[str]]:
+    text = Path("/proc/cpuinfo").read_text(errors="replace")
+    model = next(iter(re.findall(r"^(?:model name|Model)\s*:\s*(.+)$", text, re.MULTILINE)), "")
+    flags_line = next(iter(re.findall(r"^(?:flags|Features)\s*:\s*(.+)$", text, re.MULTILINE)), "")
+    return model.strip(), {_LINUX_FLAGS[f] for f in flags_line.split() if f in _LINUX_FLAGS}
+
+
+def _sysctl(name: str) -> str:
+    result = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def _macos_cpu(arch: str) -> tuple[str, set[str]]:
+    model = _sysctl("machdep.cpu.brand_string")
+    if arch == "arm64":
+        features = {"neon"}
+        for key, feature in (("FEAT_DotProd", "dotprod"), ("FEAT_I8MM", "i8mm")):
+            if _sysctl(f"hw.optional.arm.{key}") == "1":
+                features.add(feature)
+        return model, features
+    words = (_sysctl("machdep.cpu.features") + " " + _sysctl("machdep.cpu.leaf7_features")).lower()
+    mapping = {"avx1.0": "avx", "avx2": "avx2", "fma": "fma", "f16c": "f16c", "avx512f": "avx512f",
+               "avx512bw": "avx512bw", "avx512vl": "avx512vl", "avx512vnni": "avx512_vnni"}  # fmt: skip
+    return model, {ours for word, ours in mapping.items() if word in words.split()}
+
+
+def _windows_cpu(arch: str) -> tuple[str, set[str]]:
+    present = ctypes.windll.kernel32.IsProcessorFeaturePresent  # type: ignore[attr-defined]
+    # PF_* constants from winnt.h.
+    checks = (
+        {39: "avx", 40: "avx2", 41: "avx512f"} if arch == "x86_64" else {19: "neon", 43: "dotprod"}
+    )
+    features = {name for code, name in checks.items() if present(code)}
+    if "avx2" in features:
+        features |= {"fma", "f16c"}  # every AVX2 CPU has them; Windows has no flag for them
+    return platform.processor(), features
+
+
+def _detect_gpus(notes: list[str]) -> list[GpuInfo]:
+    gpus = _ggml_devices(notes)
+    if not any(g.backend == "cuda" for g in gpus):
+        nvidia = _nvidia_devices(notes)
+        if nvidia:
+            notes.append(
+                "NVIDIA GPU found, but this engine build has no CUDA backend: models run on the CPU "
+                "until a GPU engine is installed."
+            )
+        gpus += nvidia
+    return gpus
+
+
+def _nvidia_devices(notes: list[str]) -> list[GpuInfo]:
+    try:
+        with warnings.catch_warnings():  # the `pynvml` wrapper package warns it is deprecated
+            warnings.simplefilter("ignore", FutureWarning)
+            import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:  # noqa: BLE001 - no driver / no library is the normal case
+        return []
+    try:
+        found = []
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            name = pynvml.nvmlDeviceGetName(handle)
+            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
+            found.append(GpuInfo(str(name), "cuda", int(memory.total), int(memory.free)))
+        return found
+    except Exception as exc:  # noqa: BLE001 - a half-working driver must not break detection
+        notes.append(f"NVIDIA driver answered with an error ({exc}).")
+        return []
+    finally:
+        with contextlib.suppress(Exception):
+            pynvml.nvmlShutdown()
+
+
+_DEVICE_TYPE_GPU = (1, 2)  # GGML_BACKEND_DEVICE_TYPE_GPU, _IGPU (ggml-backend.h)
+
+
+def _ggml_devices(notes: list[str]) -> list[GpuInfo]:
+    """GPU devices in llama.cpp's backend registry (what the engine can offload to)."""
+    try:
+        base, ggml = _ggml_libraries()
+    except OSError as exc:
+        notes.append(f"llama.cpp's device list could not be read ({exc}).")
+        return []
+    found = []
+    for index in range(ggml.ggml_backend_dev_count()):
+        device = ggml.ggml_backend_dev_get(index)
+        if base.ggml_backend_dev_type(device) not in _DEVICE_TYPE_GPU:
+            continue
+        name = base.ggml_backend_dev_name(device).decode(errors="replace")
+        description = base.ggml_backend_dev_description(device).decode(errors="replace")
+        free, total = ctypes.c_size_t(), ctypes.c_size_t()
+        base.ggml_backend_dev_memory(device, ctypes.byref(free), ctypes.byref(total))
+        backend = _backend_of_device(name)
+        if backend is None:
+            notes.append(f"Skipped GPU device {name} ({description}): unknown backend.")
+            continue
+        found.append(GpuInfo(description or name, backend, int(total.value), int(free.value)))
+    return found
+
+
+def _backend_of_device(name: str) -> str | None:
+    lowered = name.lower()
+    for prefix, backend in (("cuda", "cuda"), ("rocm", "rocm"), ("hip", "rocm"), ("metal", "metal"),
+                            ("mtl", "metal"), ("vulkan", "vulkan"), ("sycl", "sycl")):  # fmt: skip
+        if lowered.startswith(prefix):
+            return backend
+    return None
+
+
+def _ggml_libraries() -> tuple[ctypes.CDLL, ctypes.CDLL]:
+    """libggml-base and libggml as llama-cpp-python loaded them (one registry, initialised)."""
+    import llama_cpp
+
+    llama_cpp.llama_backend_init()
+    folder = Path(llama_cpp.__file__).parent / "lib"
+    suffix = {"win32": ".dll", "darwin": ".dylib"}.get(sys.platform, ".so")
+    prefix = "" if sys.platform == "win32" else "lib"
+    base = ctypes.CDLL(str(folder / f"{prefix}ggml-base{suffix}"))
+    ggml = ctypes.CDLL(str(folder / f"{prefix}ggml{suffix}"))
+    ggml.ggml_backend_dev_count.restype = ctypes.c_size_t
+    ggml.ggml_backend_dev_get.restype = ctypes.c_void_p
+    ggml.ggml_backend_dev_get.argtypes = [ctypes.c_size_t]
+    for function in ("ggml_backend_dev_name", "ggml_backend_dev_description"):
+        getattr(base, function).restype = ctypes.c_char_p
+        getattr(base, function).argtypes = [ctypes.c_void_p]
+    base.ggml_backend_dev_type.restype = ctypes.c_int
+    base.ggml_backend_dev_type.argtypes = [ctypes.c_void_p]
+    base.ggml_backend_dev_memory.argtypes = [
+        ctypes.c_void_p,
+        ctypes.POINTER(ctypes.c_size_t),
+        ctypes.POINTER(ctypes.c_size_t),
+    ]
+    return base, ggml

@@ -1,0 +1,90 @@
+"""`quantdesk recommend` as a person runs it, against the seed repos on the local Hub."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.localhub import LocalHub, seed_repos
+
+REPO = "bartowski/nvidia_AceReason-Nemotron-1.1-7B-GGUF"
+RTX_3070 = {
+    "os": "linux",
+    "cpu": {
+        "arch": "x86_64",
+        "model": "Ryzen",
+        "cores": 8,
+        "features": ["avx", "avx2", "fma", "f16c"],
+    },
+    "ram_bytes": 32 * 2**30,
+    "ram_available_bytes": 28 * 2**30,
+    "unified_memory": False,
+    "gpus": [
+        {
+            "name": "RTX 3070",
+            "backend": "cuda",
+            "vram_bytes": 8 * 2**30,
+            "vram_free_bytes": 7 * 2**30,
+        }
+    ],
+}
+
+
+def quantdesk(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
+
+
+def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
+    local_hub.add_listing_repo(REPO, seed_repos()[REPO])
+    hardware = tmp_path / "rtx3070.json"
+    hardware.write_text(json.dumps(RTX_3070))
+    result = quantdesk("recommend", REPO, "--hardware", str(hardware), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["repo"], report["goal"], report["context"]) == (REPO, "fastest", 8192)
+    pick = report["pick"]
+    assert pick["quant"] == "Q5_K_S" and pick["fit"] == "gpu" and pick["gpu_layers"] == 28
+    assert pick["files"] == ["nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf"]
+    assert set(pick) == {
+        "files",
+        "quant",
+        "size_bytes",
+        "fit",
+        "gpu_layers",
+        "estimated_bytes",
+        "quality",
+        "reasons",
+    }
+    assert len(report["options"]) == 24
+    assert {o["fit"] for o in report["options"]} >= {"gpu", "partial"}
+
+    quality = json.loads(
+        quantdesk(
+            "recommend", REPO, "--hardware", str(hardware), "--goal", "quality", "--json"
+        ).stdout
+    )
+    assert quality["pick"]["quant"] == "Q8_0" and quality["pick"]["fit"] == "partial"
+
+    table = quantdesk("recommend", REPO, "--hardware", str(hardware))
+    assert table.returncode == 0
+    assert (
+        "→Q5_K_S" in table.stdout
+        and "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in table.stdout
+    )
+
+
+def test_recommend_bad_hardware_file(local_hub: LocalHub, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"os": "linux"}')
+    result = quantdesk("recommend", REPO, "--hardware", str(bad))
+    assert result.returncode == 2
+    assert "missing 'cpu'" in result.stderr
