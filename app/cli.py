@@ -340,9 +340,11 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk recommend`: fit every file of a repo on a machine and pick one, with reasons."""
     from app.core.hardware import HardwareProfile, detect
     from app.core.hub import list_repo_files
+    from app.core.library import safe_model_path
     from app.core.memory import ModelShape
     from app.core.recommend import nothing_fits_reason, recommend
-    from app.core.remote_gguf import read_remote_header
+    from app.core.remote_gguf import read_header_local_or_remote
+    from app.core.settings import app_paths
     from app.core.units import format_bytes
 
     if args.hardware:
@@ -357,11 +359,13 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     ggufs = sorted((f for f in files if f.path.lower().endswith(".gguf")), key=lambda f: f.size)
     if not ggufs:
         return _fail(f"{args.repo_id} has no GGUF files.", ExitCode.NOT_FOUND)
+    smallest = ggufs[0]
+    local = safe_model_path(app_paths().models, args.repo_id, smallest.path)
     try:
-        header = read_remote_header(ggufs[0])
-        shape = ModelShape.from_header(header, ggufs[0].size)
+        header = read_header_local_or_remote(smallest, local)
+        shape = ModelShape.from_header(header, smallest.size)
     except ValueError as exc:
-        return _fail(f"Can't read the model header of {ggufs[0].path}: {exc}", ExitCode.BAD_MODEL)
+        return _fail(f"Can't read the model header of {smallest.path}: {exc}", ExitCode.BAD_MODEL)
     result = recommend(args.repo_id, files, shape, profile, goal=args.goal, context=args.context)
     if args.json:
         json.dump(result.as_dict(), out, indent=2)

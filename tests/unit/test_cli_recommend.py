@@ -66,6 +66,10 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
     }
     assert len(report["options"]) == 24
     assert {o["fit"] for o in report["options"]} >= {"gpu", "partial"}
+    # The header came from a range request, not a download of the 2.8 GB file.
+    smallest = "nvidia_AceReason-Nemotron-1.1-7B-IQ2_M.gguf"
+    assert 0 < local_hub.bytes_sent[smallest] <= 4 << 20
+    assert any(r[2] and r[2].startswith("bytes=0-") for r in local_hub.requests)
 
     quality = json.loads(
         quantdesk(
@@ -88,3 +92,21 @@ def test_recommend_bad_hardware_file(local_hub: LocalHub, tmp_path: Path) -> Non
     result = quantdesk("recommend", REPO, "--hardware", str(bad))
     assert result.returncode == 2
     assert "missing 'cpu'" in result.stderr
+
+
+def test_a_local_copy_is_read_instead_of_the_hub(local_hub: LocalHub, quantdesk_home: Path) -> None:
+    from app.core.hub import RemoteFile
+    from app.core.remote_gguf import read_header_local_or_remote
+
+    files = seed_repos()[REPO]
+    name = "nvidia_AceReason-Nemotron-1.1-7B-Q4_K_M.gguf"
+    size, header = files[name]
+    quantdesk_home.mkdir(parents=True, exist_ok=True)
+    local = quantdesk_home / "copy.gguf"
+    local.write_bytes(header)
+    with local.open("r+b") as stream:
+        stream.truncate(size)  # a sparse file of the right size, as a finished download
+    remote = RemoteFile(REPO, name, size, None)
+    parsed = read_header_local_or_remote(remote, local)
+    assert parsed.architecture == "qwen2"
+    assert local_hub.requests == []  # nothing was asked of the Hub
