@@ -342,7 +342,8 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     from app.core.hub import list_repo_files
     from app.core.library import safe_model_path
     from app.core.memory import ModelShape
-    from app.core.recommend import nothing_fits_reason, recommend
+    from app.core.quants import quant_from_file_type
+    from app.core.recommend import header_file, nothing_fits_reason, recommend
     from app.core.remote_gguf import read_header_local_or_remote
     from app.core.settings import app_paths
     from app.core.units import format_bytes
@@ -356,17 +357,20 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     else:
         profile = detect()
     files = list_repo_files(args.repo_id)
-    ggufs = sorted((f for f in files if f.path.lower().endswith(".gguf")), key=lambda f: f.size)
-    if not ggufs:
-        return _fail(f"{args.repo_id} has no GGUF files.", ExitCode.NOT_FOUND)
-    smallest = ggufs[0]
-    local = safe_model_path(app_paths().models, args.repo_id, smallest.path)
+    described = header_file(files)
+    if described is None:
+        return _fail(f"{args.repo_id} has no GGUF model files.", ExitCode.NOT_FOUND)
+    local = safe_model_path(app_paths().models, args.repo_id, described.path)
     try:
-        header = read_header_local_or_remote(smallest, local)
-        shape = ModelShape.from_header(header, smallest.size)
+        header = read_header_local_or_remote(described, local)
+        shape = ModelShape.from_header(header, described.size)
     except ValueError as exc:
-        return _fail(f"Can't read the model header of {smallest.path}: {exc}", ExitCode.BAD_MODEL)
-    result = recommend(args.repo_id, files, shape, profile, goal=args.goal, context=args.context)
+        return _fail(f"Can't read the model header of {described.path}: {exc}", ExitCode.BAD_MODEL)
+    header_quant = quant_from_file_type(header.metadata.get("general.file_type"))
+    result = recommend(
+        args.repo_id, files, shape, profile, goal=args.goal, context=args.context,
+        header_quants={described.path: header_quant} if header_quant else None,
+    )  # fmt: skip
     if args.json:
         json.dump(result.as_dict(), out, indent=2)
         out.write("\n")

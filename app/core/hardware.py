@@ -66,6 +66,7 @@ class GpuInfo:
     backend: str  # one of BACKENDS
     vram_bytes: int  # what the GPU may use (Apple: the unified-memory share)
     vram_free_bytes: int
+    engine_usable: bool = True  # False: seen by the driver, but this engine build can't use it
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class HardwareProfile:
                     "backend": g.backend,
                     "vram_bytes": g.vram_bytes,
                     "vram_free_bytes": g.vram_free_bytes,
+                    **({} if g.engine_usable else {"engine_usable": False}),
                 }
                 for g in self.gpus
             ],
@@ -119,6 +121,7 @@ class HardwareProfile:
                     backend=_backend(g["backend"]),
                     vram_bytes=int(g["vram_bytes"]),
                     vram_free_bytes=int(g.get("vram_free_bytes", g["vram_bytes"])),
+                    engine_usable=bool(g.get("engine_usable", True)),
                 )
                 for g in data.get("gpus", [])
             )
@@ -272,7 +275,9 @@ def _nvidia_devices(notes: list[str]) -> list[GpuInfo]:
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
             name = pynvml.nvmlDeviceGetName(handle)
             memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
-            found.append(GpuInfo(str(name), "cuda", int(memory.total), int(memory.free)))
+            found.append(
+                GpuInfo(str(name), "cuda", int(memory.total), int(memory.free), engine_usable=False)
+            )
         return found
     except Exception as exc:  # noqa: BLE001 - a half-working driver must not break detection
         notes.append(f"NVIDIA driver answered with an error ({exc}).")
@@ -288,10 +293,14 @@ _DEVICE_TYPE_GPU = (1, 2)  # GGML_BACKEND_DEVICE_TYPE_GPU, _IGPU (ggml-backend.h
 def _ggml_devices(notes: list[str]) -> list[GpuInfo]:
     """GPU devices in llama.cpp's backend registry (what the engine can offload to)."""
     try:
-        base, ggml = _ggml_libraries()
-    except OSError as exc:
-        notes.append(f"llama.cpp's device list could not be read ({exc}).")
+        return _read_ggml_devices(notes)
+    except Exception as exc:  # noqa: BLE001 - a missing or broken engine must not stop detection
+        notes.append(f"llama.cpp's device list could not be read ({type(exc).__name__}: {exc}).")
         return []
+
+
+def _read_ggml_devices(notes: list[str]) -> list[GpuInfo]:
+    base, ggml = _ggml_libraries()
     found = []
     for index in range(ggml.ggml_backend_dev_count()):
         device = ggml.ggml_backend_dev_get(index)
@@ -326,8 +335,8 @@ def _ggml_libraries() -> tuple[ctypes.CDLL, ctypes.CDLL]:
     folder = Path(llama_cpp.__file__).parent / "lib"
     suffix = {"win32": ".dll", "darwin": ".dylib"}.get(sys.platform, ".so")
     prefix = "" if sys.platform == "win32" else "lib"
-    base = ctypes.CDLL(str(folder / f"{prefix}ggml-base{suffix}"))
-    ggml = ctypes.CDLL(str(folder / f"{prefix}ggml{suffix}"))
+    base = ctypes.CDLL(str(_library(folder, "ggml-base", prefix, suffix)))
+    ggml = ctypes.CDLL(str(_library(folder, "ggml", prefix, suffix)))
     ggml.ggml_backend_dev_count.restype = ctypes.c_size_t
     ggml.ggml_backend_dev_get.restype = ctypes.c_void_p
     ggml.ggml_backend_dev_get.argtypes = [ctypes.c_size_t]
@@ -342,3 +351,11 @@ def _ggml_libraries() -> tuple[ctypes.CDLL, ctypes.CDLL]:
         ctypes.POINTER(ctypes.c_size_t),
     ]
     return base, ggml
+
+
+def _library(folder: Path, name: str, prefix: str, suffix: str) -> Path:
+    # MSVC builds name it ggml.dll, MinGW builds libggml.dll.
+    for candidate in (folder / f"{prefix}{name}{suffix}", folder / f"lib{name}{suffix}"):
+        if candidate.exists():
+            return candidate
+    raise OSError(f"{prefix}{name}{suffix} not found in {folder}")

@@ -4,8 +4,8 @@
               evenly over the layers). The last `gpu_layers` layers go to the GPU; the token
               embedding stays in RAM; the output layer goes to the GPU only at full offload.
     KV cache  per layer: cells x kv_heads x (key_length + value_length) x bytes per element
-              (f16 = 2, q8_0 = 34/32); sliding-window layers hold only the window. It lives with
-              its layer (GPU or RAM).
+              (f16 = 2, q8_0 = 34/32); sliding-window layers too (the engine's contexts keep
+              full-size caches). It lives with its layer (GPU or RAM).
     compute   llama.cpp's scratch for one micro-batch (512 tokens): attention scores of a full
               context (they grow as a chat fills up), activations, and on a GPU the logits;
               see `compute_buffer_bytes`.
@@ -188,9 +188,9 @@ def kv_cache_bytes(
     per_cell = (
         shape.kv_heads * (shape.key_length + shape.value_length) * KV_BYTES_PER_ELEMENT[cache_type]
     )
-    swa = min(layers, shape.swa_layers)
-    window_cells = min(context, (shape.sliding_window or context) + MICRO_BATCH)
-    return int(per_cell * ((layers - swa) * context + swa * window_cells))
+    # llama-cpp-python creates contexts with swa_full=True: sliding-window layers keep a
+    # full-size cache too, so every layer counts the whole context.
+    return int(per_cell * layers * context)
 
 
 def compute_buffer_bytes(shape: ModelShape, context: int, *, with_logits: bool) -> int:
@@ -229,7 +229,10 @@ def estimate_memory(
     return MemoryEstimate(
         context=context,
         gpu_layers=gpu_layers,
-        weights_gpu=shape.layer_bytes * gpu_layers + (shape.output_bytes if full else 0),
+        # At full offload the output head goes to the GPU; with tied embeddings (no output
+        # tensor) llama.cpp puts a copy of the token embedding there instead.
+        weights_gpu=shape.layer_bytes * gpu_layers
+        + ((shape.output_bytes or shape.embed_bytes) if full else 0),
         weights_ram=shape.layer_bytes * (shape.layers - gpu_layers)
         + shape.embed_bytes
         + (0 if full else shape.output_bytes),

@@ -56,3 +56,16 @@ def shard_info(path: str) -> ShardInfo | None:
     if not match:
         return None
     return ShardInfo(match["stem"], int(match["index"]), int(match["count"]))
+
+
+def quant_from_file_type(file_type: object) -> str | None:
+    """The quant a GGUF header's `general.file_type` names (15 -> "Q4_K_M"), or None."""
+    if not isinstance(file_type, int) or isinstance(file_type, bool):
+        return None
+    from gguf.constants import LlamaFileType
+
+    try:
+        name = LlamaFileType(file_type).name
+    except ValueError:
+        return None
+    return name.removeprefix("MOSTLY_").removeprefix("ALL_") if name != "GUESSED" else None

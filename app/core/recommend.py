@@ -109,7 +109,9 @@ def os_reserve_bytes(ram_bytes: int) -> int:
 def machine_budget(profile: HardwareProfile) -> Budget:
     reserve = os_reserve_bytes(profile.ram_bytes)
     ram = max(0, profile.ram_bytes - reserve)
-    gpu = max(profile.gpus, key=lambda g: g.vram_bytes, default=None)
+    gpu = max(
+        (g for g in profile.gpus if g.engine_usable), key=lambda g: g.vram_bytes, default=None
+    )
     vram = max(0, gpu.vram_bytes - GPU_MARGIN_BYTES) if gpu else 0
     if profile.unified_memory and gpu is not None:
         vram = min(vram, ram)
@@ -131,6 +133,16 @@ def group_options(files: list[RemoteFile]) -> list[tuple[tuple[str, ...], str | 
             (tuple(f.path for f in members), members[0].quant, sum(f.size for f in members))
         )
     return sorted(choices, key=lambda c: c[2])
+
+
+def header_file(files: list[RemoteFile]) -> RemoteFile | None:
+    """The file whose header describes the model: the smallest model file, never a vision
+    projector (mmproj), and for a split model its first shard (only that one has the metadata)."""
+    choices = group_options(files)
+    if not choices:
+        return None
+    paths, _quant, _size = choices[0]
+    return next(f for f in files if f.path == paths[0])
 
 
 def fit_option(
@@ -170,14 +182,20 @@ def recommend(
     *,
     goal: str = "fastest",
     context: int | None = None,
+    header_quants: dict[str, str] | None = None,
 ) -> Recommendation:
-    """Fit every choice of the repo on `profile` and pick one for `goal`, with reasons."""
+    """Fit every choice of the repo on `profile` and pick one for `goal`, with reasons.
+
+    `header_quants` maps file paths to the quant their GGUF header names (`general.file_type`),
+    for files whose names don't say it.
+    """
     if goal not in GOALS:
         raise ValueError(f"goal must be one of {', '.join(GOALS)}")
     context = context or min(DEFAULT_CONTEXT, shape.trained_context or DEFAULT_CONTEXT)
     budget = machine_budget(profile)
     options = []
     for paths, quant, size in group_options(files):
+        quant = quant or (header_quants or {}).get(paths[0])
         fit, layers, estimate = fit_option(shape, size, budget, context)
         option = Option(paths, quant, size, fit, layers, estimate, accuracy_percent(quant))
         option.reasons.extend(_fit_reasons(option, budget, profile, context, shape))
@@ -215,7 +233,7 @@ def _pick(
         on_gpu = [o for o in acceptable if o.fit == "gpu"]
         if on_gpu:
             return _best(on_gpu, budget)
-        if _cpu_only(budget):
+        if _cpu_only(budget) or not any(o.gpu_layers > 0 for o in acceptable):
             return _fastest_on_cpu(acceptable, profile, budget)
         # Nothing good fits whole on the GPU: the most layers on it at acceptable quality
         # (K-quants where I-quants are slow).
@@ -237,7 +255,9 @@ def _best(candidates: list[Option], budget: Budget) -> Option:
         same_class = [
             o
             for o in candidates
-            if is_i_quant(o.quant) and bits_class(o.quant) == bits_class(best.quant)
+            if is_i_quant(o.quant)
+            and bits_class(o.quant) == bits_class(best.quant)
+            and o.quality >= best.quality  # type: ignore[operator]
         ]
         if same_class:
             best = _smallest_of_the_best(same_class)
@@ -257,15 +277,20 @@ def _smallest_of_the_best(candidates: list[Option]) -> Option:
 def _fastest_on_cpu(candidates: list[Option], profile: HardwareProfile, budget: Budget) -> Option:
     # Token speed on a CPU follows bytes read per token: a 4-bit file is the sweet spot;
     # Q4_0 is repacked online on AVX2 and ARM CPUs, which makes it the fastest 4-bit type there.
-    four_bit = [o for o in candidates if bits_class(o.quant) == 4 and not is_i_quant(o.quant)]
     if _repacks_q4_0(profile):
-        repacked = [o for o in four_bit if o.quant == "Q4_0"]
+        # IQ4_NL is repacked too, on ARM (NEON) only.
+        repackable = ("Q4_0", "IQ4_NL") if profile.cpu.arch == "arm64" else ("Q4_0",)
+        repacked = [o for quant in repackable for o in candidates if o.quant == quant]
         if repacked:
             return repacked[0]
+    four_bit = [o for o in candidates if bits_class(o.quant) == 4 and not is_i_quant(o.quant)]
     if four_bit:
         return max(four_bit, key=lambda o: (o.quality, -o.size_bytes))
     smaller = [o for o in candidates if (bits_class(o.quant) or 16) < 4]
-    return _best(smaller or candidates, budget)
+    if smaller:
+        return _best(smaller, budget)
+    # No 4-bit file or smaller: the fastest is the smallest that is left.
+    return min(candidates, key=lambda o: o.size_bytes)
 
 
 # --- reasons -------------------------------------------------------------------------------------
@@ -329,15 +354,16 @@ def _pick_reasons(
             f"Fastest: the whole model on the GPU. {quant} is the best quality that fits there "
             f"(rule: a file 1-2 GB under the GPU's memory)."
         )
-    elif goal == "fastest" and pick.fit in ("cpu", "partial") and budget.gpu is not None:
+    elif goal == "fastest" and pick.fit == "partial" and budget.gpu is not None:
         reasons.append(
-            f"Fastest: no file fits entirely on the {budget.gpu.name}; {quant} puts the most layers "
-            f"({pick.gpu_layers}) on it."
+            f"Fastest: no file of good quality fits entirely on the {budget.gpu.name}; {quant} puts "
+            f"the most layers ({pick.gpu_layers}) on it."
         )
     elif goal == "fastest":
+        where = "" if budget.gpu is None else f" (not even one layer fits the {budget.gpu.name})"
         reasons.append(
-            f"Fastest on this CPU: a 4-bit file reads the fewest bytes per token at good quality; {quant} "
-            f"({format_bytes(pick.size_bytes)})."
+            f"Fastest on this CPU{where}: a 4-bit file reads the fewest bytes per token at good "
+            f"quality; {quant} ({format_bytes(pick.size_bytes)})."
         )
     else:
         reasons.append(
@@ -372,6 +398,11 @@ def nothing_fits_reason(recommendation: Recommendation, profile: HardwareProfile
     """What to say when no option fits: how much the smallest needs vs what there is."""
     if not recommendation.options:
         return "This repo has no GGUF files."
+    if all(option.quality is None for option in recommendation.options):
+        return (
+            "No file in this repo names a quant Quantdesk knows (e.g. Q4_K_M), so none is picked "
+            "automatically; the table shows each file's fit."
+        )
     smallest = min(recommendation.options, key=lambda o: o.estimated_bytes)
     budget = machine_budget(profile)
     room = budget.ram_bytes + (0 if budget.shared_pool else budget.vram_bytes)

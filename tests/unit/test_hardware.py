@@ -63,3 +63,15 @@ def test_hw_command(tmp_path: Path) -> None:
         [sys.executable, "-m", "app", "hw"], capture_output=True, text=True, timeout=60
     )
     assert "RAM:" in text.stdout and "CPU:" in text.stdout
+
+
+def test_detection_survives_a_broken_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.core.hardware as hardware
+
+    def broken() -> None:
+        raise RuntimeError("libllama failed to load")
+
+    monkeypatch.setattr(hardware, "_ggml_libraries", broken)
+    profile = detect()
+    assert profile.ram_bytes > 0
+    assert any("device list could not be read" in note for note in profile.notes)

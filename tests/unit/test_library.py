@@ -49,6 +49,15 @@ def test_quant_spellings(name: str, quant: str | None) -> None:
     assert parse_quant(name) == quant
 
 
+def test_quant_from_the_header_file_type() -> None:
+    from app.core.quants import quant_from_file_type
+
+    assert quant_from_file_type(15) == "Q4_K_M"
+    assert quant_from_file_type(7) == "Q8_0"
+    assert quant_from_file_type(1) == "F16"
+    assert quant_from_file_type(9999) is None and quant_from_file_type("x") is None
+
+
 def test_shard_info() -> None:
     info = shard_info("Q8_0/m-Q8_0-00002-of-00003.gguf")
     assert info is not None and (info.stem, info.index, info.count) == ("Q8_0/m-Q8_0", 2, 3)

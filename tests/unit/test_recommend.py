@@ -9,7 +9,7 @@ import pytest
 from app.core.hardware import HardwareProfile
 from app.core.hub import RemoteFile, list_repo_files
 from app.core.memory import ModelShape
-from app.core.recommend import Recommendation, nothing_fits_reason, recommend
+from app.core.recommend import Recommendation, header_file, nothing_fits_reason, recommend
 from app.core.remote_gguf import read_remote_header
 from tests.localhub import LocalHub, seed_repos
 
@@ -123,7 +123,8 @@ def seed_hub() -> Iterator[dict[str, tuple[list[RemoteFile], ModelShape]]]:
         loaded = {}
         for key, repo in REPOS.items():
             files = list_repo_files(repo)
-            first = min((f for f in files if f.path.endswith(".gguf")), key=lambda f: f.size)
+            first = header_file(files)
+            assert first is not None
             loaded[key] = (files, ModelShape.from_header(read_remote_header(first), first.size))
         yield loaded
 
@@ -211,3 +212,56 @@ def test_shards_are_one_option_with_the_summed_size(seed_hub: dict) -> None:
     result = recommend(REPOS["ace7b"], [*files, *shards], shape, MACHINES["nv24"])
     option = next(o for o in result.options if len(o.files) == 2)
     assert option.size_bytes == 100 * 10**9 and option.fit == "too_large"
+
+
+SMALL_GPU = machine(32, [("GeForce MX450", "cuda", 2)])
+
+
+def test_a_gpu_too_small_for_any_layer_is_fastest_on_the_cpu(seed_hub: dict) -> None:
+    for repo in REPOS:
+        pick = run_on(seed_hub, SMALL_GPU, repo, "fastest").pick
+        assert pick is not None and pick.fit == "cpu" and pick.quant == "Q4_0", repo  # not BF16
+        assert "Fastest on this CPU" in pick.reasons[0]
+
+
+def test_i_quant_swap_only_when_it_is_at_least_as_good(seed_hub: dict) -> None:
+    tight = machine(6, [("GeForce MX450", "cuda", 2)])
+    pick = run_on(seed_hub, tight, "nano4b", "quality").pick
+    assert pick is not None
+    k_alternatives = [o for o in run_on(seed_hub, tight, "nano4b", "quality").options
+                      if o.fit != "too_large" and o.quality is not None]  # fmt: skip
+    assert pick.quality == max(o.quality for o in k_alternatives)
+
+
+def test_a_gpu_the_engine_cannot_use_is_not_budgeted(seed_hub: dict) -> None:
+    data = MACHINES["nv8"].to_json()
+    data["gpus"][0]["engine_usable"] = False  # NVML sees it; this engine build has no CUDA
+    pick = run_on(seed_hub, HardwareProfile.from_json(data), "ace7b", "fastest").pick
+    assert pick is not None and pick.fit == "cpu" and pick.quant == "Q4_0"
+
+
+def test_header_file_skips_projectors_and_later_shards() -> None:
+    files = [
+        RemoteFile("o/r", "mmproj-model-f16.gguf", 10, None),
+        RemoteFile("o/r", "Q8_0/m-Q8_0-00002-of-00002.gguf", 20, None),
+        RemoteFile("o/r", "Q8_0/m-Q8_0-00001-of-00002.gguf", 30, None),
+    ]
+    chosen = header_file(files)
+    assert chosen is not None and chosen.path == "Q8_0/m-Q8_0-00001-of-00002.gguf"
+
+
+def test_a_file_without_a_quant_name_uses_its_header(seed_hub: dict) -> None:
+    files, shape = seed_hub["ace7b"]
+    plain = [RemoteFile(REPOS["ace7b"], "model.gguf", 4_680_000_000, None)]
+    unnamed = recommend(REPOS["ace7b"], plain, shape, MACHINES["nv24"])
+    assert unnamed.pick is None
+    assert "names a quant Quantdesk knows" in nothing_fits_reason(unnamed, MACHINES["nv24"])
+    named = recommend(
+        REPOS["ace7b"], plain, shape, MACHINES["nv24"], header_quants={"model.gguf": "Q4_K_M"}
+    )
+    assert named.pick is not None and named.pick.quant == "Q4_K_M"
+
+
+def run_on(seed_hub: dict, profile: HardwareProfile, repo: str, goal: str) -> Recommendation:
+    files, shape = seed_hub[repo]
+    return recommend(REPOS[repo], files, shape, profile, goal=goal)
