@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from app import __version__
 from app.core.logs import setup_logging
 from app.core.settings import app_paths
+from app.ui.gc_guard import GuiThreadGarbageCollector
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,12 @@ def run_app(argv: list[str]) -> int:
     # Imported here so the QApplication exists before any widget module loads.
     from app.ui.main_window import MainWindow
 
+    collector = GuiThreadGarbageCollector(app)
     window = MainWindow(paths)
     window.show()
     code = app.exec()
+    window.close()
+    collector.stop()
     log.info("exiting code=%s", code)
     return code
 

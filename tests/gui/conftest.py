@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -19,3 +20,14 @@ def window(qtbot: QtBot) -> Iterator[MainWindow]:
     window.show()
     yield window
     window.close()
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_gui_thread() -> Iterator[None]:
+    """As the app does (`app/ui/gc_guard.py`): no automatic GC while worker threads run, so a
+    Qt object in a reference cycle is never destroyed on the engine or a download thread; the
+    test's leftovers are collected here, on the GUI thread."""
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()
