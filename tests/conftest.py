@@ -105,10 +105,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """End the test process without interpreter teardown, keeping pytest's exit status.
 
-    Seen once in ~8 full runs here: after every test had passed and the summary was printed,
-    garbage-collecting PySide6 objects that pytest-qt's session QApplication still owned at
-    interpreter exit aborted with "Fatal Python error: bool_dealloc", turning a green run red.
-    The app itself closes its windows and ends its threads before returning, and does not hit it.
+    pytest-qt's session QApplication and the Qt objects it still owns would otherwise be torn
+    down by the interpreter's final garbage collection, in no particular order; once in ~8 runs
+    that aborted with "Fatal Python error: bool_dealloc" after every test had passed. (The
+    segfaults mid-run had the same cause, fixed for real: see app/ui/gc_guard.py.)
     """
     import sys
 
