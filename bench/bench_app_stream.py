@@ -118,7 +118,7 @@ def main() -> None:
         args.model = base_model()
     if args.side:
         result = app_side(args.model) if args.side == "app" else raw_side(args.model)
-        print(json.dumps(result))
+        print(json.dumps(result), flush=True)
         os._exit(0)  # skip interpreter teardown of two native libraries: not what we measure
 
     app_runs, raw_runs = [], []

@@ -53,8 +53,8 @@ def main() -> None:
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(Path(args.measure[0]), int(args.measure[1]))))
-        os._exit(0)
+        print(json.dumps(measure(Path(args.measure[0]), int(args.measure[1]))), flush=True)
+        os._exit(0)  # flushed first: os._exit drops buffered output
     from tests.models import base_model, variant
 
     rows = []
