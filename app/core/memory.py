@@ -54,7 +54,6 @@ class ModelShape:
     vocab: int
     feed_forward: int
     sliding_window: int | None
-    swa_layers: int
     layer_bytes: int  # one repeating layer's weights
     embed_bytes: int  # token embedding (stays in RAM)
     output_bytes: int  # output head + norm (GPU only at full offload)
@@ -109,9 +108,6 @@ class ModelShape:
             vocab=vocab,
             feed_forward=number("feed_forward_length", 4 * embedding),
             sliding_window=window if isinstance(window, int) and window > 0 else None,
-            swa_layers=_swa_layer_count(arch, layers)
-            if isinstance(window, int) and window > 0
-            else 0,
             layer_bytes=layer_bytes,
             embed_bytes=embed_bytes,
             output_bytes=output_bytes,
@@ -139,14 +135,6 @@ def _weight_split(header: GGUFHeader, file_size: int, layers: int) -> tuple[int,
     embed = sum(n for name, n in sizes if name.startswith("token_embd"))  # type: ignore[misc]
     output = sum(n for name, n in sizes if name.startswith("output"))  # type: ignore[misc]
     return layer_total // layers, embed, output
-
-
-def _swa_layer_count(arch: str, layers: int) -> int:
-    # Which layers use the window, for the families that have one (gemma2: every 2nd, gemma3: 5 of 6).
-    period = {"gemma2": 2, "gemma3": 6, "llama4": 4}.get(arch)
-    if period is None:
-        return layers
-    return layers - layers // period
 
 
 @dataclass(frozen=True)
