@@ -56,9 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--prompt", required=True, help="the user message")
     chat.add_argument("--system", help="a system prompt")
     chat.add_argument(
-        "--max-tokens", type=_positive_int, default=256, help="reply length cap (default 256)"
+        "--max-tokens", type=_positive_int, help="reply length cap (default: the model's preset)"
     )
-    chat.add_argument("--temperature", type=_non_negative_float, help="0 = greedy (default 0.8)")
+    chat.add_argument(
+        "--temperature",
+        type=_non_negative_float,
+        help="0 = greedy (default: the model card's preset for the thinking mode, else 0.8)",
+    )
+    chat.add_argument(
+        "--thinking",
+        choices=["on", "off"],
+        help="reasoning models: think first, or answer directly (default: the model's default)",
+    )
+    chat.add_argument(
+        "--reasoning-budget",
+        type=_positive_int,
+        metavar="TOKENS",
+        help="most reasoning tokens before the model is made to answer (default: no limit)",
+    )
     chat.add_argument("--seed", type=int, help="random seed, for repeatable replies")
     chat.add_argument(
         "--ctx", type=_positive_int, default=4096, help="context length (default 4096)"
@@ -161,24 +176,41 @@ def _fail(message: str, code: ExitCode) -> int:
 
 
 def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
-    """`quantdesk chat`: load MODEL, send one message, print the reply (streamed) or JSON."""
-    from app.core.chat_template import Message
-    from app.core.engine import Engine, SamplingSettings
-    from app.core.errors import ChatTemplateError, ModelFileError, ModelLoadError, QuantdeskError
+    """`quantdesk chat`: load MODEL, send one message, print the reply (streamed) or JSON.
 
-    sampling = SamplingSettings(max_tokens=args.max_tokens, seed=args.seed)
-    if args.temperature is not None:
-        sampling = sampling.replace(temperature=args.temperature)
-    messages = [Message("system", args.system)] if args.system else []
-    messages.append(Message("user", args.prompt))
+    Reasoning goes to stderr in text mode (stdout is the answer alone) and to `reasoning` in JSON.
+    """
+    from app.core.chat_template import Message
+    from app.core.conversation import ReplyRequest, prepare_reply
+    from app.core.engine import Engine
+    from app.core.errors import ChatTemplateError, ModelFileError, ModelLoadError, QuantdeskError
+    from app.core.thinking import REASONING
+
     engine = Engine()
     try:
-        engine.load(args.model, context_length=args.ctx)
-        generation = engine.generate(messages, sampling)
-        for piece in generation:
+        model = engine.load(args.model, context_length=args.ctx)
+        profile = model.thinking
+        thinking_on = profile.default_on if args.thinking is None else args.thinking == "on"
+        request = ReplyRequest(
+            turns=[Message("user", args.prompt)],
+            system_prompt=args.system or "",
+            thinking_on=thinking_on,
+            overrides={"temperature": args.temperature, "max_tokens": args.max_tokens},
+            reasoning_budget=args.reasoning_budget,
+        )
+        prepared = prepare_reply(
+            request,
+            profile,
+            model.context_length,
+            lambda plan: engine.count_tokens(engine.render_plan(plan)),
+        )
+        sampling = prepared.sampling.replace(seed=args.seed)
+        reply = engine.reply(prepared.plan, sampling, reasoning_budget=args.reasoning_budget)
+        for kind, piece in reply:
             if not args.json:
-                out.write(piece)
-                out.flush()
+                stream = sys.stderr if kind == REASONING else out
+                stream.write(piece)
+                stream.flush()
     except (ModelFileError, ModelLoadError) as exc:
         return _fail(str(exc), ExitCode.BAD_MODEL)
     except ChatTemplateError as exc:
@@ -190,14 +222,18 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
         return _fail(f"unexpected error: {type(exc).__name__}: {exc}", ExitCode.ERROR)
     finally:
         engine.unload()
-    stats = generation.stats
+    stats = reply.stats
     assert stats is not None
     if args.json:
         json.dump(
             {
                 "model": str(args.model),
-                "prompt": generation.prompt,
-                "content": generation.text,
+                "profile": profile.family,
+                "thinking": profile.mode_name(thinking_on),
+                "prompt": reply.prompt,
+                "reasoning": reply.reasoning,
+                "content": reply.answer,
+                "reasoning_seconds": _round(reply.reasoning_seconds),
                 "prompt_tokens": stats.prompt_tokens,
                 "completion_tokens": stats.completion_tokens,
                 "seconds": round(stats.seconds, 4),

@@ -3,8 +3,8 @@ llama-cpp-python, and the longest GUI event-loop stall while it streams.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m bench.bench_app_stream [MODEL] [--runs 5]
 
-The app side is the real `MainWindow`: the reply is generated on the engine thread and inserted
-into the real chat view on the GUI thread. The raw side is `Llama.create_completion(stream=True)`
+The app side is the real `MainWindow`: the reply is generated on the engine thread, written to
+the chat database as it streams, and shown in the real chat view on the GUI thread. The raw side is `Llama.create_completion(stream=True)`
 on the same prompt tokens. Both generate the same greedy 128 tokens; the ratio counts tokens over
 the whole reply (prompt included).
 
@@ -35,7 +35,6 @@ def app_side(model: Path) -> dict[str, float]:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.core.engine import SamplingSettings
     from app.core.settings import app_paths
     from app.ui.main_window import MainWindow
     from bench.bench_engine import PROMPT
@@ -47,10 +46,11 @@ def app_side(model: Path) -> dict[str, float]:
     window.model_loaded.connect(loop.quit)
     window.load_model(model)
     loop.exec()
-    window.sampling = SamplingSettings(temperature=0.0, max_tokens=TOKENS)
 
     def one_reply() -> tuple[float, int]:
-        window._history.clear()  # a fresh first turn, as on the raw side
+        window.chat.new_conversation()  # a fresh first turn, as on the raw side
+        window.chat.settings_panel.fields["temperature"].setValue(0.0)
+        window.chat.settings_panel.fields["max_tokens"].setValue(TOKENS)
         window.input_box.setPlainText(PROMPT[0].content)
         longest = [0]
         clock = QElapsedTimer()

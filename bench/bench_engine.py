@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.bench_engine [MODEL] [--tokens 128] [--runs 5]
 
 Both sides load the same GGUF with the same threads and context, and generate greedily from the
-same prompt tokens; runs alternate so machine noise hits both. The raw side is the plain way to
+same prompt tokens; Quantdesk's side is the chat path (`prepare_reply` + `Engine.reply`, with the
+reasoning splitter), on the same thread as the raw side; runs alternate so machine noise hits both. The raw side is the plain way to
 stream with llama-cpp-python: `Llama.create_completion(prompt_tokens, stream=True)`.
 Prints medians and the ratio (Quantdesk / raw); > 1 means Quantdesk is faster.
 """
@@ -16,17 +17,27 @@ import time
 from pathlib import Path
 
 from app.core.chat_template import Message
-from app.core.engine import Engine, SamplingSettings, default_threads
+from app.core.conversation import ReplyRequest, prepare_reply
+from app.core.engine import Engine, default_threads
 
 PROMPT = [Message("user", "Write a long story about a dragon who learns to read.")]
 
 
 def run_quantdesk(engine: Engine, tokens: int) -> tuple[float, float]:
-    sampling = SamplingSettings(temperature=0.0, max_tokens=tokens)
-    generation = engine.generate(PROMPT, sampling)
-    for _ in generation:
+    """The chat path the app takes: plan the prompt, check it fits, stream it through the
+    reasoning/answer splitter."""
+    assert engine.model is not None
+    request = ReplyRequest(turns=PROMPT, overrides={"temperature": 0.0, "max_tokens": tokens})
+    prepared = prepare_reply(
+        request,
+        engine.model.thinking,
+        engine.model.context_length,
+        lambda plan: engine.count_tokens(engine.render_plan(plan)),
+    )
+    reply = engine.reply(prepared.plan, prepared.sampling)
+    for _ in reply:
         pass
-    stats = generation.stats
+    stats = reply.stats
     assert stats is not None and stats.time_to_first_token is not None
     return stats.completion_tokens / stats.seconds, stats.time_to_first_token
 

@@ -18,9 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.core.engine import SamplingSettings  # noqa: E402
 from app.core.settings import app_paths  # noqa: E402
-from tests.models import base_model  # noqa: E402
+from tests.models import base_model, variant  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -47,13 +46,27 @@ def main() -> None:
     window.show()
     window.load_model(link)
     wait_for(window.model_loaded)
-    window.sampling = SamplingSettings(temperature=0.0, max_tokens=120, seed=1)
-    window.input_box.setPlainText("Explain in three sentences why the sky is blue.")
+    set_sampling(window, temperature=0.0, max_tokens=160)
+    window.input_box.setPlainText("Write a Python function that reverses a string.")
     window.send_message()
     wait_for(window.reply_finished)
-    window.input_box.setPlainText("And why are sunsets red?")
+    window.input_box.setPlainText("And one that counts the vowels?")
     DOCS.mkdir(exist_ok=True)
     save(window, "main-window.png")
+
+    # A reasoning model (the AceReason-style test variant): thoughts apart from the answer.
+    window.chat.new_conversation()
+    window.load_model(variant("chatml-think"))
+    wait_for(window.model_loaded)
+    set_sampling(window, temperature=0.0, max_tokens=90)
+    window.chat.settings_panel.reasoning_budget.setValue(40)
+    window.chat.settings_button.setChecked(True)
+    window.input_box.setPlainText("Why is the sky blue?")
+    window.send_message()
+    wait_for(window.reply_finished)
+    window.chat_view.messages()[-1].reasoning_toggle.setChecked(True)
+    save(window, "chat-thinking.png")
+    window.chat.settings_button.setChecked(False)
 
     from tests.localhub import Fault, LocalHub
 
@@ -80,6 +93,11 @@ def main() -> None:
     save(window, "models-page.png")
     window.close()
     app.quit()
+
+
+def set_sampling(window, **values: float) -> None:  # noqa: ANN001
+    for key, value in values.items():
+        window.chat.settings_panel.fields[key].setValue(value)
 
 
 def save(window, name: str) -> None:  # noqa: ANN001

@@ -53,6 +53,12 @@ def think_model() -> Path:
 
 
 @pytest.fixture(scope="session")
+def qwen3_model() -> Path:
+    """SmolLM2's weights with a Qwen3-style template (`enable_thinking`)."""
+    return models.variant("qwen3")
+
+
+@pytest.fixture(scope="session")
 def base_model() -> Path:
     """The tiny weights with no chat template: a base model."""
     return models.variant("base")

@@ -33,6 +33,8 @@ VARIANTS: dict[str, tuple[str, str | None]] = {
     "nemotron": ("Llama 3.1 Nemotron Nano 4B v1.1", "nemotron_llama31.jinja"),
     "chatml-think": ("AceReason Nemotron 1.1 7B", "chatml_think.jinja"),
     "base": ("Llama 3.1 Minitron 4B Width Base", None),
+    # Qwen3's switch: the `enable_thinking` template variable (its template, shortened).
+    "qwen3": ("Qwen3 4B", "qwen3.jinja"),
     # A template that tries to run a shell command: the sandbox must refuse it.
     "hostile": ("Hostile Template", "hostile.jinja"),
 }

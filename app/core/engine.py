@@ -27,6 +27,14 @@ from app.core.cancel import CancelToken
 from app.core.chat_template import Message, plain_prompt, render_chat
 from app.core.errors import ContextOverflowError, EngineStateError, ModelLoadError
 from app.core.gguf_file import GGUFHeader, check_model_file
+from app.core.thinking import (
+    FORCED_CLOSE,
+    REASONING,
+    PromptPlan,
+    ReasoningSplitter,
+    ThinkingProfile,
+    detect_profile,
+)
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -69,6 +77,7 @@ class LoadedModel:
     threads: int
     gpu_layers: int
     load_seconds: float
+    thinking: ThinkingProfile
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class GenerationStats:
     time_to_first_token: float | None
     tokens_per_second: float
     finish_reason: str
+    context_used: int = 0  # prompt + reply tokens now in the context
 
 
 def default_threads() -> int:
@@ -124,6 +134,92 @@ class Generation:
     @property
     def text(self) -> str:
         return "".join(self._text)
+
+
+@dataclass
+class _StreamControl:
+    """Shared between a reply and its token stream: counts, and text to write for the model."""
+
+    produced: int = 0
+    context_used: int = 0
+    injection: str = ""
+
+
+class Reply:
+    """One chat reply being generated: iterate it for ("reasoning"|"answer", text) pieces.
+
+    `reasoning` and `answer` hold the text so far; `reasoning_seconds` is how long the model
+    thought (set when the answer begins or the reply ends); `stats` is set when it ends.
+    """
+
+    def __init__(self, prompt: str, splitter: ReasoningSplitter) -> None:
+        self.prompt = prompt
+        self.stats: GenerationStats | None = None
+        self.reasoning_seconds: float | None = None
+        self._splitter = splitter
+        self._reasoning: list[str] = []
+        self._answer: list[str] = []
+        self._pieces: Iterator[str] = iter(())
+        self._control = _StreamControl()
+        self._budget: int | None = None
+        self._started = time.perf_counter()
+
+    def attach(
+        self, pieces: Iterator[str], control: _StreamControl, reasoning_budget: int | None
+    ) -> None:
+        self._pieces = pieces
+        self._control = control
+        self._budget = reasoning_budget
+
+    @property
+    def tokens(self) -> int:
+        """Tokens generated so far."""
+        return self._control.produced
+
+    @property
+    def context_used(self) -> int:
+        return self._control.context_used
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
+    @property
+    def answer(self) -> str:
+        return "".join(self._answer)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        reasoning_tokens = 0
+        for text in self._pieces:
+            was_reasoning = self._splitter.in_reasoning
+            yield from self._keep(self._splitter.feed(text))
+            if was_reasoning:
+                reasoning_tokens += 1
+                if self._budget_spent(reasoning_tokens):
+                    self._control.injection = FORCED_CLOSE
+        yield from self._keep(self._splitter.flush())
+        self._note_reasoning_end()
+
+    def _budget_spent(self, reasoning_tokens: int) -> bool:
+        return (
+            self._budget is not None
+            and reasoning_tokens >= self._budget
+            and self._splitter.in_reasoning
+            and not self._control.injection
+        )
+
+    def _keep(self, pieces: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+        for kind, text in pieces:
+            if kind == REASONING:
+                self._reasoning.append(text)
+            else:
+                self._note_reasoning_end()
+                self._answer.append(text)
+            yield kind, text
+
+    def _note_reasoning_end(self) -> None:
+        if self.reasoning_seconds is None and self._reasoning:
+            self.reasoning_seconds = time.perf_counter() - self._started
 
 
 class Engine:
@@ -189,6 +285,12 @@ class Engine:
             threads=threads,
             gpu_layers=gpu_layers,
             load_seconds=time.perf_counter() - started,
+            thinking=detect_profile(
+                name=header.name,
+                basename=_str_or_none(header.metadata.get("general.basename")),
+                architecture=header.architecture,
+                chat_template=header.chat_template,
+            ),
         )
         log.info(
             "loaded model path=%s ctx=%d threads=%d seconds=%.2f",
@@ -223,7 +325,55 @@ class Engine:
             eos_token=_token_text(llama, llama.token_eos()),
         )
 
+    def render_plan(self, plan: PromptPlan) -> str:
+        """The exact prompt text of a `PromptPlan`: its messages rendered, then its prefill."""
+        llama, model = self._require_model()
+        if plan.plain_completion or model.chat_template is None:
+            return plain_prompt(plan.messages) + plan.prefill
+        rendered = render_chat(
+            model.chat_template,
+            plan.messages,
+            bos_token=_token_text(llama, llama.token_bos()),
+            eos_token=_token_text(llama, llama.token_eos()),
+            **plan.template_variables,
+        )
+        return rendered + plan.prefill
+
+    def count_tokens(self, prompt: str) -> int:
+        """How many context cells `prompt` takes."""
+        llama, model = self._require_model()
+        return len(self._tokenize_prompt(llama, model, prompt))
+
     # --- generation ------------------------------------------------------------------------------
+
+    def reply(
+        self,
+        plan: PromptPlan,
+        sampling: SamplingSettings | None = None,
+        *,
+        cancel: CancelToken | None = None,
+        reasoning_budget: int | None = None,
+    ) -> Reply:
+        """Start a chat reply for `plan`, split into reasoning and answer as it streams.
+
+        `reasoning_budget` caps the reasoning in tokens: when it runs out, `</think>` is written
+        for the model and it goes on with the answer.
+
+        Raises:
+            EngineStateError, ContextOverflowError, ChatTemplateError: as `generate`.
+        """
+        llama, model = self._require_model()
+        prompt = self.render_plan(plan)
+        tokens = self._tokenize_prompt(llama, model, prompt)
+        if len(tokens) >= model.context_length:
+            raise ContextOverflowError(len(tokens), model.context_length)
+        control = _StreamControl()
+        reply = Reply(prompt, ReasoningSplitter(starts_in_reasoning=plan.starts_in_reasoning))
+        pieces = self._stream(
+            llama, model, tokens, sampling or SamplingSettings(), cancel, reply, control
+        )
+        reply.attach(pieces, control, reasoning_budget)
+        return reply
 
     def generate(
         self,
@@ -276,14 +426,15 @@ class Engine:
         prompt_tokens: list[int],
         sampling: SamplingSettings,
         cancel: CancelToken | None,
-        generation: Generation,
+        generation: Generation | Reply,
+        control: _StreamControl | None = None,
     ) -> Iterator[str]:
         import llama_cpp
 
         vocab = llama._model.vocab
         is_eog = llama_cpp.llama_vocab_is_eog
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        limit = min(sampling.max_tokens, model.context_length - len(prompt_tokens))
+        context = list(prompt_tokens)
         if sampling.seed is not None:
             llama.set_seed(sampling.seed)
             # A seeded reply must repeat exactly: evaluate the whole prompt afresh, because
@@ -293,20 +444,21 @@ class Engine:
         first_token_at: float | None = None
         produced = 0
         finish = "length"
-        tokens = llama.generate(
-            prompt_tokens,
-            temp=sampling.temperature,
-            top_p=sampling.top_p,
-            top_k=sampling.top_k,
-            min_p=sampling.min_p,
-            repeat_penalty=sampling.repeat_penalty,
-            reset=True,
-        )
+        tokens = _sampled_tokens(llama, context, sampling)
         try:
-            while produced < limit:
+            while produced < sampling.max_tokens and len(context) < model.context_length:
                 if cancel is not None and cancel.cancelled:
                     finish = "cancelled"
                     break
+                if control is not None and control.injection:
+                    # Write text for the model (e.g. </think> when the reasoning budget ran
+                    # out): restart sampling after it; the cached prefix is reused.
+                    forced, control.injection = control.injection, ""
+                    tokens.close()
+                    context += llama.tokenize(forced.encode("utf-8"), add_bos=False, special=True)
+                    yield forced
+                    tokens = _sampled_tokens(llama, context, sampling)
+                    continue
                 token = next(tokens)
                 if first_token_at is None:
                     first_token_at = time.perf_counter()
@@ -314,6 +466,10 @@ class Engine:
                     finish = "stop"
                     break
                 produced += 1
+                context.append(token)
+                if control is not None:
+                    control.produced = produced
+                    control.context_used = len(context)
                 piece = decoder.decode(llama.detokenize([token]))
                 if piece:
                     yield piece
@@ -326,8 +482,9 @@ class Engine:
         finally:
             tokens.close()
             ended = time.perf_counter()
-            generation.stats = _stats(
-                len(prompt_tokens), produced, started, first_token_at, ended, finish
+            generation.stats = replace(
+                _stats(len(prompt_tokens), produced, started, first_token_at, ended, finish),
+                context_used=len(context),
             )
             log.info(
                 "generated tokens=%d prompt_tokens=%d seconds=%.2f finish=%s",
@@ -338,6 +495,18 @@ class Engine:
         if self._llama is None or self._model is None:
             raise EngineStateError("No model is loaded.")
         return self._llama, self._model
+
+
+def _sampled_tokens(llama: Llama, context: list[int], sampling: SamplingSettings) -> Iterator[int]:
+    return llama.generate(
+        context,
+        temp=sampling.temperature,
+        top_p=sampling.top_p,
+        top_k=sampling.top_k,
+        min_p=sampling.min_p,
+        repeat_penalty=sampling.repeat_penalty,
+        reset=True,
+    )
 
 
 def _stats(
@@ -367,6 +536,10 @@ def _token_text(llama: Llama, token: int) -> str:
     if token < 0:
         return ""
     return llama.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -60,14 +60,22 @@ class ChatTemplateError(QuantdeskError, ValueError):
 
 
 class ContextOverflowError(QuantdeskError, ValueError):
-    """The conversation no longer fits the model's context."""
+    """The conversation no longer fits the model's context, with room left for a reply.
 
-    def __init__(self, prompt_tokens: int, context_length: int) -> None:
+    Attributes:
+        prompt_tokens: the size of the conversation as the model would read it.
+        context_length: the model's context, in tokens.
+        room: cells left for the reply (negative when the prompt alone is too long).
+    """
+
+    def __init__(self, prompt_tokens: int, context_length: int, *, room: int = 0) -> None:
         self.prompt_tokens = prompt_tokens
         self.context_length = context_length
+        self.room = room
         super().__init__(
-            f"The conversation is {prompt_tokens} tokens, more than the model's context of "
-            f"{context_length}. Start a new chat or raise the context length."
+            f"This conversation is {prompt_tokens:,} tokens and the model's context holds "
+            f"{context_length:,}, which leaves too little room for a reply. Leave out the oldest "
+            "messages, start a new chat, or raise the context length."
         )
 
 

@@ -57,6 +57,10 @@ class ModelShape:
     layer_bytes: int  # one repeating layer's weights
     embed_bytes: int  # token embedding (stays in RAM)
     output_bytes: int  # output head + norm (GPU only at full offload)
+    # No output head of its own: the token embedding doubles as it (SmolLM2, Gemma), and at full
+    # offload llama.cpp copies the embedding to the GPU (measured on an H100:
+    # docs/gpu-measurements.md).
+    tied_output: bool = False
 
     @property
     def weights_bytes(self) -> int:
@@ -96,6 +100,7 @@ class ModelShape:
         )
         window = meta.get(f"{arch}.attention.sliding_window")
         layer_bytes, embed_bytes, output_bytes = _weight_split(header, file_size, layers)
+        tied = bool(header.tensors) and not any(t.name == "output.weight" for t in header.tensors)
         return cls(
             architecture=arch,
             layers=layers,
@@ -111,6 +116,7 @@ class ModelShape:
             layer_bytes=layer_bytes,
             embed_bytes=embed_bytes,
             output_bytes=output_bytes,
+            tied_output=tied,
         )
 
     def with_file_size(self, file_size: int) -> ModelShape:
@@ -217,10 +223,10 @@ def estimate_memory(
     return MemoryEstimate(
         context=context,
         gpu_layers=gpu_layers,
-        # At full offload the output head goes to the GPU; with tied embeddings (no output
-        # tensor) llama.cpp puts a copy of the token embedding there instead.
+        # At full offload the output head (and norm) go to the GPU; with tied embeddings
+        # llama.cpp puts a copy of the token embedding there as the head.
         weights_gpu=shape.layer_bytes * gpu_layers
-        + ((shape.output_bytes or shape.embed_bytes) if full else 0),
+        + ((shape.output_bytes + (shape.embed_bytes if shape.tied_output else 0)) if full else 0),
         weights_ram=shape.layer_bytes * (shape.layers - gpu_layers)
         + shape.embed_bytes
         + (0 if full else shape.output_bytes),

@@ -1,4 +1,4 @@
-"""The first main window: pick a local model, chat with it, stop a reply."""
+"""The main window: the chat (with its model picker), the local models, and downloads."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -15,18 +15,18 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
     QTabWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from app.core.chat_template import Message
-from app.core.engine import GenerationStats, LoadedModel, SamplingSettings
+from app.core.engine import LoadedModel
+from app.core.history import open_chat_store
 from app.core.library import find_local_models
 from app.core.settings import AppPaths
 from app.core.units import format_bytes, format_seconds
+from app.ui.chat_page import ChatPage
+from app.ui.chat_view import ChatView
 from app.ui.downloads_panel import DownloadsPanel
 from app.ui.messages import error_text
 from app.ui.models_page import ModelsPage
@@ -34,11 +34,14 @@ from app.ui.workers.engine_worker import EngineThread
 
 log = logging.getLogger(__name__)
 
+CHAT_DATABASE = "chats.sqlite3"
+
 
 class MainWindow(QMainWindow):
     """Chat with a local GGUF model; all engine work happens on the engine thread.
 
     Signals (emitted on the GUI thread, after the window has updated itself):
+        (the reply signals come from the chat page: `self.chat`)
         model_loaded(object): the `LoadedModel` now in use.
         model_failed(object): the error of a failed load, already shown to the person.
         reply_finished(object): the `GenerationStats` of a reply that ended or was stopped.
@@ -54,12 +57,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self._paths = paths
         self._engine = engine_thread or EngineThread()
-        self._history: list[Message] = []
-        self._reply_parts: list[str] = []
         self._model: LoadedModel | None = None
-        self._generating = False
-        # Sampling for new replies; per-conversation settings come with the chat store.
-        self.sampling = SamplingSettings()
+        self._store, self._store_note = open_chat_store(paths.data / CHAT_DATABASE)
         self.setWindowTitle(self.tr("Quantdesk"))
         self.resize(1000, 700)
         self._build_widgets()
@@ -71,7 +70,7 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.model_picker = QComboBox()
-        self.model_picker.setMinimumWidth(420)
+        self.model_picker.setMinimumWidth(320)
         self.model_picker.setPlaceholderText(self.tr("Choose a model file…"))
         self.model_picker.activated.connect(self._on_model_chosen)
         self.open_button = QPushButton(self.tr("Open .gguf…"))
@@ -84,41 +83,18 @@ class MainWindow(QMainWindow):
         picker_row.addWidget(QLabel(self.tr("Model:")))
         picker_row.addWidget(self.model_picker, 1)
         picker_row.addWidget(self.open_button)
+        header = QWidget()
+        header_layout = QVBoxLayout(header)
+        header_layout.setContentsMargins(0, 0, 0, 0)
+        header_layout.addLayout(picker_row)
+        header_layout.addWidget(self.model_status)
 
-        self.chat_view = QTextBrowser()
-        self.chat_view.setOpenExternalLinks(False)
-        self.chat_view.setPlaceholderText(self.tr("Load a model, then type a message below."))
-
-        self.input_box = QPlainTextEdit()
-        self.input_box.setPlaceholderText(self.tr("Type a message (Ctrl+Enter to send)"))
-        self.input_box.setMaximumHeight(120)
-        self.input_box.textChanged.connect(self._update_controls)
-        self.send_button = QPushButton(self.tr("Send"))
-        self.send_button.setDefault(True)
-        self.send_button.clicked.connect(self.send_message)
-        self.stop_button = QPushButton(self.tr("Stop"))
-        self.stop_button.clicked.connect(self.stop_reply)
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addStretch(1)
-        input_row = QHBoxLayout()
-        input_row.addWidget(self.input_box, 1)
-        input_row.addLayout(buttons)
-        input_panel = QWidget()
-        input_panel.setLayout(input_row)
-
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.chat_view)
-        splitter.addWidget(input_panel)
-        splitter.setStretchFactor(0, 1)
-
-        layout = QVBoxLayout()
-        layout.addLayout(picker_row)
-        layout.addWidget(self.model_status)
-        layout.addWidget(splitter, 1)
-        self.chat_page = QWidget()
-        self.chat_page.setLayout(layout)
+        self.chat = ChatPage(self._store, self._engine.worker, header)
+        self.chat.reply_finished.connect(self.reply_finished)
+        self.chat.reply_failed.connect(self.reply_failed)
+        self.chat.status_changed.connect(self._show_chat_status)
+        self.chat.context_length_requested.connect(self._reload_with_context)
+        self.chat_page = self.chat
 
         self.models_page = ModelsPage(self._paths)
         self.models_page.chat_requested.connect(self.open_chat)
@@ -134,17 +110,13 @@ class MainWindow(QMainWindow):
 
         self.speed_label = QLabel()
         self.statusBar().addWidget(self.speed_label, 1)
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.send_message)
-        QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.send_message)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.stop_reply)
+        if self._store_note:
+            self.speed_label.setText(self._store_note)
 
     def _connect_engine(self) -> None:
         worker = self._engine.worker
         worker.loaded.connect(self._on_loaded)
         worker.load_failed.connect(self._on_load_failed)
-        worker.text.connect(self._on_text)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
 
     # --- models ----------------------------------------------------------------------------------
 
@@ -199,113 +171,81 @@ class MainWindow(QMainWindow):
         if path:
             self.load_model(Path(path))
 
-    def load_model(self, path: Path) -> None:
-        """Load `path` on the engine thread; the result arrives as `loaded` or `load_failed`."""
-        if self._generating:
-            self.stop_reply()
+    def load_model(self, path: Path, *, context_length: int | None = None) -> None:
+        """Load `path` on the engine thread; the result arrives as `loaded` or `load_failed`.
+
+        The context length is the current chat's setting unless given."""
+        if self.chat.is_generating:
+            self.chat.stop_reply()
         self._model = None
+        self.chat.set_model(None)
         self.model_picker.setCurrentIndex(self._add_model_entry(Path(path)))
         self._set_status(self.tr("Loading {name}…").format(name=Path(path).name))
         self._loading = True
         self._update_controls()
-        self._engine.worker.load_requested.emit(str(path))
+        tokens = context_length or self.chat.settings_panel.context_length.value()
+        self._engine.worker.load_requested.emit(str(path), tokens)
 
     @Slot(object)
     def _on_loaded(self, model: LoadedModel) -> None:
         self._loading = False
         self._model = model
-        self._history.clear()
-        self.chat_view.clear()
         self._set_status(
-            self.tr("Ready: {name} · {size} · context {ctx} tokens · loaded in {secs}").format(
+            self.tr(
+                "Ready: {name} · {size} · context {ctx} tokens · {kind} · loaded in {secs}"
+            ).format(
                 name=model.display_name,
                 size=format_bytes(model.file_size),
                 ctx=model.context_length,
+                kind=model.thinking.label,
                 secs=format_seconds(model.load_seconds),
             )
         )
         self._update_controls()
-        self.input_box.setFocus()
+        self.chat.set_model(model)
         self.model_loaded.emit(model)
 
     @Slot(object)
     def _on_load_failed(self, error: Exception) -> None:
         self._loading = False
         self._model = None
+        self.chat.set_model(None)
         self._set_status(error_text(error), error=True)
         self._update_controls()
         self.model_failed.emit(error)
 
-    # --- chat ------------------------------------------------------------------------------------
-
-    @Slot()
-    def send_message(self) -> None:
-        """Send the typed message and stream the reply into the chat view."""
-        text = self.input_box.toPlainText().strip()
-        if not text or self._model is None or self._generating:
-            return
-        self.input_box.clear()
-        self._history.append(Message("user", text))
-        self._append_turn(self.tr("You"), text)
-        self._append_turn(self.tr("Assistant"), "")
-        self._reply_parts = []
-        self._generating = True
-        self._update_controls()
-        self.speed_label.setText(self.tr("Generating…"))
-        self._engine.worker.generate_requested.emit(list(self._history), self.sampling)
-
-    @Slot()
-    def stop_reply(self) -> None:
-        """Stop the reply being generated; the text so far stays."""
-        if self._generating:
-            self._engine.worker.stop()
-
     @Slot(str)
-    def _on_text(self, text: str) -> None:
-        self._reply_parts.append(text)
-        cursor = self.chat_view.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text, QTextCharFormat())
-        self.chat_view.verticalScrollBar().setValue(self.chat_view.verticalScrollBar().maximum())
+    def _show_chat_status(self, text: str) -> None:
+        self.speed_label.setText(text)
 
-    @Slot(object)
-    def _on_finished(self, stats: GenerationStats) -> None:
-        self._generating = False
-        reply = "".join(self._reply_parts)
-        if reply:
-            self._history.append(Message("assistant", reply))
-        note = self.tr(" (stopped)") if stats.finish_reason == "cancelled" else ""
-        self.speed_label.setText(
-            self.tr("{tps:.1f} tokens/s · {n} tokens · first token {ttft}{note}").format(
-                tps=stats.tokens_per_second,
-                n=stats.completion_tokens,
-                ttft=format_seconds(stats.time_to_first_token or 0.0),
-                note=note,
-            )
-        )
-        self._update_controls()
-        self.reply_finished.emit(stats)
+    @Slot(int)
+    def _reload_with_context(self, tokens: int) -> None:
+        if self._model is not None and not self.chat.is_generating:
+            self.load_model(self._model.path, context_length=tokens)
 
-    @Slot(object)
-    def _on_failed(self, error: Exception) -> None:
-        self._generating = False
-        # The user's message stays in the view and the history; only the reply failed.
-        self._set_status(error_text(error), error=True)
-        self.speed_label.clear()
-        self._update_controls()
-        self.reply_failed.emit(error)
+    # --- chat (the chat page's controls, for the tests and the benches) --------------------------
 
-    def _append_turn(self, speaker: str, text: str) -> None:
-        cursor = self.chat_view.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        if not self.chat_view.document().isEmpty():
-            cursor.insertBlock()
-            cursor.insertBlock()
-        bold = QTextCharFormat()
-        bold.setFontWeight(QFont.Weight.Bold)
-        cursor.insertText(speaker, bold)
-        cursor.insertBlock()
-        cursor.insertText(text, QTextCharFormat())
+    @property
+    def input_box(self) -> QPlainTextEdit:
+        return self.chat.input_box
+
+    @property
+    def send_button(self) -> QPushButton:
+        return self.chat.send_button
+
+    @property
+    def stop_button(self) -> QPushButton:
+        return self.chat.stop_button
+
+    @property
+    def chat_view(self) -> ChatView:
+        return self.chat.chat_view
+
+    def send_message(self) -> None:
+        self.chat.send_message()
+
+    def stop_reply(self) -> None:
+        self.chat.stop_reply()
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -317,17 +257,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _update_controls(self) -> None:
-        ready = self._model is not None and not self._loading
-        self.send_button.setEnabled(
-            ready and not self._generating and bool(self.input_box.toPlainText().strip())
-        )
-        self.stop_button.setEnabled(self._generating)
         self.model_picker.setEnabled(not self._loading)
         self.open_button.setEnabled(not self._loading)
 
     @property
     def is_generating(self) -> bool:
-        return self._generating
+        return self.chat.is_generating
 
     @property
     def loaded_model(self) -> LoadedModel | None:
@@ -337,4 +272,5 @@ class MainWindow(QMainWindow):
         self.downloads_panel.shutdown()
         self.models_page.shutdown()
         self._engine.shutdown()
+        self._store.close()
         super().closeEvent(event)

@@ -22,6 +22,13 @@ def window(qtbot: QtBot) -> Iterator[MainWindow]:
     window.close()
 
 
+def set_sampling(window: MainWindow, **values: float) -> None:
+    """Set the current chat's sampling as a person would, in its settings panel."""
+    panel = window.chat.settings_panel
+    for key, value in values.items():
+        panel.fields[key].setValue(value)
+
+
 @pytest.fixture(autouse=True)
 def collect_garbage_on_the_gui_thread() -> Iterator[None]:
     """As the app does (`app/ui/gc_guard.py`): no automatic GC while worker threads run, so a

@@ -10,10 +10,10 @@ from pathlib import Path
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
-from app.core.engine import SamplingSettings
 from app.core.settings import app_paths
 from app.ui.main_window import MainWindow
 from tests.conftest import BROKEN_REASONS
+from tests.gui.conftest import set_sampling
 
 STALL_LIMIT_MS = 100
 
@@ -49,7 +49,7 @@ def test_typed_message_streams_a_reply_without_freezing_and_stop_ends_it(
 ) -> None:
     load(qtbot, window, tiny_model)
     assert "smollm2" in window.model_status.text().lower()
-    window.sampling = SamplingSettings(temperature=0.0, max_tokens=400)
+    set_sampling(window, temperature=0.0, max_tokens=400)
     meter = StallMeter()
 
     qtbot.keyClicks(window.input_box, "Write a long story about a brave dragon and a knight.")
@@ -61,12 +61,12 @@ def test_typed_message_streams_a_reply_without_freezing_and_stop_ends_it(
     assert window.input_box.toPlainText() == ""
 
     # Tokens arrive from the real model, batch after batch, into the real chat view.
-    prompt_shown = window.chat_view.toPlainText()
+    prompt_shown = window.chat_view.plain_text()
     assert "Write a long story" in prompt_shown
     seen = [prompt_shown]
     for _ in range(5):
-        qtbot.waitUntil(lambda: window.chat_view.toPlainText() != seen[-1], timeout=10_000)
-        seen.append(window.chat_view.toPlainText())
+        qtbot.waitUntil(lambda: window.chat_view.plain_text() != seen[-1], timeout=10_000)
+        seen.append(window.chat_view.plain_text())
     assert all(later.startswith(earlier) for earlier, later in zip(seen, seen[1:], strict=False))
 
     with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
@@ -82,21 +82,23 @@ def test_typed_message_streams_a_reply_without_freezing_and_stop_ends_it(
     assert meter.longest_ms < STALL_LIMIT_MS
 
     # The conversation goes on: the stopped reply is history, and a new message gets an answer.
-    window.sampling = SamplingSettings(temperature=0.0, max_tokens=8)
+    set_sampling(window, temperature=0.0, max_tokens=8)
     qtbot.keyClicks(window.input_box, "Thanks!")
     with qtbot.waitSignal(window.reply_finished, timeout=30_000) as finished:
         qtbot.keyClick(window.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert finished.args[0].completion_tokens > 0
-    assert [m.role for m in window._history] == ["user", "assistant", "user", "assistant"]
+    stored = window.chat._store.messages(window.chat.conversation.id)
+    assert [m.role for m in stored] == ["user", "assistant", "user", "assistant"]
+    assert [m.state for m in stored] == ["complete", "stopped", "complete", "complete"]
 
 
 def test_escape_stops_the_reply(qtbot: QtBot, window: MainWindow, tiny_model: Path) -> None:
     load(qtbot, window, tiny_model)
-    window.sampling = SamplingSettings(temperature=0.0, max_tokens=400)
+    set_sampling(window, temperature=0.0, max_tokens=400)
     qtbot.keyClicks(window.input_box, "Write a long story about a dragon.")
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    before = window.chat_view.toPlainText()
-    qtbot.waitUntil(lambda: window.chat_view.toPlainText() != before, timeout=10_000)
+    before = window.chat_view.plain_text()
+    qtbot.waitUntil(lambda: window.chat_view.plain_text() != before, timeout=10_000)
     with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
         qtbot.keyClick(window.input_box, Qt.Key.Key_Escape)
     assert finished.args[0].finish_reason == "cancelled"
@@ -109,11 +111,11 @@ def test_closing_the_window_mid_reply_ends_the_engine_thread_cleanly(
     qtbot.addWidget(window)
     window.show()
     load(qtbot, window, tiny_model)
-    window.sampling = SamplingSettings(temperature=0.0, max_tokens=2000)
+    set_sampling(window, temperature=0.0, max_tokens=2000)
     qtbot.keyClicks(window.input_box, "Write a very long story about a dragon.")
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    before = window.chat_view.toPlainText()
-    qtbot.waitUntil(lambda: window.chat_view.toPlainText() != before, timeout=10_000)
+    before = window.chat_view.plain_text()
+    qtbot.waitUntil(lambda: window.chat_view.plain_text() != before, timeout=10_000)
     started = time.perf_counter()
     window.close()
     assert window._engine.thread.isFinished()
@@ -131,7 +133,7 @@ def test_broken_models_show_their_reason_and_the_app_keeps_working(
         assert path.name in window.model_status.text()
         assert not window.send_button.isEnabled()
     load(qtbot, window, tiny_model)
-    window.sampling = SamplingSettings(temperature=0.0, max_tokens=4)
+    set_sampling(window, temperature=0.0, max_tokens=4)
     qtbot.keyClicks(window.input_box, "Hi")
     with qtbot.waitSignal(window.reply_finished, timeout=30_000):
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
@@ -144,8 +146,8 @@ def test_hostile_template_shows_an_error_and_keeps_the_message(
     qtbot.keyClicks(window.input_box, "Hello there")
     with qtbot.waitSignal(window.reply_failed, timeout=30_000):
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    assert "chat template can't be used" in window.model_status.text()
-    assert "Hello there" in window.chat_view.toPlainText()
+    assert "chat template can't be used" in window.chat.error_label.text()
+    assert "Hello there" in window.chat_view.plain_text()
     assert not window.is_generating
     assert not Path("/tmp/quantdesk-pwned").exists()
 

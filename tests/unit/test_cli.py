@@ -49,6 +49,50 @@ def test_chat_json_reports_prompt_reply_and_sampling(tiny_model: Path) -> None:
     assert {"top_p", "top_k", "min_p", "repeat_penalty"} <= report["sampling"].keys()
 
 
+def chat_json(*args: str) -> dict:
+    result = quantdesk("chat", *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_chat_thinking_switch_on_a_nemotron_model(nemotron_model: Path) -> None:
+    on = chat_json(str(nemotron_model), "--prompt", "Hi", "--max-tokens", "4")
+    assert (on["profile"], on["thinking"]) == ("nemotron-switch", "on")
+    assert "detailed thinking on" in on["prompt"]
+    assert on["sampling"]["temperature"] == 0.6 and on["sampling"]["top_p"] == 0.95
+    off = chat_json(str(nemotron_model), "--prompt", "Hi", "--max-tokens", "4", "--thinking", "off")
+    assert off["thinking"] == "off"
+    assert off["prompt"].endswith(
+        "detailed thinking off<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n<think>\n</think>"
+    )
+    assert off["sampling"]["temperature"] == 0.0
+    assert off["reasoning"] == ""
+
+
+def test_chat_always_reasoning_model_reports_reasoning_apart(think_model: Path) -> None:
+    report = chat_json(
+        str(think_model), "--prompt", "Tell me a story.", "--max-tokens", "24",
+        "--temperature", "0", "--reasoning-budget", "4",
+    )  # fmt: skip
+    assert (report["profile"], report["thinking"]) == ("always-reasoning", "always")
+    assert report["prompt"].endswith("<|im_start|>assistant\n<think>\n")
+    assert report["reasoning"] and report["content"]
+    assert "</think>" not in report["content"]
+    skipped = chat_json(
+        str(think_model), "--prompt", "Hi", "--max-tokens", "4", "--thinking", "off"
+    )
+    assert skipped["thinking"] == "off"
+    assert skipped["prompt"].endswith("<think>\n\n</think>\n\n")
+
+
+def test_chat_base_model_has_no_thinking(base_model: Path) -> None:
+    report = chat_json(str(base_model), "--prompt", "Once upon a time", "--max-tokens", "4",
+                       "--thinking", "on")  # fmt: skip
+    assert (report["profile"], report["thinking"]) == ("base", "off")
+    assert report["prompt"] == "Once upon a time"
+
+
 def test_chat_streams_plain_text(tiny_model: Path) -> None:
     result = quantdesk(
         "chat", str(tiny_model), "--prompt", "Say hello.", "--max-tokens", "8", "--temperature", "0"
@@ -93,7 +137,7 @@ def test_hostile_chat_template_is_refused_without_running_it(hostile_model: Path
 def test_conversation_too_long_for_the_context_is_one_line(tiny_model: Path) -> None:
     result = quantdesk("chat", str(tiny_model), "--prompt", "word " * 600, "--ctx", "256")
     assert result.returncode == 1
-    assert "more than the model's context" in result.stderr
+    assert "too little room for a reply" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
 

@@ -109,9 +109,7 @@ def test_conversation_larger_than_context_is_refused(tiny_model: Path) -> None:
     try:
         assert engine.model is not None
         context = engine.model.context_length  # llama.cpp may round 64 up
-        with pytest.raises(
-            ContextOverflowError, match=f"more than the model's context of {context}"
-        ):
+        with pytest.raises(ContextOverflowError, match=f"the model's context holds {context:,}"):
             engine.generate([Message("user", "word " * (context + 10))])
     finally:
         engine.unload()

@@ -1,0 +1,665 @@
+"""Chat history, kept in one SQLite file.
+
+Every write commits at once, so a process killed at any moment (even mid-reply) keeps all it had
+written; the next open marks a reply that was still streaming as "interrupted" and keeps its text.
+The file is in WAL mode so the GUI thread can read while the engine thread writes: each thread
+opens its own `ChatStore` on the same file (a connection is only usable on its own thread).
+
+`open_chat_store` is what the app calls: it also checks the file's integrity and, if the file is
+damaged, moves it aside (never deletes it) and starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from app.core.errors import QuantdeskError
+
+SCHEMA_VERSION = 1
+DEFAULT_TITLE = "New chat"
+ROLES = ("system", "user", "assistant", "tool")
+STATES = ("complete", "streaming", "stopped", "failed", "interrupted")
+BUSY_TIMEOUT_MS = 5000
+
+_SCHEMA = (
+    # AUTOINCREMENT: ids are never reused, so a thread still holding the id of a deleted chat or
+    # message can't write into a newer one that took its place.
+    """CREATE TABLE IF NOT EXISTS conversations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        title TEXT NOT NULL,
+        system_prompt TEXT NOT NULL DEFAULT '',
+        settings TEXT NOT NULL DEFAULT '{}',
+        thinking TEXT,
+        model_path TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL DEFAULT '',
+        reasoning TEXT NOT NULL DEFAULT '',
+        reasoning_seconds REAL,
+        state TEXT NOT NULL DEFAULT 'complete',
+        model_path TEXT,
+        settings TEXT NOT NULL DEFAULT '{}',
+        stats TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS conversations_by_update ON conversations(updated_at)",
+    "CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id)",
+    # Partial index: finding the replies left streaming stays instant however long the history.
+    "CREATE INDEX IF NOT EXISTS messages_streaming ON messages(id) WHERE state = 'streaming'",
+)
+
+# SQLite's primary result codes for "this file is damaged" and "this is not a database".
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+class HistoryError(QuantdeskError, OSError):
+    """The chat history can't be read or written.
+
+    Attributes:
+        path: the database file (or the folder meant to hold it), when known.
+    """
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class CorruptHistoryError(HistoryError):
+    """The history file is not a database or is damaged; `open_chat_store` moves it aside."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"The chat history file {path} is damaged: {reason}.", path=path)
+
+
+class ConversationNotFound(HistoryError, KeyError):
+    """No chat has this id (it was deleted, perhaps by another window or thread)."""
+
+    def __init__(self, conversation_id: int) -> None:
+        self.conversation_id = conversation_id
+        super().__init__(f"Chat {conversation_id} no longer exists; it may have been deleted.")
+
+
+class MessageNotFound(HistoryError, KeyError):
+    """No message has this id (its chat was deleted, or it was cut by Regenerate or Edit)."""
+
+    def __init__(self, message_id: int) -> None:
+        self.message_id = message_id
+        super().__init__(f"Message {message_id} no longer exists; it may have been deleted.")
+
+
+# --- records -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    title: str
+    system_prompt: str
+    settings: dict[str, Any]
+    thinking: str | None
+    model_path: str | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    conversation_id: int
+    role: str
+    content: str
+    reasoning: str
+    reasoning_seconds: float | None
+    state: str
+    model_path: str | None
+    settings: dict[str, Any]
+    stats: dict[str, Any]
+    created_at: float
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+# For arguments where None is a real value ("no model"), leaving them out must mean "unchanged".
+KEEP = _Keep.KEEP
+
+
+# --- the store -----------------------------------------------------------------------------------
+
+
+class ChatStore:
+    """One connection to the history file, for use on the thread that opened it."""
+
+    def __init__(self, path: Path, *, recover: bool = True) -> None:
+        """Open (creating if absent) the history at `path`.
+
+        `recover=False` skips `recover_interrupted`: for a second store opened while this
+        process may be streaming a reply, which recovery would wrongly mark interrupted.
+        """
+        self.path = Path(path)
+        _inspect(self.path, integrity=False)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as error:
+            raise _history_error(error, self.path, "open") from error
+        try:
+            self._setup()
+            if recover:
+                self.recover_interrupted()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ChatStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- conversations ---
+
+    def create_conversation(
+        self,
+        title: str = DEFAULT_TITLE,
+        *,
+        system_prompt: str = "",
+        settings: dict[str, Any] | None = None,
+        thinking: str | None = None,
+        model_path: str | None = None,
+    ) -> Conversation:
+        title = _clean_title(title)
+        with self._transaction() as db:
+            now = time.time()
+            cursor = db.execute(
+                "INSERT INTO conversations"
+                " (title, system_prompt, settings, thinking, model_path, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (title, system_prompt, _dumps(settings), thinking, model_path, now, now),
+            )
+            conversation_id = _row_id(cursor)
+            self._touch(conversation_id)
+        return self.conversation(conversation_id)
+
+    def conversation(self, conversation_id: int) -> Conversation:
+        rows = self._read("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+        if not rows:
+            raise ConversationNotFound(conversation_id)
+        return _conversation(rows[0])
+
+    def list_conversations(self, search: str = "") -> list[Conversation]:
+        """Every chat, most recently updated first; `search` filters titles (any case)."""
+        search = search.strip()
+        if not search:
+            rows = self._read("SELECT * FROM conversations ORDER BY updated_at DESC, id DESC")
+        else:
+            rows = self._read(
+                "SELECT * FROM conversations WHERE qd_casefold(title) LIKE ? ESCAPE '\\'"
+                " ORDER BY updated_at DESC, id DESC",
+                (f"%{_escape_like(search.casefold())}%",),
+            )
+        return [_conversation(row) for row in rows]
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        title = _clean_title(title)
+        # A new name is not new activity: the list stays ordered by the last message.
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
+            )
+            if cursor.rowcount == 0:
+                raise ConversationNotFound(conversation_id)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Delete a chat and (by cascade) all its messages."""
+        cursor = self._write("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        if cursor.rowcount == 0:
+            raise ConversationNotFound(conversation_id)
+
+    def update_conversation(
+        self,
+        conversation_id: int,
+        *,
+        system_prompt: str | None = None,
+        settings: dict[str, Any] | None = None,
+        thinking: str | None | _Keep = KEEP,
+        model_path: str | None | _Keep = KEEP,
+    ) -> None:
+        """Change only the fields given; `thinking=None` / `model_path=None` clear them."""
+        changes: dict[str, object] = {}
+        if system_prompt is not None:
+            changes["system_prompt"] = system_prompt
+        if settings is not None:
+            changes["settings"] = _dumps(settings)
+        if thinking is not KEEP:
+            changes["thinking"] = thinking
+        if model_path is not KEEP:
+            changes["model_path"] = model_path
+        with self._transaction() as db:
+            if changes:
+                # Column names come from the fixed keys above, never from the caller.
+                assignments = ", ".join(f"{column} = ?" for column in changes)
+                db.execute(
+                    f"UPDATE conversations SET {assignments} WHERE id = ?",
+                    (*changes.values(), conversation_id),
+                )
+            self._touch(conversation_id)
+
+    # --- messages ---
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        reasoning: str = "",
+        reasoning_seconds: float | None = None,
+        state: str = "complete",
+        model_path: str | None = None,
+        settings: dict[str, Any] | None = None,
+        stats: dict[str, Any] | None = None,
+    ) -> StoredMessage:
+        """Add a message at the end of a chat; a chat's first user message names it."""
+        _check_choice("role", role, ROLES)
+        _check_choice("state", state, STATES)
+        with self._transaction() as db:
+            self._touch(conversation_id)
+            cursor = db.execute(
+                "INSERT INTO messages (conversation_id, role, content, reasoning,"
+                " reasoning_seconds, state, model_path, settings, stats, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    role,
+                    content,
+                    reasoning,
+                    reasoning_seconds,
+                    state,
+                    model_path,
+                    _dumps(settings),
+                    _dumps(stats),
+                    time.time(),
+                ),
+            )
+            message_id = _row_id(cursor)
+            if role == "user":
+                self._title_from_first_message(conversation_id, content)
+        return self.message(message_id)
+
+    def start_reply(
+        self,
+        conversation_id: int,
+        *,
+        model_path: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> StoredMessage:
+        """Add an empty assistant message, state "streaming", for `append_reply` to fill."""
+        return self.add_message(
+            conversation_id,
+            "assistant",
+            "",
+            state="streaming",
+            model_path=model_path,
+            settings=settings,
+        )
+
+    def append_reply(self, message_id: int, *, content: str = "", reasoning: str = "") -> None:
+        """Add text to the end of a message, committed at once.
+
+        SQLite still rewrites the message's row each time, so the cost grows with the reply's
+        length (about 1 ms per call at 80 kB); callers streaming long replies should batch tokens.
+        """
+        if not content and not reasoning:
+            return
+        cursor = self._write(
+            "UPDATE messages SET content = content || ?, reasoning = reasoning || ? WHERE id = ?",
+            (content, reasoning, message_id),
+        )
+        if cursor.rowcount == 0:
+            raise MessageNotFound(message_id)
+
+    def finish_reply(
+        self,
+        message_id: int,
+        *,
+        state: str,
+        stats: dict[str, Any] | None = None,
+        reasoning_seconds: float | None = None,
+    ) -> None:
+        """Close a streaming reply as complete, stopped, failed or interrupted."""
+        _check_choice("state", state, tuple(s for s in STATES if s != "streaming"))
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE messages SET state = ?, stats = coalesce(?, stats),"
+                " reasoning_seconds = coalesce(?, reasoning_seconds) WHERE id = ?",
+                (state, None if stats is None else _dumps(stats), reasoning_seconds, message_id),
+            )
+            self._touch(self._conversation_of(message_id))
+
+    def message(self, message_id: int) -> StoredMessage:
+        rows = self._read("SELECT * FROM messages WHERE id = ?", (message_id,))
+        if not rows:
+            raise MessageNotFound(message_id)
+        return _message(rows[0])
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        """A chat's messages, oldest first."""
+        rows = self._read(
+            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        )
+        if not rows:
+            self.conversation(conversation_id)  # an empty chat, or none at all?
+        return [_message(row) for row in rows]
+
+    def update_message(self, message_id: int, *, content: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE messages SET content = ? WHERE id = ?", (content, message_id))
+            self._touch(self._conversation_of(message_id))
+
+    def delete_messages_from(self, message_id: int) -> None:
+        """Delete a message and every later one of its chat (Regenerate, Edit and resend)."""
+        with self._transaction() as db:
+            conversation_id = self._conversation_of(message_id)
+            db.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
+                (conversation_id, message_id),
+            )
+            self._touch(conversation_id)
+
+    def recover_interrupted(self) -> int:
+        """Mark replies left "streaming" by a killed process as "interrupted"; return how many."""
+        cursor = self._write(
+            "UPDATE messages SET state = 'interrupted' WHERE state = 'streaming'", ()
+        )
+        return cursor.rowcount
+
+    # --- internals ---
+
+    def _setup(self) -> None:
+        with self._errors("open"):
+            self._db.row_factory = sqlite3.Row
+            self._db.create_function("qd_casefold", 1, str.casefold, deterministic=True)
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            # Checked before anything writes: a newer Quantdesk's file must stay as it was.
+            self._check_version()
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")  # WAL stays consistent; no fsync
+        with self._transaction() as db:
+            # Re-checked under the write lock: another thread may have created it meanwhile.
+            if self._check_version() == 0:
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _check_version(self) -> int:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise _newer_version_error(self.path)
+        return version
+
+    def _touch(self, conversation_id: int) -> None:
+        """Bump a chat's updated_at, strictly past every other chat's (even on a coarse clock)."""
+        cursor = self._db.execute(
+            "UPDATE conversations SET updated_at ="
+            " max(?, (SELECT max(updated_at) FROM conversations) + 0.000001) WHERE id = ?",
+            (time.time(), conversation_id),
+        )
+        if cursor.rowcount == 0:
+            raise ConversationNotFound(conversation_id)
+
+    def _conversation_of(self, message_id: int) -> int:
+        row = self._db.execute(
+            "SELECT conversation_id FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        if row is None:
+            raise MessageNotFound(message_id)
+        return int(row[0])
+
+    def _title_from_first_message(self, conversation_id: int, text: str) -> None:
+        title = title_from_text(text)
+        if title:
+            self._db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ? AND title = ?",
+                (title, conversation_id, DEFAULT_TITLE),
+            )
+
+    def _read(self, sql: str, parameters: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        with self._errors("read"):
+            return self._db.execute(sql, parameters).fetchall()
+
+    def _write(self, sql: str, parameters: tuple[object, ...]) -> sqlite3.Cursor:
+        """One statement, which SQLite commits by itself (the connection is in autocommit)."""
+        with self._errors("save"):
+            return self._db.execute(sql, parameters)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Several statements committed together, or not at all."""
+        with self._errors("save"):
+            # IMMEDIATE takes the write lock up front: a read that later upgrades to a write
+            # can fail with "database is locked" at once, without waiting out busy_timeout.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Turn SQLite's failures into HistoryError; misuse (wrong thread, closed) passes as is."""
+        try:
+            yield
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.DatabaseError as error:
+            raise _history_error(error, self.path, doing) from error
+
+
+# --- opening, with recovery from a damaged file --------------------------------------------------
+
+
+def open_chat_store(path: Path) -> tuple[ChatStore, str | None]:
+    """Open the app's history; a damaged file is moved aside and a fresh one started.
+
+    Returns the store and, when the file was moved aside, a sentence saying where it was kept.
+    Raises HistoryError if the folder can't be written or the file is from a newer Quantdesk.
+    """
+    path = Path(path)
+    _make_folder(path.parent)
+    try:
+        _inspect(path, integrity=True)
+        return ChatStore(path), None
+    except CorruptHistoryError as damage:
+        kept = _move_aside(path)
+        note = (
+            f"Your chat history was damaged ({damage.reason}), so a new one was started. "
+            f"The old file was kept as {kept}."
+        )
+        return ChatStore(path), note
+
+
+def _inspect(path: Path, *, integrity: bool) -> None:
+    """Refuse a newer Quantdesk's file or (with `integrity`) a damaged one, writing nothing.
+
+    Read-only, so that not even a WAL checkpoint on close changes a file we then refuse.
+    """
+    if not path.exists():
+        return
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise _history_error(error, path, "open") from error
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if int(db.execute("PRAGMA user_version").fetchone()[0]) > SCHEMA_VERSION:
+            raise _newer_version_error(path)
+        if integrity:
+            problems = [str(row[0]) for row in db.execute("PRAGMA quick_check").fetchall()]
+            if problems != ["ok"]:
+                raise CorruptHistoryError(path, problems[0])
+    except sqlite3.ProgrammingError:
+        raise
+    except sqlite3.DatabaseError as error:
+        raise _history_error(error, path, "open") from error
+    finally:
+        db.close()
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise HistoryError(
+            f"Can't keep the chat history in {folder}: {error.strerror or error}.", path=folder
+        ) from error
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged file (and its -wal/-shm, which belong to it) out of the way; delete none."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.corrupt-{stamp}")
+    number = 1
+    while any(Path(f"{kept}{suffix}").exists() for suffix in ("", "-wal", "-shm")):
+        number += 1
+        kept = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
+    # The main file first: if a sidecar then fails to move we stop, rather than open a fresh
+    # database beside a stale -wal that SQLite would replay into it.
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if not source.exists():
+            continue
+        try:
+            source.rename(f"{kept}{suffix}")
+        except OSError as error:
+            raise HistoryError(
+                f"The chat history file {path} is damaged and couldn't be moved aside: "
+                f"{error.strerror or error}.",
+                path=path,
+            ) from error
+    return kept
+
+
+def _history_error(error: sqlite3.Error, path: Path, doing: str) -> HistoryError:
+    if _is_damage(error):
+        return CorruptHistoryError(path, str(error))
+    return HistoryError(f"Couldn't {doing} the chat history at {path}: {error}.", path=path)
+
+
+def _is_damage(error: sqlite3.Error) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    # Python 3.10 raises plain DatabaseError only for these (and unknown) codes.
+    return type(error) is sqlite3.DatabaseError
+
+
+def _newer_version_error(path: Path) -> HistoryError:
+    return HistoryError(
+        f"The chat history at {path} was saved by a newer version of Quantdesk. "
+        "Update Quantdesk to open it.",
+        path=path,
+    )
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def title_from_text(text: str, limit: int = 48) -> str:
+    """A chat title from a message: its first non-empty line, cut at a word with "…" if long."""
+    words = next((line.split() for line in text.splitlines() if line.strip()), [])
+    title = " ".join(words)
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]  # room for the "…"
+    space = cut.rfind(" ")
+    # Back up to a word's end unless the cut already falls on one, or backing up loses half.
+    if title[len(cut)] != " " and space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def _clean_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise ValueError("A chat title can't be empty.")
+    return title
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"Unknown message {name} {value!r}; expected one of {', '.join(allowed)}.")
+
+
+def _escape_like(text: str) -> str:
+    """Make LIKE's wildcards (and its escape character) match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _dumps(data: dict[str, Any] | None) -> str:
+    return json.dumps(data or {}, ensure_ascii=False)
+
+
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    assert cursor.lastrowid is not None  # always set after an INSERT into a rowid table
+    return cursor.lastrowid
+
+
+def _conversation(row: sqlite3.Row) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        title=row["title"],
+        system_prompt=row["system_prompt"],
+        settings=json.loads(row["settings"]),
+        thinking=row["thinking"],
+        model_path=row["model_path"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _message(row: sqlite3.Row) -> StoredMessage:
+    return StoredMessage(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        role=row["role"],
+        content=row["content"],
+        reasoning=row["reasoning"],
+        reasoning_seconds=row["reasoning_seconds"],
+        state=row["state"],
+        model_path=row["model_path"],
+        settings=json.loads(row["settings"]),
+        stats=json.loads(row["stats"]),
+        created_at=row["created_at"],
+    )

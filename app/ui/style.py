@@ -1,0 +1,31 @@
+"""Small look-and-feel helpers shared by the widgets."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QWidget
+
+# How far secondary text moves from the text color towards the background: readable, yet
+# clearly second to the answer, in light and dark themes alike.
+MUTED_SHARE = 0.4
+
+
+def mute(widget: QWidget, *, italic: bool = False) -> None:
+    """Show `widget`'s text as secondary (notes, reasoning), following the current palette."""
+    palette = widget.palette()
+    text = palette.color(QPalette.ColorRole.WindowText)
+    background = palette.color(QPalette.ColorRole.Window)
+    palette.setColor(QPalette.ColorRole.WindowText, _blend(text, background, MUTED_SHARE))
+    widget.setPalette(palette)
+    if italic:
+        font = widget.font()
+        font.setItalic(True)
+        widget.setFont(font)
+
+
+def _blend(a: QColor, b: QColor, share: float) -> QColor:
+    return QColor(
+        round(a.red() * (1 - share) + b.red() * share),
+        round(a.green() * (1 - share) + b.green() * share),
+        round(a.blue() * (1 - share) + b.blue() * share),
+    )
