@@ -374,13 +374,9 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
 def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk recommend`: fit every file of a repo on a machine and pick one, with reasons."""
+    from app.core.advisor import advise, fetch_repo_facts
     from app.core.hardware import HardwareProfile, detect
-    from app.core.hub import list_repo_files
-    from app.core.library import safe_model_path
-    from app.core.memory import ModelShape
-    from app.core.quants import quant_from_file_type
-    from app.core.recommend import header_file, nothing_fits_reason, recommend
-    from app.core.remote_gguf import read_header_local_or_remote
+    from app.core.recommend import nothing_fits_reason
     from app.core.settings import app_paths
     from app.core.units import format_bytes
 
@@ -392,21 +388,11 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
             return _fail(f"Can't use {args.hardware}: {exc}", ExitCode.USAGE)
     else:
         profile = detect()
-    files = list_repo_files(args.repo_id)
-    described = header_file(files)
-    if described is None:
-        return _fail(f"{args.repo_id} has no GGUF model files.", ExitCode.NOT_FOUND)
-    local = safe_model_path(app_paths().models, args.repo_id, described.path)
     try:
-        header = read_header_local_or_remote(described, local)
-        shape = ModelShape.from_header(header, described.size)
+        facts = fetch_repo_facts(args.repo_id, app_paths().models)
     except ValueError as exc:
-        return _fail(f"Can't read the model header of {described.path}: {exc}", ExitCode.BAD_MODEL)
-    header_quant = quant_from_file_type(header.metadata.get("general.file_type"))
-    result = recommend(
-        args.repo_id, files, shape, profile, goal=args.goal, context=args.context,
-        header_quants={described.path: header_quant} if header_quant else None,
-    )  # fmt: skip
+        return _fail(f"Can't read the model header of {args.repo_id}: {exc}", ExitCode.BAD_MODEL)
+    result = advise(facts, profile, goal=args.goal, context=args.context)
     if args.json:
         json.dump(result.as_dict(), out, indent=2)
         out.write("\n")

@@ -31,9 +31,67 @@ def wait_for(signal, timeout_ms: int = 60_000) -> None:  # noqa: ANN001
     loop.exec()
 
 
+def wizard_shots() -> None:
+    """Each page of the first-run wizard on a faked NVIDIA machine, against the local Hub."""
+    from PySide6.QtWidgets import QWizard
+
+    from app.ui.main_window import MainWindow
+    from tests.gui.test_wizard import FILE, MACHINE, REPO
+    from tests.localhub import Fault, LocalHub, seed_repos
+
+    os.environ["QUANTDESK_HOME"] = tempfile.mkdtemp(prefix="quantdesk-wizard-")
+    with LocalHub() as hub:
+        os.environ["HF_ENDPOINT"] = hub.url
+        hub.add_repo(REPO, {FILE: base_model()})
+        for repo_id, files in seed_repos().items():
+            hub.add_listing_repo(repo_id, files)
+        window = MainWindow(app_paths().ensure(), hardware=MACHINE)
+        window.resize(1280, 800)
+        window.show()
+        wizard = window.show_wizard()
+        wizard.resize(1280, 800)
+        save(wizard, "wizard-1-welcome.png")
+        wizard.next()
+        spin(300)
+        save(wizard, "wizard-2-machine.png")
+        wizard.next()
+        save(wizard, "wizard-3-model.png")
+        models = wizard.model_page.model_list
+        models.select_repo("bartowski/nvidia_Llama-3.1-Nemotron-Nano-4B-v1.1-GGUF")
+        wizard.next()
+        wait_for(wizard.file_page.chooser.facts_ready, 30_000)
+        save(wizard, "wizard-4-file.png")
+        # The download and ready pages with the tiny model (the seed repos hold no real bytes).
+        wizard.back()
+        models.search_box.setText("SmolLM2")
+        models.search()
+        wait_for(models.search_finished)
+        models.select_repo(REPO)
+        wizard.next()
+        wait_for(wizard.file_page.chooser.facts_ready, 30_000)
+        hub.inject(Fault.SLOW, bytes_per_second=6_000_000, times=None)
+        wizard.next()
+        spin(5000)
+        save(wizard, "wizard-5-download.png")
+        hub.clear_faults()
+        wait_for(wizard.model_ready, 120_000)
+        spin(200)
+        save(wizard, "wizard-6-ready.png")
+        wizard.button(QWizard.WizardButton.FinishButton).click()
+        window.tabs.setCurrentWidget(window.discover_page)
+        discover = window.discover_page
+        discover.model_list.select_repo("bartowski/nvidia_AceReason-Nemotron-1.1-7B-GGUF")
+        wait_for(discover.chooser.facts_ready, 30_000)
+        discover.chooser.goal.setCurrentIndex(1)
+        save(window, "discover-page.png")
+        window.close()
+
+
 def main() -> None:
-    os.environ["QUANTDESK_HOME"] = tempfile.mkdtemp(prefix="quantdesk-shots-")
     app = QApplication(sys.argv)
+    wizard_shots()
+    os.environ["QUANTDESK_HOME"] = tempfile.mkdtemp(prefix="quantdesk-shots-")
+    os.environ.pop("HF_ENDPOINT", None)
     from app.ui.main_window import MainWindow
 
     paths = app_paths().ensure()
@@ -91,6 +149,8 @@ def main() -> None:
     window.models_page.table.selectRow(0)
     spin(200)
     save(window, "models-page.png")
+    window.tabs.setCurrentWidget(window.settings_page)
+    save(window, "settings-page.png")
     window.close()
     app.quit()
 

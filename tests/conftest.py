@@ -34,6 +34,18 @@ def quantdesk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def no_real_keychain() -> Iterator[None]:
+    """No test reads or writes the developer's real keychain (a stored Hugging Face token)."""
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
 @pytest.fixture(scope="session")
 def tiny_model() -> Path:
     """SmolLM2-135M-Instruct Q4_1: a real GGUF with a ChatML template."""

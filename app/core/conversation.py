@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.core.cancel import CancelToken
 from app.core.chat_template import Message
 from app.core.engine import SamplingSettings
 from app.core.errors import ContextOverflowError
@@ -44,6 +45,7 @@ class ReplyRequest:
         drop_oldest: when the conversation no longer fits, leave out its oldest turns instead of
             refusing (the person chose this).
         record: where to store the reply as it streams; None to keep it in memory only.
+        cancel: stops this reply when cancelled.
     """
 
     turns: list[Message]
@@ -53,6 +55,7 @@ class ReplyRequest:
     reasoning_budget: int | None = None
     drop_oldest: bool = False
     record: ReplyRecord | None = None
+    cancel: CancelToken | None = None  # set by the GUI to stop this reply (any thread)
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,17 @@ def turns_for_model(messages: Iterable[_StoredTurn]) -> list[Message]:
     """The turns the model reads: user messages and assistant answers (never reasoning).
 
     Failed or empty replies are left out; a reply stopped or interrupted part-way counts, since
-    the person saw it.
+    the person saw it. User messages left without a reply are joined with the next one: many
+    templates refuse two user turns in a row ("roles must alternate").
     """
-    turns = []
+    turns: list[Message] = []
     for message in messages:
         if message.role not in ("user", "assistant"):
             continue
         if message.role == "assistant" and (message.state == "failed" or not message.content):
+            continue
+        if turns and message.role == "user" and turns[-1].role == "user":
+            turns[-1] = Message("user", f"{turns[-1].content}\n\n{message.content}")
             continue
         turns.append(Message(message.role, message.content))
     return turns

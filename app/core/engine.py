@@ -27,6 +27,7 @@ from app.core.cancel import CancelToken
 from app.core.chat_template import Message, plain_prompt, render_chat
 from app.core.errors import ContextOverflowError, EngineStateError, ModelLoadError
 from app.core.gguf_file import GGUFHeader, check_model_file
+from app.core.quants import parse_quant, quant_from_file_type
 from app.core.thinking import (
     FORCED_CLOSE,
     REASONING,
@@ -78,6 +79,7 @@ class LoadedModel:
     gpu_layers: int
     load_seconds: float
     thinking: ThinkingProfile
+    quant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ class Reply:
         self._pieces: Iterator[str] = iter(())
         self._control = _StreamControl()
         self._budget: int | None = None
-        self._started = time.perf_counter()
+        self._first_token_at: float | None = None
 
     def attach(
         self, pieces: Iterator[str], control: _StreamControl, reasoning_budget: int | None
@@ -191,6 +193,9 @@ class Reply:
     def __iter__(self) -> Iterator[tuple[str, str]]:
         reasoning_tokens = 0
         for text in self._pieces:
+            if self._first_token_at is None:
+                # Thinking time starts with the first token, after prompt processing.
+                self._first_token_at = time.perf_counter()
             was_reasoning = self._splitter.in_reasoning
             yield from self._keep(self._splitter.feed(text))
             if was_reasoning:
@@ -218,8 +223,8 @@ class Reply:
             yield kind, text
 
     def _note_reasoning_end(self) -> None:
-        if self.reasoning_seconds is None and self._reasoning:
-            self.reasoning_seconds = time.perf_counter() - self._started
+        if self.reasoning_seconds is None and self._reasoning and self._first_token_at:
+            self.reasoning_seconds = time.perf_counter() - self._first_token_at
 
 
 class Engine:
@@ -285,6 +290,8 @@ class Engine:
             threads=threads,
             gpu_layers=gpu_layers,
             load_seconds=time.perf_counter() - started,
+            quant=parse_quant(path.name)
+            or quant_from_file_type(header.metadata.get("general.file_type")),
             thinking=detect_profile(
                 name=header.name,
                 basename=_str_or_none(header.metadata.get("general.basename")),

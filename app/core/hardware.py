@@ -21,7 +21,7 @@ import re
 import subprocess
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,11 @@ class HardwareProfile:
     unified_memory: bool = False
     gpus: tuple[GpuInfo, ...] = ()
     notes: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def empty(cls) -> HardwareProfile:
+        """A machine with nothing known yet (before detection finishes)."""
+        return cls(os="", cpu=CpuInfo("x86_64", "", 1, ()), ram_bytes=0, ram_available_bytes=0)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -359,3 +364,37 @@ def _library(folder: Path, name: str, prefix: str, suffix: str) -> Path:
         if candidate.exists():
             return candidate
     raise OSError(f"{prefix}{name}{suffix} not found in {folder}")
+
+
+def with_corrections(
+    profile: HardwareProfile,
+    *,
+    ram_bytes: int | None = None,
+    vram_bytes: dict[int, int] | None = None,
+) -> HardwareProfile:
+    """`profile` with what a person corrected by hand: RAM, and VRAM per GPU index.
+
+    Detection can miss (a driver that reports no memory, a VM); the person knows better.
+    """
+    gpus = tuple(
+        replace(gpu, vram_bytes=vram_bytes[index], vram_free_bytes=vram_bytes[index])
+        if vram_bytes and index in vram_bytes
+        else gpu
+        for index, gpu in enumerate(profile.gpus)
+    )
+    return replace(profile, ram_bytes=ram_bytes or profile.ram_bytes, gpus=gpus)
+
+
+def describe_cpu_features(cpu: CpuInfo) -> str:
+    """The instruction sets that matter for llama.cpp, in words."""
+    if cpu.arch == "arm64":
+        return "ARM NEON" + (" with dot product" if cpu.has("dotprod") else "")
+    wanted = [
+        ("avx512f", "AVX-512"),
+        ("avx2", "AVX2"),
+        ("avx", "AVX"),
+        ("fma", "FMA"),
+        ("f16c", "F16C"),
+    ]
+    present = [label for feature, label in wanted if cpu.has(feature)]
+    return ", ".join(present) if present else "no AVX (the slowest engine variant is used)"

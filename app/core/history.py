@@ -270,7 +270,11 @@ class ChatStore:
                     f"UPDATE conversations SET {assignments} WHERE id = ?",
                     (*changes.values(), conversation_id),
                 )
-            self._touch(conversation_id)
+            # Settings are not activity: the list stays ordered by the last message.
+            if not db.execute(
+                "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone():
+                raise ConversationNotFound(conversation_id)
 
     # --- messages ---
 

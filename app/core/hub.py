@@ -60,7 +60,13 @@ def _route_hub_logs_to_ours() -> None:
 
 
 def hub_token() -> str | None:
-    """The token to send: `HF_TOKEN`, else the one stored by `hf auth login`, else None."""
+    """The token to send: the one saved in Settings (OS keychain), else `HF_TOKEN`, else the
+    one stored by `hf auth login`, else None. Never logged."""
+    from app.core.secrets import load_token
+
+    token = load_token()
+    if token:
+        return token
     from huggingface_hub import get_token
 
     return get_token()

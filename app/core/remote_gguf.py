@@ -18,16 +18,24 @@ class _RangeReader:
     def __init__(self, remote: RemoteFile, token: str | None) -> None:
         self._remote = remote
         self._token = token
-        self._buffer = b""
+        self._buffer = bytearray()
+        self._position = 0  # read position in _buffer
         self._fetched = 0
 
     def seekable(self) -> bool:
         return False
 
     def read(self, size: int = -1) -> bytes:
-        while len(self._buffer) < size and self._fetched < min(self._remote.size, MAX_HEADER_BYTES):
+        # A header is read in many tiny pieces (every token of a 50,000-token vocabulary): move a
+        # position through the buffer instead of re-slicing megabytes on each read.
+        limit = min(self._remote.size, MAX_HEADER_BYTES)
+        while len(self._buffer) - self._position < size and self._fetched < limit:
+            del self._buffer[: self._position]
+            self._position = 0
             self._buffer += self._fetch(self._fetched, BLOCK_BYTES)
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        end = len(self._buffer) if size < 0 else self._position + size
+        data = bytes(self._buffer[self._position : end])
+        self._position += len(data)
         return data
 
     def _fetch(self, start: int, length: int) -> bytes:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -34,6 +36,27 @@ def _no_display_reason() -> str | None:
     )
 
 
+STARTUP_PROBE = "QUANTDESK_STARTUP_PROBE"
+
+
+class _FirstPaintProbe(QObject):
+    """For bench/bench_startup.py: print seconds from process start to the first paint, exit."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint:
+            import psutil
+
+            launched = float(os.environ.get("LAUNCHED_AT") or psutil.Process().create_time())
+            print(f"painted {time.time() - launched:.3f}", flush=True)
+            os._exit(0)
+        return False
+
+
+def _report_first_paint(window: QObject) -> None:
+    probe = _FirstPaintProbe(window)
+    window.installEventFilter(probe)
+
+
 def run_app(argv: list[str]) -> int:
     """Open the main window and run the event loop until it closes; returns the exit code."""
     reason = _no_display_reason()
@@ -52,10 +75,17 @@ def run_app(argv: list[str]) -> int:
 
     # Imported here so the QApplication exists before any widget module loads.
     from app.ui.main_window import MainWindow
+    from app.ui.theme import apply_theme
 
     collector = GuiThreadGarbageCollector(app)
     window = MainWindow(paths)
+    apply_theme(app, window.preferences.theme)
+    if os.environ.get(STARTUP_PROBE):
+        _report_first_paint(window)
     window.show()
+    if window.needs_wizard():
+        window.show_wizard()
+    window.detect_hardware_later()
     code = app.exec()
     window.close()
     collector.stop()

@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.cancel import CancelToken
 from app.core.conversation import ReplyRecord, ReplyRequest, turns_for_model
-from app.core.engine import GenerationStats, LoadedModel
+from app.core.engine import DEFAULT_CONTEXT_LENGTH, GenerationStats, LoadedModel
 from app.core.errors import ContextOverflowError
 from app.core.history import ChatStore, Conversation
 from app.core.thinking import TOGGLE_DISABLED, TOGGLE_HIDDEN, TOGGLE_SKIPPABLE, ThinkingProfile
@@ -65,8 +66,16 @@ class ChatPage(QWidget):
     status_changed = Signal(str)
     context_length_requested = Signal(int)
 
-    def __init__(self, store: ChatStore, worker: EngineWorker, header: QWidget) -> None:
+    def __init__(
+        self,
+        store: ChatStore,
+        worker: EngineWorker,
+        header: QWidget,
+        *,
+        default_context: int = DEFAULT_CONTEXT_LENGTH,
+    ) -> None:
         super().__init__()
+        self._default_context = default_context
         self._store = store
         self._worker = worker
         self._model: LoadedModel | None = None
@@ -74,7 +83,8 @@ class ChatPage(QWidget):
         self._generating = False
         self._streaming: MessageWidget | None = None
         self._editing: MessageWidget | None = None
-        self._pending_retry: ReplyRequest | None = None
+        self._cancel = CancelToken()
+        self._closed = False
         self.overflow_box: QMessageBox | None = None
         self._build(header)
         self._connect_worker()
@@ -166,11 +176,28 @@ class ChatPage(QWidget):
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
 
+    def shutdown(self) -> None:
+        """The window is closing: stop the reply and ignore whatever the engine still sends."""
+        if self._closed:
+            return
+        self._cancel.cancel()
+        self._closed = True
+        for signal, slot in (
+            (self._worker.started, self._on_started),
+            (self._worker.streamed, self._on_streamed),
+            (self._worker.finished, self._on_finished),
+            (self._worker.failed, self._on_failed),
+        ):
+            signal.disconnect(slot)
+
     # --- the model -------------------------------------------------------------------------------
 
     def set_model(self, model: LoadedModel | None) -> None:
         """The model replies come from (None while loading or after a failure)."""
         self._model = model
+        if model is not None:
+            # What llama.cpp really gave (a model trained on less gets less).
+            self.settings_panel.show_context_length(model.context_length)
         self._apply_profile()
         self._update_controls()
         if model is not None:
@@ -252,6 +279,7 @@ class ChatPage(QWidget):
         self.input_box.setFocus()
 
     def _show_conversation(self, conversation: Conversation | None) -> None:
+        self._cancel_edit()
         self._conversation = conversation
         self.chat_view.clear()
         self.conversations.show_conversation(conversation.id if conversation else None)
@@ -260,6 +288,8 @@ class ChatPage(QWidget):
             system_prompt=conversation.system_prompt if conversation else "",
             overrides=settings,
             reasoning_budget=settings.get(REASONING_BUDGET_KEY),
+            context_length=settings.get(CONTEXT_LENGTH_KEY)
+            or (self._model.context_length if self._model else self._default_context),
         )
         if conversation is not None:
             for message in self._store.messages(conversation.id):
@@ -389,6 +419,7 @@ class ChatPage(QWidget):
             overrides=self.settings_panel.overrides(),
             reasoning_budget=self.settings_panel.reasoning_budget_value(),
             drop_oldest=drop_oldest,
+            cancel=self._new_cancel_token(),
             record=ReplyRecord(
                 self._store.path,
                 conversation.id,
@@ -402,11 +433,17 @@ class ChatPage(QWidget):
         self.status_changed.emit(self.tr("Reading the conversation…"))
         self._worker.reply_requested.emit(request)
 
+    def _new_cancel_token(self) -> CancelToken:
+        # One token per reply: a Stop pressed before the engine thread picks the request up
+        # still counts, and can't leak into the next reply.
+        self._cancel = CancelToken()
+        return self._cancel
+
     @Slot()
     def stop_reply(self) -> None:
         """Stop the reply being generated; the text so far stays (and is stored)."""
         if self._generating:
-            self._worker.stop()
+            self._cancel.cancel()
 
     @Slot()
     def _on_escape(self) -> None:
@@ -419,6 +456,8 @@ class ChatPage(QWidget):
 
     @Slot(object)
     def _on_started(self, started: ReplyStarted) -> None:
+        if self._closed:  # a late signal from the engine after the window closed
+            return
         if self._streaming is not None:
             self._streaming.message_id = started.message_id
         if started.dropped_turns:
@@ -430,9 +469,12 @@ class ChatPage(QWidget):
         self._context_length = started.context_length
 
     _context_length = 0
+    _streaming_had_no_answer = False
 
     @Slot(object)
     def _on_streamed(self, update: StreamUpdate) -> None:
+        if self._closed:  # a late signal from the engine after the window closed
+            return
         if self._streaming is not None:
             self._streaming.append(update.reasoning, update.answer)
         speed = update.tokens / update.seconds if update.seconds > 0 else 0.0
@@ -445,8 +487,11 @@ class ChatPage(QWidget):
 
     @Slot(object)
     def _on_finished(self, result: ReplyFinished) -> None:
+        if self._closed:  # a late signal from the engine after the window closed
+            return
         stats = result.stats
         state = "stopped" if stats.finish_reason == "cancelled" else "complete"
+        self._streaming_had_no_answer = bool(result.reasoning) and not result.answer
         if self._streaming is not None:
             self._streaming.finish(state, result.reasoning_seconds)
         self._streaming = None
@@ -464,6 +509,11 @@ class ChatPage(QWidget):
         )
         if stats.finish_reason == "cancelled":
             line += self.tr(" (stopped)")
+        elif stats.finish_reason == "length" and self._streaming_had_no_answer:
+            line += self.tr(
+                " · the reply ran out of tokens while thinking: raise Max reply tokens or set a "
+                "thinking budget in Settings"
+            )
         elif stats.finish_reason == "length" and stats.context_used >= self._context_length:
             line += self.tr(" · the context is full: start a new chat or raise the context length")
         elif stats.context_used >= NEARLY_FULL * self._context_length:
@@ -472,6 +522,8 @@ class ChatPage(QWidget):
 
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:
+        if self._closed:  # a late signal from the engine after the window closed
+            return
         widget, self._streaming = self._streaming, None
         if widget is not None:
             if widget.content or widget.reasoning:
@@ -542,7 +594,7 @@ class ChatPage(QWidget):
             ready and not self._generating and bool(self.input_box.toPlainText().strip())
         )
         self.stop_button.setEnabled(self._generating)
-        self.conversations.new_button.setEnabled(not self._generating)
+        self.conversations.set_busy(self._generating)
         self.chat_view.update_actions(busy=self._generating or not ready)
 
     @property

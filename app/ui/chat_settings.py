@@ -62,6 +62,7 @@ class ChatSettingsPanel(QWidget):
         self._thinking_on = True
         self._overrides: dict[str, Any] = {}
         self._loading = False
+        self._shown_context = DEFAULT_CONTEXT_LENGTH
         self._build()
 
     def _build(self) -> None:
@@ -123,10 +124,13 @@ class ChatSettingsPanel(QWidget):
         system_prompt: str,
         overrides: dict[str, Any],
         reasoning_budget: int | None,
+        context_length: int | None = None,
     ) -> None:
         """Show a conversation's settings (no `changed` signal)."""
         self._loading = True
         try:
+            if context_length:
+                self.show_context_length(context_length)
             self.system_prompt.setPlainText(system_prompt)
             self._overrides = {k: v for k, v in overrides.items() if k in SAMPLING_KEYS}
             self.reasoning_budget.setValue(reasoning_budget or 0)
@@ -145,6 +149,11 @@ class ChatSettingsPanel(QWidget):
             self.system_note.setText(_system_prompt_note(profile))
         finally:
             self._loading = False
+
+    def show_context_length(self, tokens: int) -> None:
+        """Show `tokens` without asking for a reload."""
+        self._shown_context = tokens
+        self.context_length.setValue(tokens)
 
     def overrides(self) -> dict[str, Any]:
         """The sampling values the person set for this conversation."""
@@ -193,7 +202,10 @@ class ChatSettingsPanel(QWidget):
 
     @Slot()
     def _on_context_edited(self) -> None:
-        self.context_length_changed.emit(self.context_length.value())
+        # editingFinished also fires when focus merely leaves the box: only a new value counts.
+        if self.context_length.value() != self._shown_context:
+            self._shown_context = self.context_length.value()
+            self.context_length_changed.emit(self._shown_context)
 
 
 def _system_prompt_note(profile: ThinkingProfile | None) -> str:

@@ -37,6 +37,7 @@ class ConversationList(QWidget):
         super().__init__()
         self._store = store
         self._refreshing = False
+        self._busy = False
         self.new_button = QPushButton(self.tr("New chat"))
         self.new_button.setToolTip(self.tr("Start a new conversation (Ctrl+N)"))
         self.new_button.clicked.connect(self.new_requested)
@@ -109,6 +110,8 @@ class ConversationList(QWidget):
 
     def delete(self, conversation_id: int) -> None:
         """Delete a conversation and its messages (no question asked: see `_confirm_delete`)."""
+        if self._busy:
+            return
         self._store.delete_conversation(conversation_id)
         self.refresh()
         self.deleted.emit(conversation_id)
@@ -159,7 +162,13 @@ class ConversationList(QWidget):
         self._store.rename_conversation(conversation_id, title)
         self.refresh()
 
+    def set_busy(self, busy: bool) -> None:
+        """While a reply streams into the open chat, it can't be deleted or left."""
+        self._busy = busy
+        self.new_button.setEnabled(not busy)
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
-        has_current = self.list.currentItem() is not None
+        has_current = self.list.currentItem() is not None and not self._busy
         self.delete_button.setEnabled(has_current)
         self.rename_button.setEnabled(has_current)

@@ -266,6 +266,10 @@ class DownloadsPanel(QWidget):
         else:
             self.start_download(repo, quant=choice)
 
+    def set_models_dir(self, folder: Path) -> None:
+        """New downloads go to the moved models folder (Settings)."""
+        self._models_dir = Path(folder)
+
     def start_download(
         self, repo_id: str, *, quant: str | None = None, filename: str | None = None
     ) -> DownloadRow:

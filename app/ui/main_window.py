@@ -3,38 +3,51 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
-    QTabWidget,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
+    QWizard,
 )
 
 from app.core.engine import LoadedModel
+from app.core.hardware import HardwareProfile, detect, with_corrections
 from app.core.history import open_chat_store
 from app.core.library import find_local_models
+from app.core.preferences import Preferences, load_preferences, save_preferences
+from app.core.process_memory import describe_process_memory
 from app.core.settings import AppPaths
 from app.core.units import format_bytes, format_seconds
 from app.ui.chat_page import ChatPage
 from app.ui.chat_view import ChatView
+from app.ui.discover_page import DiscoverPage
 from app.ui.downloads_panel import DownloadsPanel
+from app.ui.icons import load_icon
 from app.ui.messages import error_text
 from app.ui.models_page import ModelsPage
-from app.ui.workers.engine_worker import EngineThread
+from app.ui.settings_page import SettingsPage
+from app.ui.wizard import FirstRunWizard
+from app.ui.workers.engine_worker import EngineThread, LoadOptions
+from app.ui.workers.task_worker import TaskWorker
 
 log = logging.getLogger(__name__)
 
 CHAT_DATABASE = "chats.sqlite3"
+MEMORY_REFRESH_MS = 2000
 
 
 class MainWindow(QMainWindow):
@@ -53,15 +66,27 @@ class MainWindow(QMainWindow):
     reply_finished = Signal(object)
     reply_failed = Signal(object)
 
-    def __init__(self, paths: AppPaths, *, engine_thread: EngineThread | None = None) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        *,
+        engine_thread: EngineThread | None = None,
+        hardware: HardwareProfile | None = None,
+    ) -> None:
         super().__init__()
         self._paths = paths
+        self.preferences, preferences_note = load_preferences(paths.config)
         self._engine = engine_thread or EngineThread()
         self._model: LoadedModel | None = None
+        self._hardware = hardware  # a faked machine (tests); else detected by the wizard
+        self.wizard: FirstRunWizard | None = None
+        self._detect_task: TaskWorker | None = None
         self._store, self._store_note = open_chat_store(paths.data / CHAT_DATABASE)
+        self._store_note = self._store_note or preferences_note
         self.setWindowTitle(self.tr("Quantdesk"))
-        self.resize(1000, 700)
+        self.resize(1100, 720)
         self._build_widgets()
+        self._build_menu()
         self._connect_engine()
         self.refresh_models()
         self._update_controls()
@@ -89,29 +114,162 @@ class MainWindow(QMainWindow):
         header_layout.addLayout(picker_row)
         header_layout.addWidget(self.model_status)
 
-        self.chat = ChatPage(self._store, self._engine.worker, header)
+        self.chat = ChatPage(
+            self._store,
+            self._engine.worker,
+            header,
+            default_context=self.preferences.default_context,
+        )
         self.chat.reply_finished.connect(self.reply_finished)
         self.chat.reply_failed.connect(self.reply_failed)
         self.chat.status_changed.connect(self._show_chat_status)
         self.chat.context_length_requested.connect(self._reload_with_context)
         self.chat_page = self.chat
 
-        self.models_page = ModelsPage(self._paths)
+        self.models_page = ModelsPage(self._paths_with_models_dir())
         self.models_page.chat_requested.connect(self.open_chat)
-        self.downloads_panel = DownloadsPanel(self._paths.models)
+        self.downloads_panel = DownloadsPanel(self.models_dir)
         self.downloads_panel.chat_requested.connect(self.open_chat)
         self.downloads_panel.download_finished.connect(self._on_download_finished)
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.chat_page, self.tr("Chat"))
-        self.tabs.addTab(self.models_page, self.tr("Models"))
-        self.tabs.addTab(self.downloads_panel, self.tr("Downloads"))
-        self.setCentralWidget(self.tabs)
+        self.discover_page = DiscoverPage(self)
+        self.settings_page = SettingsPage(self._paths_with_models_dir(), self.preferences)
+        self.settings_page.preferences_changed.connect(self._on_preferences_changed)
+        self.settings_page.models_dir_changed.connect(self._on_models_dir_changed)
+
+        self.tabs = QStackedWidget()  # the pages; the sidebar switches them
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setFixedWidth(150)
+        self.sidebar.setIconSize(QSize(20, 20))
+        pages = [
+            (self.chat_page, self.tr("Chats"), "chat"),
+            (self.models_page, self.tr("Models"), "models"),
+            (self.discover_page, self.tr("Discover"), "discover"),
+            (self.downloads_panel, self.tr("Downloads"), "downloads"),
+            (self.settings_page, self.tr("Settings"), "settings"),
+        ]
+        for page, label, icon in pages:
+            self.tabs.addWidget(page)
+            self.sidebar.addItem(QListWidgetItem(load_icon(icon), label))
+        self.sidebar.currentRowChanged.connect(self.tabs.setCurrentIndex)
+        self.tabs.currentChanged.connect(self.sidebar.setCurrentRow)
+        self.sidebar.setCurrentRow(0)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.sidebar)
+        row.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
 
         self.speed_label = QLabel()
+        self.model_label = QLabel(self.tr("No model"))
+        self.memory_label = QLabel()
         self.statusBar().addWidget(self.speed_label, 1)
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.statusBar().addPermanentWidget(self.memory_label)
         if self._store_note:
             self.speed_label.setText(self._store_note)
+        self._memory_timer = QTimer(self)
+        self._memory_timer.setInterval(MEMORY_REFRESH_MS)
+        self._memory_timer.timeout.connect(self._show_memory)
+        self._memory_timer.start()
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu(self.tr("&Quantdesk"))
+        menu.addAction(self.tr("Set up a model…"), self.show_wizard)
+        menu.addAction(self.tr("Settings"), lambda: self.tabs.setCurrentWidget(self.settings_page))
+        menu.addSeparator()
+        quit_action = menu.addAction(self.tr("Quit"), self.close)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+
+    # --- preferences and the first run ----------------------------------------------------------
+
+    @property
+    def models_dir(self) -> Path:
+        return (
+            Path(self.preferences.models_dir) if self.preferences.models_dir else self._paths.models
+        )
+
+    def _paths_with_models_dir(self) -> AppPaths:
+        return replace(self._paths, models=self.models_dir)
+
+    def update_preferences(self, **changes: object) -> None:
+        """Change and save preferences (e.g. the wizard's hardware corrections)."""
+        self.preferences = self.preferences.replace(**changes)
+        save_preferences(self._paths.config, self.preferences)
+
+    @Slot(object)
+    def _on_preferences_changed(self, preferences: Preferences) -> None:
+        self.preferences = preferences
+
+    @Slot(object)
+    def _on_models_dir_changed(self, folder: Path) -> None:
+        self.preferences = self.preferences.replace(models_dir=str(folder))
+        self.models_page.set_models_dir(folder)
+        self.downloads_panel.set_models_dir(folder)
+        self.refresh_models()
+
+    @property
+    def hardware(self) -> HardwareProfile | None:
+        """This machine as detected (or faked in tests), with the person's corrections."""
+        if self._hardware is None:
+            return None
+        return self._corrected(self._hardware)
+
+    def set_hardware(self, profile: HardwareProfile) -> None:
+        """Remember the detected machine (detection runs once, off the GUI thread)."""
+        self._hardware = profile
+        corrected = self.hardware
+        if corrected is not None:
+            self.models_page.set_hardware(corrected, context=self.preferences.default_context)
+
+    def detect_hardware_later(self) -> None:
+        """Detect the machine off the GUI thread after start-up (for the fit badges)."""
+        if self._hardware is not None:
+            self.set_hardware(self._hardware)
+            return
+        self._detect_task = TaskWorker(detect, name="hardware")
+        self._detect_task.finished.connect(self._on_detected)
+        self._detect_task.start()
+
+    @Slot(object)
+    def _on_detected(self, profile: HardwareProfile) -> None:
+        self._detect_task.wait()
+        self.set_hardware(profile)
+
+    def _corrected(self, profile: HardwareProfile) -> HardwareProfile:
+        vram = {
+            index: value
+            for index in range(len(profile.gpus))
+            if (value := self.preferences.vram_override(index))
+        }
+        return with_corrections(profile, ram_bytes=self.preferences.ram_override, vram_bytes=vram)
+
+    def needs_wizard(self) -> bool:
+        """First run, and no models yet: the wizard leads the way."""
+        return not self.preferences.first_run_done and not find_local_models(self.models_dir)
+
+    def show_wizard(self) -> FirstRunWizard:
+        """Open the setup wizard (first run, or from the menu)."""
+        if self.wizard is None:
+            self.wizard = FirstRunWizard(self, hardware=self._hardware)
+            self.wizard.finished.connect(self._on_wizard_finished)
+        self.wizard.restart()
+        self.wizard.show()
+        self.wizard.raise_()
+        return self.wizard
+
+    @Slot(int)
+    def _on_wizard_finished(self, result: int) -> None:
+        if result == QWizard.DialogCode.Accepted:
+            self.update_preferences(first_run_done=True)
+            self.tabs.setCurrentWidget(self.chat_page)
+            self.activateWindow()
+            self.chat.input_box.setFocus()
+        if self.wizard is not None:
+            self.wizard.deleteLater()
+            self.wizard = None
 
     def _connect_engine(self) -> None:
         worker = self._engine.worker
@@ -124,7 +282,7 @@ class MainWindow(QMainWindow):
         """List the `.gguf` files in the models folder in the picker (no model is loaded)."""
         current = self.model_picker.currentData()
         self.model_picker.clear()
-        for path in find_local_models(self._paths.models):
+        for path in find_local_models(self.models_dir):
             self._add_model_entry(path)
         if current:
             self._select_model_entry(Path(current))
@@ -160,7 +318,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _open_model_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open a model"), str(self._paths.models), self.tr("GGUF models (*.gguf)")
+            self, self.tr("Open a model"), str(self.models_dir), self.tr("GGUF models (*.gguf)")
         )
         if path:
             self.load_model(Path(path))
@@ -184,7 +342,15 @@ class MainWindow(QMainWindow):
         self._loading = True
         self._update_controls()
         tokens = context_length or self.chat.settings_panel.context_length.value()
-        self._engine.worker.load_requested.emit(str(path), tokens)
+        self._engine.worker.load_requested.emit(
+            str(path),
+            LoadOptions(
+                context_length=tokens,
+                threads=self.preferences.threads,
+                gpu_layers=self.preferences.gpu_layers,  # None: automatic, on the engine thread
+                hardware=self.hardware,
+            ),
+        )
 
     @Slot(object)
     def _on_loaded(self, model: LoadedModel) -> None:
@@ -203,6 +369,14 @@ class MainWindow(QMainWindow):
         )
         self._update_controls()
         self.chat.set_model(model)
+        self.model_label.setText(
+            self.tr("{name} · {quant} · GPU layers {layers}").format(
+                name=model.display_name,
+                quant=model.quant or self.tr("unknown quant"),
+                layers=model.gpu_layers,
+            )
+        )
+        self._show_memory()
         self.model_loaded.emit(model)
 
     @Slot(object)
@@ -268,7 +442,20 @@ class MainWindow(QMainWindow):
     def loaded_model(self) -> LoadedModel | None:
         return self._model
 
+    @Slot()
+    def _show_memory(self) -> None:
+        """RAM (and VRAM where NVML reports it) this process uses, refreshed every 2 s."""
+        self.memory_label.setText(describe_process_memory())
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self._memory_timer.stop()
+        if self._detect_task is not None:
+            self._detect_task.wait()
+        if self.wizard is not None:
+            self.wizard.shutdown()
+        self.chat.shutdown()
+        self.discover_page.shutdown()
+        self.settings_page.shutdown()
         self.downloads_panel.shutdown()
         self.models_page.shutdown()
         self._engine.shutdown()

@@ -20,11 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.advisor import local_fit
 from app.core.cancel import CancelToken
+from app.core.hardware import HardwareProfile
 from app.core.library import LocalModel, delete_model, disk_usage, import_model, list_models
 from app.core.settings import AppPaths
 from app.core.units import format_bytes
 from app.ui.messages import error_text
+from app.ui.model_chooser import FIT_WORDS
 from app.ui.workers.task_worker import TaskWorker
 
 
@@ -40,12 +43,15 @@ class ModelsPage(QWidget):
     imported = Signal(object)
     import_failed = Signal(object)
     deleted = Signal()
-    COLUMNS = ("Model", "Repository", "Quant", "Size")
+    COLUMNS = ("Model", "Repository", "Quant", "Size", "On this machine")
 
     def __init__(self, paths: AppPaths) -> None:
         super().__init__()
         self._paths = paths
         self.models: list[LocalModel] = []
+        self._hardware: HardwareProfile | None = None
+        self._fits: dict[Path, str] = {}
+        self._fit_context = 4096
         self._tasks: list[TaskWorker] = []
         self._cancels: list[CancelToken] = []
         self.table = QTableWidget(0, len(self.COLUMNS))
@@ -87,6 +93,13 @@ class ModelsPage(QWidget):
         self.refresh()
 
     @Slot()
+    def set_models_dir(self, folder: Path) -> None:
+        """The models folder moved (Settings): list the new one."""
+        from dataclasses import replace
+
+        self._paths = replace(self._paths, models=Path(folder))
+        self.refresh()
+
     def refresh(self) -> None:
         """Re-read the library from disk."""
         self.models = list_models(self._paths)
@@ -100,6 +113,7 @@ class ModelsPage(QWidget):
                 where,
                 model.quant or self.tr("unknown"),
                 format_bytes(model.size_bytes),
+                self._fit_words(model),
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -114,6 +128,30 @@ class ModelsPage(QWidget):
             )
         )
         self._update_buttons()
+
+    def set_hardware(self, profile: HardwareProfile, *, context: int) -> None:
+        """Work out each model's fit badge on a worker thread (headers are read from disk)."""
+        self._hardware = profile
+        self._fit_context = context
+        models = list(self.models)
+        task = TaskWorker(
+            lambda: {m.path: local_fit(m.path, profile, context=context) for m in models},
+            name="fit badges",
+        )
+        task.finished.connect(self._on_fits)
+        self._tasks.append(task)
+        task.start()
+
+    @Slot(object)
+    def _on_fits(self, fits: dict[Path, str]) -> None:
+        self._fits.update(fits)
+        self.refresh()
+
+    def _fit_words(self, model: LocalModel) -> str:
+        fit = self._fits.get(model.path)
+        if fit is None:
+            return "…" if self._hardware is not None else ""
+        return self.tr(FIT_WORDS.get(fit, "Unknown"))
 
     def selected_model(self) -> LocalModel | None:
         rows = self.table.selectionModel().selectedRows()

@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.history import ChatStore, open_chat_store
 from app.core.settings import app_paths
-from app.ui.chat_view import MessageWidget
+from app.ui.chat_view import MessageWidget, split_blocks
 from app.ui.main_window import CHAT_DATABASE, MainWindow
 from tests.gui.conftest import set_sampling
 
@@ -97,6 +97,8 @@ def test_stop_while_thinking_keeps_the_reasoning_so_far(
     qtbot.waitUntil(lambda: len(reply.reasoning) > 20, timeout=20_000)
     assert reply.reasoning_label.isVisible()  # open while the model thinks
     assert "Thinking" in reply.reasoning_toggle.text()
+    sidebar = window.chat.conversations
+    assert not sidebar.delete_button.isEnabled() and not sidebar.new_button.isEnabled()
     with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
         qtbot.keyClick(window.input_box, Qt.Key.Key_Escape)
     assert finished.args[0].finish_reason == "cancelled"
@@ -252,6 +254,16 @@ def test_a_conversation_too_long_for_the_context_offers_a_choice(
     assert "Left out" in window.speed_label.text() or "tokens/s" in window.speed_label.text()
     assert last_message(window).content
     assert len(stored(window)) == 2 * sent  # nothing was deleted from the history
+
+
+def test_long_answers_are_split_into_blocks_and_code_stays_whole() -> None:
+    text = "Intro.\n\n```python\na = 1\n\nb = 2\n```\n\n- one\n- two\n\nEnd."
+    assert split_blocks(text) == [
+        "Intro.",
+        "```python\na = 1\n\nb = 2\n```",
+        "- one\n- two",
+        "End.",
+    ]
 
 
 def test_markdown_answers_render_code_and_never_raw_html(qtbot: QtBot) -> None:

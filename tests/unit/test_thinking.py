@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from app.core.chat_template import Message
-from app.core.conversation import ReplyRequest, effective_sampling, prepare_reply
+from app.core.conversation import (
+    ReplyRequest,
+    effective_sampling,
+    prepare_reply,
+    turns_for_model,
+)
 from app.core.engine import Engine, SamplingSettings
 from app.core.errors import ContextOverflowError
 from app.core.gguf_file import check_model_file
@@ -318,3 +323,20 @@ def test_overflow_is_refused_before_generating_and_dropping_old_turns_fits(
     assert prepared.plan.messages[-1].content == "Last question?"
     assert prepared.plan.messages[0].role == "user"  # whole exchanges are left out
     assert prepared.prompt_tokens + 128 <= model.context_length
+
+
+def test_unanswered_messages_are_joined_so_roles_alternate() -> None:
+    from types import SimpleNamespace
+
+    stored = [
+        SimpleNamespace(role="user", content="First?", state="complete"),
+        SimpleNamespace(role="assistant", content="", state="failed"),
+        SimpleNamespace(role="user", content="Second?", state="complete"),
+        SimpleNamespace(role="assistant", content="Answer", state="stopped"),
+        SimpleNamespace(role="user", content="Third?", state="complete"),
+    ]
+    assert turns_for_model(stored) == [
+        Message("user", "First?\n\nSecond?"),
+        Message("assistant", "Answer"),
+        Message("user", "Third?"),
+    ]

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.core.advisor import automatic_gpu_layers
 from app.core.cancel import CancelToken
 from app.core.conversation import PreparedReply, ReplyRequest, prepare_reply
 from app.core.engine import DEFAULT_CONTEXT_LENGTH, Engine, GenerationStats, Reply
 from app.core.errors import EngineStateError, QuantdeskError
+from app.core.hardware import HardwareProfile
 from app.core.history import ChatStore
 from app.core.thinking import REASONING
 
@@ -21,6 +23,17 @@ log = logging.getLogger(__name__)
 # Reply text is sent to the GUI at most this often (about 30 updates a second), so painting
 # never competes with generation.
 TEXT_BATCH_SECONDS = 1 / 30
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a model: context length, CPU threads (None: physical cores), GPU layers
+    (None: automatic, from the memory estimate for `hardware`; -1 all)."""
+
+    context_length: int = DEFAULT_CONTEXT_LENGTH
+    threads: int | None = None
+    gpu_layers: int | None = 0
+    hardware: HardwareProfile | None = None
 
 
 @dataclass(frozen=True)
@@ -61,8 +74,8 @@ class EngineWorker(QObject):
     """Loads models and generates replies on its own thread; the GUI talks to it by signals.
 
     Requests (connect to them, or emit them; they run on the worker thread):
-        load_requested(str, int): path of a GGUF to load (unloads the previous model) and the
-            context length (0 for the default).
+        load_requested(str, object): path of a GGUF to load (unloads the previous model) and
+            a `LoadOptions`.
         reply_requested(object): a `ReplyRequest`.
         unload_requested().
         shutdown_requested(): unload, then end the worker's thread.
@@ -83,7 +96,7 @@ class EngineWorker(QObject):
     `stop()` may be called from any thread: generation ends before the next token.
     """
 
-    load_requested = Signal(str, int)
+    load_requested = Signal(str, object)
     reply_requested = Signal(object)
     unload_requested = Signal()
     shutdown_requested = Signal()
@@ -110,10 +123,16 @@ class EngineWorker(QObject):
         """Ask the running generation to end; thread-safe, returns at once."""
         self._cancel.cancel()
 
-    @Slot(str, int)
-    def _load(self, path: str, context_length: int) -> None:
+    @Slot(str, object)
+    def _load(self, path: str, options: LoadOptions) -> None:
+        context = options.context_length or DEFAULT_CONTEXT_LENGTH
         try:
-            model = self._engine.load(path, context_length=context_length or DEFAULT_CONTEXT_LENGTH)
+            layers = options.gpu_layers
+            if layers is None:
+                layers = automatic_gpu_layers(Path(path), options.hardware, context=context)
+            model = self._engine.load(
+                path, context_length=context, threads=options.threads, gpu_layers=layers
+            )
         except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI, not kill the thread
             if not isinstance(exc, QuantdeskError):
                 log.exception("unexpected error loading model path=%s", path)
@@ -123,7 +142,10 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def _reply(self, request: ReplyRequest) -> None:
-        self._cancel.reset()
+        if request.cancel is not None:
+            self._cancel = request.cancel
+        else:
+            self._cancel = CancelToken()
         recorder: _Recorder | None = None
         try:
             prepared, reply = self._start_reply(request)

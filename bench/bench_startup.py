@@ -1,0 +1,72 @@
+"""Time from launch to the main window painted, in a fresh process each run.
+
+    .venv/bin/python -m bench.bench_startup [--runs 5]
+
+Each run starts `python -m app` (the real entry point) offscreen with an empty QUANTDESK_HOME
+(first run: the wizard opens too) and `QUANTDESK_STARTUP_PROBE=1`, which makes the app print
+the seconds from process start to the first paint of the main window. For comparison, the same
+runs of a bare PySide6 script that opens an empty QMainWindow (the plain alternative).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+BARE = """
+import os, time
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([])
+window = QMainWindow()
+class Probe(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            print("painted", time.time() - float(os.environ["LAUNCHED_AT"]), flush=True)
+            os._exit(0)
+        return False
+probe = Probe()
+window.installEventFilter(probe)
+window.show()
+app.exec()
+"""
+
+
+def launch(args: list[str]) -> float:
+    import time
+
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "QUANTDESK_HOME": tempfile.mkdtemp(prefix="quantdesk-start-"),
+        "QUANTDESK_STARTUP_PROBE": "1",
+        "LAUNCHED_AT": repr(time.time()),
+    }
+    output = subprocess.run(
+        [sys.executable, *args], env=env, capture_output=True, text=True, timeout=60
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("painted"))
+    return float(line.split()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    app_times, bare_times = [], []
+    for _ in range(args.runs):
+        app_times.append(launch(["-m", "app"]))
+        bare_times.append(launch(["-c", BARE]))
+    med = statistics.median
+    print(f"runs: {args.runs} (fresh process each)")
+    print(f"launch to main window painted: quantdesk {med(app_times):.2f} s "
+          f"(max {max(app_times):.2f}), bare QMainWindow {med(bare_times):.2f} s, "
+          f"ratio {med(app_times) / med(bare_times):.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
