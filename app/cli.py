@@ -343,12 +343,16 @@ def rm_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
 def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk hw`: what this machine has for running models."""
+    from app.core.backends import ensure_backends
     from app.core.hardware import detect
     from app.core.units import format_bytes
 
     profile = detect()
+    engine = ensure_backends()
     if args.json:
-        json.dump(profile.to_json(), out, indent=2)
+        report = profile.to_json()
+        report["engine"] = engine.as_dict()
+        json.dump(report, out, indent=2)
         out.write("\n")
         return ExitCode.OK
     cpu = profile.cpu
@@ -367,6 +371,11 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
         )
     if not profile.gpus:
         out.write("GPU:  none the engine can use: models run on the CPU\n")
+    out.write(f"Engine: {engine.describe()}\n")
+    for backend in engine.backends:
+        out.write(f"  {backend['name']}: {backend['path']}\n")
+    for skipped in engine.skipped:
+        out.write(f"  skipped {skipped['path']}: {skipped['reason']}\n")
     for note in profile.notes:
         out.write(f"note: {note}\n")
     return ExitCode.OK

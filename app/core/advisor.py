@@ -74,39 +74,32 @@ def advise(
 def local_fit(path: Path, profile: HardwareProfile, *, context: int) -> str:
     """How a model file on disk fits `profile` at `context` tokens: "gpu", "partial", "cpu",
     "too_large", or "unknown" when its header can't be read."""
-    from app.core.gguf_file import check_model_file
-    from app.core.recommend import fit_option, machine_budget
-
-    try:
-        header = check_model_file(path)
-        size = path.stat().st_size
-        shape = ModelShape.from_header(header, size)
-    except (OSError, ValueError):
-        return "unknown"
-    trained = shape.trained_context
-    fit, _layers, _estimate = fit_option(
-        shape, size, machine_budget(profile), min(context, trained) if trained else context
-    )
-    return fit
+    fitted = _fit_local_file(path, profile, context)
+    return fitted[0] if fitted else "unknown"
 
 
 def automatic_gpu_layers(path: Path, profile: HardwareProfile | None, *, context: int) -> int:
     """Layers to offload when the person left GPU offload on automatic: what the memory
     estimate says fits this machine's usable GPU (0 without one, or when the header is
     unreadable; the load then reports the file's own problem)."""
+    if profile is None or not any(gpu.engine_usable for gpu in profile.gpus):
+        return 0
+    fitted = _fit_local_file(path, profile, context)
+    return fitted[1] if fitted and fitted[0] in ("gpu", "partial") else 0
+
+
+def _fit_local_file(path: Path, profile: HardwareProfile, context: int) -> tuple[str, int] | None:
     from app.core.gguf_file import check_model_file
     from app.core.recommend import fit_option, machine_budget
 
-    if profile is None or not any(gpu.engine_usable for gpu in profile.gpus):
-        return 0
     try:
         header = check_model_file(path)
         size = path.stat().st_size
         shape = ModelShape.from_header(header, size)
     except (OSError, ValueError):
-        return 0
+        return None
     trained = shape.trained_context
     fit, layers, _estimate = fit_option(
         shape, size, machine_budget(profile), min(context, trained) if trained else context
     )
-    return layers if fit in ("gpu", "partial") else 0
+    return fit, layers

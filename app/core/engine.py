@@ -265,6 +265,10 @@ class Engine:
         started = time.perf_counter()
         from llama_cpp import Llama
 
+        from app.core.backends import ensure_backends
+
+        ensure_backends()  # the distribution build computes nothing until its backends load
+
         try:
             llama = Llama(
                 model_path=str(path),

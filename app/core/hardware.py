@@ -305,6 +305,11 @@ def _ggml_devices(notes: list[str]) -> list[GpuInfo]:
 
 
 def _read_ggml_devices(notes: list[str]) -> list[GpuInfo]:
+    from app.core.backends import ensure_backends
+
+    engine = ensure_backends()  # GPU engines are devices only once their backend is loaded
+    for skipped in engine.skipped:
+        notes.append(f"Skipped engine file {skipped['path']}: {skipped['reason']}.")
     base, ggml = _ggml_libraries()
     found = []
     for index in range(ggml.ggml_backend_dev_count()):
@@ -359,8 +364,14 @@ def _ggml_libraries() -> tuple[ctypes.CDLL, ctypes.CDLL]:
 
 
 def _library(folder: Path, name: str, prefix: str, suffix: str) -> Path:
-    # MSVC builds name it ggml.dll, MinGW builds libggml.dll.
-    for candidate in (folder / f"{prefix}{name}{suffix}", folder / f"lib{name}{suffix}"):
+    # The copy libllama links against first (libggml.so.0): another copy of the same library
+    # has a separate backend registry. MSVC builds name it ggml.dll, MinGW builds libggml.dll.
+    candidates = (
+        folder / f"{prefix}{name}{suffix}.0",
+        folder / f"{prefix}{name}{suffix}",
+        folder / f"lib{name}{suffix}",
+    )
+    for candidate in candidates:
         if candidate.exists():
             return candidate
     raise OSError(f"{prefix}{name}{suffix} not found in {folder}")

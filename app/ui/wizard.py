@@ -11,6 +11,7 @@ download run on worker threads, and the model loads on the main window's engine 
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -232,7 +233,12 @@ class MachinePage(QWizardPage):
         return True
 
     def _show(self, profile: HardwareProfile) -> None:
-        self.summary.setText(describe_machine(profile))
+        from app.core.backends import ensure_backends  # loaded during detection: cached here
+
+        engine = ensure_backends()
+        self.summary.setText(
+            describe_machine(profile) + f"<br><b>Engine:</b> {html.escape(engine.describe())}"
+        )
         self.ram.setValue(profile.ram_bytes / GB)
         for box in self.vram:
             self.form.removeRow(box)

@@ -25,11 +25,11 @@ from tests.gui.conftest import set_sampling
 
 
 def load(qtbot: QtBot, window: MainWindow, path: Path) -> None:
-    with qtbot.waitSignal(window.model_loaded, timeout=30_000):
+    with qtbot.waitSignal(window.model_loaded, timeout=90_000):
         window.load_model(path)
 
 
-def send(qtbot: QtBot, window: MainWindow, text: str, *, timeout: int = 30_000) -> None:
+def send(qtbot: QtBot, window: MainWindow, text: str, *, timeout: int = 90_000) -> None:
     qtbot.keyClicks(window.input_box, text)
     with qtbot.waitSignal(window.reply_finished, timeout=timeout):
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
@@ -119,7 +119,7 @@ def test_regenerate_replaces_the_last_answer(
     first_reply = last_message(window)
     assert first_reply.regenerate_button.isVisible()
     assert not window.chat_view.messages()[0].regenerate_button.isVisible()
-    with qtbot.waitSignal(window.reply_finished, timeout=30_000):
+    with qtbot.waitSignal(window.reply_finished, timeout=90_000):
         qtbot.mouseClick(first_reply.regenerate_button, Qt.MouseButton.LeftButton)
     after = stored(window)
     assert [m.role for m in after] == ["user", "assistant"]
@@ -140,7 +140,7 @@ def test_edit_and_resend_replaces_the_message_and_what_followed(
     assert window.input_box.toPlainText() == "What is the capital of France?"
     assert window.chat.edit_banner.isVisible()
     window.input_box.setPlainText("What is the capital of Italy?")
-    with qtbot.waitSignal(window.reply_finished, timeout=30_000):
+    with qtbot.waitSignal(window.reply_finished, timeout=90_000):
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     messages = stored(window)
     assert [(m.role, m.content if m.role == "user" else "") for m in messages] == [
@@ -243,13 +243,13 @@ def test_a_conversation_too_long_for_the_context_offers_a_choice(
         outcomes.clear()
         qtbot.keyClicks(window.input_box, f"Story {sent}: " + "dragons and knights " * 30)
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: bool(outcomes), timeout=30_000)
+        qtbot.waitUntil(lambda: bool(outcomes), timeout=90_000)
         sent += 1
     box = window.chat.overflow_box
     assert box is not None and box.isVisible()
     assert "too little room for a reply" in box.text()
     assert f"Story {sent - 1}" in window.chat_view.plain_text()  # the message is kept
-    with qtbot.waitSignal(window.reply_finished, timeout=30_000):
+    with qtbot.waitSignal(window.reply_finished, timeout=90_000):
         window.chat.drop_oldest_button.click()
     assert "Left out" in window.speed_label.text() or "tokens/s" in window.speed_label.text()
     assert last_message(window).content

@@ -38,7 +38,7 @@ def test_download_from_the_panel_then_chat_with_it(
     # The finished model shows in the library and the picker, and one click opens a chat with it.
     assert [m.path for m in window.models_page.models] == [target]
     assert window.model_picker.findData(str(target)) >= 0
-    with qtbot.waitSignal(window.model_loaded, timeout=30_000):
+    with qtbot.waitSignal(window.model_loaded, timeout=90_000):
         qtbot.mouseClick(row.chat_button, Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is window.chat_page
 

@@ -40,7 +40,7 @@ class StallMeter:
 
 
 def load(qtbot: QtBot, window: MainWindow, path: Path) -> None:
-    with qtbot.waitSignal(window.model_loaded, timeout=30_000):
+    with qtbot.waitSignal(window.model_loaded, timeout=90_000):
         window.load_model(path)
 
 
@@ -84,7 +84,7 @@ def test_typed_message_streams_a_reply_without_freezing_and_stop_ends_it(
     # The conversation goes on: the stopped reply is history, and a new message gets an answer.
     set_sampling(window, temperature=0.0, max_tokens=8)
     qtbot.keyClicks(window.input_box, "Thanks!")
-    with qtbot.waitSignal(window.reply_finished, timeout=30_000) as finished:
+    with qtbot.waitSignal(window.reply_finished, timeout=90_000) as finished:
         qtbot.keyClick(window.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert finished.args[0].completion_tokens > 0
     stored = window.chat._store.messages(window.chat.conversation.id)
@@ -135,7 +135,7 @@ def test_broken_models_show_their_reason_and_the_app_keeps_working(
     load(qtbot, window, tiny_model)
     set_sampling(window, temperature=0.0, max_tokens=4)
     qtbot.keyClicks(window.input_box, "Hi")
-    with qtbot.waitSignal(window.reply_finished, timeout=30_000):
+    with qtbot.waitSignal(window.reply_finished, timeout=90_000):
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
 
 
@@ -144,7 +144,7 @@ def test_hostile_template_shows_an_error_and_keeps_the_message(
 ) -> None:
     load(qtbot, window, hostile_model)
     qtbot.keyClicks(window.input_box, "Hello there")
-    with qtbot.waitSignal(window.reply_failed, timeout=30_000):
+    with qtbot.waitSignal(window.reply_failed, timeout=90_000):
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     assert "chat template can't be used" in window.chat.error_label.text()
     assert "Hello there" in window.chat_view.plain_text()
@@ -161,7 +161,7 @@ def test_model_picker_lists_local_models(qtbot: QtBot, tiny_model: Path) -> None
     qtbot.addWidget(window)
     assert window.model_picker.count() == 1
     assert tiny_model.name in window.model_picker.itemText(0)
-    with qtbot.waitSignal(window.model_loaded, timeout=30_000):
+    with qtbot.waitSignal(window.model_loaded, timeout=90_000):
         window.model_picker.activated.emit(0)
     window.close()
 

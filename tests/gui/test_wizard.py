@@ -40,7 +40,7 @@ def hub(local_hub: LocalHub, tiny_model: Path) -> LocalHub:
 
 def click_next(qtbot: QtBot, wizard: FirstRunWizard) -> None:
     button = wizard.button(QWizard.WizardButton.NextButton)
-    qtbot.waitUntil(button.isEnabled, timeout=30_000)
+    qtbot.waitUntil(button.isEnabled, timeout=90_000)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
@@ -98,7 +98,7 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
     assert wizard.download_row is not None
     assert (window.models_dir / REPO / FILE).is_file()
     qtbot.waitUntil(
-        lambda: wizard.button(QWizard.WizardButton.FinishButton).isEnabled(), timeout=30_000
+        lambda: wizard.button(QWizard.WizardButton.FinishButton).isEnabled(), timeout=90_000
     )
     assert "is ready" in wizard.ready_page.status.text()
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), Qt.MouseButton.LeftButton)
@@ -107,7 +107,7 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
 
     window.chat.settings_panel.fields["max_tokens"].setValue(12)
     qtbot.keyClicks(window.input_box, "Hello!")
-    with qtbot.waitSignal(window.reply_finished, timeout=30_000) as finished:
+    with qtbot.waitSignal(window.reply_finished, timeout=90_000) as finished:
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     assert finished.args[0].completion_tokens > 0
     assert window.chat_view.messages()[-1].content
@@ -152,7 +152,7 @@ def test_a_local_file_skips_choosing_and_downloading(qtbot: QtBot, tiny_model: P
     click_next(qtbot, wizard)
     wizard.model_page.use_local_file(tiny_model)
     assert wizard.currentId() == FirstRunWizard.PAGE_READY
-    with qtbot.waitSignal(wizard.model_ready, timeout=30_000):
+    with qtbot.waitSignal(wizard.model_ready, timeout=90_000):
         pass
     assert window.loaded_model is not None and window.loaded_model.path == tiny_model
     wizard.accept()

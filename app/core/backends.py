@@ -1,0 +1,242 @@
+"""Loading llama.cpp's compute backends (CPU variants, GPU engines) before anything else runs.
+
+The engine we ship is built with `GGML_BACKEND_DL=ON GGML_CPU_ALL_VARIANTS=ON`: every backend is a
+library of its own (`libggml-cpu-haswell.so`, `libggml-cuda.so`, ...) and llama.cpp uses none
+until they are loaded. llama-cpp-python never loads them (its issue #2069: "no backends are
+loaded"), so Quantdesk does, once, before any model load or device query:
+`ggml_backend_load_all_from_path` through **the libggml that libllama links against**
+(`libggml.so.0`; another copy has a registry of its own). ggml then picks the best CPU variant for
+this processor and registers each GPU engine whose library loads.
+
+A backend file that is missing, corrupt, or made for another build is skipped with a reason
+(`EngineInfo.skipped`), and the app keeps working on the CPU. With an ordinary static build there
+is nothing to load, and that is fine.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Where a PyInstaller bundle keeps the backend libraries (installers/quantdesk.spec).
+BUNDLE_BACKENDS = "ggml-backends"
+_SUFFIX = {"win32": ".dll", "darwin": ".so"}.get(sys.platform, ".so")
+_PREFIX = "" if sys.platform == "win32" else "lib"
+_lock = threading.Lock()
+_loaded: EngineInfo | None = None
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the engine can compute with, and why any backend file was left out.
+
+    Attributes:
+        backends: [{"name": "CPU", "path": ".../libggml-cpu-haswell.so"}, ...] in the registry.
+        cpu_variant: the CPU build ggml chose ("haswell", "sse42", ...), "native" for an
+            ordinary build made for the builder's CPU, or None if unknown.
+        gpu_offload: a GPU engine is registered.
+        skipped: [{"path": ..., "reason": ...}] backend files that were not used.
+        folders: where backend files were looked for.
+    """
+
+    backends: list[dict[str, str]] = field(default_factory=list)
+    cpu_variant: str | None = None
+    gpu_offload: bool = False
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "backends": self.backends,
+            "cpu_variant": self.cpu_variant,
+            "gpu_offload": self.gpu_offload,
+            "skipped": self.skipped,
+            "folders": self.folders,
+        }
+
+    def describe(self) -> str:
+        """'CPU engine: haswell build; GPU engine: CUDA' — for the wizard and `hw`."""
+        cpu = f"CPU engine: {self.cpu_variant} build" if self.cpu_variant else "CPU engine"
+        gpus = [b["name"] for b in self.backends if b["name"].upper() != "CPU"]
+        gpu = f"GPU engine: {', '.join(gpus)}" if gpus else "no GPU engine"
+        return f"{cpu}; {gpu}"
+
+
+def backend_folders() -> list[Path]:
+    """Folders that may hold backend libraries: the bundle's, then a development install's."""
+    folders = []
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        folders.append(Path(bundle) / BUNDLE_BACKENDS)
+    extra = os.environ.get("QUANTDESK_BACKENDS")  # tests, and packagers trying a build
+    if extra:
+        folders.append(Path(extra))
+    lib = _llama_lib_folder()
+    if lib is not None:
+        # llama-cpp-python's CMake install puts the DL backends in site-packages/bin.
+        folders.append(lib.parents[1] / "bin")
+    return [folder for folder in dict.fromkeys(folders) if folder.is_dir()]
+
+
+def ensure_backends() -> EngineInfo:
+    """Load the backends once (later calls return the first result); thread-safe."""
+    global _loaded
+    with _lock:
+        if _loaded is None:
+            _loaded = _load_backends(backend_folders())
+            log.info("engine backends=%s skipped=%s", _loaded.backends, _loaded.skipped)
+        return _loaded
+
+
+def _load_backends(folders: list[Path]) -> EngineInfo:
+    ggml = _ggml()
+    skipped: list[dict[str, str]] = []
+    for folder in folders:
+        files = _backend_files(folder)
+        if not files:
+            continue
+        for path in files:
+            reason = _unloadable(path)
+            if reason:
+                skipped.append({"path": str(path), "reason": reason})
+        if any(_is_cpu(path) for path in files) or not _has_cpu(ggml):
+            ggml.ggml_backend_load_all_from_path(str(folder).encode())
+        else:
+            # A CPU is registered already: load only the other engines from this folder.
+            for path in files:
+                if not _is_cpu(path) and not any(s["path"] == str(path) for s in skipped):
+                    ggml.ggml_backend_load(str(path).encode())
+    backends = _registry(ggml)
+    loaded_files = _loaded_backend_files()
+    names = {backend["name"].upper() for backend in backends}
+    for path in (p for folder in folders for p in _backend_files(folder)):
+        if _is_cpu(path) or any(s["path"] == str(path) for s in skipped):
+            continue
+        if _registry_name(path).upper() not in names:
+            skipped.append({
+                "path": str(path),
+                "reason": "llama.cpp refused it (made for another llama.cpp version, or its "
+                "GPU driver is missing)",
+            })  # fmt: skip
+    for backend in backends:
+        backend["path"] = next(
+            (f for f in loaded_files if _registry_name(Path(f)).upper() == backend["name"].upper()),
+            "built in",
+        )
+    return EngineInfo(
+        backends=backends,
+        cpu_variant=_cpu_variant(loaded_files, backends),
+        gpu_offload=any(b["name"].upper() != "CPU" for b in backends),
+        skipped=skipped,
+        folders=[str(folder) for folder in folders],
+    )
+
+
+def _backend_files(folder: Path) -> list[Path]:
+    """`libggml-<name>.so` files that are backends (not libggml-base itself)."""
+    pattern = f"{_PREFIX}ggml-*{_SUFFIX}"
+    return sorted(path for path in folder.glob(pattern) if _backend_name(path) not in ("base", ""))
+
+
+def _backend_name(path: Path) -> str:
+    """`libggml-cpu-haswell.so` -> "cpu-haswell"; `libggml-cuda.so` -> "cuda"."""
+    name = path.name
+    if _PREFIX and name.startswith(_PREFIX):
+        name = name[len(_PREFIX) :]
+    name = name.removeprefix("ggml-").split(_SUFFIX)[0]
+    return "CPU" if name.startswith("cpu") else name.upper() if name in ("cuda", "hip") else name
+
+
+def _registry_name(path: Path) -> str:
+    """The name a backend file registers under (ggml-hip registers as "ROCm")."""
+    name = _backend_name(path)
+    return {"HIP": "ROCm"}.get(name, name)
+
+
+def _is_cpu(path: Path) -> bool:
+    return _backend_name(path) == "CPU"
+
+
+def _unloadable(path: Path) -> str | None:
+    """Why the system loader can't load `path` (corrupt, wrong CPU type, missing driver)."""
+    try:
+        ctypes.CDLL(str(path))
+    except OSError as exc:
+        return f"it can't be loaded: {exc}"
+    return None
+
+
+def _loaded_backend_files() -> list[str]:
+    """Backend libraries mapped into this process (Linux: /proc/self/maps)."""
+    try:
+        maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    found = {line.split()[-1] for line in maps.splitlines() if "ggml-" in line and "/" in line}
+    return sorted(f for f in found if _backend_name(Path(f)) not in ("base", ""))
+
+
+def _cpu_variant(loaded_files: list[str], backends: list[dict[str, str]]) -> str | None:
+    for path in loaded_files:
+        name = Path(path).name.removeprefix(_PREFIX).removeprefix("ggml-")
+        if name.startswith("cpu-"):
+            return name.removeprefix("cpu-").split(_SUFFIX)[0]
+    if any(b["name"].upper() == "CPU" for b in backends):
+        return "native"  # an ordinary build: the CPU code is inside libggml, made for the builder's CPU
+    return None
+
+
+# --- ggml through ctypes -------------------------------------------------------------------------
+
+
+def _llama_lib_folder() -> Path | None:
+    try:
+        import llama_cpp
+    except ImportError:
+        return None
+    return Path(llama_cpp.__file__).parent / "lib"
+
+
+def _ggml() -> ctypes.CDLL:
+    """The libggml that libllama links against, with the functions used here declared."""
+    import llama_cpp  # loads libllama, and with it its own libggml
+
+    folder = Path(llama_cpp.__file__).parent / "lib"
+    for name in (f"{_PREFIX}ggml{_SUFFIX}.0", f"{_PREFIX}ggml.0.dylib", f"{_PREFIX}ggml{_SUFFIX}"):
+        candidate = folder / name
+        if candidate.exists():
+            break
+    else:
+        raise OSError(f"libggml not found in {folder}")
+    ggml = ctypes.CDLL(str(candidate))
+    ggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
+    ggml.ggml_backend_load.argtypes = [ctypes.c_char_p]
+    ggml.ggml_backend_load.restype = ctypes.c_void_p
+    ggml.ggml_backend_reg_count.restype = ctypes.c_size_t
+    ggml.ggml_backend_reg_get.argtypes = [ctypes.c_size_t]
+    ggml.ggml_backend_reg_get.restype = ctypes.c_void_p
+    base = ctypes.CDLL(str(folder / f"{_PREFIX}ggml-base{_SUFFIX}"))
+    base.ggml_backend_reg_name.argtypes = [ctypes.c_void_p]
+    base.ggml_backend_reg_name.restype = ctypes.c_char_p
+    ggml.reg_name = base.ggml_backend_reg_name
+    return ggml
+
+
+def _registry(ggml: ctypes.CDLL) -> list[dict[str, str]]:
+    names = []
+    for index in range(ggml.ggml_backend_reg_count()):
+        name = ggml.reg_name(ggml.ggml_backend_reg_get(index))
+        names.append({"name": name.decode(errors="replace") if name else "?"})
+    return names
+
+
+def _has_cpu(ggml: ctypes.CDLL) -> bool:
+    return any(entry["name"].upper() == "CPU" for entry in _registry(ggml))
