@@ -87,6 +87,9 @@ def raw_side(model: Path) -> dict[str, float]:
 
     threads = default_threads()
     template = check_model_file(model).chat_template or ""
+    from app.core.backends import ensure_backends
+
+    ensure_backends()  # the distribution build has no CPU backend until it is loaded
     raw = Llama(
         model_path=str(model), n_ctx=4096, n_threads=threads, n_threads_batch=threads, verbose=False
     )

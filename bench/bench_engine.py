@@ -74,6 +74,9 @@ def main() -> None:
     engine = Engine()
     engine.load(args.model, context_length=2048, threads=threads)
     prompt_text = engine.render_prompt(PROMPT)
+    from app.core.backends import ensure_backends
+
+    ensure_backends()  # the distribution build has no CPU backend until it is loaded
     raw = Llama(
         model_path=str(args.model), n_ctx=2048, n_threads=threads, n_threads_batch=threads,
         verbose=False,

@@ -27,6 +27,9 @@ def measure(model: Path, context: int) -> int:
 
     process = psutil.Process()
     before = process.memory_info().rss
+    from app.core.backends import ensure_backends
+
+    ensure_backends()  # the distribution build has no CPU backend until it is loaded
     llama = Llama(
         model_path=str(model), n_ctx=context, n_threads=2, n_batch=512, n_ubatch=512, verbose=False
     )

@@ -28,9 +28,37 @@ ensure_system_libs() {
   fi
 }
 
+# The engine we ship: llama.cpp built for every CPU (ggml picks the best variant at start), with
+# GPU engines as loadable libraries. pip's default build runs only on CPUs like the builder's.
+LLAMA_CPP_VERSION=0.3.36
+LLAMA_CPP_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON"
+# Built once per machine, then reused: kept inside pip's cache folder (so it lives as long as
+# pip's cache does), but not in pip's wheel cache itself, which doesn't tell builds with other
+# CMake options apart and would hand back a native build.
+engine_wheels() {
+  echo "${QUANTDESK_ENGINE_WHEELS:-$(.venv/bin/python -m pip cache dir 2>/dev/null || echo "$HOME/.cache/pip")/quantdesk-engine/ggml-dl-$LLAMA_CPP_VERSION}"
+}
+
+ensure_engine() {
+  local ENGINE_WHEELS
+  ENGINE_WHEELS=$(engine_wheels)
+  if ls .venv/lib/python3*/site-packages/bin/libggml-cpu-x64* >/dev/null 2>&1 \
+     && .venv/bin/python -m pip show llama-cpp-python 2>/dev/null | grep -q "^Version: $LLAMA_CPP_VERSION$"; then
+    return 0
+  fi
+  if ! ls "$ENGINE_WHEELS"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl >/dev/null 2>&1; then
+    echo "Building llama.cpp for every CPU (once per machine; about 15 minutes on 2 cores)..."
+    mkdir -p "$ENGINE_WHEELS"
+    CMAKE_ARGS="$LLAMA_CPP_CMAKE_ARGS" .venv/bin/python -m pip wheel --disable-pip-version-check \
+      --no-cache-dir --no-deps --progress-bar off -w "$ENGINE_WHEELS" "llama-cpp-python==$LLAMA_CPP_VERSION"
+  fi
+  .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off \
+    --force-reinstall --no-deps "$ENGINE_WHEELS"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl
+}
+
 ensure_venv() {
   local extra=$1
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  # pip keeps the llama-cpp-python wheel it compiles (about 6 minutes) in its cache: later installs take seconds.
+  ensure_engine
   .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off -e ".$extra"
 }

@@ -97,6 +97,9 @@ def ensure_backends() -> EngineInfo:
 
 
 def _load_backends(folders: list[Path]) -> EngineInfo:
+    # llama-cpp-python prints every llama.cpp log line to stderr until a model is loaded with
+    # verbose=False; its logger's level is what it checks. Our own log gets the summary.
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
     ggml = _ggml()
     skipped: list[dict[str, str]] = []
     for folder in folders:
@@ -104,7 +107,9 @@ def _load_backends(folders: list[Path]) -> EngineInfo:
         if not files:
             continue
         for path in files:
-            reason = _unloadable(path)
+            # Only GPU engines are tried here: a CPU variant for a newer processor must never be
+            # loaded by hand (ggml itself picks the variant this CPU can run).
+            reason = None if _is_cpu(path) else _unloadable(path)
             if reason:
                 skipped.append({"path": str(path), "reason": reason})
         if any(_is_cpu(path) for path in files) or not _has_cpu(ggml):

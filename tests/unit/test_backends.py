@@ -77,3 +77,14 @@ def test_corrupt_and_foreign_gpu_backends_are_skipped_and_chat_still_works(
     )
     assert chat.returncode == 0, chat.stderr
     assert json.loads(chat.stdout)["completion_tokens"] > 0
+
+
+@pytest.mark.skipif(
+    not os.environ.get("QUANTDESK_SHIPPED_ENGINE"),
+    reason="scripts/test installs the shipped engine; a hand-made venv may hold pip's native build",
+)
+def test_the_suite_runs_the_engine_we_ship() -> None:
+    # scripts/test (and so CI) installs llama.cpp built with GGML_BACKEND_DL and every CPU variant.
+    engine = ensure_backends()
+    assert engine.cpu_variant not in (None, "native")
+    assert "libggml-cpu-" in engine.backends[0]["path"]
