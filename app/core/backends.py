@@ -96,6 +96,11 @@ def ensure_backends() -> EngineInfo:
         return _loaded
 
 
+def loaded_engine() -> EngineInfo | None:
+    """The backends if they are loaded already, else None (never loads: safe on the GUI thread)."""
+    return _loaded
+
+
 def _load_backends(folders: list[Path]) -> EngineInfo:
     # llama-cpp-python prints every llama.cpp log line to stderr until a model is loaded with
     # verbose=False; its logger's level is what it checks. Our own log gets the summary.

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from app.core.backends import EngineInfo, ensure_backends, loaded_engine
 from app.core.catalog import CatalogModel
 from app.core.engine import LoadedModel
 from app.core.hardware import HardwareProfile, describe_cpu_features, detect
@@ -181,6 +182,8 @@ class FirstRunWizard(QWizard):
         """End the wizard's worker threads (a running download goes on in the Downloads page)."""
         if self._detect_task is not None:
             self._detect_task.wait()
+        if self.machine_page._engine_task is not None:
+            self.machine_page._engine_task.wait()
         self.model_page.model_list.shutdown()
         self.file_page.chooser.shutdown()
 
@@ -218,6 +221,8 @@ class MachinePage(QWizardPage):
         layout.addStretch(1)
         wizard.hardware_ready.connect(self._show)
         self._ready = False
+        self._machine_text = ""
+        self._engine_task: TaskWorker | None = None
 
     def initializePage(self) -> None:  # noqa: N802 - Qt's name
         self._wizard.detect_hardware()
@@ -233,12 +238,15 @@ class MachinePage(QWizardPage):
         return True
 
     def _show(self, profile: HardwareProfile) -> None:
-        from app.core.backends import ensure_backends  # loaded during detection: cached here
-
-        engine = ensure_backends()
-        self.summary.setText(
-            describe_machine(profile) + f"<br><b>Engine:</b> {html.escape(engine.describe())}"
-        )
+        self._machine_text = describe_machine(profile)
+        engine = loaded_engine()  # detection loaded it on its thread; else load it off the GUI
+        if engine is None:
+            self._engine_task = TaskWorker(ensure_backends, name="engine backends")
+            self._engine_task.finished.connect(self._show_engine)
+            self._engine_task.start()
+            self.summary.setText(self._machine_text + "<br><b>Engine:</b> checking…")
+        else:
+            self._show_engine(engine)
         self.ram.setValue(profile.ram_bytes / GB)
         for box in self.vram:
             self.form.removeRow(box)
@@ -260,6 +268,15 @@ class MachinePage(QWizardPage):
         )
         self._ready = True
         self.completeChanged.emit()
+
+    @Slot(object)
+    def _show_engine(self, engine: EngineInfo) -> None:
+        if self._engine_task is not None:
+            self._engine_task.wait()
+            self._engine_task = None
+        self.summary.setText(
+            self._machine_text + f"<br><b>Engine:</b> {html.escape(engine.describe())}"
+        )
 
     def show_error(self, error: Exception) -> None:
         self.summary.setText(
