@@ -1,11 +1,13 @@
 """Time from launch to the main window painted, in a fresh process each run.
 
-    .venv/bin/python -m bench.bench_startup [--runs 5]
+    .venv/bin/python -m bench.bench_startup [--runs 5] [--bundle dist/…/quantdesk]
 
 Each run starts `python -m app` (the real entry point) offscreen with an empty QUANTDESK_HOME
 (first run: the wizard opens too) and `QUANTDESK_STARTUP_PROBE=1`, which makes the app print
 the seconds from process start to the first paint of the main window. For comparison, the same
-runs of a bare PySide6 script that opens an empty QMainWindow (the plain alternative).
+runs of a bare PySide6 script that opens an empty QMainWindow (the plain alternative). With
+--bundle, the installed app (installers/build-linux.sh's bundle) is timed in the same runs, against
+running from the virtual environment (target: within 10 %).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ app.exec()
 """
 
 
-def launch(args: list[str]) -> float:
+def launch(command: list[str]) -> float:
     import time
 
     env = {
@@ -47,7 +49,7 @@ def launch(args: list[str]) -> float:
         "LAUNCHED_AT": repr(time.time()),
     }
     output = subprocess.run(
-        [sys.executable, *args], env=env, capture_output=True, text=True, timeout=60
+        command, env=env, capture_output=True, text=True, timeout=60
     ).stdout
     line = next(line for line in output.splitlines() if line.startswith("painted"))
     return float(line.split()[1])
@@ -56,16 +58,23 @@ def launch(args: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--bundle", help="the bundle's quantdesk executable, timed too")
     args = parser.parse_args()
-    app_times, bare_times = [], []
+    app_times, bare_times, bundle_times = [], [], []
     for _ in range(args.runs):
-        app_times.append(launch(["-m", "app"]))
-        bare_times.append(launch(["-c", BARE]))
+        app_times.append(launch([sys.executable, "-m", "app"]))
+        bare_times.append(launch([sys.executable, "-c", BARE]))
+        if args.bundle:
+            bundle_times.append(launch([args.bundle]))
     med = statistics.median
     print(f"runs: {args.runs} (fresh process each)")
     print(f"launch to main window painted: quantdesk {med(app_times):.2f} s "
           f"(max {max(app_times):.2f}), bare QMainWindow {med(bare_times):.2f} s, "
           f"ratio {med(app_times) / med(bare_times):.2f}")  # fmt: skip
+    if bundle_times:
+        print(f"installed bundle {med(bundle_times):.2f} s (max {max(bundle_times):.2f}) vs "
+              f"virtual environment {med(app_times):.2f} s, "
+              f"ratio {med(bundle_times) / med(app_times):.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

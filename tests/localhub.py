@@ -207,6 +207,7 @@ class LocalHub:
     def __init__(self) -> None:
         self.url = ""
         self.requests: list[tuple[str, str, str | None]] = []
+        self.authorizations: list[str | None] = []  # each request's Authorization header
         self.bytes_sent: dict[str, int] = {}
         self.errors: list[str] = []  # unexpected exceptions inside the server, for debugging
         self._repos: dict[str, _Repo] = {}
@@ -303,9 +304,12 @@ class LocalHub:
 
     # -- used by the request handler -------------------------------------------------------
 
-    def _record(self, method: str, path: str, range_header: str | None) -> None:
+    def _record(
+        self, method: str, path: str, range_header: str | None, authorization: str | None = None
+    ) -> None:
         with self._lock:
             self.requests.append((method, path, range_header))
+            self.authorizations.append(authorization)
 
     def _count_sent(self, path: str, count: int) -> None:
         with self._lock:
@@ -508,7 +512,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
         path, query = unquote(url.path), parse_qs(url.query)
-        self.hub._record(self.command, path, self.headers.get("Range"))
+        self.hub._record(
+            self.command, path, self.headers.get("Range"), self.headers.get("Authorization")
+        )
         rule = self.hub._take_faults(path, (Fault.STATUS,)).get(Fault.STATUS)
         try:
             if rule is not None:

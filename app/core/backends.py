@@ -71,7 +71,8 @@ class EngineInfo:
 
 
 def backend_folders() -> list[Path]:
-    """Folders that may hold backend libraries: the bundle's, then a development install's."""
+    """Folders that may hold backend libraries: the bundle's, a development install's, then
+    the GPU engine packs downloaded in Settings (app/core/engine_packs.py)."""
     folders = []
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
@@ -83,17 +84,38 @@ def backend_folders() -> list[Path]:
     if lib is not None:
         # llama-cpp-python's CMake install puts the DL backends in site-packages/bin.
         folders.append(lib.parents[1] / "bin")
+    from app.core.engine_packs import pack_folders
+
+    folders.extend(pack_folders())
     return [folder for folder in dict.fromkeys(folders) if folder.is_dir()]
 
 
 def ensure_backends() -> EngineInfo:
-    """Load the backends once (later calls return the first result); thread-safe."""
+    """Load the backends once; thread-safe. Later calls return the same result, except that a
+    folder that appeared since (a GPU engine pack just installed) is loaded then: a pack is
+    used from the next model load, without a restart."""
     global _loaded
     with _lock:
+        folders = backend_folders()
         if _loaded is None:
-            _loaded = _load_backends(backend_folders())
+            _loaded = _load_backends(folders)
             log.info("engine backends=%s skipped=%s", _loaded.backends, _loaded.skipped)
+        else:
+            new = [folder for folder in folders if str(folder) not in _loaded.folders]
+            if new:
+                _loaded = _merged(_loaded, _load_backends(new))
+                log.info("engine backends=%s after loading %s", _loaded.backends, new)
         return _loaded
+
+
+def _merged(before: EngineInfo, added: EngineInfo) -> EngineInfo:
+    return EngineInfo(
+        backends=added.backends,  # the whole registry, read after loading
+        cpu_variant=before.cpu_variant or added.cpu_variant,
+        gpu_offload=added.gpu_offload,
+        skipped=before.skipped + added.skipped,
+        folders=before.folders + added.folders,
+    )
 
 
 def loaded_engine() -> EngineInfo | None:
@@ -111,6 +133,7 @@ def _load_backends(folders: list[Path]) -> EngineInfo:
         files = _backend_files(folder)
         if not files:
             continue
+        _preload_runtime_libraries(folder)
         for path in files:
             # Only GPU engines are tried here: a CPU variant for a newer processor must never be
             # loaded by hand (ggml itself picks the variant this CPU can run).
@@ -150,6 +173,25 @@ def _load_backends(folders: list[Path]) -> EngineInfo:
     )
 
 
+def _preload_runtime_libraries(folder: Path) -> None:
+    """A GPU engine pack carries its runtime beside the backend (libcudart, libcublas, ...):
+    load those first, by path, so the backend's dependencies resolve to them. Repeated until
+    nothing more loads, since they depend on each other in an order we don't know."""
+    pending = [
+        path
+        for path in sorted(folder.iterdir())
+        if path.is_file()
+        and (path.suffix == _SUFFIX or f"{_SUFFIX}." in path.name)
+        and not path.name.startswith(f"{_PREFIX}ggml")
+    ]
+    while pending:
+        loaded = [path for path in pending if _unloadable(path, mode=ctypes.RTLD_GLOBAL) is None]
+        if not loaded:
+            log.info("runtime libraries left unloaded in %s: %s", folder, pending)
+            return
+        pending = [path for path in pending if path not in loaded]
+
+
 def _backend_files(folder: Path) -> list[Path]:
     """`libggml-<name>.so` files that are backends (not libggml-base itself)."""
     pattern = f"{_PREFIX}ggml-*{_SUFFIX}"
@@ -175,10 +217,10 @@ def _is_cpu(path: Path) -> bool:
     return _backend_name(path) == "CPU"
 
 
-def _unloadable(path: Path) -> str | None:
+def _unloadable(path: Path, mode: int = ctypes.DEFAULT_MODE) -> str | None:
     """Why the system loader can't load `path` (corrupt, wrong CPU type, missing driver)."""
     try:
-        ctypes.CDLL(str(path))
+        ctypes.CDLL(str(path), mode=mode)
     except OSError as exc:
         return f"it can't be loaded: {exc}"
     return None

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from app.core.hub import _route_hub_logs_to_ours, hub_errors, hub_token
 from app.core.settings import hub_endpoint
+from app.resources import RESOURCES
 
 REASONING_WORDS = {
     "switch": "reasoning on/off",
@@ -49,9 +49,7 @@ class CatalogModel:
 
 def curated_models(language: str = "en") -> list[CatalogModel]:
     """The shipped list, with summaries in `language` (falling back to English)."""
-    data = json.loads(
-        resources.files("app.resources").joinpath("catalog.json").read_text(encoding="utf-8")
-    )
+    data = json.loads((RESOURCES / "catalog.json").read_text(encoding="utf-8"))
     return [_curated(entry, language) for entry in data["models"]]
 
 

@@ -172,11 +172,14 @@ def download(
     files: list[RemoteFile],
     models_dir: Path,
     *,
-    token: str | None = None,
+    token: str | bool | None = None,
     control: DownloadControl | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> DownloadResult:
     """Download `files` (one model: a file or all shards of one) into the models tree.
+
+    `token`: a Hugging Face token; None sends the one stored on this machine, False none
+    (files that aren't on the Hub).
 
     Returns:
         Where the verified files now are.
@@ -324,7 +327,7 @@ class _FileDownload:
         remote: RemoteFile,
         target: Path,
         models_dir: Path,
-        token: str | None,
+        token: str | bool | None,
         control: DownloadControl,
         meter: _ProgressMeter,
     ) -> None:

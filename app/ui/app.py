@@ -6,21 +6,20 @@ import logging
 import os
 import sys
 import time
-from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import __version__
 from app.core.logs import setup_logging
 from app.core.settings import app_paths
+from app.resources import ICONS
 from app.ui.gc_guard import GuiThreadGarbageCollector
 
 log = logging.getLogger(__name__)
 
-# The icon in the source tree; installed bundles put it beside the app (packaging issue).
-APP_ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "quantdesk.svg"
+APP_ICON = ICONS / "quantdesk.svg"
 
 
 def _no_display_reason() -> str | None:
@@ -37,6 +36,9 @@ def _no_display_reason() -> str | None:
 
 
 STARTUP_PROBE = "QUANTDESK_STARTUP_PROBE"
+# The installed desktop entry's name without ".desktop" (installers/linux/): on Wayland the
+# window's app id, which is how the desktop finds the icon and groups windows.
+DESKTOP_ID = "app.quantdesk.Quantdesk"
 
 
 class _FirstPaintProbe(QObject):
@@ -57,6 +59,29 @@ def _report_first_paint(window: QObject) -> None:
     window.installEventFilter(probe)
 
 
+SMOKE_SCREENSHOT = "QUANTDESK_SMOKE_SCREENSHOT"
+
+
+def _screenshot_then_quit(app: QApplication, window: QWidget, target: str, after_ms: int) -> None:
+    """For installer smoke tests: after the app has run a while (start-up workers done), save
+    what a person sees (the main window, and the wizard over it on a first run) and quit."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QPainter
+
+    def shoot() -> None:
+        image = window.grab().toImage()
+        painter = QPainter(image)
+        for other in app.topLevelWidgets():
+            if other is not window and other.isVisible() and other.isWindow():
+                painter.drawPixmap(other.pos() - window.pos(), other.grab())
+        painter.end()
+        saved = image.save(target, "PNG")
+        print(f"screenshot {target} {image.width()}x{image.height()} saved={saved}", flush=True)
+        app.exit(0 if saved else 3)
+
+    QTimer.singleShot(after_ms, shoot)
+
+
 def run_app(argv: list[str]) -> int:
     """Open the main window and run the event loop until it closes; returns the exit code."""
     reason = _no_display_reason()
@@ -67,7 +92,7 @@ def run_app(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Quantdesk")
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("quantdesk")
+    app.setDesktopFileName(DESKTOP_ID)
     if APP_ICON.is_file():
         app.setWindowIcon(QIcon(str(APP_ICON)))
     paths = app_paths().ensure()
@@ -86,6 +111,9 @@ def run_app(argv: list[str]) -> int:
     if window.needs_wizard():
         window.show_wizard()
     window.detect_hardware_later()
+    if os.environ.get(SMOKE_SCREENSHOT):
+        seconds = float(os.environ.get("QUANTDESK_SMOKE_SECONDS", "5"))
+        _screenshot_then_quit(app, window, os.environ[SMOKE_SCREENSHOT], int(seconds * 1000))
     code = app.exec()
     window.close()
     collector.stop()

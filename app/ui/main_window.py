@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
         corrected = self.hardware
         if corrected is not None:
             self.models_page.set_hardware(corrected, context=self.preferences.default_context)
+            self.settings_page.set_hardware(corrected)
 
     def detect_hardware_later(self) -> None:
         """Detect the machine off the GUI thread after start-up (for the fit badges)."""

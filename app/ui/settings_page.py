@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.cancel import CancelToken
+from app.core.hardware import HardwareProfile
 from app.core.models_folder import MoveCancelledError, move_models_folder
 from app.core.preferences import (
     ALL_GPU_LAYERS,
@@ -43,6 +44,7 @@ from app.core.preferences import (
 from app.core.secrets import delete_token, keychain_available, load_token, save_token
 from app.core.settings import AppPaths
 from app.core.units import format_bytes
+from app.ui.gpu_engine_section import GpuEngineSection
 from app.ui.messages import error_text
 from app.ui.style import mute
 from app.ui.theme import apply_theme
@@ -209,12 +211,18 @@ class SettingsPage(QWidget):
         for spin in (self.context_spin, self.threads_spin):
             spin.setMinimumWidth(self.gpu_combo.sizeHint().width())
 
+        self.gpu_engine = GpuEngineSection()  # shown only where a GPU with an engine pack is
         layout = QVBoxLayout(self)
         for section in sections:
             layout.addWidget(section)
+        layout.addWidget(self.gpu_engine)
         layout.addWidget(self.message)
         layout.addStretch(1)
         self._update_token_buttons()
+
+    def set_hardware(self, profile: HardwareProfile) -> None:
+        """The detected machine: decides whether the GPU engine box shows."""
+        self.gpu_engine.set_hardware(profile)
 
     # --- preferences -----------------------------------------------------------------------------
 
@@ -509,6 +517,7 @@ class SettingsPage(QWidget):
         every task thread."""
         if self._move_cancel is not None:
             self._move_cancel.cancel()
+        self.gpu_engine.shutdown()
         for task in self._tasks:
             task.wait()
 

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory
 from pytestqt.qtbot import QtBot
 
 from app.core import models_folder
+from app.core.engine_packs import MANIFEST_URL_ENV
+from app.core.hardware import CpuInfo, GpuInfo, HardwareProfile
 from app.core.models_folder import COPY_BLOCK_BYTES, MoveCancelledError, MoveFolderError
 from app.core.preferences import Preferences, load_preferences, save_preferences
 from app.core.secrets import ACCOUNT, SERVICE
@@ -23,6 +25,8 @@ from app.core.settings import AppPaths, app_paths
 from app.ui.settings_page import SettingsPage
 from app.ui.theme import apply_theme, current_theme_is_dark
 from tests.keychain import MemoryKeychain
+from tests.localhub import LocalHub
+from tests.release import cuda_pack_archive, publish
 
 TOKEN = "hf_GuiTestToken0123456789abcdef"
 MakePage = Callable[..., SettingsPage]
@@ -362,3 +366,66 @@ def test_without_a_keychain_the_token_row_explains_the_alternatives(
     assert not page.token_edit.isEnabled()
     assert not page.save_token_button.isEnabled()
     assert not page.remove_token_button.isEnabled()
+
+
+# --- the GPU engine box ----------------------------------------------------------------------------
+
+
+def _machine(*gpus: GpuInfo) -> HardwareProfile:
+    return HardwareProfile(
+        os="linux",
+        cpu=CpuInfo("x86_64", "Test CPU", 8, ("avx", "avx2")),
+        ram_bytes=16 * 2**30,
+        ram_available_bytes=12 * 2**30,
+        gpus=gpus,
+    )
+
+
+RTX = GpuInfo("NVIDIA GeForce RTX 3070", "cuda", 8 * 2**30, 7 * 2**30)
+
+
+def test_gpu_engine_box_shows_only_with_an_nvidia_gpu(make_page: MakePage) -> None:
+    page = make_page()
+    page.show()
+    assert not page.gpu_engine.isVisible()  # before detection
+    page.set_hardware(_machine(GpuInfo("AMD Radeon RX 6600", "vulkan", 8 * 2**30, 7 * 2**30)))
+    assert not page.gpu_engine.isVisible()
+    page.set_hardware(_machine(RTX))
+    assert page.gpu_engine.isVisible()
+    assert page.gpu_engine.status.text() == "NVIDIA CUDA engine: not installed."
+    assert page.gpu_engine.download_button.text() == "Download the NVIDIA CUDA engine"
+
+
+def test_gpu_engine_downloads_installs_and_removes(
+    make_page: MakePage, qtbot: QtBot, local_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = cuda_pack_archive()
+    monkeypatch.setenv(MANIFEST_URL_ENV, publish(local_hub, archive))
+    page = make_page()
+    page.show()
+    page.set_hardware(_machine(RTX))
+    box = page.gpu_engine
+    with qtbot.waitSignal(box.installed, timeout=30_000) as installed:
+        qtbot.mouseClick(box.download_button, Qt.MouseButton.LeftButton)
+        assert box.cancel_button.isVisible() and box.progress.isVisible()
+    assert (Path(installed.args[0]) / "libggml-cuda.so").is_file()
+    assert "NVIDIA CUDA engine installed" in box.status.text()
+    assert "used from the next model load" in box.status.text()
+    assert box.remove_button.isVisible() and not box.progress.isVisible()
+    qtbot.mouseClick(box.remove_button, Qt.MouseButton.LeftButton)
+    assert box.status.text() == "NVIDIA CUDA engine: not installed."
+    assert not Path(installed.args[0]).exists()
+
+
+def test_gpu_engine_failure_is_shown(
+    make_page: MakePage, qtbot: QtBot, local_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MANIFEST_URL_ENV, f"{local_hub.url}/nobody/nothing/resolve/main/x.json")
+    page = make_page()
+    page.show()
+    page.set_hardware(_machine(RTX))
+    box = page.gpu_engine
+    qtbot.mouseClick(box.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: box.message.isVisible(), timeout=30_000)
+    assert "has no GPU engine packs" in box.message.text()
+    assert box.download_button.isVisible() and not box.cancel_button.isVisible()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.core.download import DownloadControl, DownloadProgress, download
 from app.core.errors import DownloadCancelledError, QuantdeskError
 from app.core.hub import list_repo_files, select_files
+
+if TYPE_CHECKING:
+    from app.core.engine_packs import EnginePack
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,10 @@ class DownloadWorker(QObject):
         self.control.cancel(keep_partial=True)
         return self._thread.wait(timeout_ms)
 
+    def wait(self, timeout_ms: int = 5000) -> bool:
+        """Wait for the thread to end (it ends right after its last signal)."""
+        return self._thread.wait(timeout_ms)
+
     @property
     def is_running(self) -> bool:
         return self._thread.isRunning()
@@ -80,12 +88,7 @@ class DownloadWorker(QObject):
     @Slot()
     def _run(self) -> None:
         try:
-            files = select_files(
-                list_repo_files(self.repo_id), quant=self.quant, filename=self.filename
-            )
-            result = download(
-                files, self.models_dir, control=self.control, on_progress=self._report
-            )
+            result = self._download()
         except DownloadCancelledError:
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI
@@ -97,5 +100,45 @@ class DownloadWorker(QObject):
         finally:
             self._thread.quit()
 
+    def _download(self) -> object:
+        """The job, on the worker's thread; subclasses download other things the same way."""
+        files = select_files(
+            list_repo_files(self.repo_id), quant=self.quant, filename=self.filename
+        )
+        return download(files, self.models_dir, control=self.control, on_progress=self._report)
+
     def _report(self, progress: DownloadProgress) -> None:
         self.progress.emit(progress)
+
+
+class EnginePackWorker(DownloadWorker):
+    """Finds the GPU engine pack for this machine in the release's list and installs it
+    (download with progress, pause and cancel, sha256, unpack). `finished` carries the pack's
+    folder; `pack` is the `EnginePack` once the list was read."""
+
+    def __init__(self, gpu_vendors: set[str]) -> None:
+        from app.core.engine_packs import DOWNLOAD_OWNER, engines_dir
+
+        super().__init__(f"{DOWNLOAD_OWNER}/engine-packs", engines_dir())
+        self.gpu_vendors = gpu_vendors
+        self.pack: EnginePack | None = None
+
+    @property
+    def label(self) -> str:
+        return self.pack.name if self.pack else "GPU engine"
+
+    def _download(self) -> object:
+        from app.core.engine_packs import (
+            EnginePackError,
+            fetch_packs,
+            install_pack,
+            packs_for_machine,
+        )
+
+        packs = packs_for_machine(fetch_packs(), self.gpu_vendors)
+        if not packs:
+            raise EnginePackError(
+                "This release has no GPU engine for this computer's graphics card and system."
+            )
+        self.pack = packs[0]
+        return install_pack(self.pack, control=self.control, on_progress=self._report)

@@ -1,0 +1,269 @@
+"""The installed app, as a user gets it: the Linux bundle built from this checkout by
+`installers/build-linux.sh`, unpacked from its .tar.gz and run in a clean environment (`env -i`
+with only HOME, PATH=/usr/bin:/bin and a temporary QUANTDESK_HOME), on this CPU and on an
+emulated CPU without AVX; then its .deb installed and removed with dpkg.
+
+Set QUANTDESK_BUNDLE=/path/to/quantdesk to smoke-test a bundle built elsewhere (the release
+workflow does, on each OS) instead of building one here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_LOG = ROOT / "build" / "build-linux.log"
+APP_ID = "app.quantdesk.Quantdesk"
+QUESTION = "What is the capital of France?"
+LINUX_X86 = sys.platform.startswith("linux") and platform.machine() == "x86_64"
+
+pytestmark = pytest.mark.packaging
+
+
+@pytest.fixture(scope="session")
+def built() -> Path:
+    """dist/ after `bash installers/build-linux.sh` (once per test session)."""
+    if not LINUX_X86:
+        pytest.skip("the Linux bundle is built on x86-64 Linux")
+    with BUILD_LOG.open("w") as log:
+        result = subprocess.run(
+            ["bash", "installers/build-linux.sh"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+    if result.returncode != 0:
+        pytest.fail(f"build-linux.sh failed:\n{BUILD_LOG.read_text()[-4000:]}")
+    return ROOT / "dist"
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """The `quantdesk` executable of the unpacked .tar.gz (or of $QUANTDESK_BUNDLE)."""
+    given = os.environ.get("QUANTDESK_BUNDLE")
+    if given:
+        return Path(given)
+    dist = request.getfixturevalue("built")
+    archive = dist / f"quantdesk-{__version__}-linux-x86_64.tar.gz"
+    into = tmp_path_factory.mktemp("unpacked")
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="tar")
+    executable = into / archive.name.removesuffix(".tar.gz") / "quantdesk"
+    assert executable.is_file() and os.access(executable, os.X_OK)
+    return executable
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """What `env -i HOME=... PATH=/usr/bin:/bin QUANTDESK_HOME=...` gives a program."""
+    env = {
+        "HOME": str(tmp_path / "home"),
+        "PATH": "/usr/bin:/bin",
+        "QUANTDESK_HOME": str(tmp_path / "quantdesk"),
+    }
+    if sys.platform == "win32":  # Windows programs can't start without these
+        env.update({key: os.environ[key] for key in ("SYSTEMROOT", "TEMP") if key in os.environ})
+    (tmp_path / "home").mkdir(exist_ok=True)
+    return {**env, **extra}
+
+
+def run(
+    command: list[str], env: dict[str, str], timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{command} exited {result.returncode}:\n{result.stderr[-3000:]}"
+    return result
+
+
+def greedy_chat(command: list[str], model: Path, env: dict[str, str], timeout: float = 180) -> dict:
+    args = ["chat", str(model), "--prompt", QUESTION, "--json", "--max-tokens", "10"]
+    reply = json.loads(run([*command, *args, "--temperature", "0"], env, timeout).stdout)
+    assert reply["completion_tokens"] > 0 and reply["content"].strip()
+    return reply
+
+
+def engine_of(command: list[str], env: dict[str, str], timeout: float = 120) -> dict:
+    return json.loads(run([*command, "hw", "--json"], env, timeout).stdout)["engine"]
+
+
+def smoke_test(executable: Path, model: Path, tmp_path: Path) -> dict:
+    """--version, a chat with --json, hw --json naming the CPU variant, and the GUI offscreen
+    staying up and rendering its first window (the first-run wizard) to PNG."""
+    env = clean_env(tmp_path)
+    assert run([str(executable), "--version"], env).stdout.strip() == f"quantdesk {__version__}"
+    reply = greedy_chat([str(executable)], model, env)
+    engine = engine_of([str(executable)], env)
+    assert engine["cpu_variant"] not in (None, "native"), engine
+    assert engine["backends"] and engine["skipped"] == [], engine
+    png = tmp_path / "first-window.png"
+    gui_env = clean_env(
+        tmp_path,
+        QT_QPA_PLATFORM="offscreen",
+        QUANTDESK_SMOKE_SCREENSHOT=str(png),
+        QUANTDESK_SMOKE_SECONDS="4",
+    )
+    shown = run([str(executable)], gui_env, timeout=120)
+    assert f"screenshot {png}" in shown.stdout
+    assert_picture_of_a_window(png)
+    return {"reply": reply, "engine": engine}
+
+
+def assert_picture_of_a_window(png: Path) -> None:
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (1100, 720)
+    colors = {image.pixel(x, y) for x in range(0, 1100, 7) for y in range(0, 720, 7)}
+    assert len(colors) > 20  # text, buttons and the wizard, not an empty or black frame
+
+
+@pytest.fixture
+def bundle_copy(bundle: Path, tmp_path: Path) -> Iterator[Path]:
+    """A copy of the bundle folder that a test may damage."""
+    folder = tmp_path / "bundle"
+    shutil.copytree(bundle.parent, folder, symlinks=True)
+    yield folder / bundle.name
+
+
+def test_bundle_smoke(bundle: Path, tiny_model: Path, tmp_path: Path) -> None:
+    result = smoke_test(bundle, tiny_model, tmp_path)
+    backends_folder = bundle.parent / "_internal" / "ggml-backends"
+    assert Path(result["engine"]["backends"][0]["path"]).parent == backends_folder
+
+
+def test_bundle_carries_one_copy_of_each_library(bundle: Path) -> None:
+    internal = bundle.parent / "_internal"
+    real_files = [path for path in internal.rglob("*.so*") if not path.is_symlink()]
+    names = [path.name for path in real_files]
+    assert sorted(set(names)) == sorted(names), "a library is stored twice"
+    lib = internal / "llama_cpp" / "lib"
+    assert (lib / "libllama.so").is_symlink() and (lib / "libllama.so.0").is_file()
+    # Left out on purpose: Qt's QML/Quick, GTK's stack, and the desktop's own libraries.
+    for absent in (
+        "libQt6Qml.so.6",
+        "libQt6Quick.so.6",
+        "libqgtk3.so",
+        "libX11.so.6",
+        "libfontconfig.so.1",
+        "libglib-2.0.so.0",
+    ):
+        assert absent not in names
+
+
+def test_corrupt_gpu_backend_in_the_bundle_is_skipped(
+    bundle_copy: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    corrupt = bundle_copy.parent / "_internal" / "ggml-backends" / "libggml-cuda.so"
+    corrupt.write_bytes(b"\x7fELF" + os.urandom(4096))
+    env = clean_env(tmp_path)
+    engine = engine_of([str(bundle_copy)], env)
+    assert [item["path"] for item in engine["skipped"]] == [str(corrupt)]
+    assert "can't be loaded" in engine["skipped"][0]["reason"]
+    assert engine["cpu_variant"] not in (None, "native") and engine["gpu_offload"] is False
+    text = run([str(bundle_copy), "hw"], env).stdout
+    assert "libggml-cuda.so" in text and "skipped" in text.lower()
+    assert greedy_chat([str(bundle_copy)], tiny_model, env)["content"]
+
+
+def qemu_without_avx(executable: Path) -> list[str]:
+    """Run the bundle on an emulated Nehalem (SSE4.2, no AVX). PyInstaller's bootloader
+    re-executes itself once to set LD_LIBRARY_PATH, and qemu-user doesn't follow an execve: the
+    re-executed app would run natively. So the environment of the re-executed process is given
+    up front (qemu's -E), and the bootloader goes straight on."""
+    internal = executable.parent / "_internal"
+    guest_env = {
+        "_PYI_ARCHIVE_FILE": str(executable),
+        "_PYI_PARENT_PROCESS_LEVEL": "-1",
+        "_PYI_LINUX_PROCESS_NAME": executable.name,
+        "LD_LIBRARY_PATH": str(internal),
+    }
+    command = ["qemu-x86_64", "-cpu", "Nehalem"]
+    for key, value in guest_env.items():
+        command += ["-E", f"{key}={value}"]
+    return [*command, str(executable)]
+
+
+@pytest.mark.skipif(
+    not shutil.which("qemu-x86_64"), reason="needs qemu-user (apt-get install qemu-user)"
+)
+def test_bundle_chats_on_a_cpu_without_avx(bundle: Path, tiny_model: Path, tmp_path: Path) -> None:
+    # OPENBLAS_CORETYPE isn't passed (clean_env): this machine sets it to Haswell, which would
+    # make numpy's OpenBLAS use AVX2 on the emulated CPU.
+    env = clean_env(tmp_path)
+    emulated = qemu_without_avx(bundle)
+    engine = engine_of(emulated, env, timeout=300)
+    assert engine["cpu_variant"] == "sse42", engine  # anything else: the app escaped emulation
+    native = greedy_chat([str(bundle)], tiny_model, env)
+    slow = greedy_chat(emulated, tiny_model, env, timeout=600)
+    assert slow["content"] == native["content"]  # same answer from the SSE4.2 build
+
+
+def _validators() -> list[str]:
+    return [tool for tool in ("desktop-file-validate", "appstreamcli") if not shutil.which(tool)]
+
+
+@pytest.mark.skipif(bool(_validators()), reason="needs desktop-file-utils and appstream")
+def test_deb_desktop_entry_and_metainfo_validate(built: Path, tmp_path: Path) -> None:
+    deb = built / f"quantdesk_{__version__}_amd64.deb"
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path)], check=True)
+    share = tmp_path / "usr" / "share"
+    run(
+        ["desktop-file-validate", str(share / "applications" / f"{APP_ID}.desktop")],
+        dict(os.environ),
+    )
+    run(
+        [
+            "appstreamcli",
+            "validate",
+            "--no-net",
+            str(share / "metainfo" / f"{APP_ID}.metainfo.xml"),
+        ],
+        dict(os.environ),
+    )
+    for size in (16, 22, 24, 32, 48, 64, 128, 256, 512):
+        assert (share / "icons" / "hicolor" / f"{size}x{size}" / "apps" / "quantdesk.png").is_file()
+    assert (share / "icons" / "hicolor" / "scalable" / "apps" / "quantdesk.svg").is_file()
+    assert os.readlink(tmp_path / "usr" / "bin" / "quantdesk") == "/opt/quantdesk/quantdesk"
+    control = subprocess.run(
+        ["dpkg-deb", "-f", str(deb), "Depends"], capture_output=True, text=True
+    )
+    assert control.stdout.startswith("libc6 (>= 2.")
+
+
+def _can_install_debs() -> str | None:
+    if not LINUX_X86 or not shutil.which("dpkg"):
+        return "needs dpkg"
+    if os.geteuid() != 0:
+        return "installing a .deb needs root"
+    if os.environ.get("QUANTDESK_TEST_DPKG") == "0":
+        return "QUANTDESK_TEST_DPKG=0"
+    status = subprocess.run(["dpkg-query", "-W", "quantdesk"], capture_output=True, text=True)
+    if status.returncode == 0:
+        return "a quantdesk package is installed on this machine: not touching it"
+    return None
+
+
+@pytest.mark.skipif(bool(_can_install_debs()), reason=str(_can_install_debs()))
+def test_deb_installs_runs_and_uninstalls_cleanly(
+    built: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    deb = built / f"quantdesk_{__version__}_amd64.deb"
+    installed = Path("/usr/bin/quantdesk")
+    try:
+        run(["dpkg", "-i", str(deb)], dict(os.environ), timeout=300)
+        assert Path("/opt/quantdesk/quantdesk").is_file()
+        assert Path(f"/usr/share/applications/{APP_ID}.desktop").is_file()
+        smoke_test(installed, tiny_model, tmp_path)
+    finally:
+        removed = subprocess.run(["dpkg", "-r", "quantdesk"], capture_output=True, text=True)
+    assert removed.returncode == 0, removed.stderr
+    assert not installed.exists() and not Path("/opt/quantdesk").exists()
+    assert not Path(f"/usr/share/applications/{APP_ID}.desktop").exists()
