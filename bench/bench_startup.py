@@ -48,9 +48,7 @@ def launch(command: list[str]) -> float:
         "QUANTDESK_STARTUP_PROBE": "1",
         "LAUNCHED_AT": repr(time.time()),
     }
-    output = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=60
-    ).stdout
+    output = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60).stdout
     line = next(line for line in output.splitlines() if line.startswith("painted"))
     return float(line.split()[1])
 

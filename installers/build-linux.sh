@@ -23,7 +23,7 @@ step() { echo "== $*"; }
 step "tools and the libraries the bundle links (for the .deb's Depends)"
 ensure_system_libs
 # The Wayland and GLX parts Qt's plugins link: installed so dpkg can name their packages.
-ensure_debian_packages binutils dpkg-dev libwayland-client0 libwayland-cursor0 libwayland-egl1 \
+ensure_debian_packages binutils dpkg-dev file libwayland-client0 libwayland-cursor0 libwayland-egl1 \
   libxkbcommon-x11-0 libxcb-glx0 libgl1 libegl1
 
 step "virtual environment $VENV"

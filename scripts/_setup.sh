@@ -79,7 +79,8 @@ ensure_debian_packages() {
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing ${missing[*]}"
-    { apt-get install -y -qq "${missing[@]}" || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }; } \
+    local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends)
+    { "${install[@]}" "${missing[@]}" || { apt-get update -qq && "${install[@]}" "${missing[@]}"; }; } \
       >/dev/null 2>&1 || { echo "could not install ${missing[*]}" >&2; return 1; }
   else
     echo "warning: missing Debian packages: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2

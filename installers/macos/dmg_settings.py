@@ -1,6 +1,6 @@
 """dmgbuild settings: the app and a link to Applications, side by side (drag to install).
 
-    dmgbuild -s installers/macos/dmg_settings.py -D app=dist/Quantdesk.app Quantdesk OUT.dmg
+dmgbuild -s installers/macos/dmg_settings.py -D app=dist/Quantdesk.app Quantdesk OUT.dmg
 """
 
 import os.path

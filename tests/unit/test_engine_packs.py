@@ -192,3 +192,25 @@ def test_shutil_is_enough_to_clean_a_half_install(release: str) -> None:
     folder = install_pack(the_pack())
     assert not (root / ".cuda12.new").exists() and (folder / "libggml-cuda.so").stat().st_size > 4
     shutil.rmtree(root)
+
+
+def test_a_pack_made_by_the_release_script_installs(local_hub: LocalHub, tmp_path: Path) -> None:
+    """installers/make_engine_pack.py writes what engine_packs reads: archive and entry."""
+    from installers.make_engine_pack import make_pack
+
+    backend = tmp_path / "libggml-cuda.so"
+    shutil.copyfile(real_library("libz.so.1"), backend)
+    archive, entry = make_pack(
+        "cuda12", "NVIDIA CUDA engine", "nvidia", backend, [real_library("libbz2.so.1.0")],
+        tmp_path / "dist",
+    )  # fmt: skip
+    listing = json.dumps({"packs": [entry]}).encode()
+    local_hub.add_repo(RELEASE, {"engine-packs.json": listing, archive.name: archive})
+    url = f"{local_hub.url}/{RELEASE}/resolve/main/engine-packs.json"
+    (pack,) = packs_for_machine(fetch_packs(url), {"nvidia"})
+    folder = install_pack(pack)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "libbz2.so.1.0",
+        "libggml-cuda.so",
+        "pack.json",
+    ]
