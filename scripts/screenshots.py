@@ -149,6 +149,10 @@ def main() -> None:
     window.models_page.table.selectRow(0)
     spin(200)
     save(window, "models-page.png")
+    # As on a machine with an NVIDIA card: the GPU engine box offers the CUDA engine.
+    from tests.gui.test_wizard import MACHINE
+
+    window.settings_page.set_hardware(MACHINE)
     window.tabs.setCurrentWidget(window.settings_page)
     save(window, "settings-page.png")
     window.close()
