@@ -371,7 +371,7 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
         )
     if not profile.gpus:
         out.write("GPU:  none the engine can use: models run on the CPU\n")
-    out.write(f"Engine: {engine.describe()}\n")
+    out.write(f"Engine: {engine.describe(profile.gpus)}\n")
     for backend in engine.backends:
         out.write(f"  {backend['name']}: {backend['path']}\n")
     for skipped in engine.skipped:

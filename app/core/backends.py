@@ -22,7 +22,12 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from app.core.hardware import GpuInfo
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +67,52 @@ class EngineInfo:
             "folders": self.folders,
         }
 
-    def describe(self) -> str:
-        """'CPU engine: haswell build; GPU engine: CUDA' — for the wizard and `hw`."""
-        cpu = f"CPU engine: {self.cpu_variant} build" if self.cpu_variant else "CPU engine"
-        gpus = [b["name"] for b in self.backends if b["name"].upper() != "CPU"]
-        gpu = f"GPU engine: {', '.join(gpus)}" if gpus else "no GPU engine"
+    def describe(self, gpus: Iterable[GpuInfo] = ()) -> str:
+        """'CPU engine: AVX2 build (haswell); GPU engine: Vulkan on NVIDIA GeForce RTX 3070',
+        for the wizard and `hw`. `gpus`: the detected GPUs, to name the cards each engine runs."""
+        words = CPU_VARIANT_WORDS.get(self.cpu_variant or "")
+        if self.cpu_variant == "native":
+            cpu = "CPU engine: built for this CPU only"
+        elif self.cpu_variant:
+            cpu = f"CPU engine: {words or self.cpu_variant} build" + (
+                f" ({self.cpu_variant})" if words else ""
+            )
+        else:
+            cpu = "CPU engine"
+        engines = []
+        for backend in self.backends:
+            if backend["name"].upper() in NOT_GPU_BACKENDS:
+                continue
+            cards = [gpu.name for gpu in gpus if gpu.backend == _gpu_backend_key(backend["name"])]
+            engines.append(backend["name"] + (f" on {', '.join(cards)}" if cards else ""))
+        gpu = f"GPU engine: {'; '.join(engines)}" if engines else "no GPU engine"
         return f"{cpu}; {gpu}"
+
+
+# ggml's CPU variants, by the instruction sets a person may have heard of.
+CPU_VARIANT_WORDS = {
+    "x64": "basic x86-64",
+    "sse42": "SSE4.2",
+    "sandybridge": "AVX",
+    "ivybridge": "AVX",
+    "piledriver": "AVX + FMA",
+    "haswell": "AVX2",
+    "alderlake": "AVX2 + VNNI",
+    "skylakex": "AVX-512",
+    "cannonlake": "AVX-512",
+    "cascadelake": "AVX-512",
+    "cooperlake": "AVX-512",
+    "icelake": "AVX-512",
+    "zen4": "AVX-512",
+    "sapphirerapids": "AVX-512 + AMX",
+}
+# Registered backends that compute on the CPU, not on a GPU.
+NOT_GPU_BACKENDS = {"CPU", "BLAS", "RPC"}
+
+
+def _gpu_backend_key(registry_name: str) -> str:
+    """Registry name ("CUDA", "Vulkan", "ROCm") -> GpuInfo.backend ("cuda", "vulkan", "rocm")."""
+    return {"mtl": "metal", "hip": "rocm"}.get(registry_name.lower(), registry_name.lower())
 
 
 def backend_folders() -> list[Path]:
@@ -167,7 +212,7 @@ def _load_backends(folders: list[Path]) -> EngineInfo:
     return EngineInfo(
         backends=backends,
         cpu_variant=_cpu_variant(loaded_files, backends),
-        gpu_offload=any(b["name"].upper() != "CPU" for b in backends),
+        gpu_offload=any(b["name"].upper() not in NOT_GPU_BACKENDS for b in backends),
         skipped=skipped,
         folders=[str(folder) for folder in folders],
     )

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from app.core.backends import EngineInfo, ensure_backends, loaded_engine
 from app.core.catalog import CatalogModel
 from app.core.engine import LoadedModel
-from app.core.hardware import HardwareProfile, describe_cpu_features, detect
+from app.core.hardware import GpuInfo, HardwareProfile, describe_cpu_features, detect
 from app.core.library import safe_model_path
 from app.core.recommend import Option
 from app.core.units import format_bytes
@@ -222,6 +222,7 @@ class MachinePage(QWizardPage):
         wizard.hardware_ready.connect(self._show)
         self._ready = False
         self._machine_text = ""
+        self._gpus: tuple[GpuInfo, ...] = ()
         self._engine_task: TaskWorker | None = None
 
     def initializePage(self) -> None:  # noqa: N802 - Qt's name
@@ -239,6 +240,7 @@ class MachinePage(QWizardPage):
 
     def _show(self, profile: HardwareProfile) -> None:
         self._machine_text = describe_machine(profile)
+        self._gpus = profile.gpus
         engine = loaded_engine()  # detection loaded it on its thread; else load it off the GUI
         if engine is None:
             self._engine_task = TaskWorker(ensure_backends, name="engine backends")
@@ -275,7 +277,7 @@ class MachinePage(QWizardPage):
             self._engine_task.wait()
             self._engine_task = None
         self.summary.setText(
-            self._machine_text + f"<br><b>Engine:</b> {html.escape(engine.describe())}"
+            self._machine_text + f"<br><b>Engine:</b> {html.escape(engine.describe(self._gpus))}"
         )
 
     def show_error(self, error: Exception) -> None:

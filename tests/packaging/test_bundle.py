@@ -39,6 +39,7 @@ def built() -> Path:
         pytest.skip("the Linux bundle is built on x86-64 Linux")
     if os.environ.get("QUANTDESK_BUNDLE"):
         pytest.skip("testing the bundle given in QUANTDESK_BUNDLE")
+    BUILD_LOG.parent.mkdir(parents=True, exist_ok=True)  # a clean clone has no build/
     with BUILD_LOG.open("w") as log:
         result = subprocess.run(
             ["bash", "installers/build-linux.sh"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT

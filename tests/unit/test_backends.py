@@ -88,3 +88,21 @@ def test_the_suite_runs_the_engine_we_ship() -> None:
     engine = ensure_backends()
     assert engine.cpu_variant not in (None, "native")
     assert "libggml-cpu-" in engine.backends[0]["path"]
+
+
+def test_engine_described_in_words() -> None:
+    from app.core.hardware import GpuInfo
+
+    vulkan = EngineInfo(
+        backends=[{"name": "CPU", "path": "cpu"}, {"name": "Vulkan", "path": "vk"}],
+        cpu_variant="haswell",
+        gpu_offload=True,
+    )
+    card = GpuInfo("NVIDIA GeForce RTX 3070", "vulkan", 8 << 30, 7 << 30)
+    assert vulkan.describe([card]) == (
+        "CPU engine: AVX2 build (haswell); GPU engine: Vulkan on NVIDIA GeForce RTX 3070"
+    )
+    plain = EngineInfo(backends=[{"name": "CPU", "path": "cpu"}], cpu_variant="sse42")
+    assert plain.describe() == "CPU engine: SSE4.2 build (sse42); no GPU engine"
+    native = EngineInfo(backends=[{"name": "CPU", "path": "built in"}], cpu_variant="native")
+    assert native.describe() == "CPU engine: built for this CPU only; no GPU engine"
