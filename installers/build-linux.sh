@@ -41,7 +41,7 @@ BUNDLE=build/dist/quantdesk
 # Debug sections only (PyInstaller's strip=True breaks numpy's relocated libraries: the wheels'
 # own *.libs folders are left alone). libpython alone drops from 23 MB to 6 MB.
 find "$BUNDLE" -type f \( -name "*.so" -o -name "*.so.*" \) -not -path "*.libs/*" -print0 \
-  | xargs -0 file | grep "ELF.*not stripped" | cut -d: -f1 | xargs -r strip --strip-debug
+  | xargs -0 file | { grep "ELF.*not stripped" || true; } | cut -d: -f1 | xargs -r strip --strip-debug
 
 step "tar.gz"
 rm -rf "$STAGE" && mkdir -p "$STAGE" "$DIST"

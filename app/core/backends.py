@@ -20,7 +20,7 @@ import logging
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,8 @@ class EngineInfo:
         gpu_offload: a GPU engine is registered.
         skipped: [{"path": ..., "reason": ...}] backend files that were not used.
         folders: where backend files were looked for.
+        pending_restart: engine pack folders installed while another GPU engine was in use;
+            they are loaded at the next start.
     """
 
     backends: list[dict[str, str]] = field(default_factory=list)
@@ -57,6 +59,7 @@ class EngineInfo:
     gpu_offload: bool = False
     skipped: list[dict[str, str]] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
+    pending_restart: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class EngineInfo:
             "gpu_offload": self.gpu_offload,
             "skipped": self.skipped,
             "folders": self.folders,
+            "pending_restart": self.pending_restart,
         }
 
     def describe(self, gpus: Iterable[GpuInfo] = ()) -> str:
@@ -72,7 +76,7 @@ class EngineInfo:
         for the wizard and `hw`. `gpus`: the detected GPUs, to name the cards each engine runs."""
         words = CPU_VARIANT_WORDS.get(self.cpu_variant or "")
         if self.cpu_variant == "native":
-            cpu = "CPU engine: built for this CPU only"
+            cpu = "CPU engine: one built-in build"
         elif self.cpu_variant:
             cpu = f"CPU engine: {words or self.cpu_variant} build" + (
                 f" ({self.cpu_variant})" if words else ""
@@ -118,7 +122,11 @@ def _gpu_backend_key(registry_name: str) -> str:
 def backend_folders() -> list[Path]:
     """Folders that may hold backend libraries: the bundle's, a development install's, then
     the GPU engine packs downloaded in Settings (app/core/engine_packs.py)."""
-    folders = []
+    # Packs first: llama.cpp uses the first engine registered for a card, and a CUDA pack is
+    # installed because it beats the Vulkan engine the bundle carries for the same card.
+    from app.core.engine_packs import pack_folders
+
+    folders = list(pack_folders())
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         folders.append(Path(bundle) / BUNDLE_BACKENDS)
@@ -129,16 +137,15 @@ def backend_folders() -> list[Path]:
     if lib is not None:
         # llama-cpp-python's CMake install puts the DL backends in site-packages/bin.
         folders.append(lib.parents[1] / "bin")
-    from app.core.engine_packs import pack_folders
-
-    folders.extend(pack_folders())
     return [folder for folder in dict.fromkeys(folders) if folder.is_dir()]
 
 
 def ensure_backends() -> EngineInfo:
     """Load the backends once; thread-safe. Later calls return the same result, except that a
-    folder that appeared since (a GPU engine pack just installed) is loaded then: a pack is
-    used from the next model load, without a restart."""
+    folder that appeared since (a GPU engine pack just installed) is loaded then, so a pack is
+    used from the next model load without a restart: unless a GPU engine is registered already,
+    which would keep the card (llama.cpp uses the first engine for a card); then the pack is
+    used from the next start (`pending_restart`)."""
     global _loaded
     with _lock:
         folders = backend_folders()
@@ -147,7 +154,9 @@ def ensure_backends() -> EngineInfo:
             log.info("engine backends=%s skipped=%s", _loaded.backends, _loaded.skipped)
         else:
             new = [folder for folder in folders if str(folder) not in _loaded.folders]
-            if new:
+            if new and _loaded.gpu_offload:
+                _loaded = replace(_loaded, pending_restart=[str(folder) for folder in new])
+            elif new:
                 _loaded = _merged(_loaded, _load_backends(new))
                 log.info("engine backends=%s after loading %s", _loaded.backends, new)
         return _loaded
@@ -272,13 +281,29 @@ def _unloadable(path: Path, mode: int = ctypes.DEFAULT_MODE) -> str | None:
 
 
 def _loaded_backend_files() -> list[str]:
-    """Backend libraries mapped into this process (Linux: /proc/self/maps)."""
+    """Backend libraries mapped into this process."""
+    found = {path for path in _loaded_libraries() if "ggml-" in Path(path).name}
+    return sorted(f for f in found if _backend_name(Path(f)) not in ("base", ""))
+
+
+def _loaded_libraries() -> list[str]:
+    """Paths of the shared libraries this process has loaded (Linux, Windows, macOS)."""
+    if sys.platform == "darwin":
+        dyld = ctypes.CDLL("/usr/lib/libSystem.B.dylib")
+        dyld._dyld_image_count.restype = ctypes.c_uint32
+        dyld._dyld_get_image_name.restype = ctypes.c_char_p
+        dyld._dyld_get_image_name.argtypes = [ctypes.c_uint32]
+        names = (dyld._dyld_get_image_name(i) for i in range(dyld._dyld_image_count()))
+        return [name.decode(errors="replace") for name in names if name]
+    if sys.platform == "win32":
+        import psutil
+
+        return [mapping.path for mapping in psutil.Process().memory_maps()]
     try:
         maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    found = {line.split()[-1] for line in maps.splitlines() if "ggml-" in line and "/" in line}
-    return sorted(f for f in found if _backend_name(Path(f)) not in ("base", ""))
+    return [line.split()[-1] for line in maps.splitlines() if "/" in line]
 
 
 def _cpu_variant(loaded_files: list[str], backends: list[dict[str, str]]) -> str | None:

@@ -36,6 +36,7 @@ from app import __version__
 from app.core.download import DownloadControl, ProgressCallback, download
 from app.core.errors import (
     DiskFullError,
+    DownloadCancelledError,
     DownloadError,
     HubError,
     ModelNotFoundError,
@@ -57,6 +58,9 @@ RELEASES_URL = "https://github.com/quantdesk/quantdesk/releases/download"
 MANIFEST_NAME = "engine-packs.json"
 MANIFEST_MAX_BYTES = 1 << 20
 PACK_INFO = "pack.json"
+# Where the release workflow builds packs (.github/workflows/release.yml): Settings offers a pack
+# only there.
+PACK_PLATFORMS = {"linux-x86_64"}
 # Downloads go through the models downloader, which files them under owner/name folders.
 DOWNLOAD_OWNER = "quantdesk"
 
@@ -265,7 +269,13 @@ def install_pack(
     except HubError as exc:
         raise EnginePackError(f"Couldn't download the {pack.name}: {_server_reason(exc)}") from exc
     archive = result.paths[0]
-    folder = _unpack(archive, root, pack)
+    control = control or DownloadControl()
+    try:
+        folder = _unpack(archive, root, pack, control)
+    except DownloadCancelledError:
+        if not control.keep_partial:  # cancelled by the person, not by the app closing
+            archive.unlink(missing_ok=True)
+        raise
     archive.unlink(missing_ok=True)  # verified and unpacked: the archive only takes room
     log.info("engine pack installed id=%s folder=%s", pack.id, folder)
     return folder
@@ -314,7 +324,7 @@ def _check_room(tar: tarfile.TarFile, root: Path, pack: EnginePack) -> None:
         )
 
 
-def _unpack(archive: Path, root: Path, pack: EnginePack) -> Path:
+def _unpack(archive: Path, root: Path, pack: EnginePack, control: DownloadControl) -> Path:
     if not hasattr(tarfile, "data_filter"):  # Python < 3.10.12 / 3.11.4
         raise EnginePackError("Unpacking GPU engines safely needs Python 3.10.12 or newer.")
     staging = root / f".{pack.id}.new"
@@ -324,11 +334,14 @@ def _unpack(archive: Path, root: Path, pack: EnginePack) -> Path:
         with tarfile.open(archive) as tar:
             _check_members(tar)
             _check_room(tar, root, pack)
-            tar.extractall(staging, filter="data")
+            for member in tar.getmembers():  # one by one: a cancel stops between files
+                if control.cancelled:
+                    raise DownloadCancelledError(f"Installing the {pack.name} was cancelled.")
+                tar.extract(member, staging, filter="data")
     except tarfile.TarError as exc:  # FilterError (unsafe member) is one too
         shutil.rmtree(staging, ignore_errors=True)
         raise EnginePackError(f"The {pack.name} archive is damaged or unsafe: {exc}") from exc
-    except OSError as exc:
+    except OSError as exc:  # DownloadCancelledError and DiskFullError are OSErrors too
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, QuantdeskError):
             raise

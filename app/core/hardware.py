@@ -255,11 +255,13 @@ def _windows_cpu(arch: str) -> tuple[str, set[str]]:
 def _detect_gpus(notes: list[str]) -> list[GpuInfo]:
     gpus = _ggml_devices(notes)
     if not any(g.backend == "cuda" for g in gpus):
-        nvidia = _nvidia_devices(notes)
+        # Cards the driver sees that no engine runs (one the Vulkan engine runs is listed once).
+        usable = {g.name.lower() for g in gpus}
+        nvidia = [g for g in _nvidia_devices(notes) if g.name.lower() not in usable]
         if nvidia:
             notes.append(
-                "NVIDIA GPU found, but this engine build has no CUDA backend: models run on the CPU "
-                "until a GPU engine is installed."
+                "NVIDIA GPU found, but no engine of this build can use it: models run on the CPU "
+                "until a GPU engine is installed (Settings, GPU engine)."
             )
         gpus += nvidia
     return gpus

@@ -10,12 +10,19 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPus
 
 from app.core import backends
 from app.core.download import DownloadProgress, describe_progress
-from app.core.engine_packs import gpu_vendors, installed_packs, remove_pack
+from app.core.engine_packs import (
+    PACK_PLATFORMS,
+    gpu_vendors,
+    installed_packs,
+    remove_pack,
+    this_platform,
+)
 from app.core.hardware import HardwareProfile
 from app.core.units import format_bytes
 from app.ui.messages import error_text
 from app.ui.style import mute
 from app.ui.workers.download_worker import EnginePackWorker
+from app.ui.workers.task_worker import TaskWorker
 
 ERROR_STYLE = "color: #b00020;"
 # Which vendors have an engine pack: the Linux and Windows bundles carry Vulkan for every GPU;
@@ -32,6 +39,7 @@ class GpuEngineSection(QGroupBox):
         super().__init__(self.tr("GPU engine"))
         self._vendors: set[str] = set()
         self._worker: EnginePackWorker | None = None
+        self._remover: TaskWorker | None = None
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.download_button = QPushButton()
@@ -72,6 +80,8 @@ class GpuEngineSection(QGroupBox):
 
     def set_hardware(self, profile: HardwareProfile) -> None:
         self._vendors = gpu_vendors(profile.gpus) & PACK_VENDORS.keys()
+        if this_platform() not in PACK_PLATFORMS:
+            self._vendors = set()  # no pack is built for this OS: nothing to offer
         self.setVisible(bool(self._vendors))
         self._show_state()
 
@@ -115,6 +125,9 @@ class GpuEngineSection(QGroupBox):
             when = self.tr("it couldn't be used: %s") % skipped[0]
         elif in_use:
             when = self.tr("in use.")
+        elif engine is not None and engine.gpu_offload:
+            # Another GPU engine holds the card in this run (backends.ensure_backends).
+            when = self.tr("used when Quantdesk next starts.")
         else:
             when = self.tr("used from the next model load.")
         return self.tr("%s installed (%s); %s") % (
@@ -148,9 +161,26 @@ class GpuEngineSection(QGroupBox):
 
     @Slot()
     def remove_clicked(self) -> None:
+        """Delete the pack (a gigabyte of files) on a task thread."""
         info = self._installed()
-        if info is not None:
-            remove_pack(str(info["id"]))
+        if info is None or self._remover is not None:
+            return
+        pack_id = str(info["id"])
+        self.remove_button.setEnabled(False)
+        self._remover = TaskWorker(lambda: remove_pack(pack_id), name="remove engine pack")
+        self._remover.finished.connect(self._on_removed)
+        self._remover.failed.connect(self._on_removed)
+        self._remover.start()
+
+    @Slot(object)
+    def _on_removed(self, result: object) -> None:
+        remover, self._remover = self._remover, None
+        if remover is not None:
+            remover.wait()
+        self.remove_button.setEnabled(True)
+        if isinstance(result, Exception):
+            self.message.setText(error_text(result))
+        else:
             self.message.setText(
                 self.tr("Removed. A model already loaded keeps the engine until Quantdesk quits.")
             )
@@ -183,6 +213,10 @@ class GpuEngineSection(QGroupBox):
         self._show_state()
 
     def shutdown(self) -> None:
-        """Stop a download (its bytes are kept for the next try) and wait for its thread."""
+        """Stop a download (its bytes are kept for the next try) and wait for its thread: a
+        thread still running when its object goes away would abort the app."""
         if self._worker is not None:
-            self._worker.stop_and_wait()
+            while not self._worker.stop_and_wait(5000):
+                pass  # reading the list (20 s at most) or between two files of the unpacking
+        while self._remover is not None and not self._remover.wait(5000):
+            pass

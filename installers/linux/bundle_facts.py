@@ -78,7 +78,10 @@ def debian_packages(sonames: list[str]) -> list[str]:
         )
         if owner.returncode != 0:  # the path through a symlinked /lib
             owner = subprocess.run(["dpkg", "-S", match.group(1)], capture_output=True, text=True)
-        packages.add(owner.stdout.split(":")[0].strip())
+        package = owner.stdout.split(":")[0].strip()
+        if owner.returncode != 0 or not package:
+            raise SystemExit(f"no Debian package owns {match.group(1)} (needed: {soname})")
+        packages.add(package)
     return sorted(packages)
 
 

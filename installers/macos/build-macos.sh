@@ -7,7 +7,8 @@
 # runtime and the app notarized when the signing secrets are set (see below); without them the
 # build goes on unsigned, with a warning (Gatekeeper will then ask the person to allow it).
 #
-#   MACOS_SIGNING_IDENTITY   "Developer ID Application: ... (TEAMID)", in the login keychain
+#   MACOS_SIGNING_IDENTITY   "Developer ID Application: ... (TEAMID)", in a keychain on the search
+#                            list (the release workflow imports it from a .p12 secret)
 #   APPLE_ID, APPLE_TEAM_ID, APPLE_APP_PASSWORD   for notarytool
 #
 # Written to match installers/build-linux.sh; not run on the Linux machine it was written on
@@ -36,12 +37,16 @@ iconutil -c icns build/icons/quantdesk.iconset -o build/icons/quantdesk.icns
 if [ -n "${MACOS_SIGNING_IDENTITY:-}" ]; then
   # Inside out, each binary on its own (codesign --deep misses or mis-signs nested code,
   # pyinstaller #8029), then the app.
+  # Deepest paths first, so nested code is signed before what contains it.
   find "$APP/Contents" -type f \( -name "*.dylib" -o -name "*.so" -o -perm -u+x \) -print0 |
-    xargs -0 file | grep "Mach-O" | cut -d: -f1 |
+    xargs -0 file | grep "Mach-O" | cut -d: -f1 | awk -F/ '{print NF, $0}' | sort -rn | cut -d" " -f2- |
     while read -r binary; do
       codesign --force --timestamp --options runtime --sign "$MACOS_SIGNING_IDENTITY" "$binary"
     done
-  codesign --force --timestamp --options runtime --sign "$MACOS_SIGNING_IDENTITY" "$APP"
+  # Python loads native code at run time (ctypes, llama.cpp's Metal): the hardened runtime
+  # needs these exceptions (installers/macos/entitlements.plist).
+  codesign --force --timestamp --options runtime --entitlements installers/macos/entitlements.plist \
+    --sign "$MACOS_SIGNING_IDENTITY" "$APP"
   codesign --verify --strict --verbose=2 "$APP"
 else
   echo "warning: MACOS_SIGNING_IDENTITY not set: the app is not signed or notarized" >&2
@@ -50,7 +55,8 @@ fi
 rm -f "$DMG"
 "$VENV/bin/python" -m dmgbuild -s installers/macos/dmg_settings.py -D app="$APP" "Quantdesk" "$DMG"
 
-if [ -n "${MACOS_SIGNING_IDENTITY:-}" ] && [ -n "${APPLE_ID:-}" ] && [ -n "${APPLE_APP_PASSWORD:-}" ]; then
+if [ -n "${MACOS_SIGNING_IDENTITY:-}" ] && [ -n "${APPLE_ID:-}" ] && [ -n "${APPLE_TEAM_ID:-}" ] \
+   && [ -n "${APPLE_APP_PASSWORD:-}" ]; then
   codesign --force --timestamp --sign "$MACOS_SIGNING_IDENTITY" "$DMG"
   xcrun notarytool submit "$DMG" --apple-id "$APPLE_ID" --team-id "$APPLE_TEAM_ID" \
     --password "$APPLE_APP_PASSWORD" --wait

@@ -396,6 +396,18 @@ def test_gpu_engine_box_shows_only_with_an_nvidia_gpu(make_page: MakePage) -> No
     assert page.gpu_engine.download_button.text() == "Download the NVIDIA CUDA engine"
 
 
+def test_gpu_engine_box_hidden_where_no_pack_is_built(
+    make_page: MakePage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.ui import gpu_engine_section
+
+    monkeypatch.setattr(gpu_engine_section, "this_platform", lambda: "windows-x86_64")
+    page = make_page()
+    page.show()
+    page.set_hardware(_machine(RTX))
+    assert not page.gpu_engine.isVisible()
+
+
 def test_gpu_engine_downloads_installs_and_removes(
     make_page: MakePage, qtbot: QtBot, local_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -413,7 +425,7 @@ def test_gpu_engine_downloads_installs_and_removes(
     assert "used from the next model load" in box.status.text()
     assert box.remove_button.isVisible() and not box.progress.isVisible()
     qtbot.mouseClick(box.remove_button, Qt.MouseButton.LeftButton)
-    assert box.status.text() == "NVIDIA CUDA engine: not installed."
+    qtbot.waitUntil(lambda: box.status.text() == "NVIDIA CUDA engine: not installed.")
     assert not Path(installed.args[0]).exists()
 
 

@@ -107,7 +107,10 @@ def smoke_test(executable: Path, model: Path, tmp_path: Path) -> dict:
     assert engine["cpu_variant"], engine
     if sys.platform != "darwin":  # macOS builds llama.cpp in, with Metal (installers/macos)
         assert engine["cpu_variant"] != "native", "the bundle runs a build for one CPU only"
-    assert engine["backends"] and engine["skipped"] == [], engine
+    assert any(backend["name"] == "CPU" for backend in engine["backends"]), engine
+    # A GPU engine the bundle carries (Vulkan in release builds) is skipped where the machine
+    # has no GPU driver; the bundle's CPU variants never are.
+    assert not [s for s in engine["skipped"] if "ggml-cpu" in Path(s["path"]).name], engine
     png = tmp_path / "first-window.png"
     gui_env = clean_env(
         tmp_path,
@@ -146,8 +149,8 @@ def backends_folder(executable: Path) -> Path:
 def test_bundle_smoke(bundle: Path, tiny_model: Path, tmp_path: Path) -> None:
     result = smoke_test(bundle, tiny_model, tmp_path)
     if sys.platform != "darwin":
-        cpu = Path(result["engine"]["backends"][0]["path"])
-        assert cpu.parent == backends_folder(bundle)
+        (cpu,) = [b for b in result["engine"]["backends"] if b["name"] == "CPU"]
+        assert Path(cpu["path"]).parent == backends_folder(bundle)
 
 
 @pytest.mark.skipif(not LINUX_X86, reason="Linux library layout")
@@ -179,8 +182,8 @@ def test_corrupt_gpu_backend_in_the_bundle_is_skipped(
     corrupt.write_bytes(b"\x7fELF" + os.urandom(4096))
     env = clean_env(tmp_path)
     engine = engine_of([str(bundle_copy)], env)
-    assert [item["path"] for item in engine["skipped"]] == [str(corrupt)]
-    assert "can't be loaded" in engine["skipped"][0]["reason"]
+    reasons = {item["path"]: item["reason"] for item in engine["skipped"]}
+    assert "can't be loaded" in reasons[str(corrupt)]
     assert engine["cpu_variant"] not in (None, "native") and engine["gpu_offload"] is False
     text = run([str(bundle_copy), "hw"], env).stdout
     assert name in text and "skipped" in text.lower()
@@ -279,5 +282,5 @@ def test_deb_installs_runs_and_uninstalls_cleanly(
     finally:
         removed = subprocess.run(["dpkg", "-r", "quantdesk"], capture_output=True, text=True)
     assert removed.returncode == 0, removed.stderr
-    assert not installed.exists() and not Path("/opt/quantdesk").exists()
+    assert not os.path.lexists(installed) and not Path("/opt/quantdesk").exists()
     assert not Path(f"/usr/share/applications/{APP_ID}.desktop").exists()

@@ -105,4 +105,4 @@ def test_engine_described_in_words() -> None:
     plain = EngineInfo(backends=[{"name": "CPU", "path": "cpu"}], cpu_variant="sse42")
     assert plain.describe() == "CPU engine: SSE4.2 build (sse42); no GPU engine"
     native = EngineInfo(backends=[{"name": "CPU", "path": "built in"}], cpu_variant="native")
-    assert native.describe() == "CPU engine: built for this CPU only; no GPU engine"
+    assert native.describe() == "CPU engine: one built-in build; no GPU engine"

@@ -214,3 +214,24 @@ def test_a_pack_made_by_the_release_script_installs(local_hub: LocalHub, tmp_pat
         "libggml-cuda.so",
         "pack.json",
     ]
+
+
+def test_cancel_while_unpacking_leaves_nothing(
+    release: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancel between two files of the unpacking: no pack, no staging folder, no archive."""
+    from app.core.download import DownloadControl
+    from app.core.errors import DownloadCancelledError
+
+    unpack = engine_packs._unpack
+
+    def cancel_then_unpack(archive: Path, root: Path, pack: EnginePack, ctl: DownloadControl):
+        ctl.cancel()  # the person pressed Cancel as the download finished
+        return unpack(archive, root, pack, ctl)
+
+    monkeypatch.setattr(engine_packs, "_unpack", cancel_then_unpack)
+    with pytest.raises(DownloadCancelledError):
+        install_pack(the_pack(), control=DownloadControl())
+    root = engine_packs.engines_dir()
+    assert installed_packs() == {} and not (root / ".cuda12.new").exists()
+    assert not list(root.rglob("*.tar.gz"))
