@@ -22,9 +22,13 @@ step() { echo "== $*"; }
 
 step "tools and the libraries the bundle links (for the .deb's Depends)"
 ensure_system_libs
-# The Wayland and GLX parts Qt's plugins link: installed so dpkg can name their packages.
-ensure_debian_packages binutils dpkg-dev file libwayland-client0 libwayland-cursor0 libwayland-egl1 \
-  libxkbcommon-x11-0 libxcb-glx0 libgl1 libegl1
+# Qt's xcb helper libraries: the bundle carries them (many desktops lack xcb-cursor or
+# xcb-icccm), so they must be here to be collected. The Wayland and GL parts come from the host:
+# installed so that dpkg can name their packages for the .deb's Depends.
+ensure_debian_packages binutils dpkg-dev file \
+  libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
+  libxcb-render0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1 \
+  libwayland-client0 libwayland-cursor0 libwayland-egl1 libxkbcommon-x11-0 libxcb-glx0 libgl1 libegl1
 
 step "virtual environment $VENV"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"

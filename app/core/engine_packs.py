@@ -11,9 +11,9 @@ A release carries `engine-packs.json` beside its installers:
 `file` is relative to the manifest's URL (or absolute). `engine` is the llama-cpp-python
 version the backend was built with: a backend from another llama.cpp build is refused by ggml,
 so a pack is only offered to the engine it was made for. The archive is downloaded with the
-downloads core (resume, retries, sha256 while writing, free-space check), unpacked with
-tarfile's "data" filter (no absolute paths, no `..`, no links out, no device files) into a
-folder beside the others, and swapped in by renames. `backends.backend_folders()` lists
+downloads core (resume, retries, sha256 while writing, free-space check), unpacked file by file
+(refused whole if any name is absolute or has `..`, or is a link out or a device) into a folder
+beside the others, and swapped in by renames. `backends.backend_folders()` lists
 installed packs; `backends.ensure_backends()` loads a pack that appeared since the last call.
 """
 
@@ -297,8 +297,8 @@ def _server_reason(exc: HubError) -> str:
 
 
 def _check_members(tar: tarfile.TarFile) -> None:
-    """A pack holds plain files and folders under relative names; anything else is refused
-    whole (tarfile's "data" filter would only rewrite some of it)."""
+    """A pack holds plain files, folders and links to files beside them, under relative names;
+    an archive with anything else is refused whole."""
     for member in tar.getmembers():
         name = member.name.replace("\\", "/")
         if name.startswith("/") or ".." in name.split("/") or ":" in name:
@@ -324,9 +324,28 @@ def _check_room(tar: tarfile.TarFile, root: Path, pack: EnginePack) -> None:
         )
 
 
+def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, into: Path) -> None:
+    """Write one checked member ourselves: tarfile's extraction filters exist only from Python
+    3.11.4 (Debian 12 has 3.11.2), and we want plain files with plain permissions anyway."""
+    target = into / member.name
+    if not target.resolve().is_relative_to(into.resolve()):
+        raise tarfile.TarError(f"{member.name!r} points outside the pack")
+    if member.isdir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if member.issym():
+        target.symlink_to(member.linkname)
+        return
+    source = tar.extractfile(member)
+    if source is None:
+        raise tarfile.TarError(f"{member.name!r} has no content")
+    with source, target.open("wb") as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+    target.chmod(0o755 if member.mode & 0o111 else 0o644)
+
+
 def _unpack(archive: Path, root: Path, pack: EnginePack, control: DownloadControl) -> Path:
-    if not hasattr(tarfile, "data_filter"):  # Python < 3.10.12 / 3.11.4
-        raise EnginePackError("Unpacking GPU engines safely needs Python 3.10.12 or newer.")
     staging = root / f".{pack.id}.new"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -337,7 +356,7 @@ def _unpack(archive: Path, root: Path, pack: EnginePack, control: DownloadContro
             for member in tar.getmembers():  # one by one: a cancel stops between files
                 if control.cancelled:
                     raise DownloadCancelledError(f"Installing the {pack.name} was cancelled.")
-                tar.extract(member, staging, filter="data")
+                _extract(tar, member, staging)
     except tarfile.TarError as exc:  # FilterError (unsafe member) is one too
         shutil.rmtree(staging, ignore_errors=True)
         raise EnginePackError(f"The {pack.name} archive is damaged or unsafe: {exc}") from exc

@@ -159,6 +159,9 @@ def test_bundle_carries_one_copy_of_each_library(bundle: Path) -> None:
     real_files = [path for path in internal.rglob("*.so*") if not path.is_symlink()]
     names = [path.name for path in real_files]
     assert sorted(set(names)) == sorted(names), "a library is stored twice"
+    # Carried on purpose: Qt's xcb helpers, which many desktops lack (Qt 6 needs xcb-cursor).
+    for carried in ("libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1"):
+        assert carried in names
     lib = internal / "llama_cpp" / "lib"
     assert (lib / "libllama.so").is_symlink() and (lib / "libllama.so.0").is_file()
     # Left out on purpose: Qt's QML/Quick, GTK's stack, and the desktop's own libraries.
