@@ -52,7 +52,10 @@ def wizard_shots() -> None:
         wizard.resize(1280, 800)
         save(wizard, "wizard-1-welcome.png")
         wizard.next()
-        spin(300)
+        for _ in range(300):  # the engine line fills in once the backends are loaded
+            spin(100)
+            if "checking" not in wizard.machine_page.summary.text():
+                break
         save(wizard, "wizard-2-machine.png")
         wizard.next()
         save(wizard, "wizard-3-model.png")
