@@ -34,7 +34,7 @@ from app.ui.chat_settings import ChatSettingsPanel
 from app.ui.chat_view import ChatView, MessageWidget
 from app.ui.conversation_list import ConversationList
 from app.ui.messages import error_text
-from app.ui.style import mute
+from app.ui.style import ERROR_STYLE, mute
 from app.ui.workers.engine_worker import (
     EngineWorker,
     ReplyFinished,
@@ -106,7 +106,7 @@ class ChatPage(QWidget):
 
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
         self.edit_banner = QLabel()

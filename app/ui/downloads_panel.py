@@ -24,6 +24,7 @@ from app.core.library import PartialDownload, list_partial_downloads
 from app.core.quants import shard_info
 from app.core.units import format_bytes
 from app.ui.messages import error_text
+from app.ui.style import ERROR_STYLE
 from app.ui.workers.download_worker import DownloadWorker
 from app.ui.workers.task_worker import TaskWorker
 
@@ -114,7 +115,7 @@ class DownloadRow(QFrame):
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:
         self.status.setText(error_text(error))
-        self.status.setStyleSheet("color: #b00020;")
+        self.status.setStyleSheet(ERROR_STYLE)
         self._ended()
         # The bytes so far were kept: offer to go on from there.
         self.retry_button.setVisible(isinstance(error, DownloadInterruptedError | DiskFullError))

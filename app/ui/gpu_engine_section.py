@@ -20,11 +20,10 @@ from app.core.engine_packs import (
 from app.core.hardware import HardwareProfile
 from app.core.units import format_bytes
 from app.ui.messages import error_text
-from app.ui.style import mute
+from app.ui.style import ERROR_STYLE, mute
 from app.ui.workers.download_worker import EnginePackWorker
 from app.ui.workers.task_worker import TaskWorker
 
-ERROR_STYLE = "color: #b00020;"
 # Which vendors have an engine pack: the Linux and Windows bundles carry Vulkan for every GPU;
 # CUDA is the faster engine on NVIDIA cards.
 PACK_VENDORS = {"nvidia": "NVIDIA CUDA engine"}

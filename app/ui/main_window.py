@@ -40,6 +40,7 @@ from app.ui.icons import load_icon
 from app.ui.messages import error_text
 from app.ui.models_page import ModelsPage
 from app.ui.settings_page import SettingsPage
+from app.ui.style import ERROR_STYLE
 from app.ui.wizard import FirstRunWizard
 from app.ui.workers.engine_worker import EngineThread, LoadOptions
 from app.ui.workers.task_worker import TaskWorker
@@ -428,7 +429,7 @@ class MainWindow(QMainWindow):
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         self.model_status.setText(text)
-        self.model_status.setStyleSheet("color: #b00020;" if error else "")
+        self.model_status.setStyleSheet(ERROR_STYLE if error else "")
 
     @Slot()
     def _update_controls(self) -> None:

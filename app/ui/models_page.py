@@ -28,6 +28,7 @@ from app.core.settings import AppPaths
 from app.core.units import format_bytes
 from app.ui.messages import error_text
 from app.ui.model_chooser import FIT_WORDS
+from app.ui.style import ERROR_STYLE
 from app.ui.workers.task_worker import TaskWorker
 
 
@@ -199,7 +200,7 @@ class ModelsPage(QWidget):
     @Slot(object)
     def _on_delete_failed(self, error: Exception) -> None:
         self.message.setText(error_text(error))
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(ERROR_STYLE)
         self.refresh()
 
     @Slot()
@@ -237,7 +238,7 @@ class ModelsPage(QWidget):
     def _on_import_failed(self, error: Exception) -> None:
         self.import_button.setEnabled(True)
         self.message.setText(error_text(error))
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(ERROR_STYLE)
         self.import_failed.emit(error)
 
     def shutdown(self) -> None:

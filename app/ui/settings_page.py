@@ -46,11 +46,10 @@ from app.core.settings import AppPaths
 from app.core.units import format_bytes
 from app.ui.gpu_engine_section import GpuEngineSection
 from app.ui.messages import error_text
-from app.ui.style import mute
+from app.ui.style import ERROR_STYLE, mute
 from app.ui.theme import apply_theme
 from app.ui.workers.task_worker import TaskWorker
 
-ERROR_STYLE = "color: #b00020;"
 MAX_LAYER_COUNT = 999
 
 # GPU offload choices: (key, label); "layers" uses the spin box.

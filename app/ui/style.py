@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QWidget
 # How far secondary text moves from the text color towards the background: readable, yet
 # clearly second to the answer, in light and dark themes alike.
 MUTED_SHARE = 0.4
+# Error text: a red readable on light and dark backgrounds.
+ERROR_STYLE = "color: #b00020;"
 
 
 def mute(widget: QWidget, *, italic: bool = False) -> None:

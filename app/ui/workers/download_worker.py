@@ -123,10 +123,6 @@ class EnginePackWorker(DownloadWorker):
         self.gpu_vendors = gpu_vendors
         self.pack: EnginePack | None = None
 
-    @property
-    def label(self) -> str:
-        return self.pack.name if self.pack else "GPU engine"
-
     def _download(self) -> object:
         from app.core.engine_packs import (
             EnginePackError,
