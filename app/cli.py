@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _log_to_file() -> None:
-    from app.core.logs import setup_logging
+    from app.core._util.logs import setup_logging
 
     setup_logging(console=False)
 
@@ -180,11 +180,11 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
     Reasoning goes to stderr in text mode (stdout is the answer alone) and to `reasoning` in JSON.
     """
-    from app.core.chat_template import Message
-    from app.core.conversation import ReplyRequest, prepare_reply
-    from app.core.engine import Engine
+    from app.core.chat.prompting import ReplyRequest, prepare_reply
+    from app.core.chat.reasoning import REASONING
+    from app.core.chat.template import Message
+    from app.core.engine.engine import Engine
     from app.core.errors import ChatTemplateError, ModelFileError, ModelLoadError, QuantdeskError
-    from app.core.thinking import REASONING
 
     engine = Engine()
     try:
@@ -279,10 +279,10 @@ def _exit_code_for(error: BaseException) -> ExitCode:
 
 def pull_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk pull`: download one model (a quant or a file, shards together); progress on stderr."""
-    from app.core.download import DownloadProgress, describe_progress, download
     from app.core.errors import QuantdeskError
-    from app.core.hub import list_repo_files, select_files
-    from app.core.settings import app_paths
+    from app.core.hub.client import list_repo_files, select_files
+    from app.core.hub.download import DownloadProgress, describe_progress, download
+    from app.core.paths import app_paths
 
     def show(progress: DownloadProgress) -> None:
         line = f"{progress.filename}: {describe_progress(progress)}"
@@ -308,9 +308,9 @@ def pull_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
 def models_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk models`: the local library."""
-    from app.core.library import list_models
-    from app.core.settings import app_paths
-    from app.core.units import format_bytes
+    from app.core._util.units import format_bytes
+    from app.core.hub.library import list_models
+    from app.core.paths import app_paths
 
     models = list_models(app_paths())
     if args.json:
@@ -329,8 +329,8 @@ def models_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
 def rm_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk rm`: delete a local model and its partial downloads."""
-    from app.core.library import delete_model, find_model
-    from app.core.settings import app_paths
+    from app.core.hub.library import delete_model, find_model
+    from app.core.paths import app_paths
 
     paths = app_paths()
     model = find_model(paths, args.model)
@@ -343,9 +343,9 @@ def rm_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
 def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk hw`: what this machine has for running models."""
-    from app.core.backends import ensure_backends
-    from app.core.hardware import detect
-    from app.core.units import format_bytes
+    from app.core._util.units import format_bytes
+    from app.core.engine.backends import ensure_backends
+    from app.core.machine.hardware import detect
 
     profile = detect()
     engine = ensure_backends()
@@ -383,11 +383,11 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
 def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk recommend`: fit every file of a repo on a machine and pick one, with reasons."""
-    from app.core.advisor import advise, fetch_repo_facts
-    from app.core.hardware import HardwareProfile, detect
-    from app.core.recommend import nothing_fits_reason
-    from app.core.settings import app_paths
-    from app.core.units import format_bytes
+    from app.core._util.units import format_bytes
+    from app.core.fit.recommend import nothing_fits_reason
+    from app.core.fit.repo_facts import advise, fetch_repo_facts
+    from app.core.machine.hardware import HardwareProfile, detect
+    from app.core.paths import app_paths
 
     if args.hardware:
         try:

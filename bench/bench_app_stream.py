@@ -35,7 +35,7 @@ def app_side(model: Path) -> dict[str, float]:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.core.settings import app_paths
+    from app.core.paths import app_paths
     from app.ui.main_window import MainWindow
     from bench.bench_engine import PROMPT
 
@@ -80,14 +80,14 @@ def app_side(model: Path) -> dict[str, float]:
 def raw_side(model: Path) -> dict[str, float]:
     from llama_cpp import Llama
 
-    from app.core.chat_template import render_chat
-    from app.core.engine import default_threads
-    from app.core.gguf_file import check_model_file
+    from app.core.chat.template import render_chat
+    from app.core.engine.engine import default_threads
+    from app.core.gguf.header import check_model_file
     from bench.bench_engine import PROMPT, run_raw
 
     threads = default_threads()
     template = check_model_file(model).chat_template or ""
-    from app.core.backends import ensure_backends
+    from app.core.engine.backends import ensure_backends
 
     ensure_backends()  # the distribution build has no CPU backend until it is loaded
     raw = Llama(

@@ -38,7 +38,7 @@ This runs in linear time; for very large files, stream the rows instead of loadi
 
 def fill_history(database: Path, messages: int) -> int:
     """A long conversation; returns its size in characters (about 4 per token)."""
-    from app.core.history import ChatStore
+    from app.core.chat.history import ChatStore
 
     characters = 0
     with ChatStore(database) as store:
@@ -139,7 +139,7 @@ def main() -> None:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.core.settings import app_paths
+    from app.core.paths import app_paths
     from app.ui.main_window import CHAT_DATABASE, MainWindow
 
     paths = app_paths().ensure()

@@ -36,8 +36,8 @@ def make_file(folder: Path, size: int) -> Path:
 
 
 def run_quantdesk(folder: Path) -> float:
-    from app.core.download import download
-    from app.core.hub import list_repo_files, select_files
+    from app.core.hub.client import list_repo_files, select_files
+    from app.core.hub.download import download
 
     files = select_files(list_repo_files(REPO), filename=NAME)
     started = time.perf_counter()

@@ -16,9 +16,9 @@ import statistics
 import time
 from pathlib import Path
 
-from app.core.chat_template import Message
-from app.core.conversation import ReplyRequest, prepare_reply
-from app.core.engine import Engine, default_threads
+from app.core.chat.prompting import ReplyRequest, prepare_reply
+from app.core.chat.template import Message
+from app.core.engine.engine import Engine, default_threads
 
 PROMPT = [Message("user", "Write a long story about a dragon who learns to read.")]
 
@@ -74,7 +74,7 @@ def main() -> None:
     engine = Engine()
     engine.load(args.model, context_length=2048, threads=threads)
     prompt_text = engine.render_prompt(PROMPT)
-    from app.core.backends import ensure_backends
+    from app.core.engine.backends import ensure_backends
 
     ensure_backends()  # the distribution build has no CPU backend until it is loaded
     raw = Llama(

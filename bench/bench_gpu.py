@@ -301,8 +301,8 @@ def measure(model: Path, mode: str, ctx: int, *, threads: int, prompt: int, gen:
 
 
 def estimate(model: Path, ctx: int) -> dict:
-    from app.core.gguf_file import check_model_file
-    from app.core.memory import ModelShape, estimate_memory
+    from app.core.fit.memory import ModelShape, estimate_memory
+    from app.core.gguf.header import check_model_file
 
     shape = ModelShape.from_header(check_model_file(model), model.stat().st_size)
     est = estimate_memory(shape, context=ctx, gpu_layers=shape.layers, backend="cuda")

@@ -27,7 +27,7 @@ def measure(model: Path, context: int) -> int:
 
     process = psutil.Process()
     before = process.memory_info().rss
-    from app.core.backends import ensure_backends
+    from app.core.engine.backends import ensure_backends
 
     ensure_backends()  # the distribution build has no CPU backend until it is loaded
     llama = Llama(
@@ -43,8 +43,8 @@ def measure(model: Path, context: int) -> int:
 
 
 def estimate(model: Path, context: int) -> int:
-    from app.core.gguf_file import check_model_file
-    from app.core.memory import ModelShape, estimate_memory
+    from app.core.fit.memory import ModelShape, estimate_memory
+    from app.core.gguf.header import check_model_file
 
     shape = ModelShape.from_header(check_model_file(model), model.stat().st_size)
     return estimate_memory(shape, context=context).ram_bytes

@@ -1,4 +1,4 @@
-"""Make a GPU engine pack (app/core/engine_packs.py): a .tar.gz holding a ggml backend built from
+"""Make a GPU engine pack (app/core/hub/packs.py): a .tar.gz holding a ggml backend built from
 the same llama-cpp-python as the app, the runtime libraries it needs, and the manifest entry.
 
     python installers/make_engine_pack.py --id cuda12 --name "NVIDIA CUDA engine" \\
@@ -21,7 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from app import __version__
-from app.core.engine_packs import this_platform
+from app.core._util.platforms import platform_tag
 
 
 def make_pack(
@@ -35,7 +35,7 @@ def make_pack(
     engine: str | None = None,
     platform: str | None = None,
 ) -> tuple[Path, dict[str, object]]:
-    platform = platform or this_platform()
+    platform = platform or platform_tag()
     engine = engine or version("llama_cpp_python")
     out.mkdir(parents=True, exist_ok=True)
     archive = out / f"quantdesk-{pack_id}-{__version__}-{platform}.tar.gz"

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.core.settings import app_paths  # noqa: E402
+from app.core.paths import app_paths  # noqa: E402
 from tests.models import base_model, variant  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -34,9 +34,9 @@ def wait_for(signal, timeout_ms: int = 60_000) -> None:  # noqa: ANN001
 def wizard_shots() -> None:
     """Each page of the first-run wizard on a faked NVIDIA machine, against the local Hub."""
     from PySide6.QtWidgets import QWizard
+    from tests.gui.test_wizard import FILE, MACHINE, REPO
 
     from app.ui.main_window import MainWindow
-    from tests.gui.test_wizard import FILE, MACHINE, REPO
     from tests.localhub import Fault, LocalHub, seed_repos
 
     os.environ["QUANTDESK_HOME"] = tempfile.mkdtemp(prefix="quantdesk-wizard-")

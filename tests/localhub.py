@@ -6,7 +6,7 @@ installed) downloads over plain HTTP.
 
 Pointing the client at it: pass `endpoint=hub.url` (`HfApi(endpoint=...)`, `hf_hub_download(...,
 endpoint=...)`, `hf_hub_url(..., endpoint=...)`), or for Quantdesk code set the environment
-(`monkeypatch.setenv("HF_ENDPOINT", hub.url)`): `app.core.settings.hub_endpoint()` reads it per
+(`monkeypatch.setenv("HF_ENDPOINT", hub.url)`): `app.core.paths.hub_endpoint()` reads it per
 call. Do not monkeypatch `huggingface_hub.constants.ENDPOINT`: the download URL template is built
 from it at import time, so patching it alone leaves `hf_hub_url` pointing at huggingface.co.
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core import engine_packs
+from app.core._util.platforms import platform_tag
+from app.core.engine.packs import engine_version
 from tests.localhub import LocalHub
 
 RELEASE = "quantdesk/release"
@@ -57,9 +58,9 @@ def manifest(archive: bytes, **overrides: object) -> bytes:
     entry = {
         "id": "cuda12",
         "name": "NVIDIA CUDA engine",
-        "platform": engine_packs.this_platform(),
+        "platform": platform_tag(),
         "gpu_vendor": "nvidia",
-        "engine": engine_packs.engine_version(),
+        "engine": engine_version(),
         "backend": "libggml-cuda.so",
         "file": ARCHIVE,
         "size": len(archive),

@@ -12,8 +12,8 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import __version__
-from app.core.logs import setup_logging
-from app.core.settings import app_paths
+from app.core._util.logs import setup_logging
+from app.core.paths import app_paths
 from app.resources import ICONS
 from app.ui.gc_guard import GuiThreadGarbageCollector
 

@@ -24,26 +24,26 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from app.core.engine import LoadedModel
-from app.core.hardware import HardwareProfile, detect, with_corrections
-from app.core.history import open_chat_store
-from app.core.library import find_local_models
-from app.core.preferences import Preferences, load_preferences, save_preferences
-from app.core.process_memory import describe_process_memory
-from app.core.settings import AppPaths
-from app.core.units import format_bytes, format_seconds
-from app.ui.chat_page import ChatPage
-from app.ui.chat_view import ChatView
-from app.ui.discover_page import DiscoverPage
-from app.ui.downloads_panel import DownloadsPanel
+from app.core._util.units import format_bytes, format_seconds
+from app.core.chat.history import open_chat_store
+from app.core.config.preferences import Preferences, load_preferences, save_preferences
+from app.core.engine.engine import LoadedModel
+from app.core.hub.library import find_local_models
+from app.core.machine.hardware import HardwareProfile, detect, with_corrections
+from app.core.machine.process_memory import describe_process_memory
+from app.core.paths import AppPaths
+from app.ui.chat.page import ChatPage
+from app.ui.chat.view import ChatView
+from app.ui.discover.discover_page import DiscoverPage
 from app.ui.icons import load_icon
+from app.ui.library.downloads_panel import DownloadsPanel
+from app.ui.library.models_page import ModelsPage
 from app.ui.messages import error_text
-from app.ui.models_page import ModelsPage
-from app.ui.settings_page import SettingsPage
+from app.ui.settings.settings_page import SettingsPage
+from app.ui.setup.wizard import FirstRunWizard
 from app.ui.style import ERROR_STYLE
-from app.ui.wizard import FirstRunWizard
-from app.ui.workers.engine_worker import EngineThread, LoadOptions
-from app.ui.workers.task_worker import TaskWorker
+from app.ui.workers.engine import EngineThread, LoadOptions
+from app.ui.workers.task import TaskWorker
 
 log = logging.getLogger(__name__)
 

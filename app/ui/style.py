@@ -31,3 +31,12 @@ def _blend(a: QColor, b: QColor, share: float) -> QColor:
         round(a.green() * (1 - share) + b.green() * share),
         round(a.blue() * (1 - share) + b.blue() * share),
     )
+
+# How a file fits this machine, as the Models page and the file chooser show it.
+FIT_WORDS = {
+    "gpu": "Runs on the GPU",
+    "partial": "Split GPU + CPU",
+    "cpu": "Runs on the CPU",
+    "too_large": "Too large",
+}
+FIT_COLORS = {"gpu": "#1b7f3b", "partial": "#8a6d00", "cpu": "#2b5fab", "too_large": "#b00020"}

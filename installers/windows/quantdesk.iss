@@ -62,7 +62,7 @@ Filename: "{app}\quantdesk.exe"; Description: "{cm:LaunchProgram,Quantdesk}"; Fl
 Type: filesandordirs; Name: "{app}\_internal"
 
 [Code]
-{ Models and chats live in %LOCALAPPDATA%\Quantdesk (platformdirs, app/core/settings.py), apart
+{ Models and chats live in %LOCALAPPDATA%\Quantdesk (platformdirs, app/core/paths.py), apart
   from the program. They are kept unless the box is ticked. A models folder moved elsewhere in
   Settings is never deleted by the uninstaller. }
 var

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.core.settings import app_paths
+from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
-from app.core.settings import app_paths
+from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
 from tests.conftest import BROKEN_REASONS
 from tests.gui.conftest import set_sampling

@@ -95,8 +95,8 @@ def test_recommend_bad_hardware_file(local_hub: LocalHub, tmp_path: Path) -> Non
 
 
 def test_a_local_copy_is_read_instead_of_the_hub(local_hub: LocalHub, quantdesk_home: Path) -> None:
-    from app.core.hub import RemoteFile
-    from app.core.remote_gguf import read_header_local_or_remote
+    from app.core.hub.client import RemoteFile
+    from app.core.hub.remote_header import read_header_local_or_remote
 
     files = seed_repos()[REPO]
     name = "nvidia_AceReason-Nemotron-1.1-7B-Q4_K_M.gguf"

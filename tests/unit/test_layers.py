@@ -29,6 +29,6 @@ def test_core_never_imports_qt() -> None:
 
 
 def test_heavy_libraries_stay_off_the_start_up_path() -> None:
-    loaded = _modules_after_import(["app.cli", "app.core.engine", "app.ui.main_window"])
+    loaded = _modules_after_import(["app.cli", "app.core.engine.engine", "app.ui.main_window"])
     assert "llama_cpp" not in loaded
     assert "huggingface_hub" not in loaded

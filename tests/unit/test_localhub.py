@@ -20,7 +20,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from app.core.gguf_file import read_header
+from app.core.gguf.header import read_header
 from tests.localhub import Fault, LocalHub, gguf_header, seed_repos
 
 REPO = "org/tiny-GGUF"

@@ -1,0 +1,1 @@
+"""Small helpers every core package may use: units, files, cancellation, logs."""

@@ -1,0 +1,1 @@
+"""Chats: templates, reasoning (thinking) families, prompt preparation, history."""

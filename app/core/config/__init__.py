@@ -1,0 +1,1 @@
+"""The person's settings: preferences and the keychain-held token."""

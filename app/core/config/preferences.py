@@ -1,0 +1,176 @@
+"""The person's preferences: models folder, defaults for loading models, theme, hardware fixes.
+
+Kept in `config/preferences.json`. A file someone edited by hand, or one written by another
+version, never stops the app: each field that can't be read falls back to its default and
+`load_preferences` says which, in one sentence. The Hugging Face token is never stored here (it
+lives in the OS keychain: `app.core.config.secrets`).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core._util.files import write_json_atomic
+
+log = logging.getLogger(__name__)
+
+PREFERENCES_FILE = "preferences.json"
+THEMES = ("system", "light", "dark")
+DEFAULT_CONTEXT = 4096
+MIN_CONTEXT = 512
+MAX_CONTEXT = 1_048_576
+MAX_THREADS = 1024
+MAX_GPU_LAYERS = 10_000
+ALL_GPU_LAYERS = -1
+CPU_ONLY = 0
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the person chose in the wizard and the Settings page.
+
+    Attributes:
+        first_run_done: the first-run wizard was finished (or skipped).
+        models_dir: the models folder, or None for the default one (`AppPaths.models`).
+        default_context: the context length new chats load models with, in tokens.
+        threads: CPU threads for llama.cpp, or None for automatic.
+        gpu_layers: layers to offload: None automatic (from the recommendation), -1 all of them,
+            0 none (CPU only), n > 0 that many.
+        theme: "system", "light" or "dark".
+        hardware_overrides: corrections made by hand to what was detected:
+            {"ram_bytes": int, "vram_bytes": {"<gpu index>": int}}, each key optional.
+    """
+
+    first_run_done: bool = False
+    models_dir: str | None = None
+    default_context: int = DEFAULT_CONTEXT
+    threads: int | None = None
+    gpu_layers: int | None = None
+    theme: str = "system"
+    hardware_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, check in _CHECKS.items():
+            value = getattr(self, name)
+            if not check(value):
+                raise ValueError(f"invalid preference {name}={value!r}")
+        # A private copy, so a caller's dict can't change a frozen value behind its back.
+        object.__setattr__(self, "hardware_overrides", copy.deepcopy(self.hardware_overrides))
+
+    def replace(self, **changes: Any) -> Preferences:
+        """A copy with `changes` applied (ValueError for an unknown field or a bad value)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def ram_override(self) -> int | None:
+        """RAM in bytes as corrected by hand, or None."""
+        return self.hardware_overrides.get("ram_bytes")
+
+    def vram_override(self, gpu_index: int) -> int | None:
+        """VRAM in bytes of GPU `gpu_index` as corrected by hand, or None."""
+        return self.hardware_overrides.get("vram_bytes", {}).get(str(gpu_index))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _valid_hardware(value: object) -> bool:
+    if not isinstance(value, dict) or not set(value) <= {"ram_bytes", "vram_bytes"}:
+        return False
+    ram = value.get("ram_bytes")
+    if ram is not None and not (_is_int(ram) and ram > 0):
+        return False
+    vram = value.get("vram_bytes")
+    if vram is None:
+        return True
+    return isinstance(vram, dict) and all(
+        isinstance(k, str) and k.isdigit() and _is_int(v) and v >= 0 for k, v in vram.items()
+    )
+
+
+_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "first_run_done": lambda v: isinstance(v, bool),
+    "models_dir": lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
+    "default_context": lambda v: _is_int(v) and MIN_CONTEXT <= v <= MAX_CONTEXT,
+    "threads": lambda v: v is None or (_is_int(v) and 1 <= v <= MAX_THREADS),
+    "gpu_layers": lambda v: v is None or (_is_int(v) and -1 <= v <= MAX_GPU_LAYERS),
+    "theme": lambda v: v in THEMES,
+    "hardware_overrides": _valid_hardware,
+}
+
+# How each field is named in the note about a bad file.
+_FIELD_WORDS = {
+    "first_run_done": "first-run state",
+    "models_dir": "models folder",
+    "default_context": "default context length",
+    "threads": "threads",
+    "gpu_layers": "GPU offload",
+    "theme": "theme",
+    "hardware_overrides": "hardware corrections",
+}
+
+
+def preferences_path(config_dir: Path) -> Path:
+    return config_dir / PREFERENCES_FILE
+
+
+def load_preferences(config_dir: Path) -> tuple[Preferences, str | None]:
+    """The saved preferences and a note for the person (None when all was well).
+
+    A missing file gives the defaults. A file that isn't JSON, or fields with unknown values,
+    give the defaults for what couldn't be read; never raises for bad content.
+    """
+    path = preferences_path(config_dir)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Preferences(), None
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("can't read preferences path=%s error=%s", path, exc)
+        return Preferences(), (
+            f"Your settings file ({path}) could not be read, so the default settings are used."
+        )
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, Mapping):
+        log.warning("preferences file is not a JSON object path=%s", path)
+        return Preferences(), (
+            f"Your settings file ({path}) is damaged, so the default settings are used; "
+            "saving a setting writes a fresh one."
+        )
+    values: dict[str, Any] = {}
+    bad: list[str] = []
+    for name, check in _CHECKS.items():
+        if name not in data:
+            continue
+        if check(data[name]):
+            values[name] = data[name]
+        else:
+            bad.append(name)
+    if bad:
+        log.warning("preferences reset to defaults fields=%s path=%s", ",".join(bad), path)
+        words = ", ".join(_FIELD_WORDS[name] for name in bad)
+        return Preferences(**values), (
+            f"Some settings in {path.name} had values Quantdesk can't use and were reset to "
+            f"their defaults: {words}."
+        )
+    return Preferences(**values), None
+
+
+def save_preferences(config_dir: Path, prefs: Preferences) -> None:
+    """Write `prefs` to `config_dir/preferences.json` (readers see the old file or the new)."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(preferences_path(config_dir), prefs.to_json())

@@ -1,0 +1,1 @@
+"""llama.cpp in-process: the engine, its backends, installed GPU engine packs."""

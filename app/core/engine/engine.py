@@ -1,0 +1,547 @@
+"""The chat engine: llama.cpp in-process (llama-cpp-python), one model at a time.
+
+An `Engine` is owned by one thread (the GUI's engine worker, or the CLI's main thread); nothing
+else may call it. `stop` is cooperative: `generate` checks a `CancelToken` before every token, so a
+reply ends within one token of being asked to.
+
+Every file is checked by `gguf_file.check_model_file` before llama.cpp sees it, because llama.cpp
+only says "Failed to load model" and a person needs the reason.
+
+The prompt is rendered by us (`chat_template`), not by llama-cpp-python: we must know the exact
+text sent to the model, keep untrusted templates sandboxed, and never invent a chat format for a
+base model (llama-cpp-python falls back to Llama-2's).
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.core._util.cancel import CancelToken
+from app.core.chat.prompting import SamplingSettings
+from app.core.chat.reasoning import (
+    FORCED_CLOSE,
+    REASONING,
+    PromptPlan,
+    ReasoningSplitter,
+    ThinkingProfile,
+    detect_profile,
+)
+from app.core.chat.template import Message, plain_prompt, render_chat
+from app.core.errors import ContextOverflowError, EngineStateError, ModelLoadError
+from app.core.gguf.header import GGUFHeader, check_model_file
+from app.core.gguf.quants import parse_quant, quant_from_file_type
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONTEXT_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What the engine has loaded, for the status bar and the CLI."""
+
+    path: Path
+    display_name: str
+    architecture: str | None
+    chat_template: str | None
+    file_size: int
+    context_length: int
+    trained_context_length: int | None
+    threads: int
+    gpu_layers: int
+    load_seconds: float
+    thinking: ThinkingProfile
+    quant: str | None = None
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """Timings of one reply.
+
+    `tokens_per_second` is the generation speed after the first token (as llama.cpp reports it),
+    so prompt processing doesn't hide it; `time_to_first_token` covers prompt processing.
+    `finish_reason` is "stop" (the model ended), "length" (max tokens or context full) or
+    "cancelled".
+    """
+
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    time_to_first_token: float | None
+    tokens_per_second: float
+    finish_reason: str
+    context_used: int = 0  # prompt + reply tokens now in the context
+
+
+def default_threads() -> int:
+    """Physical cores: llama.cpp generation is memory-bound and hyperthreads slow it down.
+
+    llama-cpp-python's own default is half the logical CPUs (1 on a 2-core machine), which
+    measured ~10% slower here.
+    """
+    try:
+        import psutil
+
+        physical = psutil.cpu_count(logical=False)
+    except Exception:  # noqa: BLE001 - any probe failure falls back to os.cpu_count
+        physical = None
+    return max(1, physical or os.cpu_count() or 1)
+
+
+class Generation:
+    """One reply being generated: iterate it for text pieces; `stats` is set when it ends."""
+
+    def __init__(self, prompt: str) -> None:
+        self.prompt = prompt
+        self.stats: GenerationStats | None = None
+        self._pieces: Iterator[str] = iter(())
+        self._text: list[str] = []
+
+    def attach(self, pieces: Iterator[str]) -> None:
+        self._pieces = pieces
+
+    def __iter__(self) -> Iterator[str]:
+        for piece in self._pieces:
+            self._text.append(piece)
+            yield piece
+
+    @property
+    def text(self) -> str:
+        return "".join(self._text)
+
+
+@dataclass
+class _StreamControl:
+    """Shared between a reply and its token stream: counts, and text to write for the model."""
+
+    produced: int = 0
+    context_used: int = 0
+    injection: str = ""
+
+
+class Reply:
+    """One chat reply being generated: iterate it for ("reasoning"|"answer", text) pieces.
+
+    `reasoning` and `answer` hold the text so far; `reasoning_seconds` is how long the model
+    thought (set when the answer begins or the reply ends); `stats` is set when it ends.
+    """
+
+    def __init__(self, prompt: str, splitter: ReasoningSplitter) -> None:
+        self.prompt = prompt
+        self.stats: GenerationStats | None = None
+        self.reasoning_seconds: float | None = None
+        self._splitter = splitter
+        self._reasoning: list[str] = []
+        self._answer: list[str] = []
+        self._pieces: Iterator[str] = iter(())
+        self._control = _StreamControl()
+        self._budget: int | None = None
+        self._first_token_at: float | None = None
+
+    def attach(
+        self, pieces: Iterator[str], control: _StreamControl, reasoning_budget: int | None
+    ) -> None:
+        self._pieces = pieces
+        self._control = control
+        self._budget = reasoning_budget
+
+    @property
+    def tokens(self) -> int:
+        """Tokens generated so far."""
+        return self._control.produced
+
+    @property
+    def context_used(self) -> int:
+        return self._control.context_used
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
+    @property
+    def answer(self) -> str:
+        return "".join(self._answer)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        reasoning_tokens = 0
+        for text in self._pieces:
+            if self._first_token_at is None:
+                # Thinking time starts with the first token, after prompt processing.
+                self._first_token_at = time.perf_counter()
+            was_reasoning = self._splitter.in_reasoning
+            yield from self._keep(self._splitter.feed(text))
+            if was_reasoning:
+                reasoning_tokens += 1
+                if self._budget_spent(reasoning_tokens):
+                    self._control.injection = FORCED_CLOSE
+        yield from self._keep(self._splitter.flush())
+        self._note_reasoning_end()
+
+    def _budget_spent(self, reasoning_tokens: int) -> bool:
+        return (
+            self._budget is not None
+            and reasoning_tokens >= self._budget
+            and self._splitter.in_reasoning
+            and not self._control.injection
+        )
+
+    def _keep(self, pieces: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+        for kind, text in pieces:
+            if kind == REASONING:
+                self._reasoning.append(text)
+            else:
+                self._note_reasoning_end()
+                self._answer.append(text)
+            yield kind, text
+
+    def _note_reasoning_end(self) -> None:
+        if self.reasoning_seconds is None and self._reasoning and self._first_token_at:
+            self.reasoning_seconds = time.perf_counter() - self._first_token_at
+
+
+class Engine:
+    """Loads one GGUF model and streams replies from it."""
+
+    def __init__(self) -> None:
+        self._llama: Llama | None = None
+        self._model: LoadedModel | None = None
+        self._header: GGUFHeader | None = None
+
+    @property
+    def model(self) -> LoadedModel | None:
+        return self._model
+
+    # --- loading ---------------------------------------------------------------------------------
+
+    def load(
+        self,
+        path: str | Path,
+        *,
+        context_length: int = DEFAULT_CONTEXT_LENGTH,
+        threads: int | None = None,
+        gpu_layers: int = 0,
+    ) -> LoadedModel:
+        """Check and load `path`, replacing any loaded model.
+
+        Raises:
+            ModelFileError: the file is missing, not a GGUF, truncated or corrupt (with the reason).
+            ModelLoadError: llama.cpp refused a file that looked sound.
+        """
+        path = Path(path)
+        header = check_model_file(path)
+        self.unload()
+        threads = threads or default_threads()
+        trained = _int_or_none(header.metadata.get(f"{header.architecture}.context_length"))
+        if trained:
+            context_length = min(context_length, trained)
+        started = time.perf_counter()
+        from llama_cpp import Llama
+
+        from app.core.engine.backends import ensure_backends
+
+        ensure_backends()  # the distribution build computes nothing until its backends load
+
+        try:
+            llama = Llama(
+                model_path=str(path),
+                n_ctx=context_length,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            log.warning("llama.cpp refused model path=%s error=%s", path, exc)
+            raise ModelLoadError(path, _load_failure_reason(header)) from exc
+        self._llama = llama
+        self._header = header
+        self._model = LoadedModel(
+            path=path,
+            display_name=header.name or path.stem,
+            architecture=header.architecture,
+            chat_template=header.chat_template,
+            file_size=path.stat().st_size,
+            context_length=llama.n_ctx(),
+            trained_context_length=trained,
+            threads=threads,
+            gpu_layers=gpu_layers,
+            load_seconds=time.perf_counter() - started,
+            quant=parse_quant(path.name)
+            or quant_from_file_type(header.metadata.get("general.file_type")),
+            thinking=detect_profile(
+                name=header.name,
+                basename=_str_or_none(header.metadata.get("general.basename")),
+                architecture=header.architecture,
+                chat_template=header.chat_template,
+            ),
+        )
+        log.info(
+            "loaded model path=%s ctx=%d threads=%d seconds=%.2f",
+            path, self._model.context_length, threads, self._model.load_seconds,
+        )  # fmt: skip
+        return self._model
+
+    def unload(self) -> None:
+        """Free the model's memory now (not whenever the garbage collector runs)."""
+        if self._llama is not None:
+            self._llama.close()
+            log.info("unloaded model path=%s", self._model.path if self._model else None)
+        self._llama = None
+        self._model = None
+        self._header = None
+
+    # --- prompts ---------------------------------------------------------------------------------
+
+    def render_prompt(self, messages: list[Message]) -> str:
+        """The exact text the model will read for `messages`, ready for the assistant's reply.
+
+        With a chat template, the template decides everything (including a leading BOS text).
+        Without one (a base model), the messages are joined as plain completion text.
+        """
+        llama, model = self._require_model()
+        if model.chat_template is None:
+            return plain_prompt(messages)
+        return render_chat(
+            model.chat_template,
+            messages,
+            bos_token=_token_text(llama, llama.token_bos()),
+            eos_token=_token_text(llama, llama.token_eos()),
+        )
+
+    def render_plan(self, plan: PromptPlan) -> str:
+        """The exact prompt text of a `PromptPlan`: its messages rendered, then its prefill."""
+        llama, model = self._require_model()
+        if plan.plain_completion or model.chat_template is None:
+            return plain_prompt(plan.messages) + plan.prefill
+        rendered = render_chat(
+            model.chat_template,
+            plan.messages,
+            bos_token=_token_text(llama, llama.token_bos()),
+            eos_token=_token_text(llama, llama.token_eos()),
+            **plan.template_variables,
+        )
+        return rendered + plan.prefill
+
+    def count_tokens(self, prompt: str) -> int:
+        """How many context cells `prompt` takes."""
+        llama, model = self._require_model()
+        return len(self._tokenize_prompt(llama, model, prompt))
+
+    # --- generation ------------------------------------------------------------------------------
+
+    def reply(
+        self,
+        plan: PromptPlan,
+        sampling: SamplingSettings | None = None,
+        *,
+        cancel: CancelToken | None = None,
+        reasoning_budget: int | None = None,
+    ) -> Reply:
+        """Start a chat reply for `plan`, split into reasoning and answer as it streams.
+
+        `reasoning_budget` caps the reasoning in tokens: when it runs out, `</think>` is written
+        for the model and it goes on with the answer.
+
+        Raises:
+            EngineStateError, ContextOverflowError, ChatTemplateError: as `generate`.
+        """
+        llama, model = self._require_model()
+        prompt = self.render_plan(plan)
+        tokens = self._tokenize_prompt(llama, model, prompt)
+        if len(tokens) >= model.context_length:
+            raise ContextOverflowError(len(tokens), model.context_length)
+        control = _StreamControl()
+        reply = Reply(prompt, ReasoningSplitter(starts_in_reasoning=plan.starts_in_reasoning))
+        pieces = self._stream(
+            llama, model, tokens, sampling or SamplingSettings(), cancel, reply, control
+        )
+        reply.attach(pieces, control, reasoning_budget)
+        return reply
+
+    def generate(
+        self,
+        messages: list[Message],
+        sampling: SamplingSettings | None = None,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> Generation:
+        """Start a reply to `messages`; iterate the result for text as it is generated.
+
+        Raises:
+            EngineStateError: no model is loaded.
+            ContextOverflowError: the prompt doesn't fit the context.
+            ChatTemplateError: the model's template can't render these messages.
+        """
+        prompt = self.render_prompt(messages)
+        return self.complete(prompt, sampling, cancel=cancel)
+
+    def complete(
+        self,
+        prompt: str,
+        sampling: SamplingSettings | None = None,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> Generation:
+        """Continue the exact text `prompt` (no template applied)."""
+        llama, model = self._require_model()
+        sampling = sampling or SamplingSettings()
+        tokens = self._tokenize_prompt(llama, model, prompt)
+        if len(tokens) >= model.context_length:
+            raise ContextOverflowError(len(tokens), model.context_length)
+        generation = Generation(prompt)
+        generation.attach(self._stream(llama, model, tokens, sampling, cancel, generation))
+        return generation
+
+    def _tokenize_prompt(self, llama: Llama, model: LoadedModel, prompt: str) -> list[int]:
+        # Templates print the BOS text themselves when the model wants one; a base model's plain
+        # prompt gets the BOS token the GGUF asks for (tokenizer.ggml.add_bos_token).
+        add_bos = model.chat_template is None and self._wants_bos()
+        return llama.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
+
+    def _wants_bos(self) -> bool:
+        value = self._header.metadata.get("tokenizer.ggml.add_bos_token") if self._header else None
+        return bool(value) if value is not None else True
+
+    def _stream(
+        self,
+        llama: Llama,
+        model: LoadedModel,
+        prompt_tokens: list[int],
+        sampling: SamplingSettings,
+        cancel: CancelToken | None,
+        generation: Generation | Reply,
+        control: _StreamControl | None = None,
+    ) -> Iterator[str]:
+        import llama_cpp
+
+        vocab = llama._model.vocab
+        is_eog = llama_cpp.llama_vocab_is_eog
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        context = list(prompt_tokens)
+        if sampling.seed is not None:
+            llama.set_seed(sampling.seed)
+            # A seeded reply must repeat exactly: evaluate the whole prompt afresh, because
+            # reusing the cached prefix changes the logits slightly and so the sampled tokens.
+            llama.reset()
+        started = time.perf_counter()
+        first_token_at: float | None = None
+        produced = 0
+        finish = "length"
+        tokens = _sampled_tokens(llama, context, sampling)
+        try:
+            while produced < sampling.max_tokens and len(context) < model.context_length:
+                if cancel is not None and cancel.cancelled:
+                    finish = "cancelled"
+                    break
+                if control is not None and control.injection:
+                    # Write text for the model (e.g. </think> when the reasoning budget ran
+                    # out): restart sampling after it; the cached prefix is reused.
+                    forced, control.injection = control.injection, ""
+                    tokens.close()
+                    context += llama.tokenize(forced.encode("utf-8"), add_bos=False, special=True)
+                    yield forced
+                    tokens = _sampled_tokens(llama, context, sampling)
+                    continue
+                token = next(tokens)
+                if first_token_at is None:
+                    first_token_at = time.perf_counter()
+                if is_eog(vocab, token):
+                    finish = "stop"
+                    break
+                produced += 1
+                context.append(token)
+                if control is not None:
+                    control.produced = produced
+                    control.context_used = len(context)
+                piece = decoder.decode(llama.detokenize([token]))
+                if piece:
+                    yield piece
+                if cancel is not None and cancel.cancelled:
+                    finish = "cancelled"
+                    break
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+        finally:
+            tokens.close()
+            ended = time.perf_counter()
+            generation.stats = replace(
+                _stats(len(prompt_tokens), produced, started, first_token_at, ended, finish),
+                context_used=len(context),
+            )
+            log.info(
+                "generated tokens=%d prompt_tokens=%d seconds=%.2f finish=%s",
+                produced, len(prompt_tokens), ended - started, finish,
+            )  # fmt: skip
+
+    def _require_model(self) -> tuple[Llama, LoadedModel]:
+        if self._llama is None or self._model is None:
+            raise EngineStateError("No model is loaded.")
+        return self._llama, self._model
+
+
+def _sampled_tokens(llama: Llama, context: list[int], sampling: SamplingSettings) -> Iterator[int]:
+    return llama.generate(
+        context,
+        temp=sampling.temperature,
+        top_p=sampling.top_p,
+        top_k=sampling.top_k,
+        min_p=sampling.min_p,
+        repeat_penalty=sampling.repeat_penalty,
+        reset=True,
+    )
+
+
+def _stats(
+    prompt_tokens: int,
+    produced: int,
+    started: float,
+    first_token_at: float | None,
+    ended: float,
+    finish: str,
+) -> GenerationStats:
+    seconds = ended - started
+    if first_token_at is not None and produced > 1 and ended > first_token_at:
+        speed = (produced - 1) / (ended - first_token_at)
+    else:
+        speed = produced / seconds if seconds > 0 else 0.0
+    return GenerationStats(
+        prompt_tokens=prompt_tokens,
+        completion_tokens=produced,
+        seconds=seconds,
+        time_to_first_token=None if first_token_at is None else first_token_at - started,
+        tokens_per_second=speed,
+        finish_reason=finish,
+    )
+
+
+def _token_text(llama: Llama, token: int) -> str:
+    if token < 0:
+        return ""
+    return llama.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _load_failure_reason(header: GGUFHeader) -> str:
+    arch = header.architecture or "unknown"
+    return (
+        f"llama.cpp could not load it (architecture '{arch}'). The file may need a newer "
+        "Quantdesk, or it may be damaged: download it again."
+    )

@@ -1,0 +1,1 @@
+"""Will it fit and how good is it: memory, quality, the recommendation."""

@@ -1,0 +1,239 @@
+"""How much memory a GGUF model needs at a given context length, on the GPU and in RAM.
+
+    weights   per-layer tensor bytes (from the header's tensor infos; else the file size spread
+              evenly over the layers). The last `gpu_layers` layers go to the GPU; the token
+              embedding stays in RAM; the output layer goes to the GPU only at full offload.
+    KV cache  per layer: cells x kv_heads x (key_length + value_length) x bytes per element
+              (f16 = 2, q8_0 = 34/32); sliding-window layers too (the engine's contexts keep
+              full-size caches). It lives with its layer (GPU or RAM).
+    compute   llama.cpp's scratch for one micro-batch (512 tokens): attention scores of a full
+              context (they grow as a chat fills up), activations, and on a GPU the logits;
+              see `compute_buffer_bytes`.
+    backend   the GPU runtime's own context: CUDA/ROCm/SYCL ~0.4 GiB, Vulkan ~0.3 GiB, Metal 0.
+
+Deliberately a little high, never low. Checked against real loads of the tiny test models in
+docs/performance.md (within 10 %).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.core.gguf.header import GGUFHeader, tensor_nbytes
+
+MICRO_BATCH = 512
+# Attention scratch per cell, in units of heads x micro-batch floats: measured 1.55 here, rounded up
+# (SmolLM2, CPU, no flash attention; bench/bench_memory.py).
+ATTENTION_SCRATCH_FACTOR = 1.6
+GIB = 1 << 30
+MIB = 1 << 20
+BACKEND_CONTEXT_BYTES = {
+    "cuda": 400 * MIB,
+    "rocm": 400 * MIB,
+    "sycl": 400 * MIB,
+    "vulkan": 300 * MIB,
+    "metal": 0,
+}
+# llama.cpp's context, tokenizer tables and the process's own buffers beside the model.
+RUNTIME_BYTES = 16 * MIB
+KV_BYTES_PER_ELEMENT = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """The facts of a model that decide its memory, from a GGUF header and the file size."""
+
+    architecture: str
+    layers: int
+    trained_context: int | None
+    embedding: int
+    heads: int
+    kv_heads: int
+    key_length: int
+    value_length: int
+    vocab: int
+    feed_forward: int
+    sliding_window: int | None
+    layer_bytes: int  # one repeating layer's weights
+    embed_bytes: int  # token embedding (stays in RAM)
+    output_bytes: int  # output head + norm (GPU only at full offload)
+    # No output head of its own: the token embedding doubles as it (SmolLM2, Gemma), and at full
+    # offload llama.cpp copies the embedding to the GPU (measured on an H100:
+    # docs/gpu-measurements.md).
+    tied_output: bool = False
+
+    @property
+    def weights_bytes(self) -> int:
+        return self.layer_bytes * self.layers + self.embed_bytes + self.output_bytes
+
+    @classmethod
+    def from_header(cls, header: GGUFHeader, file_size: int) -> ModelShape:
+        """Read the shape from `header`; weights from its tensor infos, else from `file_size`.
+
+        Raises:
+            ValueError: the header lacks the architecture or layer facts.
+        """
+        meta = header.metadata
+        arch = header.architecture
+        if not arch:
+            raise ValueError("the header names no architecture")
+
+        def number(key: str, default: int | None = None) -> int:
+            value = meta.get(f"{arch}.{key}", default)
+            if isinstance(value, list):  # per-layer arrays (e.g. head_count_kv): take the max
+                value = max(value) if value else default
+            if not isinstance(value, int) or isinstance(value, bool):
+                if default is None:
+                    raise ValueError(f"the header has no {arch}.{key}")
+                return default
+            return value
+
+        layers = number("block_count")
+        embedding = number("embedding_length")
+        heads = number("attention.head_count")
+        kv_heads = number("attention.head_count_kv", heads)
+        head_size = embedding // heads if heads else 0
+        tokens = meta.get("tokenizer.ggml.tokens")
+        vocab = number(
+            "vocab_size",
+            getattr(tokens, "length", None) or (len(tokens) if isinstance(tokens, list) else 32000),
+        )
+        window = meta.get(f"{arch}.attention.sliding_window")
+        layer_bytes, embed_bytes, output_bytes = _weight_split(header, file_size, layers)
+        tied = bool(header.tensors) and not any(t.name == "output.weight" for t in header.tensors)
+        return cls(
+            architecture=arch,
+            layers=layers,
+            trained_context=number("context_length", 0) or None,
+            embedding=embedding,
+            heads=heads,
+            kv_heads=kv_heads,
+            key_length=number("attention.key_length", head_size),
+            value_length=number("attention.value_length", head_size),
+            vocab=vocab,
+            feed_forward=number("feed_forward_length", 4 * embedding),
+            sliding_window=window if isinstance(window, int) and window > 0 else None,
+            layer_bytes=layer_bytes,
+            embed_bytes=embed_bytes,
+            output_bytes=output_bytes,
+            tied_output=tied,
+        )
+
+    def with_file_size(self, file_size: int) -> ModelShape:
+        """The same architecture quantized to another file size (another quant of the repo):
+        weights scale with the file, keeping this file's split between layers and the rest."""
+        scale = file_size / self.weights_bytes if self.weights_bytes else 1.0
+        return ModelShape(**{
+            **self.__dict__,
+            "layer_bytes": int(self.layer_bytes * scale),
+            "embed_bytes": int(self.embed_bytes * scale),
+            "output_bytes": int(self.output_bytes * scale),
+        })  # fmt: skip
+
+
+def _weight_split(header: GGUFHeader, file_size: int, layers: int) -> tuple[int, int, int]:
+    sizes = [(t.name, tensor_nbytes(t)) for t in header.tensors]
+    if not sizes or any(n is None for _, n in sizes) or layers <= 0:
+        # No tensor table (a header-only stub): spread the file over the layers.
+        body = max(0, file_size - header.data_offset)
+        return body // max(1, layers), 0, 0
+    layer_total = sum(n for name, n in sizes if name.startswith("blk."))  # type: ignore[misc]
+    embed = sum(n for name, n in sizes if name.startswith("token_embd"))  # type: ignore[misc]
+    output = sum(n for name, n in sizes if name.startswith("output"))  # type: ignore[misc]
+    return layer_total // layers, embed, output
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes needed on the GPU and in RAM for one load."""
+
+    context: int
+    gpu_layers: int
+    weights_gpu: int
+    weights_ram: int
+    kv_gpu: int
+    kv_ram: int
+    compute_gpu: int
+    compute_ram: int
+    backend_context: int
+
+    @property
+    def vram_bytes(self) -> int:
+        return self.weights_gpu + self.kv_gpu + self.compute_gpu + self.backend_context
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.weights_ram + self.kv_ram + self.compute_ram
+
+    @property
+    def total_bytes(self) -> int:
+        return self.vram_bytes + self.ram_bytes
+
+    @property
+    def kv_bytes(self) -> int:
+        return self.kv_gpu + self.kv_ram
+
+
+def kv_cache_bytes(
+    shape: ModelShape, context: int, *, layers: int | None = None, cache_type: str = "f16"
+) -> int:
+    """KV cache bytes for `layers` layers (all by default) at `context` tokens."""
+    layers = shape.layers if layers is None else layers
+    per_cell = (
+        shape.kv_heads * (shape.key_length + shape.value_length) * KV_BYTES_PER_ELEMENT[cache_type]
+    )
+    # llama-cpp-python creates contexts with swa_full=True: sliding-window layers keep a
+    # full-size cache too, so every layer counts the whole context.
+    return int(per_cell * layers * context)
+
+
+def compute_buffer_bytes(shape: ModelShape, context: int, *, with_logits: bool) -> int:
+    """llama.cpp's scratch for one 512-token micro-batch at a full `context`.
+
+    The attention scores (about 1.5 x heads x 512 x context floats, measured on the CPU: without
+    flash attention they are materialized and grow as a chat fills the context), the feed-forward and
+    embedding-sized activations, and — where every byte is really allocated (a GPU) — the logits
+    of the batch (512 x n_vocab floats; on the CPU only the last row is ever written).
+    """
+    floats = (
+        ATTENTION_SCRATCH_FACTOR * shape.heads * context
+        + 3 * shape.feed_forward
+        + 10 * shape.embedding
+    )
+    if with_logits:
+        floats += shape.vocab
+    return 4 * MICRO_BATCH * floats
+
+
+def estimate_memory(
+    shape: ModelShape,
+    *,
+    context: int,
+    gpu_layers: int = 0,
+    backend: str | None = None,
+    cache_type: str = "f16",
+) -> MemoryEstimate:
+    """Memory for `shape` at `context` tokens with the last `gpu_layers` layers on `backend`."""
+    gpu_layers = max(0, min(gpu_layers, shape.layers)) if backend else 0
+    full = backend is not None and gpu_layers == shape.layers
+    kv_gpu = kv_cache_bytes(shape, context, layers=gpu_layers, cache_type=cache_type)
+    kv_all = kv_cache_bytes(shape, context, cache_type=cache_type)
+    on_gpu = gpu_layers > 0
+    compute = compute_buffer_bytes(shape, context, with_logits=on_gpu)
+    return MemoryEstimate(
+        context=context,
+        gpu_layers=gpu_layers,
+        # At full offload the output head (and norm) go to the GPU; with tied embeddings
+        # llama.cpp puts a copy of the token embedding there as the head.
+        weights_gpu=shape.layer_bytes * gpu_layers
+        + ((shape.output_bytes + (shape.embed_bytes if shape.tied_output else 0)) if full else 0),
+        weights_ram=shape.layer_bytes * (shape.layers - gpu_layers)
+        + shape.embed_bytes
+        + (0 if full else shape.output_bytes),
+        kv_gpu=kv_gpu,
+        kv_ram=kv_all - kv_gpu,
+        compute_gpu=compute if on_gpu else 0,
+        # With layers on the GPU, the CPU keeps a host-side buffer for inputs and outputs.
+        compute_ram=(compute // 4 if on_gpu else compute) + RUNTIME_BYTES,
+        backend_context=BACKEND_CONTEXT_BYTES.get(backend or "", 0) if on_gpu else 0,
+    )

@@ -1,0 +1,1 @@
+"""GGUF files: reading and checking headers, quant names."""

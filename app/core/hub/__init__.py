@@ -1,0 +1,1 @@
+"""Hugging Face and files on disk: Hub client, remote headers, downloads, the library."""

@@ -1,0 +1,93 @@
+"""Which models to offer: the curated list shipped with the app, and Hugging Face search.
+
+The curated list (`app/resources/catalog.json`) works offline; search needs the Hub and says so
+plainly when it can't be reached.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.hub.client import _route_hub_logs_to_ours, hub_errors, hub_token
+from app.core.paths import hub_endpoint
+from app.resources import RESOURCES
+
+REASONING_WORDS = {
+    "switch": "reasoning on/off",
+    "always": "always reasons",
+    "none": "no reasoning mode",
+}
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    """A model the wizard can offer, curated or found by search."""
+
+    repo_id: str
+    name: str
+    parameters: str = ""  # "4B"
+    kind: str = "chat"  # "chat" or "base"
+    reasoning: str = "none"  # "switch", "always", "none"
+    license: str = ""
+    summary: str = ""
+    curated: bool = False
+    downloads: int | None = None  # from search
+
+    def one_line(self) -> str:
+        """'4B · chat · reasoning on/off · NVIDIA Open Model License' — the facts in brief."""
+        parts = [self.parameters, "base model" if self.kind == "base" else "chat"]
+        if self.reasoning in REASONING_WORDS and self.curated:
+            parts.append(REASONING_WORDS[self.reasoning])
+        if self.license:
+            parts.append(self.license)
+        if self.downloads is not None:
+            parts.append(f"{self.downloads:,} downloads")
+        return " · ".join(part for part in parts if part)
+
+
+def curated_models(language: str = "en") -> list[CatalogModel]:
+    """The shipped list, with summaries in `language` (falling back to English)."""
+    data = json.loads((RESOURCES / "catalog.json").read_text(encoding="utf-8"))
+    return [_curated(entry, language) for entry in data["models"]]
+
+
+def _curated(entry: dict[str, Any], language: str) -> CatalogModel:
+    summaries = entry.get("summary", {})
+    return CatalogModel(
+        repo_id=entry["repo_id"],
+        name=entry["name"],
+        parameters=entry.get("parameters", ""),
+        kind=entry.get("kind", "chat"),
+        reasoning=entry.get("reasoning", "none"),
+        license=entry.get("license", ""),
+        summary=summaries.get(language) or summaries.get("en", ""),
+        curated=True,
+    )
+
+
+def search_gguf_repos(query: str, *, limit: int = 30) -> list[CatalogModel]:
+    """GGUF model repos on Hugging Face whose names contain `query`, most downloaded first.
+
+    Raises:
+        OfflineError: the Hub can't be reached (with a sentence saying so).
+        HubError, RateLimitedError: other Hub failures.
+    """
+    from huggingface_hub import HfApi
+
+    query = query.strip()
+    if not query:
+        return []
+    _route_hub_logs_to_ours()
+    api = HfApi(endpoint=hub_endpoint(), token=hub_token())
+    with hub_errors(query):
+        found = list(api.list_models(search=query, filter="gguf", limit=limit, sort="downloads"))
+    return [
+        CatalogModel(
+            repo_id=model.id,
+            name=model.id.split("/")[-1],
+            downloads=getattr(model, "downloads", None),
+        )
+        for model in found
+    ]

@@ -1,0 +1,76 @@
+"""Reading a GGUF header on the Hub with HTTP range requests, before any download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core.gguf.header import GGUFHeader, read_header
+from app.core.hub.client import RemoteFile, hub_errors
+
+# Headers are mostly tokenizer tables: 2-8 MB for 128k-150k vocabularies.
+BLOCK_BYTES = 4 << 20
+MAX_HEADER_BYTES = 64 << 20
+
+
+class _RangeReader:
+    """A forward-only stream over a remote file, fetched in 4 MiB range requests as needed."""
+
+    def __init__(self, remote: RemoteFile, token: str | None) -> None:
+        self._remote = remote
+        self._token = token
+        self._buffer = bytearray()
+        self._position = 0  # read position in _buffer
+        self._fetched = 0
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        # A header is read in many tiny pieces (every token of a 50,000-token vocabulary): move a
+        # position through the buffer instead of re-slicing megabytes on each read.
+        limit = min(self._remote.size, MAX_HEADER_BYTES)
+        while len(self._buffer) - self._position < size and self._fetched < limit:
+            del self._buffer[: self._position]
+            self._position = 0
+            self._buffer += self._fetch(self._fetched, BLOCK_BYTES)
+        end = len(self._buffer) if size < 0 else self._position + size
+        data = bytes(self._buffer[self._position : end])
+        self._position += len(data)
+        return data
+
+    def _fetch(self, start: int, length: int) -> bytes:
+        from huggingface_hub import get_session
+        from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+
+        end = min(start + length, self._remote.size) - 1
+        headers = build_hf_headers(token=self._token) | {"Range": f"bytes={start}-{end}"}
+        with hub_errors(self._remote.repo_id, self._remote.path):
+            response = get_session().get(self._remote.url, headers=headers, timeout=30)
+            hf_raise_for_status(response)
+        data = response.content
+        if response.status_code == 200:  # the server ignored the range: keep only what we asked
+            data = data[start : end + 1]
+        self._fetched = start + len(data)
+        if not data:
+            self._fetched = self._remote.size
+        return data
+
+
+def read_remote_header(remote: RemoteFile, *, token: str | None = None) -> GGUFHeader:
+    """The header of a GGUF file on the Hub, read with range requests (a few MB, no download).
+
+    Raises:
+        ValueError: the bytes are not a readable GGUF header (with the reason).
+        HubError and subclasses: the Hub refused or can't be reached.
+    """
+    return read_header(_RangeReader(remote, token), size=remote.size)  # type: ignore[arg-type]
+
+
+def read_header_local_or_remote(
+    remote: RemoteFile, local: Path | None, *, token: str | None = None
+) -> GGUFHeader:
+    """Prefer the header of a local copy on disk; else read it remotely."""
+    if local is not None and local.is_file() and local.stat().st_size == remote.size:
+        with local.open("rb") as stream:
+            return read_header(stream, size=remote.size)
+    return read_remote_header(remote, token=token)

@@ -1,0 +1,1 @@
+"""This machine: hardware detection, process memory."""

@@ -1,0 +1,1 @@
+"""The chat page: conversation list, messages view, per-chat settings."""

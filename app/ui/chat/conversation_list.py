@@ -1,0 +1,174 @@
+"""The conversation sidebar: new chat, search by title, rename (double-click or F2), delete."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.chat.history import ChatStore
+
+_ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ConversationList(QWidget):
+    """Lists the conversations of a `ChatStore`, most recent first.
+
+    Signals:
+        selected(int): the person opened a conversation.
+        new_requested(): the person asked for a new chat.
+        deleted(int): a conversation was deleted.
+    """
+
+    selected = Signal(int)
+    new_requested = Signal()
+    deleted = Signal(int)
+
+    def __init__(self, store: ChatStore) -> None:
+        super().__init__()
+        self._store = store
+        self._refreshing = False
+        self._busy = False
+        self.new_button = QPushButton(self.tr("New chat"))
+        self.new_button.setToolTip(self.tr("Start a new conversation (Ctrl+N)"))
+        self.new_button.clicked.connect(self.new_requested)
+        self.search_box = QLineEdit()
+        self.search_box.setPlaceholderText(self.tr("Search chats"))
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.textChanged.connect(self.refresh)
+        self.list = QListWidget()
+        self.list.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.list.itemChanged.connect(self._on_item_renamed)
+        self.delete_button = QPushButton(self.tr("Delete"))
+        self.delete_button.clicked.connect(self._confirm_delete)
+        self.rename_button = QPushButton(self.tr("Rename"))
+        self.rename_button.clicked.connect(self._start_rename)
+        actions = QHBoxLayout()
+        actions.addWidget(self.rename_button)
+        actions.addWidget(self.delete_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.new_button)
+        layout.addWidget(self.search_box)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(actions)
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        """List the conversations matching the search, keeping the selection."""
+        current = self.current_id()
+        self._refreshing = True
+        try:
+            self.list.clear()
+            for conversation in self._store.list_conversations(self.search_box.text()):
+                item = QListWidgetItem(conversation.title)
+                item.setData(_ID_ROLE, conversation.id)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                item.setToolTip(conversation.title)
+                self.list.addItem(item)
+            if current is not None:
+                self._select_quietly(current)
+        finally:
+            self._refreshing = False
+        self._update_buttons()
+
+    def current_id(self) -> int | None:
+        item = self.list.currentItem()
+        return item.data(_ID_ROLE) if item is not None else None
+
+    def show_conversation(self, conversation_id: int | None) -> None:
+        """Highlight a conversation without emitting `selected`."""
+        self._refreshing = True
+        try:
+            if conversation_id is None:
+                self.list.setCurrentItem(None)
+            else:
+                self._select_quietly(conversation_id)
+        finally:
+            self._refreshing = False
+        self._update_buttons()
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        self._store.rename_conversation(conversation_id, title)
+        self.refresh()
+
+    def delete(self, conversation_id: int) -> None:
+        """Delete a conversation and its messages (no question asked: see `_confirm_delete`)."""
+        if self._busy:
+            return
+        self._store.delete_conversation(conversation_id)
+        self.refresh()
+        self.deleted.emit(conversation_id)
+
+    def _select_quietly(self, conversation_id: int) -> None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(_ID_ROLE) == conversation_id:
+                self.list.setCurrentRow(row)
+                return
+
+    @Slot()
+    def _confirm_delete(self) -> None:
+        conversation_id = self.current_id()
+        if conversation_id is None:
+            return
+        title = self.list.currentItem().text()
+        answer = QMessageBox.question(
+            self,
+            self.tr("Delete chat"),
+            self.tr("Delete “{title}” and all its messages? This can't be undone.").format(
+                title=title
+            ),
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete(conversation_id)
+
+    @Slot()
+    def _start_rename(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.list.editItem(item)
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _on_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
+        self._update_buttons()
+        if current is not None and not self._refreshing:
+            self.selected.emit(current.data(_ID_ROLE))
+
+    @Slot(QListWidgetItem)
+    def _on_item_renamed(self, item: QListWidgetItem) -> None:
+        if self._refreshing:
+            return
+        title = item.text().strip()
+        conversation_id = item.data(_ID_ROLE)
+        if not title:  # an empty name is not a name: put the old one back
+            self.refresh()
+            return
+        self._store.rename_conversation(conversation_id, title)
+        self.refresh()
+
+    def set_busy(self, busy: bool) -> None:
+        """While a reply streams into the open chat, it can't be deleted or left."""
+        self._busy = busy
+        self.new_button.setEnabled(not busy)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        has_current = self.list.currentItem() is not None and not self._busy
+        self.delete_button.setEnabled(has_current)
+        self.rename_button.setEnabled(has_current)

@@ -1,0 +1,615 @@
+"""The chat: conversations, the message view, the input with the thinking toggle, and settings.
+
+Every message the person sends is written to the chat database before it is sent to the model;
+the reply is written by the engine thread as it streams (`EngineWorker`), so a killed app loses
+nothing that was on screen. The model itself is loaded by the main window.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core._util.cancel import CancelToken
+from app.core.chat.history import ChatStore, Conversation
+from app.core.chat.prompting import ReplyRecord, ReplyRequest, turns_for_model
+from app.core.chat.reasoning import (
+    TOGGLE_DISABLED,
+    TOGGLE_HIDDEN,
+    TOGGLE_SKIPPABLE,
+    ThinkingProfile,
+)
+from app.core.engine.engine import DEFAULT_CONTEXT_LENGTH, GenerationStats, LoadedModel
+from app.core.errors import ContextOverflowError
+from app.ui.chat.conversation_list import ConversationList
+from app.ui.chat.settings_panel import ChatSettingsPanel
+from app.ui.chat.view import ChatView, MessageWidget
+from app.ui.messages import error_text
+from app.ui.style import ERROR_STYLE, mute
+from app.ui.workers.engine import (
+    EngineWorker,
+    ReplyFinished,
+    ReplyStarted,
+    StreamUpdate,
+)
+
+log = logging.getLogger(__name__)
+
+# Settings keys stored with a conversation beside the sampling overrides.
+REASONING_BUDGET_KEY = "reasoning_budget"
+CONTEXT_LENGTH_KEY = "context_length"
+# Past this share of the context, the status line warns before the next message overflows it.
+NEARLY_FULL = 0.8
+
+
+class ChatPage(QWidget):
+    """Conversations with the loaded model; all generation happens on the engine thread.
+
+    Signals (GUI thread, after the page has updated itself):
+        reply_finished(object): the `GenerationStats` of a reply that ended or was stopped.
+        reply_failed(object): the error of a reply that could not be generated.
+        status_changed(str): a line for the status bar (speed, context use).
+        context_length_requested(int): the person chose another context length (reload).
+    """
+
+    reply_finished = Signal(object)
+    reply_failed = Signal(object)
+    status_changed = Signal(str)
+    context_length_requested = Signal(int)
+
+    def __init__(
+        self,
+        store: ChatStore,
+        worker: EngineWorker,
+        header: QWidget,
+        *,
+        default_context: int = DEFAULT_CONTEXT_LENGTH,
+    ) -> None:
+        super().__init__()
+        self._default_context = default_context
+        self._store = store
+        self._worker = worker
+        self._model: LoadedModel | None = None
+        self._conversation: Conversation | None = None
+        self._generating = False
+        self._streaming: MessageWidget | None = None
+        self._editing: MessageWidget | None = None
+        self._cancel = CancelToken()
+        self._closed = False
+        self.overflow_box: QMessageBox | None = None
+        self._build(header)
+        self._connect_worker()
+        self._open_latest_conversation()
+        self._update_controls()
+
+    # --- layout ----------------------------------------------------------------------------------
+
+    def _build(self, header: QWidget) -> None:
+        self.conversations = ConversationList(self._store)
+        self.conversations.selected.connect(self.open_conversation)
+        self.conversations.new_requested.connect(self.new_conversation)
+        self.conversations.deleted.connect(self._on_conversation_deleted)
+
+        self.chat_view = ChatView()
+        self.chat_view.set_placeholder(self.tr("Load a model, then type a message below."))
+        self.chat_view.edit_requested.connect(self.start_edit)
+        self.chat_view.regenerate_requested.connect(self.regenerate)
+
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        self.edit_banner = QLabel()
+        self.edit_banner.setWordWrap(True)
+        self.edit_banner.hide()
+        self.input_box = QPlainTextEdit()
+        self.input_box.setPlaceholderText(self.tr("Type a message (Ctrl+Enter to send)"))
+        self.input_box.setMaximumHeight(120)
+        self.input_box.textChanged.connect(self._update_controls)
+        self.thinking_toggle = QCheckBox(self.tr("Thinking"))
+        self.thinking_toggle.toggled.connect(self._on_thinking_toggled)
+        self.thinking_note = QLabel()
+        self.thinking_note.setWordWrap(True)
+        mute(self.thinking_note)
+        self.send_button = QPushButton(self.tr("Send"))
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self.send_message)
+        self.stop_button = QPushButton(self.tr("Stop"))
+        self.stop_button.clicked.connect(self.stop_reply)
+        self.settings_button = QPushButton(self.tr("Settings"))
+        self.settings_button.setCheckable(True)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.thinking_toggle)
+        buttons.addWidget(self.settings_button)
+        buttons.addStretch(1)
+        input_row = QHBoxLayout()
+        input_row.addWidget(self.input_box, 1)
+        input_row.addLayout(buttons)
+
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.setContentsMargins(0, 0, 0, 0)
+        center_layout.addWidget(header)
+        center_layout.addWidget(self.chat_view, 1)
+        center_layout.addWidget(self.thinking_note)
+        center_layout.addWidget(self.error_label)
+        center_layout.addWidget(self.edit_banner)
+        center_layout.addLayout(input_row)
+
+        self.settings_panel = ChatSettingsPanel()
+        self.settings_panel.changed.connect(self._save_settings)
+        self.settings_panel.context_length_changed.connect(self._on_context_length_chosen)
+        self.settings_panel.hide()
+        self.settings_button.toggled.connect(self.settings_panel.setVisible)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.conversations)
+        splitter.addWidget(center)
+        splitter.addWidget(self.settings_panel)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([220, 760, 280])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.send_message)
+        QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.send_message)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._on_escape)
+        QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_conversation)
+        QShortcut(QKeySequence("Ctrl+K"), self, activated=self.conversations.search_box.setFocus)
+
+    def _connect_worker(self) -> None:
+        self._worker.started.connect(self._on_started)
+        self._worker.streamed.connect(self._on_streamed)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+
+    def shutdown(self) -> None:
+        """The window is closing: stop the reply and ignore whatever the engine still sends."""
+        if self._closed:
+            return
+        self._cancel.cancel()
+        self._closed = True
+        for signal, slot in (
+            (self._worker.started, self._on_started),
+            (self._worker.streamed, self._on_streamed),
+            (self._worker.finished, self._on_finished),
+            (self._worker.failed, self._on_failed),
+        ):
+            signal.disconnect(slot)
+
+    # --- the model -------------------------------------------------------------------------------
+
+    def set_model(self, model: LoadedModel | None) -> None:
+        """The model replies come from (None while loading or after a failure)."""
+        self._model = model
+        if model is not None:
+            # What llama.cpp really gave (a model trained on less gets less).
+            self.settings_panel.show_context_length(model.context_length)
+        self._apply_profile()
+        self._update_controls()
+        if model is not None:
+            self.input_box.setFocus()
+
+    @property
+    def profile(self) -> ThinkingProfile | None:
+        return self._model.thinking if self._model else None
+
+    def _apply_profile(self) -> None:
+        profile = self.profile
+        toggle = profile.toggle if profile else TOGGLE_HIDDEN
+        self.thinking_toggle.blockSignals(True)
+        self.thinking_toggle.setVisible(toggle != TOGGLE_HIDDEN)
+        self.thinking_toggle.setEnabled(toggle != TOGGLE_DISABLED)
+        self.thinking_toggle.setChecked(self._thinking_wanted())
+        self.thinking_toggle.blockSignals(False)
+        self._update_thinking_note()
+        self.settings_panel.set_profile(profile, self.thinking_on)
+
+    def _thinking_wanted(self) -> bool:
+        profile = self.profile
+        if profile is None or not profile.can_think:
+            return False
+        stored = self._conversation.thinking if self._conversation else None
+        return profile.default_on if stored is None else stored != "off"
+
+    @property
+    def thinking_on(self) -> bool:
+        return self.thinking_toggle.isChecked() and self.thinking_toggle.isEnabled()
+
+    def _update_thinking_note(self) -> None:
+        profile = self.profile
+        # Say why the toggle is greyed out, or what skipping an always-on reasoning costs.
+        shown = profile is not None and (
+            profile.toggle == TOGGLE_DISABLED
+            or (profile.toggle == TOGGLE_SKIPPABLE and not self.thinking_on)
+        )
+        note = profile.note if shown and profile is not None else ""
+        self.thinking_note.setText(note)
+        self.thinking_note.setVisible(bool(note))
+        self.thinking_toggle.setToolTip(profile.note if profile else "")
+
+    @Slot(bool)
+    def _on_thinking_toggled(self, checked: bool) -> None:
+        self._update_thinking_note()
+        self.settings_panel.set_profile(self.profile, self.thinking_on)
+        if self._conversation is not None:
+            self._store.update_conversation(
+                self._conversation.id, thinking="on" if checked else "off"
+            )
+            self._conversation = self._store.conversation(self._conversation.id)
+
+    # --- conversations ---------------------------------------------------------------------------
+
+    def _open_latest_conversation(self) -> None:
+        latest = self._store.list_conversations()
+        if latest:
+            self.open_conversation(latest[0].id)
+        else:
+            self._show_conversation(None)
+
+    @Slot(int)
+    def open_conversation(self, conversation_id: int) -> None:
+        """Show a stored conversation (not while a reply streams into another one)."""
+        if self._generating:
+            self.conversations.show_conversation(self._conversation_id())
+            return
+        self._cancel_edit()
+        self._show_conversation(self._store.conversation(conversation_id))
+
+    @Slot()
+    def new_conversation(self) -> None:
+        """An empty chat; it is stored when its first message is sent."""
+        if self._generating:
+            return
+        self._cancel_edit()
+        self._show_conversation(None)
+        self.input_box.setFocus()
+
+    def _show_conversation(self, conversation: Conversation | None) -> None:
+        self._cancel_edit()
+        self._conversation = conversation
+        self.chat_view.clear()
+        self.conversations.show_conversation(conversation.id if conversation else None)
+        settings = conversation.settings if conversation else {}
+        self.settings_panel.load(
+            system_prompt=conversation.system_prompt if conversation else "",
+            overrides=settings,
+            reasoning_budget=settings.get(REASONING_BUDGET_KEY),
+            context_length=settings.get(CONTEXT_LENGTH_KEY)
+            or (self._model.context_length if self._model else self._default_context),
+        )
+        if conversation is not None:
+            for message in self._store.messages(conversation.id):
+                self.chat_view.add_message(
+                    MessageWidget(
+                        message.role,
+                        message.content,
+                        message_id=message.id,
+                        reasoning=message.reasoning,
+                        reasoning_seconds=message.reasoning_seconds,
+                        state=message.state,
+                    )
+                )
+        self._apply_profile()
+        self._update_controls()
+
+    def _conversation_id(self) -> int | None:
+        return self._conversation.id if self._conversation else None
+
+    def _ensure_conversation(self) -> Conversation:
+        if self._conversation is None:
+            self._conversation = self._store.create_conversation(
+                system_prompt=self.settings_panel.system_prompt_text(),
+                settings=self._settings_to_store(),
+                thinking=self._thinking_state(),
+                model_path=str(self._model.path) if self._model else None,
+            )
+        return self._conversation
+
+    @Slot(int)
+    def _on_conversation_deleted(self, conversation_id: int) -> None:
+        if conversation_id == self._conversation_id():
+            self._show_conversation(None)
+
+    @Slot()
+    def _save_settings(self) -> None:
+        self.settings_panel.set_profile(self.profile, self.thinking_on)
+        if self._conversation is None:
+            return
+        self._store.update_conversation(
+            self._conversation.id,
+            system_prompt=self.settings_panel.system_prompt_text(),
+            settings=self._settings_to_store(),
+        )
+        self._conversation = self._store.conversation(self._conversation.id)
+
+    def _settings_to_store(self) -> dict[str, object]:
+        settings: dict[str, object] = dict(self.settings_panel.overrides())
+        budget = self.settings_panel.reasoning_budget_value()
+        if budget:
+            settings[REASONING_BUDGET_KEY] = budget
+        settings[CONTEXT_LENGTH_KEY] = self.settings_panel.context_length.value()
+        return settings
+
+    def _thinking_state(self) -> str | None:
+        profile = self.profile
+        if profile is None or not profile.can_think:
+            return None
+        return "on" if self.thinking_on else "off"
+
+    @Slot(int)
+    def _on_context_length_chosen(self, tokens: int) -> None:
+        self._save_settings()
+        if self._model is not None and tokens != self._model.context_length:
+            self.context_length_requested.emit(tokens)
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    @Slot()
+    def send_message(self) -> None:
+        """Store the typed message (replacing the one being edited) and ask for a reply."""
+        text = self.input_box.toPlainText().strip()
+        if not text or self._model is None or self._generating:
+            return
+        if self._editing is not None:
+            self._drop_from(self._editing)
+            self._cancel_edit()
+        conversation = self._ensure_conversation()
+        stored = self._store.add_message(
+            conversation.id, "user", text, model_path=str(self._model.path)
+        )
+        self._conversation = self._store.conversation(conversation.id)  # titled by its message
+        self.input_box.clear()
+        self.chat_view.add_message(MessageWidget("user", text, message_id=stored.id))
+        self.conversations.refresh()
+        self.conversations.show_conversation(conversation.id)
+        self._request_reply(drop_oldest=False)
+
+    @Slot(object)
+    def regenerate(self, widget: MessageWidget) -> None:
+        """Replace the last answer with a new one."""
+        if self._generating or self._model is None or widget.role != "assistant":
+            return
+        self._drop_from(widget)
+        self._request_reply(drop_oldest=False)
+
+    @Slot(object)
+    def start_edit(self, widget: MessageWidget) -> None:
+        """Put a sent message back in the input box; Send replaces it and what followed."""
+        if self._generating or widget.role != "user":
+            return
+        self._editing = widget
+        self.input_box.setPlainText(widget.content)
+        self.input_box.setFocus()
+        self.edit_banner.setText(
+            self.tr("Editing a message: Send replaces it and every message after it. Esc cancels.")
+        )
+        self.edit_banner.show()
+
+    def _cancel_edit(self) -> None:
+        if self._editing is not None:
+            self._editing = None
+            self.edit_banner.hide()
+            self.input_box.clear()
+
+    def _drop_from(self, widget: MessageWidget) -> None:
+        if widget.message_id is not None:
+            self._store.delete_messages_from(widget.message_id)
+        self.chat_view.remove_from(widget)
+
+    def _request_reply(self, *, drop_oldest: bool) -> None:
+        conversation = self._ensure_conversation()
+        request = ReplyRequest(
+            turns=turns_for_model(self._store.messages(conversation.id)),
+            system_prompt=self.settings_panel.system_prompt_text(),
+            thinking_on=self.thinking_on,
+            overrides=self.settings_panel.overrides(),
+            reasoning_budget=self.settings_panel.reasoning_budget_value(),
+            drop_oldest=drop_oldest,
+            cancel=self._new_cancel_token(),
+            record=ReplyRecord(
+                self._store.path,
+                conversation.id,
+                str(self._model.path) if self._model else None,
+            ),
+        )
+        self.show_error("")
+        self._streaming = self.chat_view.add_message(MessageWidget("assistant", state="streaming"))
+        self._generating = True
+        self._update_controls()
+        self.status_changed.emit(self.tr("Reading the conversation…"))
+        self._worker.reply_requested.emit(request)
+
+    def _new_cancel_token(self) -> CancelToken:
+        # One token per reply: a Stop pressed before the engine thread picks the request up
+        # still counts, and can't leak into the next reply.
+        self._cancel = CancelToken()
+        return self._cancel
+
+    @Slot()
+    def stop_reply(self) -> None:
+        """Stop the reply being generated; the text so far stays (and is stored)."""
+        if self._generating:
+            self._cancel.cancel()
+
+    @Slot()
+    def _on_escape(self) -> None:
+        if self._generating:
+            self.stop_reply()
+        else:
+            self._cancel_edit()
+
+    # --- the reply -------------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_started(self, started: ReplyStarted) -> None:
+        if self._closed:  # a late signal from the engine after the window closed
+            return
+        if self._streaming is not None:
+            self._streaming.message_id = started.message_id
+        if started.dropped_turns:
+            self.status_changed.emit(
+                self.tr("Left out the {n} oldest messages to fit the context.").format(
+                    n=started.dropped_turns
+                )
+            )
+        self._context_length = started.context_length
+
+    _context_length = 0
+    _streaming_had_no_answer = False
+
+    @Slot(object)
+    def _on_streamed(self, update: StreamUpdate) -> None:
+        if self._closed:  # a late signal from the engine after the window closed
+            return
+        if self._streaming is not None:
+            self._streaming.append(update.reasoning, update.answer)
+        speed = update.tokens / update.seconds if update.seconds > 0 else 0.0
+        phase = self.tr("Thinking") if update.in_reasoning else self.tr("Generating")
+        self.status_changed.emit(
+            self.tr("{phase}… {tps:.1f} tokens/s · context {used:,} of {ctx:,}").format(
+                phase=phase, tps=speed, used=update.context_used, ctx=self._context_length
+            )
+        )
+
+    @Slot(object)
+    def _on_finished(self, result: ReplyFinished) -> None:
+        if self._closed:  # a late signal from the engine after the window closed
+            return
+        stats = result.stats
+        state = "stopped" if stats.finish_reason == "cancelled" else "complete"
+        self._streaming_had_no_answer = bool(result.reasoning) and not result.answer
+        if self._streaming is not None:
+            self._streaming.finish(state, result.reasoning_seconds)
+        self._streaming = None
+        self._generating = False
+        self.status_changed.emit(self._finished_line(stats))
+        self._after_reply()
+        self.reply_finished.emit(stats)
+
+    def _finished_line(self, stats: GenerationStats) -> str:
+        line = self.tr("{tps:.1f} tokens/s · {n} tokens · context {used:,} of {ctx:,}").format(
+            tps=stats.tokens_per_second,
+            n=stats.completion_tokens,
+            used=stats.context_used,
+            ctx=self._context_length,
+        )
+        if stats.finish_reason == "cancelled":
+            line += self.tr(" (stopped)")
+        elif stats.finish_reason == "length" and self._streaming_had_no_answer:
+            line += self.tr(
+                " · the reply ran out of tokens while thinking: raise Max reply tokens or set a "
+                "thinking budget in Settings"
+            )
+        elif stats.finish_reason == "length" and stats.context_used >= self._context_length:
+            line += self.tr(" · the context is full: start a new chat or raise the context length")
+        elif stats.context_used >= NEARLY_FULL * self._context_length:
+            line += self.tr(" · the context is nearly full")
+        return line
+
+    @Slot(object)
+    def _on_failed(self, error: Exception) -> None:
+        if self._closed:  # a late signal from the engine after the window closed
+            return
+        widget, self._streaming = self._streaming, None
+        if widget is not None:
+            if widget.content or widget.reasoning:
+                widget.finish("failed", None)
+            else:
+                self.chat_view.remove_from(widget)
+        self._generating = False
+        self._after_reply()
+        if isinstance(error, ContextOverflowError):
+            self._offer_overflow_choices(error)
+        self.show_error(error_text(error))
+        self.status_changed.emit("")
+        self.reply_failed.emit(error)
+
+    def show_error(self, text: str) -> None:
+        """A problem with the last reply, shown above the input until the next message."""
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    def _after_reply(self) -> None:
+        # Stop is about to be disabled: give the keyboard to the input box first (a disabled
+        # focus widget leaves the window without focus, and shortcuts stop working).
+        self.input_box.setFocus()
+        self._update_controls()
+        self.conversations.refresh()
+
+    def _offer_overflow_choices(self, error: ContextOverflowError) -> None:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("The conversation is too long"))
+        box.setText(error_text(error))
+        self.drop_oldest_button = box.addButton(
+            self.tr("Leave out the oldest messages"), QMessageBox.ButtonRole.AcceptRole
+        )
+        self.new_chat_button = box.addButton(
+            self.tr("Start a new chat"), QMessageBox.ButtonRole.ActionRole
+        )
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(self._on_overflow_choice)
+        self.overflow_box = box
+        box.open()
+
+    @Slot(object)
+    def _on_overflow_choice(self, button: object) -> None:
+        box, self.overflow_box = self.overflow_box, None
+        if box is not None:
+            box.deleteLater()
+        if button is self.drop_oldest_button:
+            # The older messages stay in the history; they are only not sent to the model.
+            self._request_reply(drop_oldest=True)
+        elif button is self.new_chat_button:
+            last = self._last_user_text()
+            self.new_conversation()
+            self.input_box.setPlainText(last)
+
+    def _last_user_text(self) -> str:
+        for widget in reversed(self.chat_view.messages()):
+            if widget.role == "user":
+                return widget.content
+        return ""
+
+    # --- state -----------------------------------------------------------------------------------
+
+    @Slot()
+    def _update_controls(self) -> None:
+        ready = self._model is not None
+        self.send_button.setEnabled(
+            ready and not self._generating and bool(self.input_box.toPlainText().strip())
+        )
+        self.stop_button.setEnabled(self._generating)
+        self.conversations.set_busy(self._generating)
+        self.chat_view.update_actions(busy=self._generating or not ready)
+
+    @property
+    def is_generating(self) -> bool:
+        return self._generating
+
+    @property
+    def conversation(self) -> Conversation | None:
+        return self._conversation
+
+    @property
+    def store_path(self) -> Path:
+        return self._store.path

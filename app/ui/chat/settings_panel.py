@@ -1,0 +1,221 @@
+"""Per-conversation settings: system prompt and sampling, with the model card's presets as defaults.
+
+Values the person never touched follow the thinking profile's preset for the current mode (so
+switching thinking on and off changes them as the model card says); a value the person changed
+is kept for this conversation until "Use the model's defaults".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.chat.prompting import SAMPLING_KEYS, SamplingSettings, effective_sampling
+from app.core.chat.reasoning import BASE_COMPLETION, NEMOTRON_SWITCH, ThinkingProfile
+from app.core.engine.engine import DEFAULT_CONTEXT_LENGTH
+from app.ui.style import mute
+
+DEFAULT_REASONING_BUDGET = 0  # 0: no limit
+
+
+def _double(minimum: float, maximum: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(minimum, maximum)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    return box
+
+
+def _integer(minimum: int, maximum: int, step: int = 1) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(minimum, maximum)
+    box.setSingleStep(step)
+    box.setGroupSeparatorShown(True)
+    return box
+
+
+class ChatSettingsPanel(QWidget):
+    """System prompt, sampling, context length and reasoning budget of one conversation.
+
+    Signals:
+        changed(): the person changed something (save it with `overrides()` and friends).
+        context_length_changed(int): the person chose another context length.
+    """
+
+    changed = Signal()
+    context_length_changed = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._profile: ThinkingProfile | None = None
+        self._thinking_on = True
+        self._overrides: dict[str, Any] = {}
+        self._loading = False
+        self._shown_context = DEFAULT_CONTEXT_LENGTH
+        self._build()
+
+    def _build(self) -> None:
+        self.system_prompt = QPlainTextEdit()
+        self.system_prompt.setPlaceholderText(self.tr("Optional instructions for every reply"))
+        self.system_prompt.setMaximumHeight(110)
+        self.system_prompt.textChanged.connect(self._on_changed)
+        self.system_note = QLabel()
+        self.system_note.setWordWrap(True)
+        mute(self.system_note)
+        self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {
+            "temperature": _double(0.0, 2.0, 0.05),
+            "top_p": _double(0.0, 1.0, 0.05),
+            "top_k": _integer(0, 200),
+            "min_p": _double(0.0, 1.0, 0.01),
+            "repeat_penalty": _double(0.8, 2.0, 0.05),
+            "max_tokens": _integer(16, 131_072, 256),
+        }
+        labels = {
+            "temperature": self.tr("Temperature (0 = greedy)"),
+            "top_p": self.tr("Top P"),
+            "top_k": self.tr("Top K"),
+            "min_p": self.tr("Min P"),
+            "repeat_penalty": self.tr("Repeat penalty"),
+            "max_tokens": self.tr("Max reply tokens"),
+        }
+        self.context_length = _integer(512, 1_048_576, 1024)
+        self.context_length.setValue(DEFAULT_CONTEXT_LENGTH)
+        self.context_length.editingFinished.connect(self._on_context_edited)
+        self.reasoning_budget = _integer(0, 131_072, 256)
+        self.reasoning_budget.setSpecialValueText(self.tr("no limit"))
+        self.reasoning_budget.valueChanged.connect(self._on_changed)
+        self.reset_button = QPushButton(self.tr("Use the model's defaults"))
+        self.reset_button.clicked.connect(self.reset_to_defaults)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for key, box in self.fields.items():
+            box.valueChanged.connect(lambda _v, key=key: self._on_field_changed(key))
+            form.addRow(labels[key], box)
+        form.addRow(self.tr("Thinking budget (tokens)"), self.reasoning_budget)
+        form.addRow(self.tr("Context length (tokens)"), self.context_length)
+
+        layout = QVBoxLayout(self)
+        title = QLabel(self.tr("<b>Chat settings</b>"))
+        layout.addWidget(title)
+        layout.addWidget(QLabel(self.tr("System prompt")))
+        layout.addWidget(self.system_prompt)
+        layout.addWidget(self.system_note)
+        layout.addLayout(form)
+        layout.addWidget(self.reset_button)
+        layout.addStretch(1)
+
+    # --- state -----------------------------------------------------------------------------------
+
+    def load(
+        self,
+        *,
+        system_prompt: str,
+        overrides: dict[str, Any],
+        reasoning_budget: int | None,
+        context_length: int | None = None,
+    ) -> None:
+        """Show a conversation's settings (no `changed` signal)."""
+        self._loading = True
+        try:
+            if context_length:
+                self.show_context_length(context_length)
+            self.system_prompt.setPlainText(system_prompt)
+            self._overrides = {k: v for k, v in overrides.items() if k in SAMPLING_KEYS}
+            self.reasoning_budget.setValue(reasoning_budget or 0)
+            self._show_values()
+        finally:
+            self._loading = False
+
+    def set_profile(self, profile: ThinkingProfile | None, thinking_on: bool) -> None:
+        """The loaded model's profile and the toggle's state decide the untouched values."""
+        self._profile = profile
+        self._thinking_on = thinking_on
+        self._loading = True
+        try:
+            self._show_values()
+            self.reasoning_budget.setEnabled(profile is not None and profile.can_think)
+            self.system_note.setText(_system_prompt_note(profile))
+        finally:
+            self._loading = False
+
+    def show_context_length(self, tokens: int) -> None:
+        """Show `tokens` without asking for a reload."""
+        self._shown_context = tokens
+        self.context_length.setValue(tokens)
+
+    def overrides(self) -> dict[str, Any]:
+        """The sampling values the person set for this conversation."""
+        return dict(self._overrides)
+
+    def reasoning_budget_value(self) -> int | None:
+        return self.reasoning_budget.value() or None
+
+    def system_prompt_text(self) -> str:
+        return self.system_prompt.toPlainText()
+
+    @Slot()
+    def reset_to_defaults(self) -> None:
+        self._overrides.clear()
+        self._loading = True
+        try:
+            self._show_values()
+        finally:
+            self._loading = False
+        self.changed.emit()
+
+    def _show_values(self) -> None:
+        if self._profile is not None:
+            values = effective_sampling(self._profile, self._thinking_on, self._overrides)
+        else:
+            values = SamplingSettings().replace(**self._overrides)
+        for key, box in self.fields.items():
+            box.setValue(getattr(values, key))
+            font = box.font()
+            font.setBold(key in self._overrides)  # the person's own values stand out
+            box.setFont(font)
+
+    def _on_field_changed(self, key: str) -> None:
+        if self._loading:
+            return
+        self._overrides[key] = self.fields[key].value()
+        font = self.fields[key].font()
+        font.setBold(True)
+        self.fields[key].setFont(font)
+        self.changed.emit()
+
+    @Slot()
+    def _on_changed(self) -> None:
+        if not self._loading:
+            self.changed.emit()
+
+    @Slot()
+    def _on_context_edited(self) -> None:
+        # editingFinished also fires when focus merely leaves the box: only a new value counts.
+        if self.context_length.value() != self._shown_context:
+            self._shown_context = self.context_length.value()
+            self.context_length_changed.emit(self._shown_context)
+
+
+def _system_prompt_note(profile: ThinkingProfile | None) -> str:
+    if profile is None:
+        return ""
+    if profile.family == NEMOTRON_SWITCH:
+        return (
+            "This model's thinking switch is its system prompt; your instructions are sent at "
+            "the start of your first message, as its model card asks."
+        )
+    if profile.family == BASE_COMPLETION:
+        return "A base model reads this as the start of the text it continues."
+    return ""

@@ -1,0 +1,1 @@
+"""Finding a model: curated list, Hub search, fitted file chooser."""

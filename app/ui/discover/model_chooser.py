@@ -1,0 +1,408 @@
+"""Choosing a model, then a file of it: shared by the first-run wizard and the Discover page.
+
+`ModelList` shows the curated models (offline) and Hugging Face search; `FileChooser` fetches a
+repo's facts once (on a worker thread), then re-fits every file on this machine as the goal or
+the context length change — pure arithmetic, instant.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core._util.units import format_bytes
+from app.core.errors import OfflineError
+from app.core.fit.recommend import Option, Recommendation, nothing_fits_reason
+from app.core.fit.repo_facts import RepoFacts, advise, fetch_repo_facts
+from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
+from app.core.machine.hardware import HardwareProfile
+from app.ui.messages import error_text
+from app.ui.style import FIT_COLORS, FIT_WORDS, mute
+from app.ui.workers.task import TaskWorker
+
+_MODEL_ROLE = Qt.ItemDataRole.UserRole
+CONTEXT_STEPS = (2048, 4096, 8192, 16384, 32768, 65536, 131072)
+
+
+class ModelList(QWidget):
+    """The curated models, Hugging Face search, and importing a local file.
+
+    Signals:
+        model_selected(object): the chosen `CatalogModel` (None when the selection is cleared).
+        import_requested(object): the `Path` of a local `.gguf` the person picked.
+        search_finished(): a search ended (found, empty or failed; the list says which).
+    """
+
+    model_selected = Signal(object)
+    import_requested = Signal(object)
+    search_finished = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._task: TaskWorker | None = None
+        self._query = ""
+        self.search_box = QLineEdit()
+        self.search_box.setPlaceholderText(self.tr("Search Hugging Face for GGUF models"))
+        self.search_box.returnPressed.connect(self.search)
+        self.search_button = QPushButton(self.tr("Search"))
+        self.search_button.clicked.connect(self.search)
+        self.import_button = QPushButton(self.tr("Use a .gguf file from this computer…"))
+        self.import_button.clicked.connect(self._choose_file)
+        self.list = QListWidget()
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.viewport().installEventFilter(self)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        mute(self.message)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search_box, 1)
+        search_row.addWidget(self.search_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(search_row)
+        layout.addWidget(self.message)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.import_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.show_curated()
+
+    def show_curated(self) -> None:
+        self._fill(curated_models(), self.tr("Recommended models (work offline):"))
+
+    @Slot()
+    def search(self) -> None:
+        """Search the Hub on a worker thread; an empty query shows the curated list again."""
+        query = self.search_box.text().strip()
+        if not query:
+            self.show_curated()
+            return
+        if self._task is not None:
+            return
+        self.message.setText(self.tr("Searching Hugging Face for “{q}”…").format(q=query))
+        self.search_button.setEnabled(False)
+        self._query = query
+        self._task = TaskWorker(lambda: search_gguf_repos(query), name="hub search")
+        # Bound methods of this widget, never lambdas: a lambda would run on the worker thread.
+        self._task.finished.connect(self._on_searched)
+        self._task.failed.connect(self._on_search_failed)
+        self._task.start()
+
+    @Slot(object)
+    def _on_searched(self, found: list[CatalogModel]) -> None:
+        query = self._query
+        self._end_search()
+        if found:
+            self._fill(found, self.tr("GGUF models matching “{q}”:").format(q=query))
+        else:
+            self._fill([], self.tr("No GGUF models match “{q}”.").format(q=query))
+        self.search_finished.emit()
+
+    @Slot(object)
+    def _on_search_failed(self, error: Exception) -> None:
+        self._end_search()
+        if isinstance(error, OfflineError):
+            text = self.tr(
+                "Hugging Face can't be reached, so search is off. The recommended models below "
+                "and files on this computer still work."
+            )
+        else:
+            text = error_text(error)
+        self._fill(curated_models(), text)
+        self.search_finished.emit()
+
+    def _end_search(self) -> None:
+        self.search_button.setEnabled(True)
+        if self._task is not None:
+            self._task.wait()
+            self._task = None
+
+    def _fill(self, models: list[CatalogModel], message: str) -> None:
+        self.message.setText(message)
+        self.list.clear()
+        for model in models:
+            # The item's own text stays plain (for search and accessibility); a label shows it.
+            text = f"{model.name}\n{model.one_line()}"
+            if model.summary:
+                text += f"\n{model.summary}"
+            item = QListWidgetItem()
+            item.setData(_MODEL_ROLE, model)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
+            item.setToolTip(model.repo_id)
+            self.list.addItem(item)
+            label = QLabel(_model_html(model))
+            label.setContentsMargins(6, 4, 6, 4)
+            label.setWordWrap(True)
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            self.list.setItemWidget(item, label)
+        self._fit_item_heights()
+
+    def item_texts(self) -> list[str]:
+        """Each entry's text as a screen reader gets it."""
+        role = Qt.ItemDataRole.AccessibleTextRole
+        return [self.list.item(row).data(role) for row in range(self.list.count())]
+
+    def _fit_item_heights(self) -> None:
+        # Word-wrapped labels report a generous size hint: ask for the height at list width.
+        width = max(200, self.list.viewport().width() - 4)
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            label = self.list.itemWidget(item)
+            if label is not None:
+                item.setSizeHint(QSize(width, label.heightForWidth(width) + 2))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.list.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_item_heights()
+        return super().eventFilter(watched, event)
+
+    def select_repo(self, repo_id: str) -> None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(_MODEL_ROLE).repo_id == repo_id:
+                self.list.setCurrentRow(row)
+                return
+
+    @property
+    def selected(self) -> CatalogModel | None:
+        item = self.list.currentItem()
+        return item.data(_MODEL_ROLE) if item is not None else None
+
+    @Slot()
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Use a model file"), str(Path.home()), self.tr("GGUF models (*.gguf)")
+        )
+        if path:
+            self.import_requested.emit(Path(path))
+
+    def _on_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
+        self.model_selected.emit(current.data(_MODEL_ROLE) if current is not None else None)
+
+    def shutdown(self) -> None:
+        if self._task is not None:
+            self._task.wait()
+
+
+def _model_html(model: CatalogModel) -> str:
+    summary = f"<br>{html.escape(model.summary)}" if model.summary else ""
+    return (
+        f"<b>{html.escape(model.name)}</b> &nbsp;<small>{html.escape(model.repo_id)}</small><br>"
+        f"<span style='color:#555'>{html.escape(model.one_line())}</span>{summary}"
+    )
+
+
+class FileChooser(QWidget):
+    """Every GGUF file of a repo fitted to this machine, with the recommended one selected.
+
+    Signals:
+        facts_ready(): the repo's facts arrived and the table is filled.
+        facts_failed(object): they couldn't be fetched (the message is shown).
+        selection_changed(object): the selected `Option`, or None.
+    """
+
+    facts_ready = Signal()
+    facts_failed = Signal(object)
+    selection_changed = Signal(object)
+    COLUMNS = ("Quant", "File size", "Needs", "Fit", "GPU layers", "Quality")
+
+    def __init__(self, models_dir: Path, hardware: HardwareProfile, *, context: int = 4096) -> None:
+        super().__init__()
+        self._models_dir = models_dir
+        self._hardware = hardware
+        self._facts: RepoFacts | None = None
+        self._task: TaskWorker | None = None
+        self.recommendation: Recommendation | None = None
+        self._build(context)
+
+    def _build(self, context: int) -> None:
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.goal = QComboBox()
+        self.goal.addItem(self.tr("Fastest"), "fastest")
+        self.goal.addItem(self.tr("Best quality"), "quality")
+        self.goal.currentIndexChanged.connect(self.refit)
+        self.context_slider = QSlider(Qt.Orientation.Horizontal)
+        self.context_slider.setRange(0, len(CONTEXT_STEPS) - 1)
+        self.context_slider.setPageStep(1)
+        self.context_slider.setValue(_nearest_step(context))
+        self.context_slider.valueChanged.connect(self.refit)
+        self.context_label = QLabel()
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        self.reasons = QLabel()
+        self.reasons.setWordWrap(True)
+        self.reasons.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel(self.tr("Goal:")))
+        controls.addWidget(self.goal)
+        controls.addSpacing(16)
+        controls.addWidget(QLabel(self.tr("Context:")))
+        controls.addWidget(self.context_slider, 1)
+        controls.addWidget(self.context_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addLayout(controls)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.reasons)
+        self._update_context_label()
+
+    @property
+    def context(self) -> int:
+        return CONTEXT_STEPS[self.context_slider.value()]
+
+    @property
+    def facts(self) -> RepoFacts | None:
+        return self._facts
+
+    def set_hardware(self, hardware: HardwareProfile) -> None:
+        self._hardware = hardware
+        self.refit()
+
+    def show_repo(self, repo_id: str) -> None:
+        """Fetch `repo_id`'s files and header on a worker thread, then fill the table."""
+        if self._facts is not None and self._facts.repo_id == repo_id:
+            self.refit()
+            self.facts_ready.emit()
+            return
+        self._facts = None
+        self.recommendation = None
+        self.table.setRowCount(0)
+        self.reasons.clear()
+        self.title.setText(self.tr("Reading {repo} on Hugging Face…").format(repo=repo_id))
+        if self._task is not None:
+            self._task.wait()
+        models_dir = self._models_dir
+        self._task = TaskWorker(lambda: fetch_repo_facts(repo_id, models_dir), name="repo facts")
+        self._task.finished.connect(self._on_facts)
+        self._task.failed.connect(self._on_facts_failed)
+        self._task.start()
+
+    @Slot(object)
+    def _on_facts(self, facts: RepoFacts) -> None:
+        self._finish_task()
+        self._facts = facts
+        self.title.setText(
+            self.tr("<b>{repo}</b>: {n} files. Estimates are for this machine.").format(
+                repo=facts.repo_id, n=len(facts.files)
+            )
+        )
+        self.refit()
+        self.facts_ready.emit()
+
+    @Slot(object)
+    def _on_facts_failed(self, error: Exception) -> None:
+        self._finish_task()
+        self.title.setText(error_text(error))
+        self.facts_failed.emit(error)
+
+    def _finish_task(self) -> None:
+        if self._task is not None:
+            self._task.wait()
+            self._task = None
+
+    @Slot()
+    def refit(self) -> None:
+        """Fit every file again for the current goal and context; select the pick."""
+        self._update_context_label()
+        if self._facts is None:
+            return
+        context = self.context
+        trained = self._facts.shape.trained_context
+        if trained:
+            context = min(context, trained)
+        self.recommendation = advise(
+            self._facts, self._hardware, goal=self.goal.currentData(), context=context
+        )
+        self._fill_table(self.recommendation)
+
+    def _fill_table(self, recommendation: Recommendation) -> None:
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(recommendation.options))
+        pick_row = -1
+        for row, option in enumerate(recommendation.options):
+            if option is recommendation.pick:
+                pick_row = row
+            quant = option.quant or self.tr("unknown")
+            mark = "★ " if option is recommendation.pick else ""
+            cells = [
+                mark + quant,
+                format_bytes(option.size_bytes),
+                format_bytes(option.estimated_bytes),
+                self.tr(FIT_WORDS[option.fit]),
+                str(option.gpu_layers) if option.fit in ("gpu", "partial") else "—",
+                f"{option.quality:.1f} %" if option.quality is not None else self.tr("unknown"),
+            ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == 3:
+                    item.setForeground(QColor(FIT_COLORS[option.fit]))
+                self.table.setItem(row, column, item)
+        self.table.blockSignals(False)
+        if pick_row >= 0:
+            self.table.selectRow(pick_row)
+            self.table.scrollToItem(
+                self.table.item(pick_row, 0), QAbstractItemView.ScrollHint.PositionAtCenter
+            )
+        else:
+            self.table.clearSelection()
+            self.reasons.setText(nothing_fits_reason(recommendation, self._hardware))
+        self._on_selection()
+
+    def _update_context_label(self) -> None:
+        self.context_label.setText(self.tr("{n:,} tokens").format(n=self.context))
+
+    @property
+    def selected_option(self) -> Option | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or self.recommendation is None:
+            return None
+        return self.recommendation.options[rows[0].row()]
+
+    @Slot()
+    def _on_selection(self) -> None:
+        option = self.selected_option
+        if option is not None:
+            lead = (
+                self.tr("Recommended for this machine.")
+                if self.recommendation and option is self.recommendation.pick
+                else self.tr("Your choice.")
+            )
+            self.reasons.setText(lead + " " + " ".join(option.reasons))
+        self.selection_changed.emit(option)
+
+    def shutdown(self) -> None:
+        self._finish_task()
+
+
+def _nearest_step(context: int) -> int:
+    return min(range(len(CONTEXT_STEPS)), key=lambda i: abs(CONTEXT_STEPS[i] - context))

@@ -1,0 +1,1 @@
+"""The local library: models page and downloads."""

@@ -1,0 +1,307 @@
+"""The Downloads panel: start a download, watch it, pause, resume, cancel, chat with the result."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core._util.units import format_bytes
+from app.core.errors import DiskFullError, DownloadInterruptedError
+from app.core.gguf.quants import shard_info
+from app.core.hub.download import DownloadProgress, DownloadResult, describe_progress
+from app.core.hub.library import PartialDownload, list_partial_downloads
+from app.ui.messages import error_text
+from app.ui.style import ERROR_STYLE
+from app.ui.workers.download import DownloadWorker
+from app.ui.workers.task import TaskWorker
+
+log = logging.getLogger(__name__)
+
+
+def _shard_group(path: str) -> str:
+    info = shard_info(path)
+    return info.stem if info else path
+
+
+class DownloadRow(QFrame):
+    """One download: name, bar, numbers, and its buttons.
+
+    Signals:
+        chat_requested(object): the `Path` of the finished model to chat with.
+        retry_requested(): resume a download that failed with its bytes kept.
+    """
+
+    chat_requested = Signal(object)
+    retry_requested = Signal()
+
+    def __init__(self, worker: DownloadWorker) -> None:
+        super().__init__()
+        self.worker = worker
+        self.result: DownloadResult | None = None
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel(worker.label)
+        self.title.setStyleSheet("font-weight: bold;")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.status = QLabel(self.tr("Starting…"))
+        self.status.setWordWrap(True)
+        self.pause_button = QPushButton(self.tr("Pause"))
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        # Not `worker.cancel` itself: a slot of the worker would be queued to its busy thread.
+        self.cancel_button.clicked.connect(self._cancel)
+        self.chat_button = QPushButton(self.tr("Chat with it"))
+        self.chat_button.setVisible(False)
+        self.chat_button.clicked.connect(self._chat)
+        self.retry_button = QPushButton(self.tr("Resume"))
+        self.retry_button.setVisible(False)
+        self.retry_button.clicked.connect(self.retry_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        for button in (self.pause_button, self.cancel_button, self.chat_button, self.retry_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.bar)
+        layout.addLayout(buttons)
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+
+    @Slot()
+    def _toggle_pause(self) -> None:
+        if self.worker.control.paused:
+            self.worker.resume()
+            self.pause_button.setText(self.tr("Pause"))
+        else:
+            self.worker.pause()
+            self.pause_button.setText(self.tr("Resume"))
+
+    @Slot()
+    def _cancel(self) -> None:
+        self.worker.cancel()
+
+    @Slot(object)
+    def _on_progress(self, progress: DownloadProgress) -> None:
+        self.bar.setValue(int(progress.fraction * 1000))
+        self.status.setText(describe_progress(progress))
+
+    @Slot(object)
+    def _on_finished(self, result: DownloadResult) -> None:
+        self.result = result
+        self.bar.setValue(1000)
+        verified = self.tr("verified") if result.sha256_verified else self.tr("size checked")
+        self.status.setText(
+            self.tr("Done · {size} · {verified}").format(
+                size=format_bytes(result.size_bytes), verified=verified
+            )
+        )
+        self._ended(show_chat=True)
+
+    @Slot(object)
+    def _on_failed(self, error: Exception) -> None:
+        self.status.setText(error_text(error))
+        self.status.setStyleSheet(ERROR_STYLE)
+        self._ended()
+        # The bytes so far were kept: offer to go on from there.
+        self.retry_button.setVisible(isinstance(error, DownloadInterruptedError | DiskFullError))
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        if self.worker.control.keep_partial:
+            self.status.setText(self.tr("Stopped; it resumes from here next time."))
+        else:
+            self.status.setText(self.tr("Cancelled; the partial file was deleted."))
+        self._ended()
+
+    def _ended(self, *, show_chat: bool = False) -> None:
+        self.pause_button.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.chat_button.setVisible(show_chat)
+
+    @Slot()
+    def _chat(self) -> None:
+        if self.result:
+            self.chat_requested.emit(self.result.paths[0])
+
+
+class InterruptedRow(QFrame):
+    """A download that stopped earlier (app closed or killed): resume it or discard its bytes.
+
+    Signals:
+        resume_requested(object): the `PartialDownload` to resume.
+    """
+
+    resume_requested = Signal(object)
+
+    def __init__(self, partial: PartialDownload) -> None:
+        super().__init__()
+        self.partial = partial
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        title = QLabel(f"{partial.repo_id} · {partial.path}")
+        title.setStyleSheet("font-weight: bold;")
+        bar = QProgressBar()
+        bar.setRange(0, 1000)
+        bar.setValue(
+            int(1000 * partial.bytes_done / partial.size_bytes) if partial.size_bytes else 0
+        )
+        self.status = QLabel(
+            self.tr("Stopped at {done} of {size}; resume continues from there.").format(
+                done=format_bytes(partial.bytes_done), size=format_bytes(partial.size_bytes)
+            )
+        )
+        self.resume_button = QPushButton(self.tr("Resume"))
+        self.resume_button.clicked.connect(lambda: self.resume_requested.emit(self.partial))
+        self.discard_button = QPushButton(self.tr("Discard"))
+        self.discard_button.clicked.connect(self._discard)
+        self._task: TaskWorker | None = None
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.discard_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(bar)
+        layout.addLayout(buttons)
+
+    @Slot()
+    def _discard(self) -> None:
+        # Deleting gigabytes can take a moment: not on the GUI thread.
+        self.discard_button.setEnabled(False)
+        self._task = TaskWorker(self.partial.discard, name="discard")
+        self._task.finished.connect(lambda _: self.hide())
+        self._task.failed.connect(self._on_discard_failed)
+        self._task.start()
+
+    @Slot(object)
+    def _on_discard_failed(self, error: Exception) -> None:
+        self.discard_button.setEnabled(True)
+        self.status.setText(error_text(error))
+
+    def wait(self) -> None:
+        if self._task is not None:
+            self._task.wait()
+
+
+class DownloadsPanel(QWidget):
+    """Start downloads by repo id and quant (or file), and follow each one.
+
+    Signals:
+        chat_requested(object): a finished model's `Path`.
+        download_finished(object): a `DownloadResult`, after its row updated.
+    """
+
+    chat_requested = Signal(object)
+    download_finished = Signal(object)
+
+    def __init__(self, models_dir: Path) -> None:
+        super().__init__()
+        self._models_dir = models_dir
+        self.rows: list[DownloadRow] = []
+        self.repo_input = QLineEdit()
+        self.repo_input.setPlaceholderText(self.tr("Hugging Face repo, e.g. bartowski/Model-GGUF"))
+        self.quant_input = QLineEdit()
+        self.quant_input.setPlaceholderText(self.tr("Quant (Q4_K_M) or file name"))
+        self.download_button = QPushButton(self.tr("Download"))
+        self.download_button.clicked.connect(self._start_from_inputs)
+        form = QHBoxLayout()
+        form.addWidget(self.repo_input, 3)
+        form.addWidget(self.quant_input, 2)
+        form.addWidget(self.download_button)
+        self._list = QVBoxLayout()
+        self._list.addStretch(1)
+        holder = QWidget()
+        holder.setLayout(self._list)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(holder)
+        self.empty_label = QLabel(self.tr("No downloads yet."))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(scroll, 1)
+        self.interrupted_rows: list[InterruptedRow] = []
+        self.show_interrupted()
+
+    def show_interrupted(self) -> None:
+        """List downloads an earlier run left unfinished, each with Resume and Discard."""
+        for partial in list_partial_downloads(self._models_dir):
+            row = InterruptedRow(partial)
+            row.resume_requested.connect(self._resume)
+            self.interrupted_rows.append(row)
+            self._list.insertWidget(0, row)
+            self.empty_label.setVisible(False)
+
+    @Slot(object)
+    def _resume(self, partial: PartialDownload) -> None:
+        # Shards of one split model resume together, as one download.
+        group = _shard_group(partial.path)
+        for row in list(self.interrupted_rows):
+            if row.partial.repo_id == partial.repo_id and _shard_group(row.partial.path) == group:
+                self.interrupted_rows.remove(row)
+                row.hide()
+        self.start_download(partial.repo_id, filename=partial.path)
+
+    @Slot()
+    def _start_from_inputs(self) -> None:
+        repo = self.repo_input.text().strip()
+        choice = self.quant_input.text().strip()
+        if not repo or not choice:
+            return
+        if choice.lower().endswith(".gguf"):
+            self.start_download(repo, filename=choice)
+        else:
+            self.start_download(repo, quant=choice)
+
+    def set_models_dir(self, folder: Path) -> None:
+        """New downloads go to the moved models folder (Settings)."""
+        self._models_dir = Path(folder)
+
+    def start_download(
+        self, repo_id: str, *, quant: str | None = None, filename: str | None = None
+    ) -> DownloadRow:
+        """Start a download on its own thread and add its row at the top."""
+        worker = DownloadWorker(repo_id, self._models_dir, quant=quant, filename=filename)
+        row = DownloadRow(worker)
+        row.chat_requested.connect(self.chat_requested)
+        row.retry_requested.connect(lambda: self._retry(row))
+        worker.finished.connect(self.download_finished)
+        self.rows.append(row)
+        self._list.insertWidget(0, row)
+        self.empty_label.setVisible(False)
+        worker.start()
+        return row
+
+    def _retry(self, row: DownloadRow) -> None:
+        row.hide()
+        self.start_download(
+            row.worker.repo_id, quant=row.worker.quant, filename=row.worker.filename
+        )
+
+    def shutdown(self) -> None:
+        """Stop running downloads and wait for their threads; partial files stay resumable.
+
+        A transfer stops within a chunk (its socket is shut down), so this returns quickly; a
+        QThread must never be destroyed while it runs, so there is no time limit here.
+        """
+        for row in self.rows:
+            row.worker.control.cancel(keep_partial=True)
+        for row in self.rows:
+            while not row.worker.stop_and_wait(5000):
+                log.warning("still waiting for download thread repo=%s", row.worker.repo_id)
+        for interrupted in self.interrupted_rows:
+            interrupted.wait()

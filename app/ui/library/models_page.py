@@ -1,0 +1,253 @@
+"""The Models page: the local library with size and quant; chat, delete, import, open folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core._util.cancel import CancelToken
+from app.core._util.units import format_bytes
+from app.core.fit.recommend import local_fit
+from app.core.hub.library import LocalModel, delete_model, disk_usage, import_model, list_models
+from app.core.machine.hardware import HardwareProfile
+from app.core.paths import AppPaths
+from app.ui.messages import error_text
+from app.ui.style import ERROR_STYLE, FIT_WORDS
+from app.ui.workers.task import TaskWorker
+
+
+class ModelsPage(QWidget):
+    """Signals:
+    chat_requested(object): the `Path` of a model to load in the chat.
+    imported(object): the `LocalModel` just imported (after the table refreshed).
+    import_failed(object): the error of a failed import (already shown).
+    deleted(): a model was deleted (after the table refreshed).
+    """
+
+    chat_requested = Signal(object)
+    imported = Signal(object)
+    import_failed = Signal(object)
+    deleted = Signal()
+    COLUMNS = ("Model", "Repository", "Quant", "Size", "On this machine")
+
+    def __init__(self, paths: AppPaths) -> None:
+        super().__init__()
+        self._paths = paths
+        self.models: list[LocalModel] = []
+        self._hardware: HardwareProfile | None = None
+        self._fits: dict[Path, str] = {}
+        self._fit_context = 4096
+        self._tasks: list[TaskWorker] = []
+        self._cancels: list[CancelToken] = []
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.doubleClicked.connect(self._chat)
+        self.chat_button = QPushButton(self.tr("Chat with it"))
+        self.chat_button.clicked.connect(self._chat)
+        self.delete_button = QPushButton(self.tr("Delete…"))
+        self.delete_button.clicked.connect(self._delete)
+        self.import_button = QPushButton(self.tr("Import .gguf…"))
+        self.import_button.clicked.connect(self._import)
+        self.folder_button = QPushButton(self.tr("Open folder"))
+        self.folder_button.clicked.connect(self._open_folder)
+        self.usage_label = QLabel()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for button in (
+            self.chat_button,
+            self.delete_button,
+            self.import_button,
+            self.folder_button,
+        ):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.usage_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addWidget(self.table, 1)
+        self.refresh()
+
+    @Slot()
+    def set_models_dir(self, folder: Path) -> None:
+        """The models folder moved (Settings): list the new one."""
+        from dataclasses import replace
+
+        self._paths = replace(self._paths, models=Path(folder))
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the library from disk."""
+        self.models = list_models(self._paths)
+        self.table.setRowCount(len(self.models))
+        for row, model in enumerate(self.models):
+            where = model.repo_id or (
+                self.tr("referenced") if model.referenced else self.tr("imported")
+            )
+            cells = (
+                model.name,
+                where,
+                model.quant or self.tr("unknown"),
+                format_bytes(model.size_bytes),
+                self._fit_words(model),
+            )
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(model.path))
+                self.table.setItem(row, column, item)
+        usage = disk_usage(self._paths)
+        self.usage_label.setText(
+            self.tr("Models: {used} · partial downloads: {partial} · free: {free}").format(
+                used=format_bytes(usage.models_bytes),
+                partial=format_bytes(usage.partial_bytes),
+                free=format_bytes(usage.free_bytes),
+            )
+        )
+        self._update_buttons()
+
+    def set_hardware(self, profile: HardwareProfile, *, context: int) -> None:
+        """Work out each model's fit badge on a worker thread (headers are read from disk)."""
+        self._hardware = profile
+        self._fit_context = context
+        models = list(self.models)
+        task = TaskWorker(
+            lambda: {m.path: local_fit(m.path, profile, context=context) for m in models},
+            name="fit badges",
+        )
+        task.finished.connect(self._on_fits)
+        self._tasks.append(task)
+        task.start()
+
+    @Slot(object)
+    def _on_fits(self, fits: dict[Path, str]) -> None:
+        self._fits.update(fits)
+        self.refresh()
+
+    def _fit_words(self, model: LocalModel) -> str:
+        fit = self._fits.get(model.path)
+        if fit is None:
+            return "…" if self._hardware is not None else ""
+        return self.tr(FIT_WORDS.get(fit, "Unknown"))
+
+    def selected_model(self) -> LocalModel | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.models[rows[0].row()] if rows else None
+
+    @Slot()
+    def _update_buttons(self) -> None:
+        has = self.selected_model() is not None
+        self.chat_button.setEnabled(has)
+        self.delete_button.setEnabled(has)
+
+    @Slot()
+    def _chat(self) -> None:
+        model = self.selected_model()
+        if model:
+            self.chat_requested.emit(model.path)
+
+    @Slot()
+    def _delete(self) -> None:
+        model = self.selected_model()
+        if model is None:
+            return
+        question = (
+            self.tr("Forget {name}? The file itself stays where it is.")
+            if model.referenced
+            else self.tr("Delete {name} ({size}) from disk?")
+        ).format(name=model.name, size=format_bytes(model.size_bytes))
+        answer = QMessageBox.question(self, self.tr("Delete model"), question)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        # Deleting a 40 GB file can take a moment: on a worker thread.
+        self.delete_button.setEnabled(False)
+        worker = TaskWorker(lambda: delete_model(self._paths, model), name="delete")
+        worker.finished.connect(self._on_deleted)
+        worker.failed.connect(self._on_delete_failed)
+        self._tasks.append(worker)
+        worker.start()
+
+    @Slot(object)
+    def _on_deleted(self, _removed: object) -> None:
+        self.message.setText("")
+        self.refresh()
+        self.deleted.emit()
+
+    @Slot(object)
+    def _on_delete_failed(self, error: Exception) -> None:
+        self.message.setText(error_text(error))
+        self.message.setStyleSheet(ERROR_STYLE)
+        self.refresh()
+
+    @Slot()
+    def _import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import a model"), str(Path.home()), "GGUF (*.gguf)"
+        )
+        if path:
+            self.import_file(Path(path), copy=True)
+
+    def import_file(self, path: Path, *, copy: bool) -> TaskWorker:
+        """Check and import `path` on a worker thread (copying gigabytes takes a while)."""
+        self.message.setStyleSheet("")
+        self.message.setText(self.tr("Importing {name}…").format(name=path.name))
+        self.import_button.setEnabled(False)
+        cancel = CancelToken()
+        self._cancels.append(cancel)
+        worker = TaskWorker(
+            lambda: import_model(self._paths, path, copy=copy, cancel=cancel), name="import"
+        )
+        worker.finished.connect(self._on_imported)
+        worker.failed.connect(self._on_import_failed)
+        self._tasks.append(worker)
+        worker.start()
+        return worker
+
+    @Slot(object)
+    def _on_imported(self, model: LocalModel) -> None:
+        self.import_button.setEnabled(True)
+        self.message.setText(self.tr("Imported {name}.").format(name=model.name))
+        self.refresh()
+        self.imported.emit(model)
+
+    @Slot(object)
+    def _on_import_failed(self, error: Exception) -> None:
+        self.import_button.setEnabled(True)
+        self.message.setText(error_text(error))
+        self.message.setStyleSheet(ERROR_STYLE)
+        self.import_failed.emit(error)
+
+    def shutdown(self) -> None:
+        """Cancel imports in progress and wait for every task thread (copies stop within 8 MB)."""
+        for cancel in self._cancels:
+            cancel.cancel()
+        for task in self._tasks:
+            task.wait()
+
+    @Slot()
+    def _open_folder(self) -> None:
+        self._paths.models.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._paths.models)))

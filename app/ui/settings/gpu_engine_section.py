@@ -1,0 +1,217 @@
+"""Settings' "GPU engine" box: the NVIDIA CUDA engine, offered only where an NVIDIA GPU is
+detected. It is a separate download (the CUDA runtime is large, and useless on other machines):
+the release's list of engine packs is read, the pack for this machine downloaded with progress
+and verified, and llama.cpp uses it from the next model load."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
+
+from app.core._util.platforms import platform_tag
+from app.core._util.units import format_bytes
+from app.core.engine import backends
+from app.core.engine.packs import installed_packs, remove_pack
+from app.core.hub.download import DownloadProgress, describe_progress
+from app.core.hub.packs import PACK_PLATFORMS, gpu_vendors
+from app.core.machine.hardware import HardwareProfile
+from app.ui.messages import error_text
+from app.ui.style import ERROR_STYLE, mute
+from app.ui.workers.download import EnginePackWorker
+from app.ui.workers.task import TaskWorker
+
+# Which vendors have an engine pack: the Linux and Windows bundles carry Vulkan for every GPU;
+# CUDA is the faster engine on NVIDIA cards.
+PACK_VENDORS = {"nvidia": "NVIDIA CUDA engine"}
+
+
+class GpuEngineSection(QGroupBox):
+    """Signals: installed(object): the pack's folder, after a verified install."""
+
+    installed = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__(self.tr("GPU engine"))
+        self._vendors: set[str] = set()
+        self._worker: EnginePackWorker | None = None
+        self._remover: TaskWorker | None = None
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.download_button = QPushButton()
+        self.download_button.clicked.connect(self.download_clicked)
+        self.remove_button = QPushButton(self.tr("Remove"))
+        self.remove_button.clicked.connect(self.remove_clicked)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.clicked.connect(self.cancel_clicked)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress_text = QLabel()
+        mute(self.progress_text)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(ERROR_STYLE)
+        note = QLabel(
+            self.tr(
+                "Quantdesk runs on every graphics card through Vulkan. On NVIDIA cards the CUDA "
+                "engine is faster; it is a separate download because it is large."
+            )
+        )
+        note.setWordWrap(True)
+        mute(note)
+
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.download_button, self.remove_button, self.cancel_button):
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        for widget in (self.status, self.progress, self.progress_text, self.message, note):
+            layout.addWidget(widget)
+        layout.addLayout(buttons)
+        self.hide()  # until a machine with a GPU that has a pack is detected
+        self._show_state()
+
+    # --- state -----------------------------------------------------------------------------------
+
+    def set_hardware(self, profile: HardwareProfile) -> None:
+        self._vendors = gpu_vendors(profile.gpus) & PACK_VENDORS.keys()
+        if platform_tag() not in PACK_PLATFORMS:
+            self._vendors = set()  # no pack is built for this OS: nothing to offer
+        self.setVisible(bool(self._vendors))
+        self._show_state()
+
+    @property
+    def pack_name(self) -> str:
+        return next((PACK_VENDORS[v] for v in sorted(self._vendors)), "GPU engine")
+
+    def _installed(self) -> dict[str, object] | None:
+        packs = installed_packs()
+        return next(
+            (info for info in packs.values() if info.get("gpu_vendor") in self._vendors), None
+        )
+
+    def _show_state(self) -> None:
+        busy = self._worker is not None
+        info = None if busy else self._installed()
+        self.progress.setVisible(busy)
+        self.progress_text.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.download_button.setVisible(not busy)
+        self.remove_button.setVisible(info is not None and not busy)
+        self.message.setVisible(bool(self.message.text()))
+        if busy:
+            self.status.setText(self.tr("Downloading the %s…") % self.pack_name)
+        elif info is None:
+            self.status.setText(self.tr("%s: not installed.") % self.pack_name)
+            self.download_button.setText(self.tr("Download the %s") % self.pack_name)
+        else:
+            self.status.setText(self._installed_text(info))
+            self.download_button.setText(self.tr("Download again"))
+
+    def _installed_text(self, info: dict[str, object]) -> str:
+        engine = backends.loaded_engine()
+        in_use = engine is not None and str(info["folder"]) in engine.folders
+        skipped = [
+            item["reason"]
+            for item in (engine.skipped if engine else [])
+            if item["path"].startswith(str(info["folder"]))
+        ]
+        if skipped:
+            when = self.tr("it couldn't be used: %s") % skipped[0]
+        elif in_use:
+            when = self.tr("in use.")
+        elif engine is not None and engine.gpu_offload:
+            # Another GPU engine holds the card in this run (backends.ensure_backends).
+            when = self.tr("used when Quantdesk next starts.")
+        else:
+            when = self.tr("used from the next model load.")
+        return self.tr("%s installed (%s); %s") % (
+            info.get("name", self.pack_name),
+            format_bytes(int(str(info.get("size", 0)))),
+            when,
+        )
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    @Slot()
+    def download_clicked(self) -> None:
+        if self._worker is not None:
+            return
+        self.message.setText("")
+        self.progress.setValue(0)
+        self.progress_text.setText(self.tr("Reading the list of engines…"))
+        worker = EnginePackWorker(set(self._vendors))
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        self._worker = worker
+        worker.start()
+        self._show_state()
+
+    @Slot()
+    def cancel_clicked(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+
+    @Slot()
+    def remove_clicked(self) -> None:
+        """Delete the pack (a gigabyte of files) on a task thread."""
+        info = self._installed()
+        if info is None or self._remover is not None:
+            return
+        pack_id = str(info["id"])
+        self.remove_button.setEnabled(False)
+        self._remover = TaskWorker(lambda: remove_pack(pack_id), name="remove engine pack")
+        self._remover.finished.connect(self._on_removed)
+        self._remover.failed.connect(self._on_removed)
+        self._remover.start()
+
+    @Slot(object)
+    def _on_removed(self, result: object) -> None:
+        remover, self._remover = self._remover, None
+        if remover is not None:
+            remover.wait()
+        self.remove_button.setEnabled(True)
+        if isinstance(result, Exception):
+            self.message.setText(error_text(result))
+        else:
+            self.message.setText(
+                self.tr("Removed. A model already loaded keeps the engine until Quantdesk quits.")
+            )
+        self._show_state()
+
+    @Slot(object)
+    def _on_progress(self, progress: DownloadProgress) -> None:
+        self.progress.setValue(int(progress.fraction * 1000))
+        self.progress_text.setText(describe_progress(progress))
+
+    @Slot(object)
+    def _on_finished(self, folder: object) -> None:
+        self._end_worker()
+        self.installed.emit(folder)
+
+    @Slot(object)
+    def _on_failed(self, error: Exception) -> None:
+        self.message.setText(error_text(error))
+        self._end_worker()
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.message.setText(self.tr("Download cancelled."))
+        self._end_worker()
+
+    def _end_worker(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.wait()
+        self._show_state()
+
+    def shutdown(self) -> None:
+        """Stop a download (its bytes are kept for the next try) and wait for its thread: a
+        thread still running when its object goes away would abort the app."""
+        if self._worker is not None:
+            while not self._worker.stop_and_wait(5000):
+                pass  # reading the list (20 s at most) or between two files of the unpacking
+        while self._remover is not None and not self._remover.wait(5000):
+            pass

@@ -1,0 +1,506 @@
+"""The first-run wizard: from double-click to chatting with the right model for this machine.
+
+Welcome → your machine (detected, correctable) → choose a model (curated, search, or a local
+file) → choose the file (recommended quant preselected, fit badges, goal, context) → download
+(the real download, which goes on in the Downloads page if the wizard is closed) → ready (the
+model loads in the main window; the chat opens with the thinking toggle at the model's default).
+
+The wizard never does slow work on the GUI thread: hardware detection, Hub requests and the
+download run on worker threads, and the model loads on the main window's engine thread.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QProgressBar,
+    QVBoxLayout,
+    QWizard,
+    QWizardPage,
+)
+
+from app.core._util.units import format_bytes
+from app.core.engine.backends import EngineInfo, ensure_backends, loaded_engine
+from app.core.engine.engine import LoadedModel
+from app.core.fit.recommend import Option
+from app.core.hub.catalog import CatalogModel
+from app.core.hub.library import safe_model_path
+from app.core.machine.hardware import GpuInfo, HardwareProfile, describe_cpu_features, detect
+from app.ui.discover.model_chooser import FileChooser, ModelList
+from app.ui.library.downloads_panel import DownloadRow
+from app.ui.messages import error_text
+from app.ui.style import mute
+from app.ui.workers.task import TaskWorker
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+GB = 1e9
+
+
+def _page(title: str, subtitle: str = "") -> QWizardPage:
+    page = QWizardPage()
+    page.setTitle(title)
+    if subtitle:
+        page.setSubTitle(subtitle)
+    return page
+
+
+class FirstRunWizard(QWizard):
+    """The six steps. `hardware` fakes the machine in tests; by default it is detected.
+
+    Signals:
+        hardware_ready(object): the detected (and corrected) `HardwareProfile`.
+        model_ready(object): the `LoadedModel` the chat now uses (the wizard can finish).
+    """
+
+    hardware_ready = Signal(object)
+    model_ready = Signal(object)
+
+    PAGE_WELCOME, PAGE_MACHINE, PAGE_MODEL, PAGE_FILE, PAGE_DOWNLOAD, PAGE_READY = range(6)
+
+    def __init__(self, window: MainWindow, *, hardware: HardwareProfile | None = None) -> None:
+        super().__init__(window)
+        self._window = window
+        self._detected = hardware
+        self._hardware: HardwareProfile | None = None
+        self._detect_task: TaskWorker | None = None
+        self.local_file: Path | None = None  # a file on disk to use instead of a download
+        self.download_row: DownloadRow | None = None
+        self.setWindowTitle(self.tr("Welcome to Quantdesk"))
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("Start chatting"))
+        self.resize(900, 640)
+        self.setPage(self.PAGE_WELCOME, self._welcome_page())
+        self.machine_page = MachinePage(self)
+        self.setPage(self.PAGE_MACHINE, self.machine_page)
+        self.model_page = ModelPage(self)
+        self.setPage(self.PAGE_MODEL, self.model_page)
+        self.file_page = FilePage(self, window.models_dir)
+        self.setPage(self.PAGE_FILE, self.file_page)
+        self.download_page = DownloadPage(self)
+        self.setPage(self.PAGE_DOWNLOAD, self.download_page)
+        self.ready_page = ReadyPage(self)
+        self.setPage(self.PAGE_READY, self.ready_page)
+        window.model_loaded.connect(self._on_model_loaded)
+        window.model_failed.connect(self._on_model_failed)
+
+    def _welcome_page(self) -> QWizardPage:
+        page = _page(self.tr("Run a language model on this computer"))
+        text = QLabel(
+            self.tr(
+                "Quantdesk finds the right version of a model for your machine, downloads it, "
+                "and lets you chat with it. Everything runs here, on your computer: your "
+                "conversations never leave it.\n\nThe next steps look at your hardware, help you "
+                "choose a model, and download the file that fits best. It takes a few minutes."
+            )
+        )
+        text.setWordWrap(True)
+        layout = QVBoxLayout(page)
+        layout.addWidget(text)
+        layout.addStretch(1)
+        return page
+
+    # --- hardware --------------------------------------------------------------------------------
+
+    def detect_hardware(self) -> None:
+        """Detect the machine on a worker thread (once); `hardware_ready` follows."""
+        if self._detected is not None:
+            self._set_detected(self._detected)
+            return
+        if self._detect_task is None:
+            self._detect_task = TaskWorker(detect, name="hardware")
+            self._detect_task.finished.connect(self._set_detected)
+            self._detect_task.failed.connect(self.machine_page.show_error)
+            self._detect_task.start()
+
+    def _set_detected(self, profile: HardwareProfile) -> None:
+        if self._detect_task is not None:
+            self._detect_task.wait()
+        self._detected = profile
+        self._window.set_hardware(profile)
+        self._hardware = self._window.hardware
+        self.hardware_ready.emit(self._hardware)
+
+    def correct_hardware(self, *, ram_bytes: int | None, vram_bytes: dict[int, int]) -> None:
+        """Apply and remember what the person corrected on the machine page."""
+        if self._detected is None:
+            return
+        overrides: dict[str, object] = {}
+        if ram_bytes and ram_bytes != self._detected.ram_bytes:
+            overrides["ram_bytes"] = ram_bytes
+        changed = {
+            str(i): v
+            for i, v in vram_bytes.items()
+            if i < len(self._detected.gpus) and v != self._detected.gpus[i].vram_bytes
+        }
+        if changed:
+            overrides["vram_bytes"] = changed
+        self._window.update_preferences(hardware_overrides=overrides)
+        self._hardware = self._window.hardware
+
+    @property
+    def hardware(self) -> HardwareProfile | None:
+        return self._hardware
+
+    # --- the model -------------------------------------------------------------------------------
+
+    def model_path(self) -> Path | None:
+        """The file to load: the local file, or the chosen option's first file on disk."""
+        if self.local_file is not None:
+            return self.local_file
+        option = self.file_page.chooser.selected_option
+        model = self.model_page.model_list.selected
+        if option is None or model is None:
+            return None
+        return safe_model_path(self._window.models_dir, model.repo_id, option.files[0])
+
+    def start_loading(self) -> None:
+        path = self.model_path()
+        if path is not None:
+            self._window.load_model(path)
+
+    def _on_model_loaded(self, model: LoadedModel) -> None:
+        if self.currentId() == self.PAGE_READY:
+            self.ready_page.show_loaded(model)
+            self.model_ready.emit(model)
+
+    def _on_model_failed(self, error: Exception) -> None:
+        if self.currentId() == self.PAGE_READY:
+            self.ready_page.show_failed(error)
+
+    def shutdown(self) -> None:
+        """End the wizard's worker threads (a running download goes on in the Downloads page)."""
+        if self._detect_task is not None:
+            self._detect_task.wait()
+        if self.machine_page._engine_task is not None:
+            self.machine_page._engine_task.wait()
+        self.model_page.model_list.shutdown()
+        self.file_page.chooser.shutdown()
+
+    def done(self, result: int) -> None:  # noqa: D102 - QWizard's
+        self.shutdown()
+        super().done(result)
+
+
+class MachinePage(QWizardPage):
+    """What was detected, in plain words, with RAM and VRAM correctable by hand."""
+
+    def __init__(self, wizard: FirstRunWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(self.tr("Your machine"))
+        self.setSubTitle(self.tr("What Quantdesk found. Correct anything it got wrong."))
+        self.summary = QLabel(self.tr("Looking at your hardware…"))
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.ram = QDoubleSpinBox()
+        self.ram.setRange(1, 4096)
+        self.ram.setSuffix(" GB")
+        self.ram.setDecimals(1)
+        self.ram.setMaximumWidth(140)
+        self.form = QFormLayout()
+        self.form.addRow(self.tr("Memory (RAM)"), self.ram)
+        self.vram: list[QDoubleSpinBox] = []
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        mute(self.note)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addLayout(self.form)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        wizard.hardware_ready.connect(self._show)
+        self._ready = False
+        self._machine_text = ""
+        self._gpus: tuple[GpuInfo, ...] = ()
+        self._engine_task: TaskWorker | None = None
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+        self._wizard.detect_hardware()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+        return self._ready
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt's name
+        self._wizard.correct_hardware(
+            ram_bytes=round(self.ram.value() * GB),
+            vram_bytes={i: round(box.value() * GB) for i, box in enumerate(self.vram)},
+        )
+        return True
+
+    def _show(self, profile: HardwareProfile) -> None:
+        self._machine_text = describe_machine(profile)
+        self._gpus = profile.gpus
+        engine = loaded_engine()  # detection loaded it on its thread; else load it off the GUI
+        if engine is None:
+            self._engine_task = TaskWorker(ensure_backends, name="engine backends")
+            self._engine_task.finished.connect(self._show_engine)
+            self._engine_task.start()
+            self.summary.setText(self._machine_text + "<br><b>Engine:</b> checking…")
+        else:
+            self._show_engine(engine)
+        self.ram.setValue(profile.ram_bytes / GB)
+        for box in self.vram:
+            self.form.removeRow(box)
+        self.vram = []
+        for gpu in profile.gpus:
+            box = QDoubleSpinBox()
+            box.setRange(0, 1024)
+            box.setSuffix(" GB")
+            box.setDecimals(1)
+            box.setValue(gpu.vram_bytes / GB)
+            box.setMaximumWidth(140)
+            self.form.addRow(self.tr("{gpu} memory").format(gpu=gpu.name), box)
+            self.vram.append(box)
+        self.note.setText(
+            self.tr(
+                "Your corrections are remembered. Quantdesk keeps about 1 GB of GPU memory free "
+                "and leaves some RAM to your other apps."
+            )
+        )
+        self._ready = True
+        self.completeChanged.emit()
+
+    @Slot(object)
+    def _show_engine(self, engine: EngineInfo) -> None:
+        if self._engine_task is not None:
+            self._engine_task.wait()
+            self._engine_task = None
+        self.summary.setText(
+            self._machine_text + f"<br><b>Engine:</b> {html.escape(engine.describe(self._gpus))}"
+        )
+
+    def show_error(self, error: Exception) -> None:
+        self.summary.setText(
+            self.tr("Couldn't detect your hardware ({error}). Enter your memory below.").format(
+                error=error_text(error)
+            )
+        )
+
+
+def describe_machine(profile: HardwareProfile) -> str:
+    """The machine in plain words, one line a part, as rich text."""
+    lines = [f"<b>Memory:</b> {format_bytes(profile.ram_bytes)} RAM"]
+    for gpu in profile.gpus:
+        speed = (
+            "fast path available"
+            if gpu.engine_usable
+            else "this engine build can't use it yet; the CPU is used"
+        )
+        shared = " (shared with the system)" if profile.unified_memory else ""
+        lines.append(f"<b>GPU:</b> {gpu.name}, {format_bytes(gpu.vram_bytes)}{shared} — {speed}")
+    if not profile.gpus:
+        lines.append("<b>GPU:</b> none found — models run on the CPU")
+    cpu = profile.cpu
+    lines.append(
+        f"<b>CPU:</b> {cpu.model or cpu.arch}, {cpu.cores} cores — {describe_cpu_features(cpu)}"
+    )
+    return "<br>".join(lines)
+
+
+class ModelPage(QWizardPage):
+    """The curated list, Hub search, or a .gguf file already on this computer."""
+
+    def __init__(self, wizard: FirstRunWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(self.tr("Choose a model"))
+        self.setSubTitle(
+            self.tr("Pick one of these, search Hugging Face, or use a file you already have.")
+        )
+        self.model_list = ModelList()
+        self.model_list.model_selected.connect(self._on_selected)
+        self.model_list.import_requested.connect(self.use_local_file)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.model_list)
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+        return self.model_list.selected is not None or self._wizard.local_file is not None
+
+    def nextId(self) -> int:  # noqa: N802 - Qt's name
+        if self._wizard.local_file is not None:
+            return FirstRunWizard.PAGE_READY  # nothing to choose or download
+        return FirstRunWizard.PAGE_FILE
+
+    def _on_selected(self, _model: CatalogModel | None) -> None:
+        self._wizard.local_file = None
+        self.completeChanged.emit()
+
+    def use_local_file(self, path: Path) -> None:
+        """Use a `.gguf` already on this computer: straight to loading it."""
+        self._wizard.local_file = Path(path)
+        self.completeChanged.emit()
+        self._wizard.next()
+
+
+class FilePage(QWizardPage):
+    """Which file of the chosen model, fitted to this machine."""
+
+    def __init__(self, wizard: FirstRunWizard, models_dir: Path) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(self.tr("Choose the file"))
+        self.setSubTitle(
+            self.tr(
+                "Models come in several sizes (quantizations). The one marked ★ fits your "
+                "machine best; the reasons are below the table."
+            )
+        )
+        self.chooser = FileChooser(models_dir, HardwareProfile.empty())
+        self.chooser.selection_changed.connect(lambda _o: self.completeChanged.emit())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.chooser)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+        if self._wizard.hardware is not None:
+            self.chooser.set_hardware(self._wizard.hardware)
+        model = self._wizard.model_page.model_list.selected
+        if model is not None:
+            self.chooser.show_repo(model.repo_id)
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+        option = self.chooser.selected_option
+        return option is not None and option.fit != "too_large"
+
+    def nextId(self) -> int:  # noqa: N802 - Qt's name
+        path = self._wizard.model_path()
+        option = self.chooser.selected_option
+        if path is not None and option is not None and _already_downloaded(path, option):
+            return FirstRunWizard.PAGE_READY
+        return FirstRunWizard.PAGE_DOWNLOAD
+
+
+def _already_downloaded(path: Path, option: Option) -> bool:
+    return path.exists() and path.stat().st_size == option.size_bytes and len(option.files) == 1
+
+
+class DownloadPage(QWizardPage):
+    """The real download, with progress, speed, time left, pause and cancel."""
+
+    def __init__(self, wizard: FirstRunWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self._done = False
+        self.setTitle(self.tr("Downloading"))
+        self.setSubTitle(
+            self.tr(
+                "The file is checked against Hugging Face's checksum when it arrives. You can "
+                "close this window: the download goes on in Downloads."
+            )
+        )
+        self.layout_ = QVBoxLayout(self)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.layout_.addWidget(self.status)
+        self.layout_.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+        self._done = False
+        model = self._wizard.model_page.model_list.selected
+        option = self._wizard.file_page.chooser.selected_option
+        if model is None or option is None:
+            return
+        panel = self._wizard._window.downloads_panel
+        kwargs = {"quant": option.quant} if len(option.files) > 1 else {"filename": option.files[0]}
+        row = panel.start_download(model.repo_id, **kwargs)
+        self._watch(row)
+
+    def _watch(self, panel_row: DownloadRow) -> None:
+        if self._wizard.download_row is not None:
+            self._wizard.download_row.hide()
+        # A second view of the same download: the Downloads page keeps its own row.
+        row = DownloadRow(panel_row.worker)
+        self._wizard.download_row = row
+        self.layout_.insertWidget(0, row)
+        worker = panel_row.worker
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        self.status.setText(self.tr("Downloading {name}…").format(name=worker.label))
+
+    @Slot(object)
+    def _on_finished(self, _result: object) -> None:
+        self._done = True
+        self.status.setText(self.tr("Downloaded and verified."))
+        self.completeChanged.emit()
+        if self._wizard.currentPage() is self:
+            self._wizard.next()
+
+    @Slot(object)
+    def _on_failed(self, error: Exception) -> None:
+        self.status.setText(
+            error_text(error) + " " + self.tr("Go back to try again or choose another file.")
+        )
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.status.setText(self.tr("Cancelled. Go back to choose another file."))
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+        return self._done
+
+
+class ReadyPage(QWizardPage):
+    """Loads the model in the main window and says when the chat is ready."""
+
+    def __init__(self, wizard: FirstRunWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self._loaded = False
+        self.setTitle(self.tr("Getting ready"))
+        self.setSubTitle(self.tr("Loading the model into memory, then the chat opens."))
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # loading reports no steps: a busy indicator
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.busy)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+        self._loaded = False
+        path = self._wizard.model_path()
+        self.status.setText(
+            self.tr("Loading {name} into memory…").format(name=path.name if path else "")
+        )
+        self.busy.show()
+        self._wizard.start_loading()
+
+    def show_loaded(self, model: LoadedModel) -> None:
+        self._loaded = True
+        self.busy.hide()
+        thinking = model.thinking
+        if thinking.can_think:
+            mode = self.tr("on") if thinking.default_on else self.tr("off")
+            extra = self.tr(" Thinking starts {mode}; switch it next to Send.").format(mode=mode)
+        elif thinking.note:
+            extra = " " + thinking.note
+        else:
+            extra = ""
+        self.status.setText(
+            self.tr("{name} is ready ({ctx:,} tokens of context).").format(
+                name=model.display_name, ctx=model.context_length
+            )
+            + extra
+        )
+        self.completeChanged.emit()
+
+    def show_failed(self, error: Exception) -> None:
+        self.busy.hide()
+        self.status.setText(
+            error_text(error) + " " + self.tr("Go back to choose another model or file.")
+        )
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+        return self._loaded

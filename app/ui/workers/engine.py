@@ -1,0 +1,322 @@
+"""The engine worker: the one thread that owns the llama.cpp model."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from app.core._util.cancel import CancelToken
+from app.core.chat.history import ChatStore
+from app.core.chat.prompting import PreparedReply, ReplyRequest, prepare_reply
+from app.core.chat.reasoning import REASONING
+from app.core.engine.engine import DEFAULT_CONTEXT_LENGTH, Engine, GenerationStats, Reply
+from app.core.errors import EngineStateError, QuantdeskError
+from app.core.fit.recommend import automatic_gpu_layers
+from app.core.machine.hardware import HardwareProfile
+
+log = logging.getLogger(__name__)
+
+# Reply text is sent to the GUI at most this often (about 30 updates a second), so painting
+# never competes with generation.
+TEXT_BATCH_SECONDS = 1 / 30
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a model: context length, CPU threads (None: physical cores), GPU layers
+    (None: automatic, from the memory estimate for `hardware`; -1 all)."""
+
+    context_length: int = DEFAULT_CONTEXT_LENGTH
+    threads: int | None = None
+    gpu_layers: int | None = 0
+    hardware: HardwareProfile | None = None
+
+
+@dataclass(frozen=True)
+class ReplyStarted:
+    """A reply began: its stored message (if recorded), prompt and context use."""
+
+    message_id: int | None
+    prompt: str
+    prompt_tokens: int
+    context_length: int
+    dropped_turns: int
+
+
+@dataclass(frozen=True)
+class StreamUpdate:
+    """New reply text since the last update, with the running figures for the status line."""
+
+    reasoning: str
+    answer: str
+    tokens: int
+    context_used: int
+    seconds: float
+    in_reasoning: bool
+
+
+@dataclass(frozen=True)
+class ReplyFinished:
+    """The end of a reply (also a stopped one)."""
+
+    message_id: int | None
+    stats: GenerationStats
+    reasoning: str
+    answer: str
+    reasoning_seconds: float | None
+
+
+class EngineWorker(QObject):
+    """Loads models and generates replies on its own thread; the GUI talks to it by signals.
+
+    Requests (connect to them, or emit them; they run on the worker thread):
+        load_requested(str, object): path of a GGUF to load (unloads the previous model) and
+            a `LoadOptions`.
+        reply_requested(object): a `ReplyRequest`.
+        unload_requested().
+        shutdown_requested(): unload, then end the worker's thread.
+
+    Signals:
+        loaded(object): the `LoadedModel` after a successful load.
+        load_failed(object): the `QuantdeskError` (or unexpected exception) of a failed load.
+        started(object): a `ReplyStarted`, once the prompt is rendered and fits.
+        streamed(object): a `StreamUpdate`, about 30 times a second while the reply streams.
+        finished(object): a `ReplyFinished` (also when stopped).
+        failed(object): the exception of a reply that could not be generated (a
+            `ContextOverflowError` when the conversation no longer fits).
+        unloaded().
+
+    When the request names a chat database, every update is written there before it is sent
+    to the GUI: whatever the person has seen survives the app being killed.
+
+    `stop()` may be called from any thread: generation ends before the next token.
+    """
+
+    load_requested = Signal(str, object)
+    reply_requested = Signal(object)
+    unload_requested = Signal()
+    shutdown_requested = Signal()
+
+    loaded = Signal(object)
+    load_failed = Signal(object)
+    started = Signal(object)
+    streamed = Signal(object)
+    finished = Signal(object)
+    failed = Signal(object)
+    unloaded = Signal()
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        super().__init__()
+        self._engine = engine or Engine()
+        self._cancel = CancelToken()
+        self._stores: dict[Path, ChatStore] = {}
+        self.load_requested.connect(self._load)
+        self.reply_requested.connect(self._reply)
+        self.unload_requested.connect(self._unload)
+        self.shutdown_requested.connect(self._shutdown)
+
+    def stop(self) -> None:
+        """Ask the running generation to end; thread-safe, returns at once."""
+        self._cancel.cancel()
+
+    @Slot(str, object)
+    def _load(self, path: str, options: LoadOptions) -> None:
+        context = options.context_length or DEFAULT_CONTEXT_LENGTH
+        try:
+            layers = options.gpu_layers
+            if layers is None:
+                layers = automatic_gpu_layers(Path(path), options.hardware, context=context)
+            model = self._engine.load(
+                path, context_length=context, threads=options.threads, gpu_layers=layers
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI, not kill the thread
+            if not isinstance(exc, QuantdeskError):
+                log.exception("unexpected error loading model path=%s", path)
+            self.load_failed.emit(exc)
+            return
+        self.loaded.emit(model)
+
+    @Slot(object)
+    def _reply(self, request: ReplyRequest) -> None:
+        if request.cancel is not None:
+            self._cancel = request.cancel
+        else:
+            self._cancel = CancelToken()
+        recorder: _Recorder | None = None
+        try:
+            prepared, reply = self._start_reply(request)
+            recorder = self._recorder(request, prepared)
+            self.started.emit(
+                ReplyStarted(
+                    message_id=recorder.message_id if recorder else None,
+                    prompt=reply.prompt,
+                    prompt_tokens=prepared.prompt_tokens,
+                    context_length=self._context_length(),
+                    dropped_turns=prepared.dropped_turns,
+                )
+            )
+            self._stream(reply, recorder)
+            stats = reply.stats
+            assert stats is not None
+            if recorder:
+                recorder.finish(stats, reply.reasoning_seconds)
+        except Exception as exc:  # noqa: BLE001 - reported to the GUI, which keeps running
+            if not isinstance(exc, QuantdeskError):
+                log.exception("unexpected error during generation")
+            if recorder:
+                recorder.fail()
+            self.failed.emit(exc)
+            return
+        self.finished.emit(
+            ReplyFinished(
+                message_id=recorder.message_id if recorder else None,
+                stats=stats,
+                reasoning=reply.reasoning,
+                answer=reply.answer,
+                reasoning_seconds=reply.reasoning_seconds,
+            )
+        )
+
+    def _start_reply(self, request: ReplyRequest) -> tuple[PreparedReply, Reply]:
+        model = self._engine.model
+        if model is None:
+            raise EngineStateError("No model is loaded.")
+        prepared = prepare_reply(
+            request,
+            model.thinking,
+            model.context_length,
+            lambda plan: self._engine.count_tokens(self._engine.render_plan(plan)),
+        )
+        reply = self._engine.reply(
+            prepared.plan,
+            prepared.sampling,
+            cancel=self._cancel,
+            reasoning_budget=request.reasoning_budget,
+        )
+        return prepared, reply
+
+    def _stream(self, reply: Reply, recorder: _Recorder | None) -> None:
+        reasoning: list[str] = []
+        answer: list[str] = []
+        started = last_emit = time.monotonic()
+        for kind, piece in reply:
+            (reasoning if kind == REASONING else answer).append(piece)
+            now = time.monotonic()
+            if now - last_emit >= TEXT_BATCH_SECONDS:
+                self._send(reply, reasoning, answer, recorder, now - started)
+                last_emit = now
+        self._send(reply, reasoning, answer, recorder, time.monotonic() - started)
+
+    def _send(
+        self,
+        reply: Reply,
+        reasoning: list[str],
+        answer: list[str],
+        recorder: _Recorder | None,
+        seconds: float,
+    ) -> None:
+        update = StreamUpdate(
+            reasoning="".join(reasoning),
+            answer="".join(answer),
+            tokens=reply.tokens,
+            context_used=reply.context_used,
+            seconds=seconds,
+            in_reasoning=not reply.answer and bool(reply.reasoning),
+        )
+        reasoning.clear()
+        answer.clear()
+        if recorder and (update.reasoning or update.answer):
+            recorder.append(update.answer, update.reasoning)  # stored before it is shown
+        self.streamed.emit(update)
+
+    def _recorder(self, request: ReplyRequest, prepared: PreparedReply) -> _Recorder | None:
+        record = request.record
+        if record is None:
+            return None
+        store = self._stores.get(record.store_path)
+        if store is None:
+            # The GUI opened (and recovered) the store; a reply streaming now is not an orphan.
+            store = ChatStore(record.store_path, recover=False)
+            self._stores[record.store_path] = store
+        model = self._engine.model
+        profile = model.thinking if model else None
+        settings = {
+            **prepared.sampling.as_dict(),
+            "thinking": profile.mode_name(request.thinking_on) if profile else None,
+            "reasoning_budget": request.reasoning_budget,
+            "context_length": model.context_length if model else None,
+            "dropped_turns": prepared.dropped_turns,
+        }
+        message = store.start_reply(
+            record.conversation_id,
+            model_path=record.model_path or (str(model.path) if model else None),
+            settings=settings,
+        )
+        return _Recorder(store, message.id)
+
+    def _context_length(self) -> int:
+        model = self._engine.model
+        return model.context_length if model else 0
+
+    @Slot()
+    def _unload(self) -> None:
+        self._engine.unload()
+        self.unloaded.emit()
+
+    @Slot()
+    def _shutdown(self) -> None:
+        # Runs after every request queued before it: the model is freed on the thread that owns
+        # it, then this thread's event loop ends.
+        self._engine.unload()
+        for store in self._stores.values():
+            store.close()
+        self._stores.clear()
+        QThread.currentThread().quit()
+
+
+@dataclass
+class _Recorder:
+    """Writes one streaming reply into the chat database (on the engine thread)."""
+
+    store: ChatStore
+    message_id: int
+
+    def append(self, answer: str, reasoning: str) -> None:
+        self.store.append_reply(self.message_id, content=answer, reasoning=reasoning)
+
+    def finish(self, stats: GenerationStats, reasoning_seconds: float | None) -> None:
+        state = "stopped" if stats.finish_reason == "cancelled" else "complete"
+        self.store.finish_reply(
+            self.message_id,
+            state=state,
+            stats=asdict(stats),
+            reasoning_seconds=reasoning_seconds,
+        )
+
+    def fail(self) -> None:
+        try:
+            self.store.finish_reply(self.message_id, state="failed")
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            log.exception("could not mark a failed reply message_id=%s", self.message_id)
+
+
+class EngineThread:
+    """Starts an `EngineWorker` on its own QThread and shuts both down cleanly."""
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        self.thread = QThread()
+        self.thread.setObjectName("engine")
+        self.worker = EngineWorker(engine)
+        self.worker.moveToThread(self.thread)
+        self.thread.start()
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Stop any reply, unload on the worker thread, and end the thread (never terminate())."""
+        self.worker.stop()
+        self.worker.shutdown_requested.emit()
+        if not self.thread.wait(timeout_ms):
+            log.error("engine thread did not end within %d ms", timeout_ms)

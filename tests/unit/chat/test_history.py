@@ -1,0 +1,597 @@
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.chat.history import (
+    DEFAULT_TITLE,
+    ChatStore,
+    ConversationNotFound,
+    HistoryError,
+    MessageNotFound,
+    open_chat_store,
+    title_from_text,
+)
+from app.core.errors import QuantdeskError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "chats.sqlite3"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[ChatStore]:
+    opened, note = open_chat_store(db_path)
+    assert note is None
+    yield opened
+    opened.close()
+
+
+def _raw(path: Path) -> sqlite3.Connection:
+    """A plain connection, to look at the file without going through ChatStore."""
+    return sqlite3.connect(path, isolation_level=None)
+
+
+# --- the file ------------------------------------------------------------------------------------
+
+
+def test_new_file_is_wal_with_schema_version_1(store: ChatStore, db_path: Path) -> None:
+    raw = _raw(db_path)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+    tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"conversations", "messages"} <= tables
+    raw.close()
+
+
+def test_reopening_a_healthy_store_keeps_everything(db_path: Path) -> None:
+    with open_chat_store(db_path)[0] as first:
+        chat = first.create_conversation("Kept")
+        first.add_message(chat.id, "user", "hello")
+    second, note = open_chat_store(db_path)
+    with second:
+        assert note is None
+        assert [c.title for c in second.list_conversations()] == ["Kept"]
+        assert second.messages(chat.id)[0].content == "hello"
+
+
+# --- conversations -------------------------------------------------------------------------------
+
+
+def test_conversation_round_trip(store: ChatStore) -> None:
+    made = store.create_conversation(
+        "Plans",
+        system_prompt="Be brief.",
+        settings={"temperature": 0.7, "note": "é ✓"},
+        thinking="on",
+        model_path="/models/a.gguf",
+    )
+    assert made == store.conversation(made.id)
+    assert (made.title, made.system_prompt, made.thinking, made.model_path) == (
+        "Plans",
+        "Be brief.",
+        "on",
+        "/models/a.gguf",
+    )
+    assert made.settings == {"temperature": 0.7, "note": "é ✓"}
+    assert made.created_at <= made.updated_at
+
+    plain = store.create_conversation()
+    assert (plain.title, plain.system_prompt, plain.settings) == (DEFAULT_TITLE, "", {})
+    assert (plain.thinking, plain.model_path) == (None, None)
+
+
+def test_missing_conversation_raises_a_key_error_with_a_sentence(store: ChatStore) -> None:
+    with pytest.raises(ConversationNotFound) as caught:
+        store.conversation(999)
+    error = caught.value
+    assert isinstance(error, KeyError)
+    assert isinstance(error, HistoryError)
+    assert isinstance(error, OSError)
+    assert isinstance(error, QuantdeskError)
+    assert error.conversation_id == 999
+    assert str(error) == "Chat 999 no longer exists; it may have been deleted."
+    for call in (
+        lambda: store.rename_conversation(999, "x"),
+        lambda: store.delete_conversation(999),
+        lambda: store.update_conversation(999, system_prompt="x"),
+        lambda: store.messages(999),
+        lambda: store.add_message(999, "user", "hi"),
+        lambda: store.start_reply(999),
+    ):
+        with pytest.raises(ConversationNotFound):
+            call()
+    assert store.list_conversations() == []
+
+
+def test_rename_strips_and_refuses_empty(store: ChatStore) -> None:
+    chat = store.create_conversation()
+    store.rename_conversation(chat.id, "  Trip to Lyon \n")
+    assert store.conversation(chat.id).title == "Trip to Lyon"
+    with pytest.raises(ValueError):
+        store.rename_conversation(chat.id, "   ")
+    assert store.conversation(chat.id).title == "Trip to Lyon"
+
+
+def test_update_conversation_changes_only_given_fields(store: ChatStore) -> None:
+    chat = store.create_conversation(
+        "T", system_prompt="S", settings={"a": 1}, thinking="on", model_path="/m.gguf"
+    )
+    store.update_conversation(chat.id, system_prompt="New")
+    after = store.conversation(chat.id)
+    assert (after.system_prompt, after.settings, after.thinking, after.model_path) == (
+        "New",
+        {"a": 1},
+        "on",
+        "/m.gguf",
+    )
+    assert after.updated_at == chat.updated_at  # settings are no activity
+
+    store.update_conversation(chat.id, settings={"b": 2}, thinking=None, model_path="/n.gguf")
+    after = store.conversation(chat.id)
+    assert (after.system_prompt, after.settings, after.thinking, after.model_path) == (
+        "New",
+        {"b": 2},
+        None,
+        "/n.gguf",
+    )
+    store.update_conversation(chat.id, model_path=None)
+    assert store.conversation(chat.id).model_path is None
+    assert store.conversation(chat.id).title == "T"
+
+
+def test_list_is_most_recently_updated_first(store: ChatStore) -> None:
+    a = store.create_conversation("A")
+    b = store.create_conversation("B")
+    c = store.create_conversation("C")
+    assert [x.title for x in store.list_conversations()] == ["C", "B", "A"]
+    store.add_message(a.id, "user", "bump")
+    assert [x.title for x in store.list_conversations()] == ["A", "C", "B"]
+    store.rename_conversation(b.id, "B2")
+    assert [x.title for x in store.list_conversations()] == [
+        "A",
+        "C",
+        "B2",
+    ]  # renaming is no activity
+    store.update_conversation(c.id, thinking="off")  # settings are no activity either
+    assert [x.title for x in store.list_conversations()] == ["A", "C", "B2"]
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("", ["Café menu", "back\\slash", "snakeXcase", "snake_case", "100 percent", "100% sure"]),
+        ("%", ["100% sure"]),
+        ("0%", ["100% sure"]),
+        ("_", ["snake_case"]),
+        ("e_c", ["snake_case"]),
+        ("\\", ["back\\slash"]),
+        ("SNAKE", ["snakeXcase", "snake_case"]),
+        ("  100 ", ["100 percent", "100% sure"]),
+        ("CAFÉ", ["Café menu"]),
+        ("nothing", []),
+    ],
+)
+def test_search_is_literal_substring_in_any_case(
+    store: ChatStore, search: str, expected: list[str]
+) -> None:
+    for title in ("100% sure", "100 percent", "snake_case", "snakeXcase", "back\\slash"):
+        store.create_conversation(title)
+    store.create_conversation("Café menu")
+    assert [c.title for c in store.list_conversations(search)] == expected
+
+
+def test_delete_conversation_cascades_to_its_messages(store: ChatStore, db_path: Path) -> None:
+    doomed = store.create_conversation("Doomed")
+    kept = store.create_conversation("Kept")
+    store.add_message(doomed.id, "user", "one")
+    store.add_message(doomed.id, "assistant", "two")
+    store.add_message(kept.id, "user", "three")
+    store.delete_conversation(doomed.id)
+    with pytest.raises(ConversationNotFound):
+        store.conversation(doomed.id)
+    assert [c.id for c in store.list_conversations()] == [kept.id]
+    raw = _raw(db_path)
+    assert raw.execute("SELECT content FROM messages").fetchall() == [("three",)]
+    raw.close()
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+def test_add_message_round_trip(store: ChatStore) -> None:
+    chat = store.create_conversation("Named")
+    message = store.add_message(
+        chat.id,
+        "assistant",
+        "Answer",
+        reasoning="Because",
+        reasoning_seconds=1.5,
+        state="stopped",
+        model_path="/m.gguf",
+        settings={"top_p": 0.9},
+        stats={"tokens": 12, "tokens_per_second": 30.5},
+    )
+    assert message == store.message(message.id) == store.messages(chat.id)[0]
+    assert (message.conversation_id, message.role, message.content, message.reasoning) == (
+        chat.id,
+        "assistant",
+        "Answer",
+        "Because",
+    )
+    assert (message.reasoning_seconds, message.state, message.model_path) == (
+        1.5,
+        "stopped",
+        "/m.gguf",
+    )
+    assert message.settings == {"top_p": 0.9}
+    assert message.stats == {"tokens": 12, "tokens_per_second": 30.5}
+    assert store.conversation(chat.id).updated_at > chat.updated_at
+
+    plain = store.add_message(chat.id, "user", "Q")
+    assert (plain.reasoning, plain.reasoning_seconds, plain.state) == ("", None, "complete")
+    assert (plain.model_path, plain.settings, plain.stats) == (None, {}, {})
+
+
+def test_unknown_role_or_state_is_refused(store: ChatStore) -> None:
+    chat = store.create_conversation()
+    with pytest.raises(ValueError, match="role"):
+        store.add_message(chat.id, "robot", "hi")
+    with pytest.raises(ValueError, match="state"):
+        store.add_message(chat.id, "user", "hi", state="done")
+    reply = store.start_reply(chat.id)
+    with pytest.raises(ValueError, match="state"):
+        store.finish_reply(reply.id, state="streaming")
+    assert [m.id for m in store.messages(chat.id)] == [reply.id]
+
+
+def test_first_user_message_names_a_new_chat(store: ChatStore) -> None:
+    chat = store.create_conversation()
+    store.add_message(chat.id, "system", "You are helpful.")
+    store.add_message(chat.id, "user", "   \n")  # nothing to name it with
+    assert store.conversation(chat.id).title == DEFAULT_TITLE
+    store.add_message(chat.id, "user", "\n  How do   tides work?\nAnd why twice a day?")
+    assert store.conversation(chat.id).title == "How do tides work?"
+    store.add_message(chat.id, "user", "Something else")
+    assert store.conversation(chat.id).title == "How do tides work?"
+
+    named = store.create_conversation("My title")
+    store.add_message(named.id, "user", "Hello")
+    assert store.conversation(named.id).title == "My title"
+
+
+def test_streaming_reply_round_trip(store: ChatStore) -> None:
+    chat = store.create_conversation()
+    store.add_message(chat.id, "user", "Hi")
+    reply = store.start_reply(chat.id, model_path="/m.gguf", settings={"temperature": 0.2})
+    assert (reply.role, reply.state, reply.content, reply.reasoning) == (
+        "assistant",
+        "streaming",
+        "",
+        "",
+    )
+    assert (reply.model_path, reply.settings) == ("/m.gguf", {"temperature": 0.2})
+    store.append_reply(reply.id, reasoning="Let me ")
+    store.append_reply(reply.id, reasoning="think.")
+    store.append_reply(reply.id, content="Hel")
+    store.append_reply(reply.id)  # nothing to add
+    store.append_reply(reply.id, content="lo ✓")
+    store.finish_reply(reply.id, state="complete", stats={"tokens": 3}, reasoning_seconds=0.25)
+    done = store.message(reply.id)
+    assert (done.content, done.reasoning, done.state) == ("Hello ✓", "Let me think.", "complete")
+    assert (done.stats, done.reasoning_seconds) == ({"tokens": 3}, 0.25)
+
+    # Finishing without stats keeps what was there.
+    store.finish_reply(reply.id, state="stopped")
+    again = store.message(reply.id)
+    assert (again.state, again.stats, again.reasoning_seconds) == ("stopped", {"tokens": 3}, 0.25)
+
+
+def test_missing_message_raises(store: ChatStore) -> None:
+    for call in (
+        lambda: store.message(42),
+        lambda: store.append_reply(42, content="x"),
+        lambda: store.finish_reply(42, state="complete"),
+        lambda: store.update_message(42, content="x"),
+        lambda: store.delete_messages_from(42),
+    ):
+        with pytest.raises(MessageNotFound) as caught:
+            call()
+        assert isinstance(caught.value, KeyError)
+        assert str(caught.value) == "Message 42 no longer exists; it may have been deleted."
+
+
+def test_update_message(store: ChatStore) -> None:
+    chat = store.create_conversation()
+    message = store.add_message(chat.id, "user", "Typo hre")
+    store.update_message(message.id, content="Typo here")
+    assert store.message(message.id).content == "Typo here"
+
+
+def test_delete_messages_from_cuts_the_tail_of_one_chat(store: ChatStore) -> None:
+    chat = store.create_conversation()
+    other = store.create_conversation()
+    ids = [store.add_message(chat.id, role, text).id for role, text in _dialogue()]
+    later_elsewhere = store.add_message(other.id, "user", "unrelated")
+    store.delete_messages_from(ids[2])
+    assert [m.content for m in store.messages(chat.id)] == ["q1", "a1"]
+    assert [m.id for m in store.messages(other.id)] == [later_elsewhere.id]
+    # Ids are never reused, so a stale id can't reach a new message.
+    new = store.add_message(chat.id, "user", "q2 edited")
+    assert new.id > later_elsewhere.id
+    with pytest.raises(MessageNotFound):
+        store.append_reply(ids[3], content="late token")
+
+
+def _dialogue() -> list[tuple[str, str]]:
+    return [("user", "q1"), ("assistant", "a1"), ("user", "q2"), ("assistant", "a2")]
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "title"),
+    [
+        ("Hello", 48, "Hello"),
+        ("", 48, ""),
+        (" \n\t\n", 48, ""),
+        ("\n\n  first   line  here \nsecond line", 48, "first line here"),
+        ("one two three four", 18, "one two three four"),
+        ("one two three four", 17, "one two three…"),
+        ("one two three four", 14, "one two three…"),
+        ("one two three four", 13, "one two…"),
+        ("alpha, betagamma", 12, "alpha…"),
+        ("alpha, beta gamma", 12, "alpha, beta…"),
+        ("a" * 60, 10, "aaaaaaaaa…"),
+        ("ab " + "c" * 60, 10, "ab cccccc…"),
+    ],
+)
+def test_title_from_text(text: str, limit: int, title: str) -> None:
+    assert title_from_text(text, limit) == title
+    assert len(title_from_text(text, limit)) <= limit
+
+
+# --- recovery, threads, processes ----------------------------------------------------------------
+
+
+def test_reply_left_streaming_becomes_interrupted_on_open(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with ChatStore(db_path) as first:
+        chat = first.create_conversation()
+        reply = first.start_reply(chat.id)
+        first.append_reply(reply.id, content="half an ans", reasoning="hmm")
+        done = first.start_reply(chat.id)
+        first.finish_reply(done.id, state="complete")
+    with ChatStore(db_path) as second:
+        found = second.message(reply.id)
+        assert (found.state, found.content, found.reasoning) == (
+            "interrupted",
+            "half an ans",
+            "hmm",
+        )
+        assert second.message(done.id).state == "complete"
+        assert second.recover_interrupted() == 0
+        late = second.start_reply(chat.id)
+        assert second.recover_interrupted() == 1
+        assert second.message(late.id).state == "interrupted"
+    with ChatStore(db_path, recover=False) as third:
+        streaming = third.start_reply(chat.id)
+    with ChatStore(db_path, recover=False) as fourth:
+        assert fourth.message(streaming.id).state == "streaming"
+
+
+def test_two_threads_with_their_own_stores_share_the_file(db_path: Path) -> None:
+    pieces = [f"piece {i}; " for i in range(200)]
+    gui, _ = open_chat_store(db_path)
+    chat = gui.create_conversation()
+    half_written, half_seen = threading.Event(), threading.Event()
+    reply_ids: list[int] = []
+    failures: list[BaseException] = []
+
+    def engine() -> None:
+        try:
+            with ChatStore(db_path, recover=False) as own:
+                reply_ids.append(own.start_reply(chat.id).id)
+                for piece in pieces[:100]:
+                    own.append_reply(reply_ids[0], content=piece)
+                half_written.set()
+                half_seen.wait(5)  # so the reader surely reads mid-reply
+                for piece in pieces[100:]:
+                    own.append_reply(reply_ids[0], content=piece)
+                own.finish_reply(reply_ids[0], state="complete")
+        except BaseException as error:  # reported by the test thread
+            failures.append(error)
+            half_written.set()
+
+    worker = threading.Thread(target=engine)
+    worker.start()
+    try:
+        assert half_written.wait(5)
+        assert not failures
+        middle = gui.message(reply_ids[0])
+        assert (middle.content, middle.state) == ("".join(pieces[:100]), "streaming")
+        half_seen.set()
+        deadline = time.monotonic() + 5
+        while gui.message(reply_ids[0]).state == "streaming" and time.monotonic() < deadline:
+            assert "".join(pieces).startswith(gui.message(reply_ids[0]).content)
+        done = gui.message(reply_ids[0])
+        assert (done.content, done.state) == ("".join(pieces), "complete")
+        _assert_only_usable_on_its_own_thread(gui)
+    finally:
+        half_seen.set()
+        worker.join(10)
+        gui.close()
+    assert not failures
+    assert not worker.is_alive()
+
+
+def _assert_only_usable_on_its_own_thread(store: ChatStore) -> None:
+    """Misuse across threads is a programming error, not a HistoryError to show a person."""
+    raised: list[BaseException] = []
+
+    def misuse() -> None:
+        try:
+            store.list_conversations()
+        except BaseException as error:
+            raised.append(error)
+
+    other = threading.Thread(target=misuse)
+    other.start()
+    other.join(5)
+    assert len(raised) == 1
+    assert type(raised[0]) is sqlite3.ProgrammingError
+
+
+KILLED_WRITER = """
+import sys
+from pathlib import Path
+from app.core.chat.history import ChatStore
+
+store = ChatStore(Path(sys.argv[1]))
+chat = store.create_conversation()
+store.add_message(chat.id, "user", "Count for me")
+reply = store.start_reply(chat.id)
+for i in range(1_000_000):
+    store.append_reply(reply.id, content=f"<{i}>", reasoning=f"{i},")
+    print(i, flush=True)
+"""
+
+
+def test_a_process_killed_mid_reply_keeps_every_committed_piece(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(db_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    reported = -1
+    try:
+        assert writer.stdout is not None
+        for line in writer.stdout:
+            reported = int(line)
+            if reported >= 49:
+                break
+        writer.kill()  # SIGKILL: no cleanup, no close, no final commit
+    finally:
+        writer.kill()
+        writer.wait()
+        error_output = writer.stderr.read() if writer.stderr else ""
+        for stream in (writer.stdout, writer.stderr):
+            if stream is not None:
+                stream.close()
+    assert reported == 49, error_output
+
+    store, note = open_chat_store(db_path)
+    with store:
+        assert note is None
+        [chat] = store.list_conversations()
+        assert chat.title == "Count for me"
+        question, reply = store.messages(chat.id)
+        assert (question.role, question.content) == ("user", "Count for me")
+        assert reply.state == "interrupted"
+        numbers = [int(n) for n in re.findall(r"<(\d+)>", reply.content)]
+        assert len(numbers) >= 50
+        assert reply.content == "".join(f"<{i}>" for i in range(len(numbers)))
+        assert reply.reasoning == "".join(f"{i}," for i in range(len(numbers)))
+
+
+# --- damaged, foreign and unreachable files ------------------------------------------------------
+
+
+def test_random_bytes_are_moved_aside_and_a_fresh_store_opens(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    junk = os.urandom(10_000)
+    db_path.write_bytes(junk)
+    Path(f"{db_path}-wal").write_bytes(b"stale wal")
+    store, note = open_chat_store(db_path)
+    with store:
+        kept = _only_kept_copy(db_path)
+        assert kept.read_bytes() == junk
+        assert Path(f"{kept}-wal").read_bytes() == b"stale wal"
+        assert note is not None and str(kept) in note
+        assert note.startswith("Your chat history was damaged (file is not a database)")
+        chat = store.create_conversation("Fresh")
+        assert [c.title for c in store.list_conversations()] == ["Fresh"]
+        assert store.messages(chat.id) == []
+
+
+def test_truncated_database_is_moved_aside(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with ChatStore(db_path) as filling:
+        chat = filling.create_conversation()
+        for i in range(200):
+            filling.add_message(chat.id, "user", f"message {i} " + "x" * 1000)
+    whole = db_path.read_bytes()
+    assert not Path(f"{db_path}-wal").exists()  # closing checkpointed everything into the file
+    db_path.write_bytes(whole[: len(whole) // 2])
+
+    store, note = open_chat_store(db_path)
+    with store:
+        kept = _only_kept_copy(db_path)
+        assert kept.read_bytes() == whole[: len(whole) // 2]
+        assert note is not None and str(kept) in note
+        assert store.list_conversations() == []
+        store.create_conversation("Fresh")
+
+
+def _only_kept_copy(db_path: Path) -> Path:
+    [kept] = db_path.parent.glob(f"{db_path.name}.corrupt-*[0-9]")
+    assert re.fullmatch(rf"{re.escape(db_path.name)}\.corrupt-\d{{8}}-\d{{6}}", kept.name)
+    return kept
+
+
+def test_a_newer_version_is_refused_and_left_untouched(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    raw = sqlite3.connect(db_path)
+    raw.execute("CREATE TABLE future (x)")
+    raw.execute("PRAGMA user_version = 2")
+    raw.commit()
+    raw.close()
+    before = (db_path.read_bytes(), db_path.stat().st_mtime_ns)
+    files_before = sorted(db_path.parent.iterdir())
+
+    for opening in (open_chat_store, ChatStore):
+        with pytest.raises(HistoryError) as caught:
+            opening(db_path)
+        assert "newer version of Quantdesk" in str(caught.value)
+        assert "Update Quantdesk" in str(caught.value)
+        assert caught.value.path == db_path
+    assert (db_path.read_bytes(), db_path.stat().st_mtime_ns) == before
+    assert sorted(db_path.parent.iterdir()) == files_before
+
+
+def test_an_unwritable_folder_is_a_history_error_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    with pytest.raises(HistoryError) as caught:
+        open_chat_store(blocker / "chats.sqlite3")
+    assert str(blocker) in str(caught.value)
+    assert str(caught.value).startswith("Can't keep the chat history in ")
+
+
+@pytest.mark.skipif(
+    os.name == "nt" or os.geteuid() == 0, reason="needs POSIX permissions that bind"
+)
+def test_a_read_only_folder_is_a_history_error_naming_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(HistoryError) as caught:
+            open_chat_store(folder / "chats.sqlite3")
+    finally:
+        folder.chmod(0o700)
+    assert str(folder / "chats.sqlite3") in str(caught.value)

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.core.config.preferences import (
+    PREFERENCES_FILE,
+    Preferences,
+    load_preferences,
+    save_preferences,
+)
+from app.core.paths import app_paths
+
+
+@pytest.fixture
+def config_dir() -> Path:
+    return app_paths().ensure().config
+
+
+def write(config_dir: Path, data: object) -> None:
+    text = data if isinstance(data, str) else json.dumps(data)
+    (config_dir / PREFERENCES_FILE).write_text(text, encoding="utf-8")
+
+
+def test_missing_file_gives_the_defaults_without_a_note(config_dir: Path) -> None:
+    prefs, note = load_preferences(config_dir)
+    assert prefs == Preferences()
+    assert note is None
+    assert prefs.first_run_done is False
+    assert prefs.models_dir is None
+    assert prefs.default_context == 4096
+    assert prefs.threads is None
+    assert prefs.gpu_layers is None
+    assert prefs.theme == "system"
+    assert prefs.hardware_overrides == {}
+
+
+def test_saved_preferences_load_back_equal(config_dir: Path) -> None:
+    prefs = Preferences(
+        first_run_done=True,
+        models_dir="/data/models",
+        default_context=16384,
+        threads=6,
+        gpu_layers=-1,
+        theme="dark",
+        hardware_overrides={"ram_bytes": 32 << 30, "vram_bytes": {"0": 8 << 30}},
+    )
+    save_preferences(config_dir, prefs)
+    loaded, note = load_preferences(config_dir)
+    assert note is None
+    assert loaded == prefs
+    assert loaded.ram_override == 32 << 30
+    assert loaded.vram_override(0) == 8 << 30
+    assert loaded.vram_override(1) is None
+    assert not (config_dir / f"{PREFERENCES_FILE}.tmp").exists()
+
+
+def test_save_creates_the_config_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "new" / "config"
+    save_preferences(folder, Preferences(theme="light"))
+    assert load_preferences(folder) == (Preferences(theme="light"), None)
+
+
+def test_replace_returns_a_changed_copy_and_checks_values() -> None:
+    prefs = Preferences()
+    changed = prefs.replace(theme="dark", gpu_layers=0)
+    assert (changed.theme, changed.gpu_layers) == ("dark", 0)
+    assert prefs.theme == "system"
+    for bad in ({"theme": "purple"}, {"gpu_layers": -2}, {"default_context": 10}, {"threads": 0}):
+        with pytest.raises(ValueError):
+            prefs.replace(**bad)
+    with pytest.raises(TypeError):
+        prefs.replace(colour="red")
+
+
+def test_preferences_are_frozen_and_keep_their_own_overrides() -> None:
+    overrides = {"vram_bytes": {"0": 4 << 30}}
+    prefs = Preferences(hardware_overrides=overrides)
+    overrides["vram_bytes"]["0"] = 1
+    assert prefs.vram_override(0) == 4 << 30
+    with pytest.raises(AttributeError):
+        prefs.theme = "dark"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "{not json", "[1, 2, 3]", '"dark"', "null", "\udcff".encode("utf-8", "surrogatepass")],
+)
+def test_a_damaged_file_gives_the_defaults_and_a_note(config_dir: Path, text: str | bytes) -> None:
+    path = config_dir / PREFERENCES_FILE
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    prefs, note = load_preferences(config_dir)
+    assert prefs == Preferences()
+    assert note is not None
+    assert "default settings are used" in note
+    assert str(path) in note
+
+
+def test_bad_fields_fall_back_alone_and_are_named(config_dir: Path) -> None:
+    write(
+        config_dir,
+        {
+            "first_run_done": True,
+            "models_dir": "/mnt/models",
+            "default_context": "lots",
+            "threads": True,  # a bool is not a number of threads
+            "gpu_layers": 12,
+            "theme": "solarized",
+            "hardware_overrides": {"ram_bytes": -5},
+            "some_future_setting": 1,
+        },
+    )
+    prefs, note = load_preferences(config_dir)
+    assert prefs == Preferences(first_run_done=True, models_dir="/mnt/models", gpu_layers=12)
+    assert note == (
+        "Some settings in preferences.json had values Quantdesk can't use and were reset to "
+        "their defaults: default context length, threads, theme, hardware corrections."
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"ram_bytes": 0},
+        {"ram_bytes": 1.5},
+        {"vram_bytes": {"gpu0": 1}},
+        {"vram_bytes": {"0": -1}},
+        {"vram_bytes": [8]},
+        {"swap_bytes": 1},
+        "8 GB",
+    ],
+)
+def test_malformed_hardware_corrections_are_dropped(config_dir: Path, overrides: object) -> None:
+    write(config_dir, {"hardware_overrides": overrides, "theme": "dark"})
+    prefs, note = load_preferences(config_dir)
+    assert prefs == Preferences(theme="dark")
+    assert note is not None and "hardware corrections" in note
+
+
+def test_gpu_layers_accepts_all_cpu_and_counts(config_dir: Path) -> None:
+    for value in (None, -1, 0, 1, 81):
+        save_preferences(config_dir, Preferences(gpu_layers=value))
+        assert load_preferences(config_dir)[0].gpu_layers == value
+
+
+def test_no_token_is_ever_written(config_dir: Path) -> None:
+    # A token someone pasted into the file by hand is not read, and the next save drops it.
+    write(config_dir, {"theme": "dark", "hf_token": "hf_secretvalue", "token": "hf_other"})
+    prefs, _note = load_preferences(config_dir)
+    assert not any("token" in name for name in prefs.to_json())
+    save_preferences(config_dir, prefs.replace(threads=4))
+    text = (config_dir / PREFERENCES_FILE).read_text(encoding="utf-8")
+    assert "hf_" not in text
+    assert "token" not in text
+    assert json.loads(text)["threads"] == 4

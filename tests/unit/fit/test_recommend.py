@@ -1,0 +1,267 @@
+"""The pick for a table of machines x the four seed repos, served by the local Hub."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from app.core.fit.memory import ModelShape
+from app.core.fit.recommend import Recommendation, header_file, nothing_fits_reason, recommend
+from app.core.hub.client import RemoteFile, list_repo_files
+from app.core.hub.remote_header import read_remote_header
+from app.core.machine.hardware import HardwareProfile
+from tests.localhub import LocalHub, seed_repos
+
+GIB = 1 << 30
+AVX2 = ["avx", "avx2", "fma", "f16c"]
+
+
+def machine(ram_gib: float, gpus: list[tuple[str, str, float]] = (), *, arch: str = "x86_64",
+            features: list[str] = AVX2, unified: bool = False) -> HardwareProfile:  # fmt: skip
+    return HardwareProfile.from_json({
+        "os": "macos" if unified else "linux",
+        "cpu": {"arch": arch, "model": "test", "cores": 8, "features": features},
+        "ram_bytes": int(ram_gib * GIB),
+        "unified_memory": unified,
+        "gpus": [{"name": n, "backend": b, "vram_bytes": int(v * GIB)} for n, b, v in gpus],
+    })  # fmt: skip
+
+
+MACHINES = {
+    "nv4": machine(16, [("RTX 3050 4GB", "cuda", 4)]),
+    "nv8": machine(32, [("RTX 3070", "cuda", 8)]),
+    "nv12": machine(32, [("RTX 3060 12GB", "cuda", 12)]),
+    "nv24": machine(64, [("RTX 4090", "cuda", 24)]),
+    "amd16": machine(32, [("RX 7800 XT", "rocm", 16)]),
+    # Apple: Metal's share (recommendedMaxWorkingSetSize) is about 2/3 of RAM.
+    "apple8": machine(
+        8, [("Apple M1", "metal", 5.3)], arch="arm64", features=["neon", "dotprod"], unified=True
+    ),
+    "apple16": machine(
+        16, [("Apple M2", "metal", 10.7)], arch="arm64", features=["neon", "dotprod"], unified=True
+    ),
+    "apple32": machine(
+        32,
+        [("Apple M2 Pro", "metal", 21.3)],
+        arch="arm64",
+        features=["neon", "dotprod", "i8mm"],
+        unified=True,
+    ),
+    "cpu16avx2": machine(16),
+    "cpu8noavx2": machine(8, features=["avx"]),
+    "arm16": machine(16, arch="arm64", features=["neon", "dotprod"]),
+    "tiny4": machine(4),
+}
+REPOS = {
+    "nano4b": "bartowski/nvidia_Llama-3.1-Nemotron-Nano-4B-v1.1-GGUF",
+    "nano8b": "Mungert/Llama-3.1-Nemotron-Nano-8B-v1-GGUF",
+    "ace7b": "bartowski/nvidia_AceReason-Nemotron-1.1-7B-GGUF",
+    "minitron": "ThomasBaruzier/Llama-3.1-Minitron-4B-Width-Base-GGUF",
+}
+# (machine, repo): ((fastest quant, fit), (quality quant, fit)) at the default 8,192-token context.
+EXPECTED = {
+    ("nv4", "nano4b"): (("IQ3_XXS", "partial"), ("Q8_0", "partial")),
+    ("nv8", "nano4b"): (("Q6_K", "gpu"), ("Q8_0", "partial")),
+    ("nv12", "nano4b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("nv24", "nano4b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("amd16", "nano4b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("apple8", "nano4b"): (("Q3_K_S", "gpu"), ("Q6_K", "partial")),
+    ("apple16", "nano4b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("apple32", "nano4b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("cpu16avx2", "nano4b"): (("Q4_0", "cpu"), ("Q8_0", "cpu")),
+    ("cpu8noavx2", "nano4b"): (("Q4_K_M", "cpu"), ("Q6_K", "cpu")),
+    ("arm16", "nano4b"): (("Q4_0", "cpu"), ("Q8_0", "cpu")),
+    ("tiny4", "nano4b"): (None, None),
+    ("nv4", "nano8b"): (("IQ3_XS", "partial"), ("Q8_0", "partial")),
+    ("nv8", "nano8b"): (("Q4_K_S", "gpu"), ("Q8_0", "partial")),
+    ("nv12", "nano8b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("nv24", "nano8b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("amd16", "nano8b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("apple8", "nano8b"): (("IQ3_XS", "partial"), ("IQ3_M", "cpu")),
+    ("apple16", "nano8b"): (("Q6_K", "gpu"), ("Q8_0", "partial")),
+    ("apple32", "nano8b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("cpu16avx2", "nano8b"): (("Q4_0", "cpu"), ("Q8_0", "cpu")),
+    ("cpu8noavx2", "nano8b"): (("IQ3_M", "cpu"), ("IQ3_M", "cpu")),
+    ("arm16", "nano8b"): (("Q4_0", "cpu"), ("Q8_0", "cpu")),
+    ("tiny4", "nano8b"): (None, None),
+    ("nv4", "ace7b"): (("IQ3_XXS", "partial"), ("Q8_0", "partial")),
+    ("nv8", "ace7b"): (("Q5_K_S", "gpu"), ("Q8_0", "partial")),
+    ("nv12", "ace7b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("nv24", "ace7b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("amd16", "ace7b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("apple8", "ace7b"): (("Q3_K_S", "partial"), ("Q4_K_M", "cpu")),
+    ("apple16", "ace7b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("apple32", "ace7b"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("cpu16avx2", "ace7b"): (("Q4_0", "cpu"), ("Q8_0", "cpu")),
+    ("cpu8noavx2", "ace7b"): (("Q4_K_M", "cpu"), ("Q4_K_M", "cpu")),
+    ("arm16", "ace7b"): (("Q4_0", "cpu"), ("Q8_0", "cpu")),
+    ("tiny4", "ace7b"): (None, None),
+    ("nv4", "minitron"): (("IQ3_XXS", "partial"), ("Q8_0", "partial")),
+    ("nv8", "minitron"): (("Q6_K", "gpu"), ("Q8_0", "partial")),
+    ("nv12", "minitron"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("nv24", "minitron"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("amd16", "minitron"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("apple8", "minitron"): (("Q3_K_S", "gpu"), ("Q6_K", "partial")),
+    ("apple16", "minitron"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("apple32", "minitron"): (("Q8_0", "gpu"), ("Q8_0", "gpu")),
+    ("cpu16avx2", "minitron"): (("Q4_0", "cpu"), ("Q8_0", "cpu")),
+    ("cpu8noavx2", "minitron"): (("Q4_K_M", "cpu"), ("Q6_K", "cpu")),
+    ("arm16", "minitron"): (("Q4_0", "cpu"), ("Q8_0", "cpu")),
+    ("tiny4", "minitron"): (None, None),
+}
+
+
+@pytest.fixture(scope="module")
+def seed_hub() -> Iterator[dict[str, tuple[list[RemoteFile], ModelShape]]]:
+    """The seed repos on a local Hub; each repo's files and the shape read from a remote header."""
+    with LocalHub() as hub, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_ENDPOINT", hub.url)
+        patch.setenv("HF_HOME", "/nonexistent-hf-home")
+        for repo, files in seed_repos().items():
+            hub.add_listing_repo(repo, files)
+        loaded = {}
+        for key, repo in REPOS.items():
+            files = list_repo_files(repo)
+            first = header_file(files)
+            assert first is not None
+            loaded[key] = (files, ModelShape.from_header(read_remote_header(first), first.size))
+        yield loaded
+
+
+def run(seed_hub: dict, machine_name: str, repo: str, goal: str) -> Recommendation:
+    files, shape = seed_hub[repo]
+    return recommend(REPOS[repo], files, shape, MACHINES[machine_name], goal=goal)
+
+
+@pytest.mark.parametrize(("machine_name", "repo"), sorted(EXPECTED))
+def test_pick_for_machine_and_repo(seed_hub: dict, machine_name: str, repo: str) -> None:
+    for goal, expected in zip(("fastest", "quality"), EXPECTED[(machine_name, repo)], strict=True):
+        result = run(seed_hub, machine_name, repo, goal)
+        got = (result.pick.quant, result.pick.fit) if result.pick else None
+        assert got == expected, (goal, [(o.quant, o.fit, o.gpu_layers) for o in result.options])
+        if result.pick:
+            assert result.pick.reasons and all(
+                reason.endswith(".") for reason in result.pick.reasons
+            )
+            assert "seed 004" in " ".join(result.pick.reasons)
+
+
+def test_whole_on_gpu_reason_names_the_numbers(seed_hub: dict) -> None:
+    pick = run(seed_hub, "nv8", "ace7b", "fastest").pick
+    assert pick is not None and pick.quant == "Q5_K_S" and pick.gpu_layers == 28
+    text = " ".join(pick.reasons)
+    assert "Runs entirely on the RTX 3070" in text
+    assert "file 5.3 GB" in text and "8,192 tokens" in text and "CUDA runtime" in text
+    assert "1 GiB llama.cpp leaves free per GPU" in text
+    assert "Keeps 98.79 %" in text
+
+
+def test_cpu_only_prefers_repacked_q4_0_and_k_quants(seed_hub: dict) -> None:
+    pick = run(seed_hub, "cpu16avx2", "ace7b", "fastest").pick
+    assert pick is not None
+    text = " ".join(pick.reasons)
+    assert "repacks Q4_0 weights at load time for AVX2 CPUs" in text
+    assert "I-quants run slower than K-quants of similar size on the CPU" in text
+    assert "kept for the system and other apps" in text
+    arm = run(seed_hub, "arm16", "ace7b", "fastest").pick
+    assert arm is not None and "ARM NEON" in " ".join(arm.reasons)
+
+
+def test_below_four_bits_on_cuda_an_i_quant(seed_hub: dict) -> None:
+    pick = run(seed_hub, "nv4", "ace7b", "fastest").pick
+    assert pick is not None and pick.quant == "IQ3_XXS" and pick.fit == "partial"
+    assert "I-quant" in " ".join(pick.reasons)
+    # The same 4 GB on Metal: I-quants are slow there, so a K-quant.
+    apple = run(seed_hub, "apple8", "ace7b", "fastest").pick
+    assert apple is not None and apple.quant == "Q3_K_S"
+    assert "Apple unified memory" in " ".join(apple.reasons)
+
+
+def test_quality_splits_layers_between_gpu_and_ram(seed_hub: dict) -> None:
+    result = run(seed_hub, "nv8", "ace7b", "quality")
+    pick = result.pick
+    assert pick is not None and pick.quant == "Q8_0" and pick.fit == "partial"
+    assert 0 < pick.gpu_layers < 28
+    assert f"{pick.gpu_layers} of 28 layers" in " ".join(pick.reasons)
+
+
+def test_nothing_fits_says_what_would(seed_hub: dict) -> None:
+    result = run(seed_hub, "tiny4", "ace7b", "quality")
+    assert result.pick is None
+    assert all(option.fit == "too_large" for option in result.options)
+    message = nothing_fits_reason(result, MACHINES["tiny4"])
+    assert "smallest, IQ2_M (2.8 GB)" in message and "shorter context" in message
+
+
+def test_unknown_quants_are_listed_never_picked(seed_hub: dict) -> None:
+    files, shape = seed_hub["ace7b"]
+    odd = [*files, RemoteFile(REPOS["ace7b"], "mystery-build.gguf", 1_000_000_000, None)]
+    result = recommend(REPOS["ace7b"], odd, shape, MACHINES["nv24"], goal="fastest")
+    mystery = next(o for o in result.options if o.files == ("mystery-build.gguf",))
+    assert mystery.quant is None and mystery.quality is None and mystery.fit == "gpu"
+    assert result.pick is not None and result.pick.quant == "Q8_0"
+
+
+def test_shards_are_one_option_with_the_summed_size(seed_hub: dict) -> None:
+    files, shape = seed_hub["ace7b"]
+    shards = [
+        RemoteFile(REPOS["ace7b"], f"Q8_0/big-Q8_0-0000{i}-of-00002.gguf", 50 * 10**9, None)
+        for i in (1, 2)
+    ]
+    result = recommend(REPOS["ace7b"], [*files, *shards], shape, MACHINES["nv24"])
+    option = next(o for o in result.options if len(o.files) == 2)
+    assert option.size_bytes == 100 * 10**9 and option.fit == "too_large"
+
+
+SMALL_GPU = machine(32, [("GeForce MX450", "cuda", 2)])
+
+
+def test_a_gpu_too_small_for_any_layer_is_fastest_on_the_cpu(seed_hub: dict) -> None:
+    for repo in REPOS:
+        pick = run_on(seed_hub, SMALL_GPU, repo, "fastest").pick
+        assert pick is not None and pick.fit == "cpu" and pick.quant == "Q4_0", repo  # not BF16
+        assert "Fastest on this CPU" in pick.reasons[0]
+
+
+def test_i_quant_swap_only_when_it_is_at_least_as_good(seed_hub: dict) -> None:
+    tight = machine(6, [("GeForce MX450", "cuda", 2)])
+    pick = run_on(seed_hub, tight, "nano4b", "quality").pick
+    assert pick is not None
+    k_alternatives = [o for o in run_on(seed_hub, tight, "nano4b", "quality").options
+                      if o.fit != "too_large" and o.quality is not None]  # fmt: skip
+    assert pick.quality == max(o.quality for o in k_alternatives)
+
+
+def test_a_gpu_the_engine_cannot_use_is_not_budgeted(seed_hub: dict) -> None:
+    data = MACHINES["nv8"].to_json()
+    data["gpus"][0]["engine_usable"] = False  # NVML sees it; this engine build has no CUDA
+    pick = run_on(seed_hub, HardwareProfile.from_json(data), "ace7b", "fastest").pick
+    assert pick is not None and pick.fit == "cpu" and pick.quant == "Q4_0"
+
+
+def test_header_file_skips_projectors_and_later_shards() -> None:
+    files = [
+        RemoteFile("o/r", "mmproj-model-f16.gguf", 10, None),
+        RemoteFile("o/r", "Q8_0/m-Q8_0-00002-of-00002.gguf", 20, None),
+        RemoteFile("o/r", "Q8_0/m-Q8_0-00001-of-00002.gguf", 30, None),
+    ]
+    chosen = header_file(files)
+    assert chosen is not None and chosen.path == "Q8_0/m-Q8_0-00001-of-00002.gguf"
+
+
+def test_a_file_without_a_quant_name_uses_its_header(seed_hub: dict) -> None:
+    files, shape = seed_hub["ace7b"]
+    plain = [RemoteFile(REPOS["ace7b"], "model.gguf", 4_680_000_000, None)]
+    unnamed = recommend(REPOS["ace7b"], plain, shape, MACHINES["nv24"])
+    assert unnamed.pick is None
+    assert "names a quant Quantdesk knows" in nothing_fits_reason(unnamed, MACHINES["nv24"])
+    named = recommend(
+        REPOS["ace7b"], plain, shape, MACHINES["nv24"], header_quants={"model.gguf": "Q4_K_M"}
+    )
+    assert named.pick is not None and named.pick.quant == "Q4_K_M"
+
+
+def run_on(seed_hub: dict, profile: HardwareProfile, repo: str, goal: str) -> Recommendation:
+    files, shape = seed_hub[repo]
+    return recommend(REPOS[repo], files, shape, profile, goal=goal)

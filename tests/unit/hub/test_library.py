@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from app.core.errors import DownloadError, ModelFileError, UnsafePathError
+from app.core.gguf.quants import parse_quant, shard_info
+from app.core.hub.download import cleanup_stale_partials
+from app.core.hub.library import (
+    delete_model,
+    disk_usage,
+    find_model,
+    import_model,
+    list_models,
+    list_partial_downloads,
+    partial_dir,
+    safe_model_path,
+)
+from app.core.paths import app_paths
+
+
+def _place(path: Path, size: int = 1000) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "quant"),
+    [
+        ("nvidia_Llama-3.1-Nemotron-Nano-4B-v1.1-Q4_K_M.gguf", "Q4_K_M"),
+        ("Llama-3.1-Nemotron-Nano-8B-v1-q4_k_m.gguf", "Q4_K_M"),
+        ("Llama-3.1-Nemotron-Nano-8B-v1-q4_k.gguf", "Q4_K"),
+        ("Llama-3.1-Nemotron-Nano-8B-v1-bf16-q8_0.gguf", "BF16-Q8_0"),
+        ("x-Q3_K_XL.gguf", "Q3_K_XL"),
+        ("x-IQ3_XXS.gguf", "IQ3_XXS"),
+        ("x-IQ4_NL.gguf", "IQ4_NL"),
+        ("x-bf16.gguf", "BF16"),
+        ("SmolLM2-135M-Instruct.Q4_1.gguf", "Q4_1"),
+        ("Q8_0/m-Q8_0-00001-of-00002.gguf", "Q8_0"),
+        ("mystery-model.gguf", None),
+    ],
+)
+def test_quant_spellings(name: str, quant: str | None) -> None:
+    assert parse_quant(name) == quant
+
+
+def test_quant_from_the_header_file_type() -> None:
+    from app.core.gguf.quants import quant_from_file_type
+
+    assert quant_from_file_type(15) == "Q4_K_M"
+    assert quant_from_file_type(7) == "Q8_0"
+    assert quant_from_file_type(1) == "F16"
+    assert quant_from_file_type(9999) is None and quant_from_file_type("x") is None
+
+
+def test_shard_info() -> None:
+    info = shard_info("Q8_0/m-Q8_0-00002-of-00003.gguf")
+    assert info is not None and (info.stem, info.index, info.count) == ("Q8_0/m-Q8_0", 2, 3)
+    assert shard_info("m-Q8_0.gguf") is None
+
+
+def test_safe_model_path_keeps_files_in_the_tree(tmp_path: Path) -> None:
+    path = safe_model_path(tmp_path, "owner/Repo-GGUF", "Q8_0/m.gguf")
+    assert path == (tmp_path / "owner" / "Repo-GGUF" / "Q8_0" / "m.gguf").resolve()
+    for repo, name in [("owner/..", "m.gguf"), ("owner", "m.gguf"), ("a/b/c", "m.gguf"),
+                       ("o/r", "../m.gguf"), ("o/r", "C:/x.gguf"), ("o/r", "m\x00.gguf"),
+                       ("o/r", "a:b.gguf"), ("o/r", "CON.gguf"), ("o/r", "nul"), ("o/r", "m.gguf."),
+                       ("o/r", "m.gguf "), ("o/r", "q?.gguf")]:  # fmt: skip
+        with pytest.raises(UnsafePathError):
+            safe_model_path(tmp_path, repo, name)
+
+
+def test_list_delete_and_usage() -> None:
+    paths = app_paths().ensure()
+    whole = _place(paths.models / "bartowski" / "X-GGUF" / "X-Q4_K_M.gguf", 2000)
+    shard1 = _place(paths.models / "o" / "Big-GGUF" / "Q8_0" / "B-Q8_0-00001-of-00002.gguf")
+    _place(paths.models / "o" / "Big-GGUF" / "Q8_0" / "B-Q8_0-00002-of-00002.gguf")
+    _place(partial_dir(paths.models) / "abc.part", 500)
+
+    models = list_models(paths)
+    assert [(m.repo_id, m.quant, m.size_bytes) for m in models] == [
+        ("bartowski/X-GGUF", "Q4_K_M", 2000),
+        ("o/Big-GGUF", "Q8_0", 1000),
+        ("o/Big-GGUF", "Q8_0", 1000),
+    ]
+    usage = disk_usage(paths)
+    assert (usage.models_bytes, usage.partial_bytes) == (4000, 500)
+    assert usage.free_bytes > 0
+
+    shard = find_model(paths, str(shard1))
+    assert shard is not None
+    removed = delete_model(paths, shard)
+    assert len(removed) == 2  # both shards of the split model
+    assert not (paths.models / "o").exists()  # empty folders pruned
+    assert find_model(paths, "X-Q4_K_M.gguf").path == whole  # type: ignore[union-attr]
+
+
+def test_import_by_copy_and_by_reference(tiny_model: Path, broken_models: dict[str, Path]) -> None:
+    paths = app_paths().ensure()
+    copied = import_model(paths, tiny_model, copy=True)
+    assert copied.path == paths.models / "imported" / tiny_model.name
+    assert copied.path.stat().st_size == tiny_model.stat().st_size
+    with pytest.raises(ModelFileError):
+        import_model(paths, tiny_model, copy=True)  # same name twice
+    with pytest.raises(ModelFileError, match="truncated"):
+        import_model(paths, broken_models["truncated"], copy=False)
+
+    referenced = import_model(paths, tiny_model, copy=False)
+    assert referenced.referenced and referenced.path == tiny_model.resolve()
+    assert len(list_models(paths)) == 2
+    delete_model(paths, referenced)
+    assert tiny_model.exists()  # a referenced file is forgotten, never deleted
+    assert len(list_models(paths)) == 1
+
+
+def test_deleting_a_model_leaves_other_downloads_of_its_repo_alone() -> None:
+    paths = app_paths().ensure()
+    repo = paths.models / "o" / "R-GGUF"
+    q4 = _place(repo / "R-Q4_K_M.gguf")
+    folder = partial_dir(paths.models)
+    for key, name in (("own", "R-Q4_K_M.gguf"), ("other", "R-Q8_0.gguf")):
+        _place(folder / f"{key}.part")
+        (folder / f"{key}.json").write_text(json.dumps({"destination": str(repo / name)}))
+    model = find_model(paths, str(q4))
+    assert model is not None
+    delete_model(paths, model)
+    assert not (folder / "own.part").exists()
+    assert (folder / "other.part").exists() and (folder / "other.json").exists()
+
+
+def test_a_partial_being_downloaded_is_neither_cleaned_nor_discarded() -> None:
+    paths = app_paths().ensure()
+    folder = partial_dir(paths.models)
+    _place(folder / "busy.part")
+    (folder / "busy.json").write_text(
+        json.dumps({"repo_id": "o/r", "path": "m.gguf", "size": 5000})
+    )
+    old = time.time() - 40 * 86400
+    os.utime(folder / "busy.part", (old, old))
+    (partial,) = list_partial_downloads(paths.models)
+    lock = partial.files.lock_for_download()  # as a download in another process would
+    assert lock is not None
+    try:
+        assert cleanup_stale_partials(paths.models) == []
+        with pytest.raises(DownloadError, match="being downloaded right now"):
+            partial.discard()
+    finally:
+        lock.release()
+    assert partial.files.lock.exists()  # a left-over lock file (as after kill -9) is harmless
+    assert set(cleanup_stale_partials(paths.models)) == {folder / "busy.part", folder / "busy.json"}
+
+
+def test_stale_partials_are_cleaned() -> None:
+    paths = app_paths().ensure()
+    folder = partial_dir(paths.models)
+    fresh = _place(folder / "fresh.part")
+    _place(folder / "fresh.json")
+    old = _place(folder / "old.part")
+    _place(folder / "old.json")
+    orphan = _place(folder / "orphan.part")
+    month_ago = time.time() - 40 * 86400
+    os.utime(old, (month_ago, month_ago))
+    removed = cleanup_stale_partials(paths.models)
+    assert set(removed) == {old, folder / "old.json", orphan}
+    assert fresh.exists()
