@@ -58,10 +58,11 @@ class LoadedModel:
     context_length: int
     trained_context_length: int | None
     threads: int
-    gpu_layers: int
+    gpu_layers: int  # layers on a GPU: 0 without a GPU engine; -1 all (count unknown)
     load_seconds: float
     thinking: ThinkingProfile
     quant: str | None = None
+    layer_count: int | None = None  # the model's layers (blocks), from its header
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,15 @@ class GenerationStats:
     tokens_per_second: float
     finish_reason: str
     context_used: int = 0  # prompt + reply tokens now in the context
+
+
+def _offloaded_layers(requested: int, layer_count: int | None, *, gpu_engine: bool) -> int:
+    """How many layers llama.cpp put on a GPU: none without a GPU engine; -1 means all of them."""
+    if not gpu_engine or requested == 0:
+        return 0
+    if layer_count is None:
+        return requested
+    return layer_count if requested < 0 else min(requested, layer_count)
 
 
 def default_threads() -> int:
@@ -242,6 +252,7 @@ class Engine:
         self.unload()
         threads = threads or default_threads()
         trained = _int_or_none(header.metadata.get(f"{header.architecture}.context_length"))
+        layers = _int_or_none(header.metadata.get(f"{header.architecture}.block_count"))
         if trained:
             context_length = min(context_length, trained)
         started = time.perf_counter()
@@ -249,7 +260,7 @@ class Engine:
 
         from app.core.engine.backends import ensure_backends
 
-        ensure_backends()  # the distribution build computes nothing until its backends load
+        engine = ensure_backends()  # the distribution build computes nothing until it loads them
 
         try:
             llama = Llama(
@@ -274,7 +285,8 @@ class Engine:
             context_length=llama.n_ctx(),
             trained_context_length=trained,
             threads=threads,
-            gpu_layers=gpu_layers,
+            gpu_layers=_offloaded_layers(gpu_layers, layers, gpu_engine=engine.gpu_offload),
+            layer_count=layers,
             load_seconds=time.perf_counter() - started,
             quant=parse_quant(path.name)
             or quant_from_file_type(header.metadata.get("general.file_type")),
