@@ -37,10 +37,11 @@ def app_side(model: Path) -> dict[str, float]:
 
     from app.core.paths import app_paths
     from app.ui.main_window import MainWindow
+    from app.ui.session import Session
     from bench.bench_engine import PROMPT
 
     app = QApplication([])
-    window = MainWindow(app_paths().ensure())
+    window = MainWindow(Session(app_paths().ensure()))
     window.show()
     loop = QEventLoop()
     window.model_loaded.connect(loop.quit)
@@ -51,7 +52,7 @@ def app_side(model: Path) -> dict[str, float]:
         window.chat.new_conversation()  # a fresh first turn, as on the raw side
         window.chat.settings_panel.fields["temperature"].setValue(0.0)
         window.chat.settings_panel.fields["max_tokens"].setValue(TOKENS)
-        window.input_box.setPlainText(PROMPT[0].content)
+        window.chat.input_box.setPlainText(PROMPT[0].content)
         longest = [0]
         clock = QElapsedTimer()
         ticker = QTimer(interval=5)
@@ -63,7 +64,7 @@ def app_side(model: Path) -> dict[str, float]:
         clock.start()
         ticker.start()
         started = time.perf_counter()
-        window.send_message()
+        window.chat.send_message()
         done.exec()
         elapsed = time.perf_counter() - started
         ticker.stop()

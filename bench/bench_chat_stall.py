@@ -140,13 +140,14 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from app.core.paths import app_paths
-    from app.ui.main_window import CHAT_DATABASE, MainWindow
+    from app.ui.main_window import MainWindow
+    from app.ui.session import CHAT_DATABASE, Session
 
     paths = app_paths().ensure()
     characters = fill_history(paths.data / CHAT_DATABASE, args.messages)
     app = QApplication([])
     started = time.perf_counter()
-    window = MainWindow(paths)
+    window = MainWindow(Session(paths))
     window.resize(1280, 800)
     window.show()
     app.processEvents()
@@ -175,18 +176,20 @@ def main() -> None:
         time.sleep(0.001)
     idle_stall = meter.stop()
 
-    window.input_box.setPlainText("Now write a very long story about a dragon who learns to read.")
-    window.send_message()
+    window.chat.input_box.setPlainText(
+        "Now write a very long story about a dragon who learns to read."
+    )
+    window.chat.send_message()
     wait_for(window.reply_failed)  # too long: the app offers its choice
     first_text: list[float] = []
-    window.chat._worker.streamed.connect(
+    window.session.engine.worker.streamed.connect(
         lambda _u: first_text or first_text.append(time.perf_counter())
     )
     clicked = time.perf_counter()
     window.chat.drop_oldest_button.click()
     click_ms = (time.perf_counter() - clicked) * 1000
     # The click itself (planning the request) is measured apart from the stream.
-    wait_for(window.chat._worker.streamed)
+    wait_for(window.session.engine.worker.streamed)
     meter.start()
     if os.environ.get("STALL_WATCHDOG"):
         start_watchdog()

@@ -100,11 +100,13 @@ def run_app(argv: list[str]) -> int:
 
     # Imported here so the QApplication exists before any widget module loads.
     from app.ui.main_window import MainWindow
+    from app.ui.session import Session
     from app.ui.theme import apply_theme
 
     collector = GuiThreadGarbageCollector(app)
-    window = MainWindow(paths)
-    apply_theme(app, window.preferences.theme)
+    session = Session(paths)  # the one owner of shared state; the window's close ends it
+    window = MainWindow(session)
+    apply_theme(app, session.preferences.theme)
     if os.environ.get(STARTUP_PROBE):
         _report_first_paint(window)
     window.show()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
@@ -16,7 +15,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QPlainTextEdit,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -25,30 +23,37 @@ from PySide6.QtWidgets import (
 )
 
 from app.core._util.units import format_bytes, format_seconds
-from app.core.chat.history import open_chat_store
-from app.core.config.preferences import Preferences, load_preferences, save_preferences
 from app.core.engine.engine import LoadedModel
 from app.core.hub.library import find_local_models
-from app.core.machine.hardware import HardwareProfile, detect, with_corrections
+from app.core.machine.hardware import HardwareProfile
 from app.core.machine.process_memory import describe_process_memory
-from app.core.paths import AppPaths
 from app.ui.chat.page import ChatPage
-from app.ui.chat.view import ChatView
 from app.ui.discover.discover_page import DiscoverPage
 from app.ui.icons import load_icon
 from app.ui.library.downloads_panel import DownloadsPanel
 from app.ui.library.models_page import ModelsPage
 from app.ui.messages import error_text
+from app.ui.session import Session
 from app.ui.settings.settings_page import SettingsPage
 from app.ui.setup.wizard import FirstRunWizard
 from app.ui.style import ERROR_STYLE
-from app.ui.workers.engine import EngineThread, LoadOptions
+from app.ui.workers.engine import LoadOptions
+from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
 log = logging.getLogger(__name__)
 
-CHAT_DATABASE = "chats.sqlite3"
 MEMORY_REFRESH_MS = 2000
+
+
+def describe_gpu_layers(model: LoadedModel) -> str:
+    """Where the model's layers run, in words; empty when none is on a GPU (a machine without
+    one, or CPU only): the status bar then says nothing about the GPU."""
+    if model.gpu_layers == 0:
+        return ""
+    if model.gpu_layers < 0 or model.layer_count is None or model.gpu_layers >= model.layer_count:
+        return "all layers on the GPU"
+    return f"{model.gpu_layers} of {model.layer_count} layers on the GPU"
 
 
 class MainWindow(QMainWindow):
@@ -67,28 +72,19 @@ class MainWindow(QMainWindow):
     reply_finished = Signal(object)
     reply_failed = Signal(object)
 
-    def __init__(
-        self,
-        paths: AppPaths,
-        *,
-        engine_thread: EngineThread | None = None,
-        hardware: HardwareProfile | None = None,
-    ) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self._paths = paths
-        self.preferences, preferences_note = load_preferences(paths.config)
-        self._engine = engine_thread or EngineThread()
+        self.session = session
         self._model: LoadedModel | None = None
-        self._hardware = hardware  # a faked machine (tests); else detected by the wizard
+        self._loading = False
         self.wizard: FirstRunWizard | None = None
-        self._detect_task: TaskWorker | None = None
-        self._store, self._store_note = open_chat_store(paths.data / CHAT_DATABASE)
-        self._store_note = self._store_note or preferences_note
+        self._memory_jobs = Jobs(self)  # the status bar's memory figure, sampled off the GUI
+        self._store_note = session.store_note or session.preferences_note
         self.setWindowTitle(self.tr("Quantdesk"))
         self.resize(1100, 720)
         self._build_widgets()
         self._build_menu()
-        self._connect_engine()
+        self._connect_session()
         self.refresh_models()
         self._update_controls()
 
@@ -115,148 +111,116 @@ class MainWindow(QMainWindow):
         header_layout.addLayout(picker_row)
         header_layout.addWidget(self.model_status)
 
+        session = self.session
         self.chat = ChatPage(
-            self._store,
-            self._engine.worker,
+            session.store,
+            session.engine.worker,
             header,
-            default_context=self.preferences.default_context,
+            default_context=session.preferences.default_context,
         )
         self.chat.reply_finished.connect(self.reply_finished)
         self.chat.reply_failed.connect(self.reply_failed)
         self.chat.status_changed.connect(self._show_chat_status)
         self.chat.context_length_requested.connect(self._reload_with_context)
-        self.chat_page = self.chat
 
-        self.models_page = ModelsPage(self._paths_with_models_dir())
+        self.models_page = ModelsPage(session.paths_with_models_dir())
         self.models_page.chat_requested.connect(self.open_chat)
-        self.downloads_panel = DownloadsPanel(self.models_dir)
+        self.downloads_panel = DownloadsPanel(session.downloads)
         self.downloads_panel.chat_requested.connect(self.open_chat)
         self.downloads_panel.download_finished.connect(self._on_download_finished)
-        self.discover_page = DiscoverPage(self)
-        self.settings_page = SettingsPage(self._paths_with_models_dir(), self.preferences)
-        self.settings_page.preferences_changed.connect(self._on_preferences_changed)
-        self.settings_page.models_dir_changed.connect(self._on_models_dir_changed)
+        self.discover_page = DiscoverPage(session)
+        self.discover_page.chat_requested.connect(self.open_chat)
+        self.discover_page.show_downloads_requested.connect(self.show_downloads)
+        self.settings_page = SettingsPage(session)
 
-        self.tabs = QStackedWidget()  # the pages; the sidebar switches them
+        self.pages = QStackedWidget()  # the sidebar switches them
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setFixedWidth(150)
         self.sidebar.setIconSize(QSize(20, 20))
         pages = [
-            (self.chat_page, self.tr("Chats"), "chat"),
+            (self.chat, self.tr("Chats"), "chat"),
             (self.models_page, self.tr("Models"), "models"),
             (self.discover_page, self.tr("Discover"), "discover"),
             (self.downloads_panel, self.tr("Downloads"), "downloads"),
             (self.settings_page, self.tr("Settings"), "settings"),
         ]
         for page, label, icon in pages:
-            self.tabs.addWidget(page)
+            self.pages.addWidget(page)
             self.sidebar.addItem(QListWidgetItem(load_icon(icon), label))
-        self.sidebar.currentRowChanged.connect(self.tabs.setCurrentIndex)
-        self.tabs.currentChanged.connect(self.sidebar.setCurrentRow)
+        self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.pages.currentChanged.connect(self.sidebar.setCurrentRow)
         self.sidebar.setCurrentRow(0)
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.sidebar)
-        row.addWidget(self.tabs, 1)
+        row.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
-        self.speed_label = QLabel()
+        self.status_note = QLabel()  # the chat's figures and any other passing note
         self.model_label = QLabel(self.tr("No model"))
         self.memory_label = QLabel()
-        self.statusBar().addWidget(self.speed_label, 1)
+        self.statusBar().addWidget(self.status_note, 1)
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().addPermanentWidget(self.memory_label)
         if self._store_note:
-            self.speed_label.setText(self._store_note)
+            self.status_note.setText(self._store_note)
         self._memory_timer = QTimer(self)
         self._memory_timer.setInterval(MEMORY_REFRESH_MS)
-        self._memory_timer.timeout.connect(self._show_memory)
+        self._memory_timer.timeout.connect(self._sample_memory)
         self._memory_timer.start()
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Quantdesk"))
         menu.addAction(self.tr("Set up a model…"), self.show_wizard)
-        menu.addAction(self.tr("Settings"), lambda: self.tabs.setCurrentWidget(self.settings_page))
+        menu.addAction(self.tr("Settings"), lambda: self.pages.setCurrentWidget(self.settings_page))
         menu.addSeparator()
         quit_action = menu.addAction(self.tr("Quit"), self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
-    # --- preferences and the first run ----------------------------------------------------------
+    # --- the session and the first run --------------------------------------------------------
 
     @property
     def models_dir(self) -> Path:
-        return (
-            Path(self.preferences.models_dir) if self.preferences.models_dir else self._paths.models
-        )
+        return self.session.models_dir
 
-    def _paths_with_models_dir(self) -> AppPaths:
-        return replace(self._paths, models=self.models_dir)
-
-    def update_preferences(self, **changes: object) -> None:
-        """Change and save preferences (e.g. the wizard's hardware corrections)."""
-        self.preferences = self.preferences.replace(**changes)
-        save_preferences(self._paths.config, self.preferences)
-
-    @Slot(object)
-    def _on_preferences_changed(self, preferences: Preferences) -> None:
-        self.preferences = preferences
+    def _connect_session(self) -> None:
+        session = self.session
+        session.hardware_changed.connect(self._on_hardware)
+        session.models_dir_changed.connect(self._on_models_dir_changed)
+        worker = session.engine.worker
+        worker.loaded.connect(self._on_loaded)
+        worker.load_failed.connect(self._on_load_failed)
 
     @Slot(object)
     def _on_models_dir_changed(self, folder: Path) -> None:
-        self.preferences = self.preferences.replace(models_dir=str(folder))
         self.models_page.set_models_dir(folder)
-        self.downloads_panel.set_models_dir(folder)
         self.refresh_models()
 
-    @property
-    def hardware(self) -> HardwareProfile | None:
-        """This machine as detected (or faked in tests), with the person's corrections."""
-        if self._hardware is None:
-            return None
-        return self._corrected(self._hardware)
-
-    def set_hardware(self, profile: HardwareProfile) -> None:
-        """Remember the detected machine (detection runs once, off the GUI thread)."""
-        self._hardware = profile
-        corrected = self.hardware
-        if corrected is not None:
-            self.models_page.set_hardware(corrected, context=self.preferences.default_context)
-            self.settings_page.set_hardware(corrected)
+    @Slot(object)
+    def _on_hardware(self, profile: HardwareProfile) -> None:
+        self.models_page.set_hardware(profile, context=self.session.preferences.default_context)
+        self.settings_page.set_hardware(profile)
 
     def detect_hardware_later(self) -> None:
         """Detect the machine off the GUI thread after start-up (for the fit badges)."""
-        if self._hardware is not None:
-            self.set_hardware(self._hardware)
-            return
-        self._detect_task = TaskWorker(detect, name="hardware")
-        self._detect_task.finished.connect(self._on_detected)
-        self._detect_task.start()
-
-    @Slot(object)
-    def _on_detected(self, profile: HardwareProfile) -> None:
-        self._detect_task.wait()
-        self.set_hardware(profile)
-
-    def _corrected(self, profile: HardwareProfile) -> HardwareProfile:
-        vram = {
-            index: value
-            for index in range(len(profile.gpus))
-            if (value := self.preferences.vram_override(index))
-        }
-        return with_corrections(profile, ram_bytes=self.preferences.ram_override, vram_bytes=vram)
+        self.session.detect_hardware()
 
     def needs_wizard(self) -> bool:
         """First run, and no models yet: the wizard leads the way."""
-        return not self.preferences.first_run_done and not find_local_models(self.models_dir)
+        prefs = self.session.preferences
+        return not prefs.first_run_done and not find_local_models(self.models_dir)
 
     def show_wizard(self) -> FirstRunWizard:
         """Open the setup wizard (first run, or from the menu)."""
         if self.wizard is None:
-            self.wizard = FirstRunWizard(self, hardware=self._hardware)
+            self.wizard = FirstRunWizard(self.session, self)
             self.wizard.finished.connect(self._on_wizard_finished)
+            self.wizard.load_requested.connect(self.load_model)
+            self.model_loaded.connect(self.wizard.show_model_loaded)
+            self.model_failed.connect(self.wizard.show_model_failed)
         self.wizard.restart()
         self.wizard.show()
         self.wizard.raise_()
@@ -265,18 +229,13 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_wizard_finished(self, result: int) -> None:
         if result == QWizard.DialogCode.Accepted:
-            self.update_preferences(first_run_done=True)
-            self.tabs.setCurrentWidget(self.chat_page)
+            self.session.update_preferences(first_run_done=True)
+            self.pages.setCurrentWidget(self.chat)
             self.activateWindow()
             self.chat.input_box.setFocus()
         if self.wizard is not None:
             self.wizard.deleteLater()
             self.wizard = None
-
-    def _connect_engine(self) -> None:
-        worker = self._engine.worker
-        worker.loaded.connect(self._on_loaded)
-        worker.load_failed.connect(self._on_load_failed)
 
     # --- models ----------------------------------------------------------------------------------
 
@@ -309,8 +268,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def open_chat(self, path: Path) -> None:
         """Show the chat and load `path` into it."""
-        self.tabs.setCurrentWidget(self.chat_page)
+        self.pages.setCurrentWidget(self.chat)
         self.load_model(Path(path))
+
+    @Slot()
+    def show_downloads(self) -> None:
+        self.pages.setCurrentWidget(self.downloads_panel)
 
     @Slot(object)
     def _on_download_finished(self, _result: object) -> None:
@@ -344,13 +307,14 @@ class MainWindow(QMainWindow):
         self._loading = True
         self._update_controls()
         tokens = context_length or self.chat.settings_panel.context_length.value()
-        self._engine.worker.load_requested.emit(
+        prefs = self.session.preferences
+        self.session.engine.worker.load_requested.emit(
             str(path),
             LoadOptions(
                 context_length=tokens,
-                threads=self.preferences.threads,
-                gpu_layers=self.preferences.gpu_layers,  # None: automatic, on the engine thread
-                hardware=self.hardware,
+                threads=prefs.threads,
+                gpu_layers=prefs.gpu_layers,  # None: automatic, on the engine thread
+                hardware=self.session.hardware,
             ),
         )
 
@@ -371,14 +335,11 @@ class MainWindow(QMainWindow):
         )
         self._update_controls()
         self.chat.set_model(model)
-        self.model_label.setText(
-            self.tr("{name} · {quant} · GPU layers {layers}").format(
-                name=model.display_name,
-                quant=model.quant or self.tr("unknown quant"),
-                layers=model.gpu_layers,
-            )
-        )
-        self._show_memory()
+        parts = [model.display_name, model.quant or self.tr("unknown quant")]
+        if layers := describe_gpu_layers(model):
+            parts.append(layers)
+        self.model_label.setText(" · ".join(parts))
+        self._sample_memory()
         self.model_loaded.emit(model)
 
     @Slot(object)
@@ -392,40 +353,14 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _show_chat_status(self, text: str) -> None:
-        self.speed_label.setText(text)
+        self.status_note.setText(text)
 
     @Slot(int)
     def _reload_with_context(self, tokens: int) -> None:
         if self._model is not None and not self.chat.is_generating:
             self.load_model(self._model.path, context_length=tokens)
 
-    # --- chat (the chat page's controls, for the tests and the benches) --------------------------
-
-    @property
-    def input_box(self) -> QPlainTextEdit:
-        return self.chat.input_box
-
-    @property
-    def send_button(self) -> QPushButton:
-        return self.chat.send_button
-
-    @property
-    def stop_button(self) -> QPushButton:
-        return self.chat.stop_button
-
-    @property
-    def chat_view(self) -> ChatView:
-        return self.chat.chat_view
-
-    def send_message(self) -> None:
-        self.chat.send_message()
-
-    def stop_reply(self) -> None:
-        self.chat.stop_reply()
-
     # --- state -----------------------------------------------------------------------------------
-
-    _loading = False
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         self.model_status.setText(text)
@@ -445,14 +380,21 @@ class MainWindow(QMainWindow):
         return self._model
 
     @Slot()
-    def _show_memory(self) -> None:
-        """RAM (and VRAM where NVML reports it) this process uses, refreshed every 2 s."""
-        self.memory_label.setText(describe_process_memory())
+    def _sample_memory(self) -> None:
+        """RAM (and VRAM where NVML reports it) this process uses, refreshed every 2 s. NVML
+        can be slow to answer: it is asked on a task thread, one sample at a time."""
+        if len(self._memory_jobs):
+            return
+        job = TaskWorker(describe_process_memory, name="memory")
+        job.finished.connect(self._show_memory)
+        self._memory_jobs.start(job)
+
+    @Slot(object)
+    def _show_memory(self, text: str) -> None:
+        self.memory_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self._memory_timer.stop()
-        if self._detect_task is not None:
-            self._detect_task.wait()
         if self.wizard is not None:
             self.wizard.shutdown()
         self.chat.shutdown()
@@ -460,6 +402,7 @@ class MainWindow(QMainWindow):
         self.settings_page.shutdown()
         self.downloads_panel.shutdown()
         self.models_page.shutdown()
-        self._engine.shutdown()
-        self._store.close()
+        self._memory_jobs.shutdown()
+        # The app has one window: closing it ends the session's threads and its chat store.
+        self.session.shutdown()
         super().closeEvent(event)

@@ -15,14 +15,22 @@ ERROR_STYLE = "color: #b00020;"
 def mute(widget: QWidget, *, italic: bool = False) -> None:
     """Show `widget`'s text as secondary (notes, reasoning), following the current palette."""
     palette = widget.palette()
-    text = palette.color(QPalette.ColorRole.WindowText)
-    background = palette.color(QPalette.ColorRole.Window)
-    palette.setColor(QPalette.ColorRole.WindowText, _blend(text, background, MUTED_SHARE))
+    palette.setColor(QPalette.ColorRole.WindowText, muted_color(widget))
     widget.setPalette(palette)
     if italic:
         font = widget.font()
         font.setItalic(True)
         widget.setFont(font)
+
+
+def muted_color(widget: QWidget) -> QColor:
+    """The color `mute` gives text, for rich text that names its colors."""
+    palette = widget.palette()
+    return _blend(
+        palette.color(QPalette.ColorRole.WindowText),
+        palette.color(QPalette.ColorRole.Window),
+        MUTED_SHARE,
+    )
 
 
 def _blend(a: QColor, b: QColor, share: float) -> QColor:
@@ -31,6 +39,7 @@ def _blend(a: QColor, b: QColor, share: float) -> QColor:
         round(a.green() * (1 - share) + b.green() * share),
         round(a.blue() * (1 - share) + b.blue() * share),
     )
+
 
 # How a file fits this machine, as the Models page and the file chooser show it.
 FIT_WORDS = {

@@ -6,16 +6,18 @@ import gc
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtCore import QElapsedTimer, QTimer
 from pytestqt.qtbot import QtBot
 
 from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
+from app.ui.session import Session
 
 
 @pytest.fixture
 def window(qtbot: QtBot) -> Iterator[MainWindow]:
     """The real main window, shown (offscreen), closed after the test with its threads ended."""
-    window = MainWindow(app_paths().ensure())
+    window = MainWindow(Session(app_paths().ensure()))
     qtbot.addWidget(window)
     window.show()
     yield window
@@ -38,3 +40,24 @@ def collect_garbage_on_the_gui_thread() -> Iterator[None]:
     yield
     gc.collect()
     gc.enable()
+
+
+class StallMeter:
+    """Measures the longest gap between event-loop turns with a fast timer on the GUI thread."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        self.longest_ms = 0
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._clock.start()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        self.longest_ms = max(self.longest_ms, self._clock.restart())

@@ -4,39 +4,25 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.core.config.preferences import Preferences, save_preferences
+from app.core.engine import backends
+from app.core.machine import process_memory
 from app.core.paths import app_paths
-from app.ui.main_window import MainWindow
+from app.ui.main_window import MainWindow, describe_gpu_layers
+from app.ui.session import Session
 from tests.conftest import BROKEN_REASONS
-from tests.gui.conftest import set_sampling
+from tests.gui.conftest import StallMeter, set_sampling
 
 STALL_LIMIT_MS = 100
-
-
-class StallMeter:
-    """Measures the longest gap between event-loop turns with a fast timer on the GUI thread."""
-
-    def __init__(self, interval_ms: int = 5) -> None:
-        self.longest_ms = 0
-        self._clock = QElapsedTimer()
-        self._timer = QTimer()
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._tick)
-
-    def start(self) -> None:
-        self._clock.start()
-        self._timer.start()
-
-    def stop(self) -> None:
-        self._timer.stop()
-
-    def _tick(self) -> None:
-        self.longest_ms = max(self.longest_ms, self._clock.restart())
 
 
 def load(qtbot: QtBot, window: MainWindow, path: Path) -> None:
@@ -52,42 +38,44 @@ def test_typed_message_streams_a_reply_without_freezing_and_stop_ends_it(
     set_sampling(window, temperature=0.0, max_tokens=400)
     meter = StallMeter()
 
-    qtbot.keyClicks(window.input_box, "Write a long story about a brave dragon and a knight.")
-    assert window.send_button.isEnabled()
+    qtbot.keyClicks(window.chat.input_box, "Write a long story about a brave dragon and a knight.")
+    assert window.chat.send_button.isEnabled()
     meter.start()
-    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
     assert window.is_generating
-    assert window.stop_button.isEnabled()
-    assert window.input_box.toPlainText() == ""
+    assert window.chat.stop_button.isEnabled()
+    assert window.chat.input_box.toPlainText() == ""
 
     # Tokens arrive from the real model, batch after batch, into the real chat view.
-    prompt_shown = window.chat_view.plain_text()
+    prompt_shown = window.chat.chat_view.plain_text()
     assert "Write a long story" in prompt_shown
     seen = [prompt_shown]
     for _ in range(5):
-        qtbot.waitUntil(lambda: window.chat_view.plain_text() != seen[-1], timeout=10_000)
-        seen.append(window.chat_view.plain_text())
+        qtbot.waitUntil(lambda: window.chat.chat_view.plain_text() != seen[-1], timeout=10_000)
+        seen.append(window.chat.chat_view.plain_text())
     assert all(later.startswith(earlier) for earlier, later in zip(seen, seen[1:], strict=False))
 
     with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
-        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.chat.stop_button, Qt.MouseButton.LeftButton)
     meter.stop()
     stats = finished.args[0]
     assert stats.finish_reason == "cancelled"
     assert 0 < stats.completion_tokens < 400
     assert not window.is_generating
-    assert not window.stop_button.isEnabled()
-    assert "stopped" in window.speed_label.text()
+    assert not window.chat.stop_button.isEnabled()
+    assert "stopped" in window.status_note.text()
     print(f"\nlongest event-loop stall during generation: {meter.longest_ms} ms")
     assert meter.longest_ms < STALL_LIMIT_MS
 
     # The conversation goes on: the stopped reply is history, and a new message gets an answer.
     set_sampling(window, temperature=0.0, max_tokens=8)
-    qtbot.keyClicks(window.input_box, "Thanks!")
+    qtbot.keyClicks(window.chat.input_box, "Thanks!")
     with qtbot.waitSignal(window.reply_finished, timeout=90_000) as finished:
-        qtbot.keyClick(window.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(
+            window.chat.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+        )
     assert finished.args[0].completion_tokens > 0
-    stored = window.chat._store.messages(window.chat.conversation.id)
+    stored = window.session.store.messages(window.chat.conversation.id)
     assert [m.role for m in stored] == ["user", "assistant", "user", "assistant"]
     assert [m.state for m in stored] == ["complete", "stopped", "complete", "complete"]
 
@@ -95,32 +83,32 @@ def test_typed_message_streams_a_reply_without_freezing_and_stop_ends_it(
 def test_escape_stops_the_reply(qtbot: QtBot, window: MainWindow, tiny_model: Path) -> None:
     load(qtbot, window, tiny_model)
     set_sampling(window, temperature=0.0, max_tokens=400)
-    qtbot.keyClicks(window.input_box, "Write a long story about a dragon.")
-    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    before = window.chat_view.plain_text()
-    qtbot.waitUntil(lambda: window.chat_view.plain_text() != before, timeout=10_000)
+    qtbot.keyClicks(window.chat.input_box, "Write a long story about a dragon.")
+    qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
+    before = window.chat.chat_view.plain_text()
+    qtbot.waitUntil(lambda: window.chat.chat_view.plain_text() != before, timeout=10_000)
     with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
-        qtbot.keyClick(window.input_box, Qt.Key.Key_Escape)
+        qtbot.keyClick(window.chat.input_box, Qt.Key.Key_Escape)
     assert finished.args[0].finish_reason == "cancelled"
 
 
 def test_closing_the_window_mid_reply_ends_the_engine_thread_cleanly(
     qtbot: QtBot, tiny_model: Path
 ) -> None:
-    window = MainWindow(app_paths().ensure())
+    window = MainWindow(Session(app_paths().ensure()))
     qtbot.addWidget(window)
     window.show()
     load(qtbot, window, tiny_model)
     set_sampling(window, temperature=0.0, max_tokens=2000)
-    qtbot.keyClicks(window.input_box, "Write a very long story about a dragon.")
-    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    before = window.chat_view.plain_text()
-    qtbot.waitUntil(lambda: window.chat_view.plain_text() != before, timeout=10_000)
+    qtbot.keyClicks(window.chat.input_box, "Write a very long story about a dragon.")
+    qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
+    before = window.chat.chat_view.plain_text()
+    qtbot.waitUntil(lambda: window.chat.chat_view.plain_text() != before, timeout=10_000)
     started = time.perf_counter()
     window.close()
-    assert window._engine.thread.isFinished()
+    assert window.session.engine.thread.isFinished()
     assert time.perf_counter() - started < 5
-    assert window._engine.worker._engine.model is None  # unloaded on its own thread
+    assert not window.session.engine.worker.has_model  # unloaded on its own thread
 
 
 def test_broken_models_show_their_reason_and_the_app_keeps_working(
@@ -131,23 +119,23 @@ def test_broken_models_show_their_reason_and_the_app_keeps_working(
             window.load_model(path)
         assert BROKEN_REASONS[kind] in window.model_status.text(), kind
         assert path.name in window.model_status.text()
-        assert not window.send_button.isEnabled()
+        assert not window.chat.send_button.isEnabled()
     load(qtbot, window, tiny_model)
     set_sampling(window, temperature=0.0, max_tokens=4)
-    qtbot.keyClicks(window.input_box, "Hi")
+    qtbot.keyClicks(window.chat.input_box, "Hi")
     with qtbot.waitSignal(window.reply_finished, timeout=90_000):
-        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
 
 
 def test_hostile_template_shows_an_error_and_keeps_the_message(
     qtbot: QtBot, window: MainWindow, hostile_model: Path
 ) -> None:
     load(qtbot, window, hostile_model)
-    qtbot.keyClicks(window.input_box, "Hello there")
+    qtbot.keyClicks(window.chat.input_box, "Hello there")
     with qtbot.waitSignal(window.reply_failed, timeout=90_000):
-        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
     assert "chat template can't be used" in window.chat.error_label.text()
-    assert "Hello there" in window.chat_view.plain_text()
+    assert "Hello there" in window.chat.chat_view.plain_text()
     assert not window.is_generating
     assert not Path("/tmp/quantdesk-pwned").exists()
 
@@ -157,7 +145,7 @@ def test_model_picker_lists_local_models(qtbot: QtBot, tiny_model: Path) -> None
     target = paths.models / "HuggingFaceTB" / "SmolLM2-135M-Instruct" / tiny_model.name
     target.parent.mkdir(parents=True)
     target.symlink_to(tiny_model)
-    window = MainWindow(paths)
+    window = MainWindow(Session(paths))
     qtbot.addWidget(window)
     assert window.model_picker.count() == 1
     assert tiny_model.name in window.model_picker.itemText(0)
@@ -182,3 +170,41 @@ def test_app_opens_offscreen_and_stays_up(quantdesk_home: Path) -> None:
         _out, err = process.communicate(timeout=30)
     assert "Traceback" not in err
     assert (quantdesk_home / "logs" / "quantdesk.log").read_text().count("starting version=") == 1
+
+
+def test_status_bar_says_where_the_layers_run_in_words(qtbot: QtBot, tiny_model: Path) -> None:
+    paths = app_paths().ensure()
+    save_preferences(paths.config, Preferences(gpu_layers=-1))  # "All layers on the GPU"
+    window = MainWindow(Session(paths))
+    qtbot.addWidget(window)
+    load(qtbot, window, tiny_model)
+    model = window.loaded_model
+    assert model is not None and model.layer_count == 30
+    label = window.model_label.text()
+    assert "-1" not in label
+    engine = backends.loaded_engine()
+    if engine is not None and engine.gpu_offload:
+        assert "all layers on the GPU" in label
+    else:  # no GPU engine here: nothing about GPU layers
+        assert model.gpu_layers == 0 and "GPU" not in label
+    # What a machine with a GPU reads, for the counts llama.cpp reports there.
+    assert describe_gpu_layers(replace(model, gpu_layers=30)) == "all layers on the GPU"
+    assert describe_gpu_layers(replace(model, gpu_layers=12)) == "12 of 30 layers on the GPU"
+    assert describe_gpu_layers(replace(model, gpu_layers=0)) == ""
+    window.close()
+
+
+def test_memory_figure_is_sampled_off_the_gui_thread(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sampled_on: list[threading.Thread] = []
+    real = process_memory.process_ram_bytes
+
+    def recording() -> int:  # the real figure; only where it was asked is noted
+        sampled_on.append(threading.current_thread())
+        return real()
+
+    monkeypatch.setattr(process_memory, "process_ram_bytes", recording)
+    qtbot.waitUntil(lambda: window.memory_label.text().startswith("RAM"), timeout=10_000)
+    assert sampled_on
+    assert threading.main_thread() not in sampled_on

@@ -9,33 +9,37 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, 
 
 from app.core.fit.recommend import Option
 from app.core.hub.catalog import CatalogModel
-from app.core.machine.hardware import HardwareProfile, detect
+from app.core.machine.hardware import HardwareProfile
 from app.ui.discover.model_chooser import FileChooser, ModelList
-from app.ui.workers.task import TaskWorker
+from app.ui.workers.download import DownloadRequest, DownloadWorker
 
 if TYPE_CHECKING:
-    from app.ui.library.downloads_panel import DownloadRow
-    from app.ui.main_window import MainWindow
+    from app.ui.session import Session
 
 
 class DiscoverPage(QWidget):
     """Pick a model on the left, a file of it on the right, and download it.
 
     Signals:
-        download_started(object): the `DownloadRow` of the download just started.
+        download_started(object): the `DownloadWorker` of the download just started (or joined).
+        chat_requested(object): the `Path` of a local `.gguf` the person picked to use.
+        show_downloads_requested(): a download started; the Downloads page follows it.
     """
 
     download_started = Signal(object)
+    chat_requested = Signal(object)
+    show_downloads_requested = Signal()
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self._window = window
-        self._detect: TaskWorker | None = None
+        self._session = session
         self.model_list = ModelList()
         self.model_list.model_selected.connect(self._on_model_selected)
-        self.model_list.import_requested.connect(window.open_chat)
-        self.chooser = FileChooser(window.models_dir, HardwareProfile.empty())
+        self.model_list.import_requested.connect(self.chat_requested)
+        self.chooser = FileChooser(session.models_dir, HardwareProfile.empty())
         self.chooser.selection_changed.connect(self._on_option)
+        session.hardware_changed.connect(self.chooser.set_hardware)
+        session.models_dir_changed.connect(self.chooser.set_models_dir)
         self.download_button = QPushButton(self.tr("Download"))
         self.download_button.setEnabled(False)
         self.download_button.clicked.connect(self.download_selected)
@@ -55,25 +59,13 @@ class DiscoverPage(QWidget):
         layout.addWidget(splitter)
 
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
-        self._ensure_hardware()
-        super().showEvent(event)  # type: ignore[arg-type]
-
-    def _ensure_hardware(self) -> None:
-        """Fit files to the real machine: the window's profile, else detected once, off-thread."""
-        known = self._window.hardware
+        # Fit files to the real machine: known already, or detected once by the session.
+        known = self._session.hardware
         if known is not None:
             self.chooser.set_hardware(known)
-            return
-        if self._detect is None:
-            self._detect = TaskWorker(detect, name="hardware")
-            self._detect.finished.connect(self._on_detected)
-            self._detect.start()
-
-    def _on_detected(self, profile: HardwareProfile) -> None:
-        if self._detect is not None:
-            self._detect.wait()
-        self._window.set_hardware(profile)
-        self.chooser.set_hardware(self._window.hardware or profile)
+        else:
+            self._session.detect_hardware()
+        super().showEvent(event)  # type: ignore[arg-type]
 
     @Slot(object)
     def _on_model_selected(self, model: CatalogModel | None) -> None:
@@ -85,23 +77,17 @@ class DiscoverPage(QWidget):
         self.download_button.setEnabled(option is not None and option.fit != "too_large")
 
     @Slot()
-    def download_selected(self) -> DownloadRow | None:
+    def download_selected(self) -> DownloadWorker | None:
         """Start downloading the selected file; the Downloads page shows it."""
         model = self.model_list.selected
         option = self.chooser.selected_option
         if model is None or option is None:
             return None
-        panel = self._window.downloads_panel
-        if len(option.files) > 1:
-            row = panel.start_download(model.repo_id, quant=option.quant)
-        else:
-            row = panel.start_download(model.repo_id, filename=option.files[0])
-        self._window.tabs.setCurrentWidget(panel)
-        self.download_started.emit(row)
-        return row
+        worker = self._session.downloads.start(DownloadRequest.for_option(model.repo_id, option))
+        self.show_downloads_requested.emit()
+        self.download_started.emit(worker)
+        return worker
 
     def shutdown(self) -> None:
-        if self._detect is not None:
-            self._detect.wait()
         self.model_list.shutdown()
         self.chooser.shutdown()

@@ -8,6 +8,7 @@ the context length change — pure arithmetic, instant.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
@@ -37,7 +38,8 @@ from app.core.fit.repo_facts import RepoFacts, advise, fetch_repo_facts
 from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text
-from app.ui.style import FIT_COLORS, FIT_WORDS, mute
+from app.ui.style import FIT_COLORS, FIT_WORDS, mute, muted_color
+from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
 _MODEL_ROLE = Qt.ItemDataRole.UserRole
@@ -59,7 +61,8 @@ class ModelList(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._task: TaskWorker | None = None
+        self._jobs = Jobs(self)
+        self._searching = False
         self._query = ""
         self.search_box = QLineEdit()
         self.search_box.setPlaceholderText(self.tr("Search Hugging Face for GGUF models"))
@@ -98,16 +101,17 @@ class ModelList(QWidget):
         if not query:
             self.show_curated()
             return
-        if self._task is not None:
+        if self._searching:
             return
+        self._searching = True
         self.message.setText(self.tr("Searching Hugging Face for “{q}”…").format(q=query))
         self.search_button.setEnabled(False)
         self._query = query
-        self._task = TaskWorker(lambda: search_gguf_repos(query), name="hub search")
+        task = TaskWorker(lambda: search_gguf_repos(query), name="hub search")
         # Bound methods of this widget, never lambdas: a lambda would run on the worker thread.
-        self._task.finished.connect(self._on_searched)
-        self._task.failed.connect(self._on_search_failed)
-        self._task.start()
+        task.finished.connect(self._on_searched)
+        task.failed.connect(self._on_search_failed)
+        self._jobs.start(task)
 
     @Slot(object)
     def _on_searched(self, found: list[CatalogModel]) -> None:
@@ -134,9 +138,7 @@ class ModelList(QWidget):
 
     def _end_search(self) -> None:
         self.search_button.setEnabled(True)
-        if self._task is not None:
-            self._task.wait()
-            self._task = None
+        self._searching = False
 
     def _fill(self, models: list[CatalogModel], message: str) -> None:
         self.message.setText(message)
@@ -151,7 +153,7 @@ class ModelList(QWidget):
             item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
             item.setToolTip(model.repo_id)
             self.list.addItem(item)
-            label = QLabel(_model_html(model))
+            label = QLabel(_model_html(model, muted_color(self.list)))
             label.setContentsMargins(6, 4, 6, 4)
             label.setWordWrap(True)
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -200,15 +202,15 @@ class ModelList(QWidget):
         self.model_selected.emit(current.data(_MODEL_ROLE) if current is not None else None)
 
     def shutdown(self) -> None:
-        if self._task is not None:
-            self._task.wait()
+        self._jobs.shutdown()
 
 
-def _model_html(model: CatalogModel) -> str:
+def _model_html(model: CatalogModel, muted: QColor) -> str:
+    """The entry as rich text; its one-line facts in `muted`, the theme's secondary text."""
     summary = f"<br>{html.escape(model.summary)}" if model.summary else ""
     return (
         f"<b>{html.escape(model.name)}</b> &nbsp;<small>{html.escape(model.repo_id)}</small><br>"
-        f"<span style='color:#555'>{html.escape(model.one_line())}</span>{summary}"
+        f"<span style='color:{muted.name()}'>{html.escape(model.one_line())}</span>{summary}"
     )
 
 
@@ -231,7 +233,8 @@ class FileChooser(QWidget):
         self._models_dir = models_dir
         self._hardware = hardware
         self._facts: RepoFacts | None = None
-        self._task: TaskWorker | None = None
+        self._jobs = Jobs(self)
+        self._request = 0  # the latest fetch; results of older ones are dropped
         self.recommendation: Recommendation | None = None
         self._build(context)
 
@@ -284,12 +287,19 @@ class FileChooser(QWidget):
     def facts(self) -> RepoFacts | None:
         return self._facts
 
+    @Slot(object)
     def set_hardware(self, hardware: HardwareProfile) -> None:
         self._hardware = hardware
         self.refit()
 
+    @Slot(object)
+    def set_models_dir(self, folder: Path) -> None:
+        """The models folder moved: "already downloaded" is judged against the new one."""
+        self._models_dir = Path(folder)
+
     def show_repo(self, repo_id: str) -> None:
-        """Fetch `repo_id`'s files and header on a worker thread, then fill the table."""
+        """Fetch `repo_id`'s files and header on a worker thread, then fill the table. Never
+        waits: a fetch still running for an earlier pick goes on, and its result is dropped."""
         if self._facts is not None and self._facts.repo_id == repo_id:
             self.refit()
             self.facts_ready.emit()
@@ -299,17 +309,23 @@ class FileChooser(QWidget):
         self.table.setRowCount(0)
         self.reasons.clear()
         self.title.setText(self.tr("Reading {repo} on Hugging Face…").format(repo=repo_id))
-        if self._task is not None:
-            self._task.wait()
+        self._request += 1
         models_dir = self._models_dir
-        self._task = TaskWorker(lambda: fetch_repo_facts(repo_id, models_dir), name="repo facts")
-        self._task.finished.connect(self._on_facts)
-        self._task.failed.connect(self._on_facts_failed)
-        self._task.start()
+        task = _FactsJob(self._request, lambda: fetch_repo_facts(repo_id, models_dir))
+        task.finished.connect(self._on_facts)
+        task.failed.connect(self._on_facts_failed)
+        self._jobs.start(task)
+
+    def _is_latest(self) -> bool:
+        """The signal being handled comes from the latest fetch (not one the person moved on
+        from)."""
+        job = self.sender()
+        return isinstance(job, _FactsJob) and job.request == self._request
 
     @Slot(object)
     def _on_facts(self, facts: RepoFacts) -> None:
-        self._finish_task()
+        if not self._is_latest():
+            return
         self._facts = facts
         self.title.setText(
             self.tr("<b>{repo}</b>: {n} files. Estimates are for this machine.").format(
@@ -321,14 +337,10 @@ class FileChooser(QWidget):
 
     @Slot(object)
     def _on_facts_failed(self, error: Exception) -> None:
-        self._finish_task()
+        if not self._is_latest():
+            return
         self.title.setText(error_text(error))
         self.facts_failed.emit(error)
-
-    def _finish_task(self) -> None:
-        if self._task is not None:
-            self._task.wait()
-            self._task = None
 
     @Slot()
     def refit(self) -> None:
@@ -401,7 +413,15 @@ class FileChooser(QWidget):
         self.selection_changed.emit(option)
 
     def shutdown(self) -> None:
-        self._finish_task()
+        self._jobs.shutdown()
+
+
+class _FactsJob(TaskWorker):
+    """Fetching one repo's facts, numbered so that only the latest pick's result is shown."""
+
+    def __init__(self, request: int, function: Callable[[], RepoFacts]) -> None:
+        super().__init__(function, name="repo facts")
+        self.request = request
 
 
 def _nearest_step(context: int) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -25,7 +24,8 @@ from app.core.hub.download import DownloadProgress, DownloadResult, describe_pro
 from app.core.hub.library import PartialDownload, list_partial_downloads
 from app.ui.messages import error_text
 from app.ui.style import ERROR_STYLE
-from app.ui.workers.download import DownloadWorker
+from app.ui.workers.download import DownloadManager, DownloadRequest, DownloadWorker
+from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
 log = logging.getLogger(__name__)
@@ -148,9 +148,10 @@ class InterruptedRow(QFrame):
 
     resume_requested = Signal(object)
 
-    def __init__(self, partial: PartialDownload) -> None:
+    def __init__(self, partial: PartialDownload, jobs: Jobs) -> None:
         super().__init__()
         self.partial = partial
+        self._jobs = jobs
         self.setFrameShape(QFrame.Shape.StyledPanel)
         title = QLabel(f"{partial.repo_id} · {partial.path}")
         title.setStyleSheet("font-weight: bold;")
@@ -168,7 +169,6 @@ class InterruptedRow(QFrame):
         self.resume_button.clicked.connect(lambda: self.resume_requested.emit(self.partial))
         self.discard_button = QPushButton(self.tr("Discard"))
         self.discard_button.clicked.connect(self._discard)
-        self._task: TaskWorker | None = None
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.resume_button)
@@ -182,23 +182,24 @@ class InterruptedRow(QFrame):
     def _discard(self) -> None:
         # Deleting gigabytes can take a moment: not on the GUI thread.
         self.discard_button.setEnabled(False)
-        self._task = TaskWorker(self.partial.discard, name="discard")
-        self._task.finished.connect(lambda _: self.hide())
-        self._task.failed.connect(self._on_discard_failed)
-        self._task.start()
+        task = TaskWorker(self.partial.discard, name="discard")
+        task.finished.connect(self._on_discarded)
+        task.failed.connect(self._on_discard_failed)
+        self._jobs.start(task)
+
+    @Slot(object)
+    def _on_discarded(self, _result: object) -> None:
+        self.hide()
 
     @Slot(object)
     def _on_discard_failed(self, error: Exception) -> None:
         self.discard_button.setEnabled(True)
         self.status.setText(error_text(error))
 
-    def wait(self) -> None:
-        if self._task is not None:
-            self._task.wait()
-
 
 class DownloadsPanel(QWidget):
-    """Start downloads by repo id and quant (or file), and follow each one.
+    """The downloads of the session's `DownloadManager` (started here, in the wizard or in
+    Discover), each with its row; and new ones by repo id and quant (or file).
 
     Signals:
         chat_requested(object): a finished model's `Path`.
@@ -208,9 +209,10 @@ class DownloadsPanel(QWidget):
     chat_requested = Signal(object)
     download_finished = Signal(object)
 
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, downloads: DownloadManager) -> None:
         super().__init__()
-        self._models_dir = models_dir
+        self._downloads = downloads
+        self._jobs = Jobs(self)  # discarding interrupted downloads
         self.rows: list[DownloadRow] = []
         self.repo_input = QLineEdit()
         self.repo_input.setPlaceholderText(self.tr("Hugging Face repo, e.g. bartowski/Model-GGUF"))
@@ -235,12 +237,15 @@ class DownloadsPanel(QWidget):
         layout.addWidget(self.empty_label)
         layout.addWidget(scroll, 1)
         self.interrupted_rows: list[InterruptedRow] = []
+        for worker in downloads.downloads:
+            self._add_row(worker)
+        downloads.started.connect(self._add_row)
         self.show_interrupted()
 
     def show_interrupted(self) -> None:
         """List downloads an earlier run left unfinished, each with Resume and Discard."""
-        for partial in list_partial_downloads(self._models_dir):
-            row = InterruptedRow(partial)
+        for partial in list_partial_downloads(self._downloads.models_dir):
+            row = InterruptedRow(partial, self._jobs)
             row.resume_requested.connect(self._resume)
             self.interrupted_rows.append(row)
             self._list.insertWidget(0, row)
@@ -260,48 +265,36 @@ class DownloadsPanel(QWidget):
     def _start_from_inputs(self) -> None:
         repo = self.repo_input.text().strip()
         choice = self.quant_input.text().strip()
-        if not repo or not choice:
-            return
-        if choice.lower().endswith(".gguf"):
-            self.start_download(repo, filename=choice)
-        else:
-            self.start_download(repo, quant=choice)
-
-    def set_models_dir(self, folder: Path) -> None:
-        """New downloads go to the moved models folder (Settings)."""
-        self._models_dir = Path(folder)
+        if repo and choice:
+            self._downloads.start(DownloadRequest.from_text(repo, choice))
 
     def start_download(
         self, repo_id: str, *, quant: str | None = None, filename: str | None = None
     ) -> DownloadRow:
-        """Start a download on its own thread and add its row at the top."""
-        worker = DownloadWorker(repo_id, self._models_dir, quant=quant, filename=filename)
+        """Start a download (or join the one already writing that file); its row."""
+        worker = self._downloads.start(DownloadRequest(repo_id, quant=quant, filename=filename))
+        return self.row_for(worker)
+
+    def row_for(self, worker: DownloadWorker) -> DownloadRow:
+        return next(row for row in self.rows if row.worker is worker)
+
+    @Slot(object)
+    def _add_row(self, worker: DownloadWorker) -> None:
         row = DownloadRow(worker)
         row.chat_requested.connect(self.chat_requested)
-        row.retry_requested.connect(lambda: self._retry(row))
+        row.retry_requested.connect(self._retry)
         worker.finished.connect(self.download_finished)
         self.rows.append(row)
         self._list.insertWidget(0, row)
         self.empty_label.setVisible(False)
-        worker.start()
-        return row
 
-    def _retry(self, row: DownloadRow) -> None:
-        row.hide()
-        self.start_download(
-            row.worker.repo_id, quant=row.worker.quant, filename=row.worker.filename
-        )
+    @Slot()
+    def _retry(self) -> None:
+        row = self.sender()
+        if isinstance(row, DownloadRow):
+            row.hide()
+            self._downloads.start(row.worker.request)
 
     def shutdown(self) -> None:
-        """Stop running downloads and wait for their threads; partial files stay resumable.
-
-        A transfer stops within a chunk (its socket is shut down), so this returns quickly; a
-        QThread must never be destroyed while it runs, so there is no time limit here.
-        """
-        for row in self.rows:
-            row.worker.control.cancel(keep_partial=True)
-        for row in self.rows:
-            while not row.worker.stop_and_wait(5000):
-                log.warning("still waiting for download thread repo=%s", row.worker.repo_id)
-        for interrupted in self.interrupted_rows:
-            interrupted.wait()
+        """Wait for discards in progress (the session stops the downloads themselves)."""
+        self._jobs.shutdown()

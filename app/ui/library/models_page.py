@@ -28,6 +28,7 @@ from app.core.machine.hardware import HardwareProfile
 from app.core.paths import AppPaths
 from app.ui.messages import error_text
 from app.ui.style import ERROR_STYLE, FIT_WORDS
+from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
 
@@ -51,9 +52,7 @@ class ModelsPage(QWidget):
         self.models: list[LocalModel] = []
         self._hardware: HardwareProfile | None = None
         self._fits: dict[Path, str] = {}
-        self._fit_context = 4096
-        self._tasks: list[TaskWorker] = []
-        self._cancels: list[CancelToken] = []
+        self._jobs = Jobs(self)  # each job leaves the list when its thread ends
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -132,15 +131,13 @@ class ModelsPage(QWidget):
     def set_hardware(self, profile: HardwareProfile, *, context: int) -> None:
         """Work out each model's fit badge on a worker thread (headers are read from disk)."""
         self._hardware = profile
-        self._fit_context = context
         models = list(self.models)
         task = TaskWorker(
             lambda: {m.path: local_fit(m.path, profile, context=context) for m in models},
             name="fit badges",
         )
         task.finished.connect(self._on_fits)
-        self._tasks.append(task)
-        task.start()
+        self._jobs.start(task)
 
     @Slot(object)
     def _on_fits(self, fits: dict[Path, str]) -> None:
@@ -187,8 +184,7 @@ class ModelsPage(QWidget):
         worker = TaskWorker(lambda: delete_model(self._paths, model), name="delete")
         worker.finished.connect(self._on_deleted)
         worker.failed.connect(self._on_delete_failed)
-        self._tasks.append(worker)
-        worker.start()
+        self._jobs.start(worker)
 
     @Slot(object)
     def _on_deleted(self, _removed: object) -> None:
@@ -216,14 +212,14 @@ class ModelsPage(QWidget):
         self.message.setText(self.tr("Importing {name}…").format(name=path.name))
         self.import_button.setEnabled(False)
         cancel = CancelToken()
-        self._cancels.append(cancel)
         worker = TaskWorker(
-            lambda: import_model(self._paths, path, copy=copy, cancel=cancel), name="import"
+            lambda: import_model(self._paths, path, copy=copy, cancel=cancel),
+            name="import",
+            stop=cancel.cancel,  # closing the app stops a copy within 8 MB
         )
         worker.finished.connect(self._on_imported)
         worker.failed.connect(self._on_import_failed)
-        self._tasks.append(worker)
-        worker.start()
+        self._jobs.start(worker)
         return worker
 
     @Slot(object)
@@ -242,10 +238,7 @@ class ModelsPage(QWidget):
 
     def shutdown(self) -> None:
         """Cancel imports in progress and wait for every task thread (copies stop within 8 MB)."""
-        for cancel in self._cancels:
-            cancel.cancel()
-        for task in self._tasks:
-            task.wait()
+        self._jobs.shutdown()
 
     @Slot()
     def _open_folder(self) -> None:

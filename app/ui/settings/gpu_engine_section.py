@@ -18,6 +18,7 @@ from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text
 from app.ui.style import ERROR_STYLE, mute
 from app.ui.workers.download import EnginePackWorker
+from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
 # Which vendors have an engine pack: the Linux and Windows bundles carry Vulkan for every GPU;
@@ -33,8 +34,9 @@ class GpuEngineSection(QGroupBox):
     def __init__(self) -> None:
         super().__init__(self.tr("GPU engine"))
         self._vendors: set[str] = set()
+        self._jobs = Jobs(self)
         self._worker: EnginePackWorker | None = None
-        self._remover: TaskWorker | None = None
+        self._removing = False
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.download_button = QPushButton()
@@ -47,9 +49,8 @@ class GpuEngineSection(QGroupBox):
         self.progress.setRange(0, 1000)
         self.progress_text = QLabel()
         mute(self.progress_text)
-        self.message = QLabel()
+        self.message = QLabel()  # red for errors only (`_show_message`)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
         note = QLabel(
             self.tr(
                 "Quantdesk runs on every graphics card through Vulkan. On NVIDIA cards the CUDA "
@@ -137,7 +138,7 @@ class GpuEngineSection(QGroupBox):
     def download_clicked(self) -> None:
         if self._worker is not None:
             return
-        self.message.setText("")
+        self._show_message("")
         self.progress.setValue(0)
         self.progress_text.setText(self.tr("Reading the list of engines…"))
         worker = EnginePackWorker(set(self._vendors))
@@ -146,7 +147,7 @@ class GpuEngineSection(QGroupBox):
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
         self._worker = worker
-        worker.start()
+        self._jobs.start(worker)
         self._show_state()
 
     @Slot()
@@ -158,28 +159,31 @@ class GpuEngineSection(QGroupBox):
     def remove_clicked(self) -> None:
         """Delete the pack (a gigabyte of files) on a task thread."""
         info = self._installed()
-        if info is None or self._remover is not None:
+        if info is None or self._removing:
             return
         pack_id = str(info["id"])
+        self._removing = True
         self.remove_button.setEnabled(False)
-        self._remover = TaskWorker(lambda: remove_pack(pack_id), name="remove engine pack")
-        self._remover.finished.connect(self._on_removed)
-        self._remover.failed.connect(self._on_removed)
-        self._remover.start()
+        remover = TaskWorker(lambda: remove_pack(pack_id), name="remove engine pack")
+        remover.finished.connect(self._on_removed)
+        remover.failed.connect(self._on_removed)
+        self._jobs.start(remover)
 
     @Slot(object)
     def _on_removed(self, result: object) -> None:
-        remover, self._remover = self._remover, None
-        if remover is not None:
-            remover.wait()
+        self._removing = False
         self.remove_button.setEnabled(True)
         if isinstance(result, Exception):
-            self.message.setText(error_text(result))
+            self._show_message(error_text(result), error=True)
         else:
-            self.message.setText(
+            self._show_message(
                 self.tr("Removed. A model already loaded keeps the engine until Quantdesk quits.")
             )
         self._show_state()
+
+    def _show_message(self, text: str, *, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(ERROR_STYLE if error else "")
 
     @Slot(object)
     def _on_progress(self, progress: DownloadProgress) -> None:
@@ -193,25 +197,19 @@ class GpuEngineSection(QGroupBox):
 
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:
-        self.message.setText(error_text(error))
+        self._show_message(error_text(error), error=True)
         self._end_worker()
 
     @Slot()
     def _on_cancelled(self) -> None:
-        self.message.setText(self.tr("Download cancelled."))
+        self._show_message(self.tr("Download cancelled."))
         self._end_worker()
 
     def _end_worker(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.wait()
+        self._worker = None
         self._show_state()
 
     def shutdown(self) -> None:
-        """Stop a download (its bytes are kept for the next try) and wait for its thread: a
+        """Stop a download (its bytes are kept for the next try) and wait for the threads: a
         thread still running when its object goes away would abort the app."""
-        if self._worker is not None:
-            while not self._worker.stop_and_wait(5000):
-                pass  # reading the list (20 s at most) or between two files of the unpacking
-        while self._remover is not None and not self._remover.wait(5000):
-            pass
+        self._jobs.shutdown()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -37,18 +37,19 @@ from app.core.config.preferences import (
     MAX_CONTEXT,
     MIN_CONTEXT,
     Preferences,
-    load_preferences,
-    save_preferences,
 )
 from app.core.config.secrets import delete_token, keychain_available, load_token, save_token
 from app.core.hub.models_folder import MoveCancelledError, move_models_folder
 from app.core.machine.hardware import HardwareProfile
-from app.core.paths import AppPaths
 from app.ui.messages import error_text
 from app.ui.settings.gpu_engine_section import GpuEngineSection
 from app.ui.style import ERROR_STYLE, mute
 from app.ui.theme import apply_theme
+from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
+
+if TYPE_CHECKING:
+    from app.ui.session import Session
 
 MAX_LAYER_COUNT = 999
 
@@ -63,8 +64,10 @@ class _Progress(QObject):
 
 
 class SettingsPage(QWidget):
-    """Signals (on the GUI thread, after the page updated itself and saved):
-    preferences_changed(object): the new `Preferences`.
+    """Shows the session's preferences and changes them through it (the page keeps no copy:
+    a change made elsewhere, e.g. by the wizard, shows here at once).
+
+    Signals (on the GUI thread, after the page updated itself):
     models_dir_changed(object): the `Path` of the models folder after a finished move.
     move_failed(object): the error of a refused, failed or cancelled move (already shown).
     token_changed(bool): a token was saved (True) or removed (False).
@@ -72,18 +75,16 @@ class SettingsPage(QWidget):
     keychain_checked(bool): whether a keychain is available (the token row is ready).
     """
 
-    preferences_changed = Signal(object)
     models_dir_changed = Signal(object)
     move_failed = Signal(object)
     token_changed = Signal(bool)
     token_failed = Signal(object)
     keychain_checked = Signal(bool)
 
-    def __init__(self, paths: AppPaths, prefs: Preferences) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self._paths = paths
-        self._prefs = prefs
-        self._tasks: list[TaskWorker] = []
+        self.session = session
+        self._jobs = Jobs(self)
         self._move_cancel: CancelToken | None = None
         self._move_target: Path | None = None
         self._pending_token: bool | None = None
@@ -92,7 +93,9 @@ class SettingsPage(QWidget):
         self._keychain: bool | None = None
         self._token_stored = False
         self._build()
-        self.set_preferences(prefs)
+        self.set_preferences(session.preferences)
+        session.preferences_changed.connect(self.set_preferences)
+        session.preferences_save_failed.connect(self._on_save_failed)
         self._check_keychain()
 
     # --- layout ----------------------------------------------------------------------------------
@@ -124,7 +127,9 @@ class SettingsPage(QWidget):
         self.context_spin.valueChanged.connect(self._on_context_changed)
 
         self.threads_spin = QSpinBox()
-        self.threads_spin.setRange(0, max(os.cpu_count() or 1, self._prefs.threads or 0))
+        self.threads_spin.setRange(
+            0, max(os.cpu_count() or 1, self.session.preferences.threads or 0)
+        )
         self.threads_spin.setSpecialValueText(self.tr("Automatic"))
         self.threads_spin.setKeyboardTracking(False)
         self.threads_spin.valueChanged.connect(self._on_threads_changed)
@@ -226,17 +231,13 @@ class SettingsPage(QWidget):
     # --- preferences -----------------------------------------------------------------------------
 
     @property
-    def preferences(self) -> Preferences:
-        return self._prefs
-
-    @property
     def models_dir(self) -> Path:
         """The models folder in use: the chosen one, else the default."""
-        return Path(self._prefs.models_dir) if self._prefs.models_dir else self._paths.models
+        return self.session.models_dir
 
+    @Slot(object)
     def set_preferences(self, prefs: Preferences) -> None:
-        """Show `prefs` (changed elsewhere, e.g. by the wizard) without saving or signalling."""
-        self._prefs = prefs
+        """Show `prefs` (the session's, after any change) without changing them again."""
         widgets = (
             self.context_spin,
             self.threads_spin,
@@ -268,23 +269,17 @@ class SettingsPage(QWidget):
         self.gpu_layers_spin.setEnabled(key == GPU_LAYERS)
 
     def _update(self, **changes: object) -> None:
-        """Apply `changes` to the saved preferences (re-read, so others' changes are kept),
-        save them, and tell the window."""
-        latest, _note = load_preferences(self._paths.config)
-        prefs = latest.replace(**changes)
-        try:
-            save_preferences(self._paths.config, prefs)
-        except OSError as exc:
-            self._show_message(
-                self.tr(
-                    "Couldn't save the settings ({reason}); the change applies until Quantdesk "
-                    "closes."
-                ).format(reason=exc.strerror or str(exc))
-            )
-        else:
-            self._show_message("")
-        self._prefs = prefs
-        self.preferences_changed.emit(prefs)
+        """Change the session's preferences (it saves them and tells every page)."""
+        self._show_message("")
+        self.session.update_preferences(**changes)
+
+    @Slot(object)
+    def _on_save_failed(self, error: OSError) -> None:
+        self._show_message(
+            self.tr(
+                "Couldn't save the settings ({reason}); the change applies until Quantdesk closes."
+            ).format(reason=error.strerror or str(error))
+        )
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -364,8 +359,7 @@ class SettingsPage(QWidget):
         # Bound methods of this page, so that Qt queues the results to the GUI thread.
         worker.finished.connect(self._on_moved)
         worker.failed.connect(self._on_move_failed)
-        self._tasks.append(worker)
-        worker.start()
+        self._jobs.start(worker)
         return worker
 
     @Slot()
@@ -394,7 +388,7 @@ class SettingsPage(QWidget):
         assert self._move_target is not None
         target = self._move_target.expanduser().resolve()
         self._end_move()
-        default = self._paths.models.expanduser().resolve()
+        default = self.session.paths.models.expanduser().resolve()
         self._update(models_dir=None if target == default else str(target))
         self.models_dir_label.setText(str(self.models_dir))
         self._show_move_message(
@@ -423,8 +417,7 @@ class SettingsPage(QWidget):
         worker = TaskWorker(function, name=name)
         worker.finished.connect(on_done)
         worker.failed.connect(self._on_token_failed)
-        self._tasks.append(worker)
-        worker.start()
+        self._jobs.start(worker)
 
     def _check_keychain(self) -> None:
         def check() -> tuple[bool, bool]:
@@ -517,8 +510,7 @@ class SettingsPage(QWidget):
         if self._move_cancel is not None:
             self._move_cancel.cancel()
         self.gpu_engine.shutdown()
-        for task in self._tasks:
-            task.wait()
+        self._jobs.shutdown()
 
 
 class _Section(QGroupBox):

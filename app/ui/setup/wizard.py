@@ -32,15 +32,19 @@ from app.core.engine.engine import LoadedModel
 from app.core.fit.recommend import Option
 from app.core.hub.catalog import CatalogModel
 from app.core.hub.library import safe_model_path
-from app.core.machine.hardware import GpuInfo, HardwareProfile, describe_cpu_features, detect
+from app.core.machine.hardware import GpuInfo, HardwareProfile, describe_cpu_features
 from app.ui.discover.model_chooser import FileChooser, ModelList
 from app.ui.library.downloads_panel import DownloadRow
 from app.ui.messages import error_text
 from app.ui.style import mute
+from app.ui.workers.download import DownloadRequest, DownloadWorker
+from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
 if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+    from PySide6.QtWidgets import QWidget
+
+    from app.ui.session import Session
 
 GB = 1e9
 
@@ -54,24 +58,26 @@ def _page(title: str, subtitle: str = "") -> QWizardPage:
 
 
 class FirstRunWizard(QWizard):
-    """The six steps. `hardware` fakes the machine in tests; by default it is detected.
+    """The six steps, over the session's machine, downloads and preferences.
 
     Signals:
         hardware_ready(object): the detected (and corrected) `HardwareProfile`.
+        load_requested(object): the `Path` of the model to load in the chat (the window loads
+            it and answers with `show_model_loaded` or `show_model_failed`).
         model_ready(object): the `LoadedModel` the chat now uses (the wizard can finish).
     """
 
     hardware_ready = Signal(object)
+    load_requested = Signal(object)
     model_ready = Signal(object)
 
     PAGE_WELCOME, PAGE_MACHINE, PAGE_MODEL, PAGE_FILE, PAGE_DOWNLOAD, PAGE_READY = range(6)
 
-    def __init__(self, window: MainWindow, *, hardware: HardwareProfile | None = None) -> None:
-        super().__init__(window)
-        self._window = window
-        self._detected = hardware
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
         self._hardware: HardwareProfile | None = None
-        self._detect_task: TaskWorker | None = None
+        self.jobs = Jobs(self)
         self.local_file: Path | None = None  # a file on disk to use instead of a download
         self.download_row: DownloadRow | None = None
         self.setWindowTitle(self.tr("Welcome to Quantdesk"))
@@ -85,14 +91,15 @@ class FirstRunWizard(QWizard):
         self.setPage(self.PAGE_MACHINE, self.machine_page)
         self.model_page = ModelPage(self)
         self.setPage(self.PAGE_MODEL, self.model_page)
-        self.file_page = FilePage(self, window.models_dir)
+        self.file_page = FilePage(self, session.models_dir)
         self.setPage(self.PAGE_FILE, self.file_page)
         self.download_page = DownloadPage(self)
         self.setPage(self.PAGE_DOWNLOAD, self.download_page)
         self.ready_page = ReadyPage(self)
         self.setPage(self.PAGE_READY, self.ready_page)
-        window.model_loaded.connect(self._on_model_loaded)
-        window.model_failed.connect(self._on_model_failed)
+        session.hardware_changed.connect(self._set_detected)
+        session.hardware_failed.connect(self.machine_page.show_error)
+        session.models_dir_changed.connect(self.file_page.chooser.set_models_dir)
 
     def _welcome_page(self) -> QWizardPage:
         page = _page(self.tr("Run a language model on this computer"))
@@ -113,40 +120,32 @@ class FirstRunWizard(QWizard):
     # --- hardware --------------------------------------------------------------------------------
 
     def detect_hardware(self) -> None:
-        """Detect the machine on a worker thread (once); `hardware_ready` follows."""
-        if self._detected is not None:
-            self._set_detected(self._detected)
-            return
-        if self._detect_task is None:
-            self._detect_task = TaskWorker(detect, name="hardware")
-            self._detect_task.finished.connect(self._set_detected)
-            self._detect_task.failed.connect(self.machine_page.show_error)
-            self._detect_task.start()
+        """The session detects the machine (once, off the GUI thread); `hardware_ready`
+        follows."""
+        self.session.detect_hardware()
 
+    @Slot(object)
     def _set_detected(self, profile: HardwareProfile) -> None:
-        if self._detect_task is not None:
-            self._detect_task.wait()
-        self._detected = profile
-        self._window.set_hardware(profile)
-        self._hardware = self._window.hardware
-        self.hardware_ready.emit(self._hardware)
+        self._hardware = profile
+        self.hardware_ready.emit(profile)
 
     def correct_hardware(self, *, ram_bytes: int | None, vram_bytes: dict[int, int]) -> None:
         """Apply and remember what the person corrected on the machine page."""
-        if self._detected is None:
+        detected = self.session.detected_hardware
+        if detected is None:
             return
         overrides: dict[str, object] = {}
-        if ram_bytes and ram_bytes != self._detected.ram_bytes:
+        if ram_bytes and ram_bytes != detected.ram_bytes:
             overrides["ram_bytes"] = ram_bytes
         changed = {
             str(i): v
             for i, v in vram_bytes.items()
-            if i < len(self._detected.gpus) and v != self._detected.gpus[i].vram_bytes
+            if i < len(detected.gpus) and v != detected.gpus[i].vram_bytes
         }
         if changed:
             overrides["vram_bytes"] = changed
-        self._window.update_preferences(hardware_overrides=overrides)
-        self._hardware = self._window.hardware
+        self.session.update_preferences(hardware_overrides=overrides)
+        self._hardware = self.session.hardware
 
     @property
     def hardware(self) -> HardwareProfile | None:
@@ -162,28 +161,27 @@ class FirstRunWizard(QWizard):
         model = self.model_page.model_list.selected
         if option is None or model is None:
             return None
-        return safe_model_path(self._window.models_dir, model.repo_id, option.files[0])
+        return safe_model_path(self.session.models_dir, model.repo_id, option.files[0])
 
     def start_loading(self) -> None:
         path = self.model_path()
         if path is not None:
-            self._window.load_model(path)
+            self.load_requested.emit(path)
 
-    def _on_model_loaded(self, model: LoadedModel) -> None:
+    @Slot(object)
+    def show_model_loaded(self, model: LoadedModel) -> None:
         if self.currentId() == self.PAGE_READY:
             self.ready_page.show_loaded(model)
             self.model_ready.emit(model)
 
-    def _on_model_failed(self, error: Exception) -> None:
+    @Slot(object)
+    def show_model_failed(self, error: Exception) -> None:
         if self.currentId() == self.PAGE_READY:
             self.ready_page.show_failed(error)
 
     def shutdown(self) -> None:
         """End the wizard's worker threads (a running download goes on in the Downloads page)."""
-        if self._detect_task is not None:
-            self._detect_task.wait()
-        if self.machine_page._engine_task is not None:
-            self.machine_page._engine_task.wait()
+        self.jobs.shutdown()
         self.model_page.model_list.shutdown()
         self.file_page.chooser.shutdown()
 
@@ -223,7 +221,6 @@ class MachinePage(QWizardPage):
         self._ready = False
         self._machine_text = ""
         self._gpus: tuple[GpuInfo, ...] = ()
-        self._engine_task: TaskWorker | None = None
 
     def initializePage(self) -> None:  # noqa: N802 - Qt's name
         self._wizard.detect_hardware()
@@ -243,9 +240,9 @@ class MachinePage(QWizardPage):
         self._gpus = profile.gpus
         engine = loaded_engine()  # detection loaded it on its thread; else load it off the GUI
         if engine is None:
-            self._engine_task = TaskWorker(ensure_backends, name="engine backends")
-            self._engine_task.finished.connect(self._show_engine)
-            self._engine_task.start()
+            task = TaskWorker(ensure_backends, name="engine backends")
+            task.finished.connect(self._show_engine)
+            self._wizard.jobs.start(task)
             self.summary.setText(self._machine_text + "<br><b>Engine:</b> checking…")
         else:
             self._show_engine(engine)
@@ -273,9 +270,6 @@ class MachinePage(QWizardPage):
 
     @Slot(object)
     def _show_engine(self, engine: EngineInfo) -> None:
-        if self._engine_task is not None:
-            self._engine_task.wait()
-            self._engine_task = None
         self.summary.setText(
             self._machine_text + f"<br><b>Engine:</b> {html.escape(engine.describe(self._gpus))}"
         )
@@ -391,6 +385,7 @@ class DownloadPage(QWizardPage):
         super().__init__()
         self._wizard = wizard
         self._done = False
+        self._worker: DownloadWorker | None = None
         self.setTitle(self.tr("Downloading"))
         self.setSubTitle(
             self.tr(
@@ -410,19 +405,20 @@ class DownloadPage(QWizardPage):
         option = self._wizard.file_page.chooser.selected_option
         if model is None or option is None:
             return
-        panel = self._wizard._window.downloads_panel
-        kwargs = {"quant": option.quant} if len(option.files) > 1 else {"filename": option.files[0]}
-        row = panel.start_download(model.repo_id, **kwargs)
-        self._watch(row)
+        # The session's downloads: the Downloads page shows it too, and picking the same file
+        # again joins the download already running.
+        request = DownloadRequest.for_option(model.repo_id, option)
+        self._watch(self._wizard.session.downloads.start(request))
 
-    def _watch(self, panel_row: DownloadRow) -> None:
+    def _watch(self, worker: DownloadWorker) -> None:
+        if worker is self._worker:
+            return  # back and forth to the same running download: already shown
         if self._wizard.download_row is not None:
             self._wizard.download_row.hide()
-        # A second view of the same download: the Downloads page keeps its own row.
-        row = DownloadRow(panel_row.worker)
+        self._worker = worker
+        row = DownloadRow(worker)
         self._wizard.download_row = row
         self.layout_.insertWidget(0, row)
-        worker = panel_row.worker
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)

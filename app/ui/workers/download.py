@@ -1,66 +1,82 @@
-"""Download workers: one QThread per download, reporting by signals."""
+"""Downloads as jobs, and the one manager that runs them: one download per file."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
-from app.core.errors import DownloadCancelledError, QuantdeskError
+from app.core.errors import DownloadCancelledError
 from app.core.hub.client import list_repo_files, select_files
 from app.core.hub.download import DownloadControl, DownloadProgress, download
+from app.ui.workers.job import Job, Jobs
 
 if TYPE_CHECKING:
+    from app.core.fit.recommend import Option
     from app.core.hub.packs import EnginePack
 
 log = logging.getLogger(__name__)
 
 
-class DownloadWorker(QObject):
-    """Resolves a repo's file(s) and downloads them on its own thread.
+@dataclass(frozen=True)
+class DownloadRequest:
+    """What to download from a repo: one file (all its shards if it is split), or a quant."""
 
-    Signals:
-        progress(object): a `DownloadProgress`, about ten a second.
-        finished(object): the `DownloadResult`.
-        failed(object): the error (a `QuantdeskError` with a sentence fit to show).
-        cancelled(): the person cancelled; the partial file is gone.
+    repo_id: str
+    quant: str | None = None
+    filename: str | None = None
 
-    Each job emits exactly one of finished, failed or cancelled. `pause`, `resume` and `cancel`
-    may be called from any thread and take effect within a chunk.
-    """
+    @classmethod
+    def for_option(cls, repo_id: str, option: Option) -> DownloadRequest:
+        """The request for a recommended option: a split model by its quant (the shards come
+        together), a single file by its name (a quant may match several files)."""
+        if len(option.files) > 1:
+            return cls(repo_id, quant=option.quant)
+        return cls(repo_id, filename=option.files[0])
 
-    progress = Signal(object)
-    finished = Signal(object)
-    failed = Signal(object)
-    cancelled = Signal()
-
-    def __init__(
-        self,
-        repo_id: str,
-        models_dir: Path,
-        *,
-        quant: str | None = None,
-        filename: str | None = None,
-    ) -> None:
-        super().__init__()
-        self.repo_id = repo_id
-        self.quant = quant
-        self.filename = filename
-        self.models_dir = models_dir
-        self.control = DownloadControl()
-        self._thread = QThread()
-        self._thread.setObjectName(f"download {repo_id}")
-        self.moveToThread(self._thread)
-        self._thread.started.connect(self._run)
+    @classmethod
+    def from_text(cls, repo_id: str, choice: str) -> DownloadRequest:
+        """What a person typed: a file name ends in .gguf, anything else is a quant."""
+        if choice.lower().endswith(".gguf"):
+            return cls(repo_id, filename=choice)
+        return cls(repo_id, quant=choice)
 
     @property
     def label(self) -> str:
         return f"{self.repo_id} · {self.filename or self.quant}"
 
-    def start(self) -> None:
-        self._thread.start()
+    def key(self, models_dir: Path) -> tuple[str, str, str]:
+        """Two requests with one key write the same file(s)."""
+        choice = self.filename if self.filename else f"quant:{(self.quant or '').upper()}"
+        return (str(Path(models_dir).expanduser().resolve()), self.repo_id, choice)
+
+
+class DownloadWorker(Job):
+    """Resolves a repo's file(s) and downloads them into `models_dir`.
+
+    `progress` carries a `DownloadProgress` about ten times a second, `finished` the
+    `DownloadResult`; `cancelled` means the person cancelled and the partial file is gone.
+    `pause`, `resume` and `cancel` may be called from any thread and take effect within a chunk.
+    """
+
+    cancel_errors = (DownloadCancelledError,)
+
+    def __init__(self, request: DownloadRequest, models_dir: Path) -> None:
+        super().__init__(f"download {request.repo_id}")
+        self.request = request
+        self.models_dir = models_dir
+        self.control = DownloadControl()
+
+    @property
+    def repo_id(self) -> str:
+        return self.request.repo_id
+
+    @property
+    def label(self) -> str:
+        return self.request.label
 
     def pause(self) -> None:
         self.control.pause()
@@ -71,39 +87,14 @@ class DownloadWorker(QObject):
     def cancel(self) -> None:
         self.control.cancel()
 
-    def stop_and_wait(self, timeout_ms: int = 5000) -> bool:
-        """End the transfer but keep its bytes, and wait for the thread (the window closes;
-        the next run resumes)."""
+    def stop(self) -> None:
+        """End the transfer but keep its bytes (the window closes; the next run resumes)."""
         self.control.cancel(keep_partial=True)
-        return self._thread.wait(timeout_ms)
 
-    def wait(self, timeout_ms: int = 5000) -> bool:
-        """Wait for the thread to end (it ends right after its last signal)."""
-        return self._thread.wait(timeout_ms)
-
-    @property
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
-
-    @Slot()
-    def _run(self) -> None:
-        try:
-            result = self._download()
-        except DownloadCancelledError:
-            self.cancelled.emit()
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI
-            if not isinstance(exc, QuantdeskError):
-                log.exception("unexpected download failure repo=%s", self.repo_id)
-            self.failed.emit(exc)
-        else:
-            self.finished.emit(result)
-        finally:
-            self._thread.quit()
-
-    def _download(self) -> object:
-        """The job, on the worker's thread; subclasses download other things the same way."""
+    def run(self) -> object:
+        request = self.request
         files = select_files(
-            list_repo_files(self.repo_id), quant=self.quant, filename=self.filename
+            list_repo_files(request.repo_id), quant=request.quant, filename=request.filename
         )
         return download(files, self.models_dir, control=self.control, on_progress=self._report)
 
@@ -111,20 +102,26 @@ class DownloadWorker(QObject):
         self.progress.emit(progress)
 
 
-class EnginePackWorker(DownloadWorker):
+class EnginePackWorker(Job):
     """Finds the GPU engine pack for this machine in the release's list and installs it
     (download with progress, pause and cancel, sha256, unpack). `finished` carries the pack's
     folder; `pack` is the `EnginePack` once the list was read."""
 
-    def __init__(self, gpu_vendors: set[str]) -> None:
-        from app.core.engine.packs import engines_dir
-        from app.core.hub.packs import DOWNLOAD_OWNER
+    cancel_errors = (DownloadCancelledError,)
 
-        super().__init__(f"{DOWNLOAD_OWNER}/engine-packs", engines_dir())
+    def __init__(self, gpu_vendors: set[str]) -> None:
+        super().__init__("engine pack")
         self.gpu_vendors = gpu_vendors
+        self.control = DownloadControl()
         self.pack: EnginePack | None = None
 
-    def _download(self) -> object:
+    def cancel(self) -> None:
+        self.control.cancel()
+
+    def stop(self) -> None:
+        self.control.cancel(keep_partial=True)
+
+    def run(self) -> object:
         from app.core.hub.packs import (
             EnginePackError,
             fetch_packs,
@@ -138,4 +135,70 @@ class EnginePackWorker(DownloadWorker):
                 "This release has no GPU engine for this computer's graphics card and system."
             )
         self.pack = packs[0]
-        return install_pack(self.pack, control=self.control, on_progress=self._report)
+        return install_pack(self.pack, control=self.control, on_progress=self.progress.emit)
+
+
+class DownloadManager(QObject):
+    """Every model download of this run. A request for a file that is already downloading
+    joins that download instead of starting a second writer of the same file.
+
+    Signals (GUI thread):
+        started(object): the `DownloadWorker` of a new download (not of a joined one).
+        finished(object): a download's `DownloadResult`.
+    """
+
+    started = Signal(object)
+    finished = Signal(object)
+
+    def __init__(self, models_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._models_dir = Path(models_dir)
+        self._jobs = Jobs(self)
+        self.downloads: list[DownloadWorker] = []  # this run's, newest last (the panel's rows)
+
+    @property
+    def models_dir(self) -> Path:
+        return self._models_dir
+
+    def set_models_dir(self, folder: Path) -> None:
+        """New downloads go to the moved models folder."""
+        self._models_dir = Path(folder)
+
+    def find(self, request: DownloadRequest) -> DownloadWorker | None:
+        """The running download of `request`'s file(s), if any."""
+        key = request.key(self._models_dir)
+        for worker in self._jobs.running:
+            if (
+                isinstance(worker, DownloadWorker)
+                and not worker.done
+                and worker.request.key(worker.models_dir) == key
+            ):
+                return worker
+        return None
+
+    def start(self, request: DownloadRequest) -> DownloadWorker:
+        """Start `request` on its own thread, or return the download already writing it."""
+        running = self.find(request)
+        if running is not None:
+            return running
+        worker = DownloadWorker(request, self._models_dir)
+        worker.finished.connect(self._on_finished)
+        self.downloads.append(worker)
+        self.started.emit(worker)  # before it runs: views connect before any signal of it
+        self._jobs.start(worker)
+        return worker
+
+    def cancel(self, request: DownloadRequest) -> bool:
+        """Cancel `request`'s running download (its partial file is deleted); False if none."""
+        worker = self.find(request)
+        if worker is not None:
+            worker.cancel()
+        return worker is not None
+
+    @Slot(object)
+    def _on_finished(self, result: object) -> None:
+        self.finished.emit(result)
+
+    def shutdown(self) -> None:
+        """Stop running downloads (their bytes stay, to resume next time) and wait for them."""
+        self._jobs.shutdown()

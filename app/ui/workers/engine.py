@@ -119,6 +119,12 @@ class EngineWorker(QObject):
         self.unload_requested.connect(self._unload)
         self.shutdown_requested.connect(self._shutdown)
 
+    @property
+    def has_model(self) -> bool:
+        """A model is loaded. Read it from another thread only when this one is idle or ended
+        (e.g. after `EngineThread.shutdown`): the engine thread changes it."""
+        return self._engine.model is not None
+
     def stop(self) -> None:
         """Ask the running generation to end; thread-safe, returns at once."""
         self._cancel.cancel()
@@ -318,5 +324,7 @@ class EngineThread:
         """Stop any reply, unload on the worker thread, and end the thread (never terminate())."""
         self.worker.stop()
         self.worker.shutdown_requested.emit()
+        # The one wait on the engine thread, at close: the model is freed on its own thread
+        # first, and a QThread must not be destroyed while it runs.
         if not self.thread.wait(timeout_ms):
             log.error("engine thread did not end within %d ms", timeout_ms)

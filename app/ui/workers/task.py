@@ -1,53 +1,48 @@
-"""A one-shot job on its own thread, for short-lived work like copying an imported model."""
+"""Plain jobs: a function on its own thread, and the one hardware detection."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
-
-from app.core.errors import QuantdeskError
-
-log = logging.getLogger(__name__)
+from app.core.machine.hardware import detect
+from app.ui.workers.job import Job
 
 
-class TaskWorker(QObject):
-    """Runs `function()` on its own thread.
+class TaskWorker(Job):
+    """A plain job: `function()` on its own thread; `finished` carries its return value.
 
-    Signals:
-        finished(object): the function's return value.
-        failed(object): the exception it raised.
-    Exactly one of them is emitted; the thread ends after it.
+    Start it with a `Jobs` list (`jobs.start(TaskWorker(...))`), which owns its thread.
+    `stop`, if given, asks the function to end early (a cancel token's `cancel`); closing the
+    app calls it.
     """
 
-    finished = Signal(object)
-    failed = Signal(object)
-
-    def __init__(self, function: Callable[[], Any], name: str = "task") -> None:
-        super().__init__()
+    def __init__(
+        self,
+        function: Callable[[], Any],
+        name: str = "task",
+        *,
+        stop: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(name)
         self._function = function
-        self._thread = QThread()
-        self._thread.setObjectName(name)
-        self.moveToThread(self._thread)
-        self._thread.started.connect(self._run)
+        self._stop = stop
 
-    def start(self) -> None:
-        self._thread.start()
+    def run(self) -> object:
+        return self._function()
 
-    def wait(self, timeout_ms: int = 30_000) -> bool:
-        return self._thread.wait(timeout_ms)
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop()
 
-    @Slot()
-    def _run(self) -> None:
-        try:
-            result = self._function()
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI
-            if not isinstance(exc, QuantdeskError):
-                log.exception("task failed")
-            self.failed.emit(exc)
-        else:
-            self.finished.emit(result)
-        finally:
-            self._thread.quit()
+
+class HardwareJob(Job):
+    """Detects this machine (`finished` carries the `HardwareProfile`). Detection reads the
+    GPU list through the engine's libggml and NVML, which can take a second: never on the GUI
+    thread."""
+
+    def __init__(self) -> None:
+        super().__init__("hardware")
+
+    def run(self) -> object:
+        return detect()

@@ -20,7 +20,8 @@ from pytestqt.qtbot import QtBot
 from app.core.chat.history import ChatStore, open_chat_store
 from app.core.paths import app_paths
 from app.ui.chat.view import MessageWidget, split_blocks
-from app.ui.main_window import CHAT_DATABASE, MainWindow
+from app.ui.main_window import MainWindow
+from app.ui.session import CHAT_DATABASE, Session
 from tests.gui.conftest import set_sampling
 
 
@@ -30,9 +31,9 @@ def load(qtbot: QtBot, window: MainWindow, path: Path) -> None:
 
 
 def send(qtbot: QtBot, window: MainWindow, text: str, *, timeout: int = 90_000) -> None:
-    qtbot.keyClicks(window.input_box, text)
+    qtbot.keyClicks(window.chat.input_box, text)
     with qtbot.waitSignal(window.reply_finished, timeout=timeout):
-        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
 
 
 def stored(window: MainWindow) -> list:
@@ -43,7 +44,7 @@ def stored(window: MainWindow) -> list:
 
 
 def last_message(window: MainWindow) -> MessageWidget:
-    return window.chat_view.messages()[-1]
+    return window.chat.chat_view.messages()[-1]
 
 
 def test_always_reasoning_model_shows_thoughts_apart_and_the_toggle_skips_them(
@@ -83,7 +84,7 @@ def test_always_reasoning_model_shows_thoughts_apart_and_the_toggle_skips_them(
     messages = stored(window)
     assert [m.role for m in messages] == ["user", "assistant", "user", "assistant"]
     assert messages[-1].settings["thinking"] == "off"
-    assert window.chat._store.conversation(chat.conversation.id).thinking == "off"
+    assert window.session.store.conversation(chat.conversation.id).thinking == "off"
 
 
 def test_stop_while_thinking_keeps_the_reasoning_so_far(
@@ -91,8 +92,8 @@ def test_stop_while_thinking_keeps_the_reasoning_so_far(
 ) -> None:
     load(qtbot, window, think_model)
     set_sampling(window, temperature=0.0, max_tokens=600)
-    qtbot.keyClicks(window.input_box, "Write a very long story about a dragon and a knight.")
-    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(window.chat.input_box, "Write a very long story about a dragon and a knight.")
+    qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
     reply = last_message(window)
     qtbot.waitUntil(lambda: len(reply.reasoning) > 20, timeout=20_000)
     assert reply.reasoning_label.isVisible()  # open while the model thinks
@@ -100,7 +101,7 @@ def test_stop_while_thinking_keeps_the_reasoning_so_far(
     sidebar = window.chat.conversations
     assert not sidebar.delete_button.isEnabled() and not sidebar.new_button.isEnabled()
     with qtbot.waitSignal(window.reply_finished, timeout=10_000) as finished:
-        qtbot.keyClick(window.input_box, Qt.Key.Key_Escape)
+        qtbot.keyClick(window.chat.input_box, Qt.Key.Key_Escape)
     assert finished.args[0].finish_reason == "cancelled"
     assert reply.content == "" and reply.reasoning
     assert reply.note.text() == "stopped"
@@ -118,13 +119,13 @@ def test_regenerate_replaces_the_last_answer(
     before = stored(window)
     first_reply = last_message(window)
     assert first_reply.regenerate_button.isVisible()
-    assert not window.chat_view.messages()[0].regenerate_button.isVisible()
+    assert not window.chat.chat_view.messages()[0].regenerate_button.isVisible()
     with qtbot.waitSignal(window.reply_finished, timeout=90_000):
         qtbot.mouseClick(first_reply.regenerate_button, Qt.MouseButton.LeftButton)
     after = stored(window)
     assert [m.role for m in after] == ["user", "assistant"]
     assert after[0].id == before[0].id and after[1].id != before[1].id
-    assert len(window.chat_view.messages()) == 2
+    assert len(window.chat.chat_view.messages()) == 2
     assert last_message(window).content == after[1].content
 
 
@@ -135,19 +136,19 @@ def test_edit_and_resend_replaces_the_message_and_what_followed(
     set_sampling(window, temperature=0.0, max_tokens=8)
     send(qtbot, window, "What is the capital of France?")
     send(qtbot, window, "And of Spain?")
-    first_question = window.chat_view.messages()[0]
+    first_question = window.chat.chat_view.messages()[0]
     qtbot.mouseClick(first_question.edit_button, Qt.MouseButton.LeftButton)
-    assert window.input_box.toPlainText() == "What is the capital of France?"
+    assert window.chat.input_box.toPlainText() == "What is the capital of France?"
     assert window.chat.edit_banner.isVisible()
-    window.input_box.setPlainText("What is the capital of Italy?")
+    window.chat.input_box.setPlainText("What is the capital of Italy?")
     with qtbot.waitSignal(window.reply_finished, timeout=90_000):
-        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
     messages = stored(window)
     assert [(m.role, m.content if m.role == "user" else "") for m in messages] == [
         ("user", "What is the capital of Italy?"),
         ("assistant", ""),
     ]
-    assert [w.role for w in window.chat_view.messages()] == ["user", "assistant"]
+    assert [w.role for w in window.chat.chat_view.messages()] == ["user", "assistant"]
     assert not window.chat.edit_banner.isVisible()
 
 
@@ -155,7 +156,7 @@ def test_conversations_new_rename_search_delete_and_survive_a_restart(
     qtbot: QtBot, tiny_model: Path, think_model: Path
 ) -> None:
     paths = app_paths().ensure()
-    window = MainWindow(paths)
+    window = MainWindow(Session(paths))
     qtbot.addWidget(window)
     window.show()
     load(qtbot, window, think_model)
@@ -167,8 +168,8 @@ def test_conversations_new_rename_search_delete_and_survive_a_restart(
     reply = last_message(window)
     assert owls is not None and owls.title == "Tell me about owls"
 
-    qtbot.keyClick(window.input_box, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert window.chat.conversation is None and window.chat_view.messages() == []
+    qtbot.keyClick(window.chat.input_box, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.chat.conversation is None and window.chat.chat_view.messages() == []
     set_sampling(window, temperature=0.0, max_tokens=30)  # a new chat starts from the presets
     send(qtbot, window, "Tell me about cats")
     sidebar = window.chat.conversations
@@ -185,15 +186,15 @@ def test_conversations_new_rename_search_delete_and_survive_a_restart(
     window.close()
 
     # A new run of the app: the latest conversation is open; the other is one click away.
-    again = MainWindow(paths)
+    again = MainWindow(Session(paths))
     qtbot.addWidget(again)
     again.show()
     assert again.chat.conversation is not None and again.chat.conversation.id == cats.id
-    assert "Tell me about cats" in again.chat_view.plain_text()
+    assert "Tell me about cats" in again.chat.chat_view.plain_text()
     sidebar = again.chat.conversations
     sidebar.list.setCurrentRow(1)
     assert again.chat.conversation.id == owls.id
-    restored = again.chat_view.messages()
+    restored = again.chat.chat_view.messages()
     assert [w.content for w in restored] == ["Tell me about owls", reply.content]
     assert restored[1].reasoning == reply.reasoning
     assert "Thought for" in restored[1].reasoning_toggle.text()
@@ -241,17 +242,17 @@ def test_a_conversation_too_long_for_the_context_offers_a_choice(
     while "refused" not in outcomes:
         assert sent < 8, "the conversation never outgrew the context"
         outcomes.clear()
-        qtbot.keyClicks(window.input_box, f"Story {sent}: " + "dragons and knights " * 30)
-        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        qtbot.keyClicks(window.chat.input_box, f"Story {sent}: " + "dragons and knights " * 30)
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: bool(outcomes), timeout=90_000)
         sent += 1
     box = window.chat.overflow_box
     assert box is not None and box.isVisible()
     assert "too little room for a reply" in box.text()
-    assert f"Story {sent - 1}" in window.chat_view.plain_text()  # the message is kept
+    assert f"Story {sent - 1}" in window.chat.chat_view.plain_text()  # the message is kept
     with qtbot.waitSignal(window.reply_finished, timeout=90_000):
         window.chat.drop_oldest_button.click()
-    assert "Left out" in window.speed_label.text() or "tokens/s" in window.speed_label.text()
+    assert "Left out" in window.status_note.text() or "tokens/s" in window.status_note.text()
     assert last_message(window).content
     assert len(stored(window)) == 2 * sent  # nothing was deleted from the history
 
@@ -285,19 +286,20 @@ DRIVER = textwrap.dedent(
     from PySide6.QtWidgets import QApplication
     from app.core.paths import app_paths
     from app.ui.main_window import MainWindow
+    from app.ui.session import Session
     app = QApplication([])
-    window = MainWindow(app_paths().ensure())
+    window = MainWindow(Session(app_paths().ensure()))
     window.show()
     def on_loaded(_model):
         window.chat.settings_panel.fields["max_tokens"].setValue(2000)
         window.chat.settings_panel.fields["temperature"].setValue(0.0)
-        window.input_box.setPlainText("Write a very long story about a dragon.")
-        window.send_message()
+        window.chat.input_box.setPlainText("Write a very long story about a dragon.")
+        window.chat.send_message()
     def on_streamed(_update):
-        shown = window.chat_view.messages()[-1].content
+        shown = window.chat.chat_view.messages()[-1].content
         print(json.dumps({"shown": shown}), flush=True)
     window.model_loaded.connect(on_loaded)
-    window.chat._worker.streamed.connect(on_streamed)
+    window.session.engine.worker.streamed.connect(on_streamed)
     window.load_model(sys.argv[1])
     app.exec()
     """
@@ -335,9 +337,9 @@ def test_killed_mid_reply_keeps_the_message_and_every_token_shown(
     store.close()
 
     # The next run shows it, marked as cut off by the app closing.
-    window = MainWindow(app_paths().ensure())
+    window = MainWindow(Session(app_paths().ensure()))
     qtbot.addWidget(window)
-    restored = window.chat_view.messages()[-1]
+    restored = window.chat.chat_view.messages()[-1]
     assert restored.content.startswith(shown)
     assert "interrupted" in restored.note.text()
     window.close()

@@ -12,6 +12,8 @@ from pytestqt.qtbot import QtBot
 from app.core.hub import download as download_module
 from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
+from app.ui.session import Session
+from app.ui.workers.download import DownloadRequest
 from tests.localhub import Fault, LocalHub
 
 REPO = "tester/Tiny-GGUF"
@@ -23,7 +25,7 @@ def test_download_from_the_panel_then_chat_with_it(
     local_hub.add_repo(REPO, {"tiny-Q4_1.gguf": tiny_model})
     local_hub.inject(Fault.SLOW, bytes_per_second=40_000_000)
     panel = window.downloads_panel
-    window.tabs.setCurrentWidget(panel)
+    window.pages.setCurrentWidget(panel)
     qtbot.keyClicks(panel.repo_input, REPO)
     qtbot.keyClicks(panel.quant_input, "Q4_1")
     with qtbot.waitSignal(panel.download_finished, timeout=60_000) as finished:
@@ -40,7 +42,7 @@ def test_download_from_the_panel_then_chat_with_it(
     assert window.model_picker.findData(str(target)) >= 0
     with qtbot.waitSignal(window.model_loaded, timeout=90_000):
         qtbot.mouseClick(row.chat_button, Qt.MouseButton.LeftButton)
-    assert window.tabs.currentWidget() is window.chat_page
+    assert window.pages.currentWidget() is window.chat
 
 
 def test_pause_resume_and_cancel_from_the_panel(
@@ -97,7 +99,7 @@ def test_closing_mid_download_keeps_the_bytes_and_the_next_run_resumes(
     data = bytes(range(256)) * 12_000  # 3 MB
     local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": data})
     local_hub.inject(Fault.SLOW, bytes_per_second=1_000_000, times=1)
-    first = MainWindow(app_paths().ensure())
+    first = MainWindow(Session(app_paths().ensure()))
     qtbot.addWidget(first)
     row = first.downloads_panel.start_download(REPO, quant="Q4_K_M")
     qtbot.waitUntil(lambda: row.bar.value() > 100, timeout=20_000)
@@ -106,7 +108,7 @@ def test_closing_mid_download_keeps_the_bytes_and_the_next_run_resumes(
     kept = local_hub.bytes_sent["m-Q4_K_M.gguf"]
     assert 0 < kept < len(data)
 
-    second = MainWindow(app_paths().ensure())
+    second = MainWindow(Session(app_paths().ensure()))
     qtbot.addWidget(second)
     panel = second.downloads_panel
     (interrupted,) = panel.interrupted_rows
@@ -141,3 +143,21 @@ def test_a_download_that_lost_its_server_offers_resume(
             qtbot.mouseClick(row.retry_button, Qt.MouseButton.LeftButton)
         assert done.args[0].paths[0].read_bytes() == data
         assert back.bytes_sent["m-Q4_K_M.gguf"] < len(data)  # resumed, not restarted
+
+
+def test_a_second_request_for_the_same_file_joins_the_running_download(
+    qtbot: QtBot, window: MainWindow, local_hub: LocalHub, tiny_model: Path
+) -> None:
+    local_hub.add_repo(REPO, {"tiny-Q4_1.gguf": tiny_model})
+    local_hub.inject(Fault.SLOW, bytes_per_second=20_000_000)
+    panel = window.downloads_panel
+    row = panel.start_download(REPO, filename="tiny-Q4_1.gguf")
+    # The wizard or Discover asks for the same file while it downloads: the same download.
+    again = window.session.downloads.start(DownloadRequest(REPO, filename="tiny-Q4_1.gguf"))
+    assert again is row.worker
+    assert panel.start_download(REPO, filename="tiny-Q4_1.gguf") is row
+    assert len(panel.rows) == 1
+    with qtbot.waitSignal(panel.download_finished, timeout=60_000) as finished:
+        pass
+    assert finished.args[0].paths[0].read_bytes() == tiny_model.read_bytes()
+    assert local_hub.bytes_sent["tiny-Q4_1.gguf"] == tiny_model.stat().st_size  # sent once

@@ -22,7 +22,9 @@ from app.core.hub.models_folder import COPY_BLOCK_BYTES, MoveCancelledError, Mov
 from app.core.hub.packs import MANIFEST_URL_ENV
 from app.core.machine.hardware import CpuInfo, GpuInfo, HardwareProfile
 from app.core.paths import AppPaths, app_paths
+from app.ui.session import Session
 from app.ui.settings.settings_page import SettingsPage
+from app.ui.style import ERROR_STYLE
 from app.ui.theme import apply_theme, current_theme_is_dark
 from tests.keychain import MemoryKeychain
 from tests.localhub import LocalHub
@@ -58,8 +60,10 @@ def make_page(qtbot: QtBot, paths: AppPaths, qapp: QApplication) -> Iterator[Mak
     pages: list[SettingsPage] = []
 
     def make(prefs: Preferences | None = None) -> SettingsPage:
-        prefs = prefs or load_preferences(paths.config)[0]
-        page = SettingsPage(paths, prefs)
+        """The page over a new session; `prefs` are saved first, as an earlier run left them."""
+        if prefs is not None:
+            save_preferences(paths.config, prefs)
+        page = SettingsPage(Session(paths))
         qtbot.addWidget(page)
         pages.append(page)
         # The keychain is asked on a task thread; wait for its answer.
@@ -69,6 +73,7 @@ def make_page(qtbot: QtBot, paths: AppPaths, qapp: QApplication) -> Iterator[Mak
     yield make
     for page in pages:
         page.shutdown()
+        page.session.shutdown()
     apply_theme(qapp, "system")
 
 
@@ -94,13 +99,14 @@ def test_shows_the_preferences_it_was_given(make_page: MakePage, paths: AppPaths
         theme="light",
     )
     page = make_page(prefs)
+    written = (paths.config / "preferences.json").stat().st_mtime_ns
     assert page.models_dir_label.text() == str(paths.models.parent / "elsewhere")
     assert page.context_spin.value() == 16384
     assert page.threads_spin.value() == 3
     assert page.gpu_combo.currentData() == "layers"
     assert page.gpu_layers_spin.value() == 20 and page.gpu_layers_spin.isEnabled()
     assert page.theme_combo.currentData() == "light"
-    assert not (paths.config / "preferences.json").exists()  # showing is not saving
+    assert (paths.config / "preferences.json").stat().st_mtime_ns == written  # not saved again
 
 
 def test_defaults_show_the_default_folder_and_automatic_choices(
@@ -118,23 +124,23 @@ def test_every_change_is_saved_and_announced(
     make_page: MakePage, paths: AppPaths, qtbot: QtBot
 ) -> None:
     page = make_page()
-    with qtbot.waitSignal(page.preferences_changed) as signal:
+    with qtbot.waitSignal(page.session.preferences_changed) as signal:
         page.context_spin.setValue(8192)
     assert signal.args[0].default_context == 8192
     assert saved(paths).default_context == 8192
 
     most = page.threads_spin.maximum()
     assert most == (os.cpu_count() or 1)
-    with qtbot.waitSignal(page.preferences_changed):
+    with qtbot.waitSignal(page.session.preferences_changed):
         page.threads_spin.setValue(most)
     assert saved(paths).threads == most
-    with qtbot.waitSignal(page.preferences_changed):
+    with qtbot.waitSignal(page.session.preferences_changed):
         page.threads_spin.setValue(0)
     assert page.threads_spin.text() == "Automatic"
     assert saved(paths).threads is None
 
     for key, layers in (("all", -1), ("cpu", 0), ("auto", None)):
-        with qtbot.waitSignal(page.preferences_changed) as signal:
+        with qtbot.waitSignal(page.session.preferences_changed) as signal:
             page.gpu_combo.setCurrentIndex(page.gpu_combo.findData(key))
         assert signal.args[0].gpu_layers == layers
         assert saved(paths).gpu_layers == layers
@@ -142,10 +148,10 @@ def test_every_change_is_saved_and_announced(
     page.gpu_combo.setCurrentIndex(page.gpu_combo.findData("layers"))
     assert page.gpu_layers_spin.isEnabled()
     assert saved(paths).gpu_layers == page.gpu_layers_spin.value()
-    with qtbot.waitSignal(page.preferences_changed):
+    with qtbot.waitSignal(page.session.preferences_changed):
         page.gpu_layers_spin.setValue(12)
     assert saved(paths).gpu_layers == 12
-    assert page.preferences == saved(paths)
+    assert page.session.preferences == saved(paths)
 
 
 def test_typing_a_context_length_saves_the_number_not_each_digit(
@@ -153,7 +159,7 @@ def test_typing_a_context_length_saves_the_number_not_each_digit(
 ) -> None:
     page = make_page()
     changes: list[Preferences] = []
-    page.preferences_changed.connect(changes.append)
+    page.session.preferences_changed.connect(changes.append)
     page.context_spin.selectAll()
     qtbot.keyClicks(page.context_spin, "32768")
     assert changes == []
@@ -162,13 +168,16 @@ def test_typing_a_context_length_saves_the_number_not_each_digit(
     assert saved(paths).default_context == 32768
 
 
-def test_changes_keep_what_others_saved_meanwhile(make_page: MakePage, paths: AppPaths) -> None:
+def test_changes_made_elsewhere_show_at_once_and_are_kept(
+    make_page: MakePage, paths: AppPaths
+) -> None:
     page = make_page()
-    # The wizard finishes and records a hand-corrected VRAM while the page is open.
-    save_preferences(
-        paths.config,
-        Preferences(first_run_done=True, hardware_overrides={"vram_bytes": {"0": 8 << 30}}),
+    # The wizard finishes and records a hand-corrected VRAM while the page is open, through
+    # the session, the one writer of the preferences.
+    page.session.update_preferences(
+        first_run_done=True, hardware_overrides={"vram_bytes": {"0": 8 << 30}}, threads=2
     )
+    assert page.threads_spin.value() == 2  # the page follows the session, no copy of its own
     page.theme_combo.setCurrentIndex(page.theme_combo.findData("dark"))
     prefs = saved(paths)
     assert prefs.theme == "dark"
@@ -229,7 +238,7 @@ def test_moving_the_models_folder_moves_the_files_and_saves(
     page = make_page()
     target = tmp_path / "bigger-disk" / "models"
     changes: list[Preferences] = []
-    page.preferences_changed.connect(changes.append)
+    page.session.preferences_changed.connect(changes.append)
     with qtbot.waitSignal(page.models_dir_changed, timeout=20_000) as signal:
         page.move_models_folder_to(target)
         assert not page.move_button.isEnabled()
@@ -427,6 +436,8 @@ def test_gpu_engine_downloads_installs_and_removes(
     qtbot.mouseClick(box.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: box.status.text() == "NVIDIA CUDA engine: not installed.")
     assert not Path(installed.args[0]).exists()
+    assert box.message.text().startswith("Removed.")
+    assert ERROR_STYLE not in box.message.styleSheet()  # good news is not shown in red
 
 
 def test_gpu_engine_failure_is_shown(
@@ -440,4 +451,5 @@ def test_gpu_engine_failure_is_shown(
     qtbot.mouseClick(box.download_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: box.message.isVisible(), timeout=30_000)
     assert "has no GPU engine packs" in box.message.text()
+    assert ERROR_STYLE in box.message.styleSheet()
     assert box.download_button.isVisible() and not box.cancel_button.isVisible()

@@ -15,6 +15,7 @@ from app.core.config.preferences import load_preferences
 from app.core.machine.hardware import CpuInfo, GpuInfo, HardwareProfile
 from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
+from app.ui.session import Session
 from app.ui.setup.wizard import FirstRunWizard
 from tests.localhub import LocalHub, seed_repos
 
@@ -48,7 +49,7 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
     qtbot: QtBot, hub: LocalHub
 ) -> None:
     paths = app_paths().ensure()
-    window = MainWindow(paths, hardware=MACHINE)
+    window = MainWindow(Session(paths, hardware=MACHINE))
     qtbot.addWidget(window)
     window.show()
     assert window.needs_wizard()
@@ -103,15 +104,15 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
     )
     assert "is ready" in wizard.ready_page.status.text()
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), Qt.MouseButton.LeftButton)
-    assert window.tabs.currentWidget() is window.chat_page
+    assert window.pages.currentWidget() is window.chat
     assert window.loaded_model is not None and window.loaded_model.quant == "Q4_1"
 
     window.chat.settings_panel.fields["max_tokens"].setValue(12)
-    qtbot.keyClicks(window.input_box, "Hello!")
+    qtbot.keyClicks(window.chat.input_box, "Hello!")
     with qtbot.waitSignal(window.reply_finished, timeout=90_000) as finished:
-        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
     assert finished.args[0].completion_tokens > 0
-    assert window.chat_view.messages()[-1].content
+    assert window.chat.chat_view.messages()[-1].content
 
     preferences, _ = load_preferences(paths.config)
     assert preferences.first_run_done
@@ -119,17 +120,19 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
     window.close()
 
     # A second run skips the wizard and goes straight to the chat.
-    again = MainWindow(paths, hardware=MACHINE)
+    again = MainWindow(Session(paths, hardware=MACHINE))
     qtbot.addWidget(again)
     assert not again.needs_wizard()
-    assert again.hardware is not None and again.hardware.gpus[0].vram_bytes == 6 * GB
+    assert (
+        again.session.hardware is not None and again.session.hardware.gpus[0].vram_bytes == 6 * GB
+    )
     again.close()
 
 
 def test_offline_the_curated_list_still_works_and_search_says_why(
     qtbot: QtBot, hub: LocalHub
 ) -> None:
-    window = MainWindow(app_paths().ensure(), hardware=MACHINE)
+    window = MainWindow(Session(app_paths().ensure(), hardware=MACHINE))
     qtbot.addWidget(window)
     wizard = window.show_wizard()
     click_next(qtbot, wizard)
@@ -146,7 +149,7 @@ def test_offline_the_curated_list_still_works_and_search_says_why(
 
 
 def test_a_local_file_skips_choosing_and_downloading(qtbot: QtBot, tiny_model: Path) -> None:
-    window = MainWindow(app_paths().ensure(), hardware=MACHINE)
+    window = MainWindow(Session(app_paths().ensure(), hardware=MACHINE))
     qtbot.addWidget(window)
     wizard = window.show_wizard()
     click_next(qtbot, wizard)
@@ -165,7 +168,7 @@ def test_with_a_model_already_there_the_wizard_is_skipped(tiny_model: Path, qtbo
     target = paths.models / "someone" / "repo" / tiny_model.name
     target.parent.mkdir(parents=True)
     target.symlink_to(tiny_model)
-    window = MainWindow(paths, hardware=MACHINE)
+    window = MainWindow(Session(paths, hardware=MACHINE))
     qtbot.addWidget(window)
     assert not window.needs_wizard()
     # The Models page says how each file fits this machine.
@@ -178,12 +181,12 @@ def test_with_a_model_already_there_the_wizard_is_skipped(tiny_model: Path, qtbo
 def test_discover_finds_a_model_and_downloads_the_recommended_file(
     qtbot: QtBot, hub: LocalHub
 ) -> None:
-    window = MainWindow(app_paths().ensure(), hardware=MACHINE)
+    window = MainWindow(Session(app_paths().ensure(), hardware=MACHINE))
     qtbot.addWidget(window)
     window.show()
     window.sidebar.setCurrentRow(2)
     page = window.discover_page
-    assert window.tabs.currentWidget() is page
+    assert window.pages.currentWidget() is page
     qtbot.keyClicks(page.model_list.search_box, "SmolLM2")
     with qtbot.waitSignal(page.model_list.search_finished, timeout=20_000):
         qtbot.keyClick(page.model_list.search_box, Qt.Key.Key_Return)
@@ -193,6 +196,6 @@ def test_discover_finds_a_model_and_downloads_the_recommended_file(
     assert page.download_button.isEnabled()
     with qtbot.waitSignal(window.downloads_panel.download_finished, timeout=60_000):
         qtbot.mouseClick(page.download_button, Qt.MouseButton.LeftButton)
-        assert window.tabs.currentWidget() is window.downloads_panel
+        assert window.pages.currentWidget() is window.downloads_panel
     assert (window.models_dir / REPO / FILE).is_file()
     window.close()

@@ -1,0 +1,76 @@
+"""Choosing a model and its file on the Discover page: real window, real local Hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QThread
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.core.paths import app_paths
+from app.ui.discover.model_chooser import ModelList
+from app.ui.main_window import MainWindow
+from app.ui.session import Session
+from app.ui.style import muted_color
+from app.ui.theme import apply_theme
+from tests.gui.conftest import StallMeter
+from tests.gui.setup.test_wizard import MACHINE
+from tests.localhub import Fault, LocalHub
+
+SLOW_REPO = "tester/Slow-GGUF"
+FAST_REPO = "tester/Fast-GGUF"
+STALL_LIMIT_MS = 50
+
+
+def test_picking_a_second_repo_while_the_first_loads_never_stalls_and_shows_the_second(
+    qtbot: QtBot, local_hub: LocalHub, tiny_model: Path
+) -> None:
+    local_hub.add_repo(SLOW_REPO, {"slow-Q4_1.gguf": tiny_model})
+    local_hub.add_repo(FAST_REPO, {"fast-Q4_1.gguf": tiny_model})
+    # The first repo's header arrives over a slow link: about two seconds.
+    local_hub.inject(Fault.SLOW, path="slow-Q4_1.gguf", bytes_per_second=2_000_000, times=None)
+    window = MainWindow(Session(app_paths().ensure(), hardware=MACHINE))
+    qtbot.addWidget(window)
+    window.show()
+    window.sidebar.setCurrentRow(2)
+    page = window.discover_page
+    models, chooser = page.model_list, page.chooser
+    qtbot.keyClicks(models.search_box, "tester")
+    with qtbot.waitSignal(models.search_finished, timeout=20_000):
+        qtbot.keyClick(models.search_box, Qt.Key.Key_Return)
+
+    meter = StallMeter(interval_ms=10)
+    meter.start()
+    models.select_repo(SLOW_REPO)
+    qtbot.waitUntil(
+        lambda: any("slow-Q4_1.gguf" in path for _m, path, _r in local_hub.requests),
+        timeout=20_000,
+    )
+    with qtbot.waitSignal(chooser.facts_ready, timeout=20_000):
+        models.select_repo(FAST_REPO)  # the person moves on before the first answer
+    assert chooser.facts is not None and chooser.facts.repo_id == FAST_REPO
+    # The first fetch ends later; its result is dropped, not shown over the second.
+    qtbot.waitUntil(lambda: not chooser.findChildren(QThread), timeout=30_000)
+    meter.stop()
+    assert chooser.facts.repo_id == FAST_REPO
+    assert FAST_REPO in chooser.title.text() and SLOW_REPO not in chooser.title.text()
+    assert chooser.selected_option is not None
+    assert chooser.selected_option.files == ("fast-Q4_1.gguf",)
+    print(f"\nlongest event-loop stall picking two repos: {meter.longest_ms} ms")
+    assert meter.longest_ms < STALL_LIMIT_MS
+    window.close()
+
+
+def test_catalog_lines_use_the_themes_secondary_color(qtbot: QtBot, qapp: QApplication) -> None:
+    apply_theme(qapp, "dark")
+    try:
+        models = ModelList()
+        qtbot.addWidget(models)
+        label = models.list.itemWidget(models.list.item(0))
+        muted = muted_color(models.list)
+        assert "#555" not in label.text()  # a fixed grey, unreadable on the dark theme
+        assert muted.name() in label.text()
+        assert muted.lightness() > 128  # light text on the dark background
+    finally:
+        apply_theme(qapp, "system")
