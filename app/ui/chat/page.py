@@ -91,6 +91,11 @@ class ChatPage(QWidget):
         self._cancel = CancelToken()
         self._closed = False
         self.overflow_box: QMessageBox | None = None
+        # The overflow box's two choices, while it is open.
+        self.drop_oldest_button: QPushButton | None = None
+        self.new_chat_button: QPushButton | None = None
+        self._context_length = 0  # of the reply streaming now, for the status line
+        self._streaming_had_no_answer = False
         self._build(header)
         self._connect_worker()
         self._open_latest_conversation()
@@ -472,9 +477,6 @@ class ChatPage(QWidget):
                 )
             )
         self._context_length = started.context_length
-
-    _context_length = 0
-    _streaming_had_no_answer = False
 
     @Slot(object)
     def _on_streamed(self, update: StreamUpdate) -> None:

@@ -154,6 +154,22 @@ def test_every_change_is_saved_and_announced(
     assert page.session.preferences == saved(paths)
 
 
+def test_a_save_that_fails_is_said_and_the_change_still_applies(
+    make_page: MakePage, paths: AppPaths, qtbot: QtBot
+) -> None:
+    page = make_page()
+    (paths.config / "preferences.json").mkdir()  # the file can't be written
+    with qtbot.waitSignal(page.session.preferences_changed):
+        page.context_spin.setValue(8192)
+    assert "Couldn't save the settings" in page.message.text()
+    assert not page.message.isHidden()
+    assert page.session.preferences.default_context == 8192  # until Quantdesk closes
+    (paths.config / "preferences.json").rmdir()
+    page.context_spin.setValue(16384)  # the next save works, and the note goes
+    assert page.message.isHidden()
+    assert saved(paths).default_context == 16384
+
+
 def test_typing_a_context_length_saves_the_number_not_each_digit(
     make_page: MakePage, paths: AppPaths, qtbot: QtBot
 ) -> None:
