@@ -98,6 +98,8 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
     click_next(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.currentId() == FirstRunWizard.PAGE_READY, timeout=60_000)
     assert wizard.download_row is not None
+    # One download, shown in the wizard and in the Downloads page alike.
+    assert [row.worker for row in window.downloads_panel.rows] == [wizard.download_row.worker]
     assert (window.models_dir / REPO / FILE).is_file()
     qtbot.waitUntil(
         lambda: wizard.button(QWizard.WizardButton.FinishButton).isEnabled(), timeout=90_000
