@@ -1,8 +1,11 @@
-"""Every error Quantdesk raises on purpose.
+"""Every error Quantdesk raises on purpose, grouped under headings by what failed.
 
 Each error is a `QuantdeskError` and also the builtin a caller would naturally catch. Errors carry
 the facts a screen needs (`path`, `reason`, ...) so the UI never parses message text; `str(error)`
-is a complete sentence fit to show a person.
+is a complete sentence fit to show a person. A `QuantdeskError` is the environment's doing (a bad
+file, a full disk, the network, a locked database): the UI shows its sentence. Any other exception
+is our bug and takes the crash path (logged with its traceback, shown with the log's path).
+`tests/unit/test_errors.py` checks that no core module defines an error of its own.
 """
 
 from __future__ import annotations
@@ -37,6 +40,53 @@ class ModelFileError(QuantdeskError, ValueError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"Can't open {self.path.name}: {reason}")
+
+
+class ModelHeaderError(QuantdeskError, ValueError):
+    """A GGUF file's header can't be read as a model: not a GGUF, cut short, corrupt, or it lacks
+    the facts a fit needs (architecture, layers).
+
+    Attributes:
+        reason: what is wrong, in plain words ("header is cut short: ...").
+        repo_id: the Hugging Face repo holding the file, when the file is remote.
+        path: the file (its path in the repo, or on disk), when known.
+    """
+
+    def __init__(
+        self, reason: str, *, repo_id: str | None = None, path: str | Path | None = None
+    ) -> None:
+        self.reason = reason
+        self.repo_id = repo_id
+        self.path = None if path is None else str(path)
+        if path is not None and repo_id:
+            where = f"{Path(path).name} in {repo_id}"
+        elif path is not None:
+            where = Path(path).name
+        else:
+            where = "this model file"
+        super().__init__(
+            f"Can't read the model file {where}: {reason}. The file may be damaged or not a "
+            "llama.cpp model; pick another file or repo."
+        )
+
+    def located(self, *, repo_id: str | None, path: str | Path) -> ModelHeaderError:
+        """The same error, naming the file it came from (the parser only sees bytes)."""
+        return ModelHeaderError(self.reason, repo_id=repo_id, path=path)
+
+
+class ModelNameTakenError(QuantdeskError, FileExistsError):
+    """An imported model would take the name of one already imported; nothing was copied.
+
+    Attributes:
+        path: where the model would have gone (in the models folder).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(
+            f"A model named {self.path.name} was already imported. Rename the file before "
+            "importing it, or remove the imported one first."
+        )
 
 
 class ModelLoadError(QuantdeskError, RuntimeError):
@@ -81,6 +131,54 @@ class ContextOverflowError(QuantdeskError, ValueError):
 
 class EngineStateError(QuantdeskError, RuntimeError):
     """An engine call that needs a loaded model was made without one."""
+
+
+# --- chat history --------------------------------------------------------------------------------
+
+
+class HistoryError(QuantdeskError):
+    """The chat history can't do what was asked; the GUI shows the sentence and keeps going.
+
+    Attributes:
+        path: the database file (or the folder meant to hold it), when known.
+        reason: why, with the next step, for a screen that says what it was doing itself
+            ("Couldn't save the chat: the disk is full. Free some space..."); else the message.
+    """
+
+    def __init__(self, message: str, *, path: Path | None = None, reason: str = "") -> None:
+        self.path = path
+        self.reason = reason or message
+        super().__init__(message)
+
+
+class HistoryFileError(HistoryError, OSError):
+    """The history file can't be read or written: a full disk, a lock held by another program,
+    a folder that can't be written, or a file from a newer Quantdesk."""
+
+
+class CorruptHistoryError(HistoryFileError):
+    """The history file is not a database or is damaged; `open_chat_store` moves it aside."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"The chat history file {path} is damaged: {reason}.", path=path, reason=reason
+        )
+
+
+class ConversationNotFoundError(HistoryError, LookupError):
+    """No chat has this id (it was deleted, perhaps by another window or thread)."""
+
+    def __init__(self, conversation_id: int) -> None:
+        self.conversation_id = conversation_id
+        super().__init__(f"Chat {conversation_id} no longer exists; it may have been deleted.")
+
+
+class MessageNotFoundError(HistoryError, LookupError):
+    """No message has this id (its chat was deleted, or it was cut by Regenerate or Edit)."""
+
+    def __init__(self, message_id: int) -> None:
+        self.message_id = message_id
+        super().__init__(f"Message {message_id} no longer exists; it may have been deleted.")
 
 
 # --- Hugging Face and downloads ------------------------------------------------------------------
@@ -160,3 +258,37 @@ class UnsafePathError(QuantdeskError, ValueError):
 
 class ImportCancelledError(QuantdeskError):
     """The person (or closing the app) cancelled an import; nothing was added."""
+
+
+# --- models folder -------------------------------------------------------------------------------
+
+
+class MoveFolderError(QuantdeskError, OSError):
+    """The models folder can't be moved there (the sentence says why); nothing was moved."""
+
+
+class MoveCancelledError(MoveFolderError):
+    """The move was cancelled; each file is complete in one of the two folders.
+
+    Attributes:
+        moved_files, moved_bytes: what already reached the new folder.
+    """
+
+    def __init__(self, message: str, *, moved_files: int, moved_bytes: int) -> None:
+        self.moved_files = moved_files
+        self.moved_bytes = moved_bytes
+        super().__init__(message)
+
+
+# --- keychain ------------------------------------------------------------------------------------
+
+
+class KeychainError(QuantdeskError, OSError):
+    """No usable keychain, or it refused to store, read or delete the token."""
+
+
+# --- engine packs --------------------------------------------------------------------------------
+
+
+class EnginePackError(QuantdeskError, OSError):
+    """An engine pack can't be listed, downloaded or installed; the message says why."""

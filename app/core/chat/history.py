@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -22,13 +23,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from app.core.errors import QuantdeskError
+from app.core.errors import (
+    ConversationNotFoundError,
+    CorruptHistoryError,
+    HistoryFileError,
+    MessageNotFoundError,
+)
 
 SCHEMA_VERSION = 1
 DEFAULT_TITLE = "New chat"
 ROLES = ("system", "user", "assistant", "tool")
 STATES = ("complete", "streaming", "stopped", "failed", "interrupted")
 BUSY_TIMEOUT_MS = 5000
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = (
     # AUTOINCREMENT: ids are never reused, so a thread still holding the id of a deleted chat or
@@ -65,45 +73,12 @@ _SCHEMA = (
 # SQLite's primary result codes for "this file is damaged" and "this is not a database".
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
-
-
-# --- errors --------------------------------------------------------------------------------------
-
-
-class HistoryError(QuantdeskError, OSError):
-    """The chat history can't be read or written.
-
-    Attributes:
-        path: the database file (or the folder meant to hold it), when known.
-    """
-
-    def __init__(self, message: str, *, path: Path | None = None) -> None:
-        self.path = path
-        super().__init__(message)
-
-
-class CorruptHistoryError(HistoryError):
-    """The history file is not a database or is damaged; `open_chat_store` moves it aside."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"The chat history file {path} is damaged: {reason}.", path=path)
-
-
-class ConversationNotFound(HistoryError, KeyError):
-    """No chat has this id (it was deleted, perhaps by another window or thread)."""
-
-    def __init__(self, conversation_id: int) -> None:
-        self.conversation_id = conversation_id
-        super().__init__(f"Chat {conversation_id} no longer exists; it may have been deleted.")
-
-
-class MessageNotFound(HistoryError, KeyError):
-    """No message has this id (its chat was deleted, or it was cut by Regenerate or Edit)."""
-
-    def __init__(self, message_id: int) -> None:
-        self.message_id = message_id
-        super().__init__(f"Message {message_id} no longer exists; it may have been deleted.")
+# ...and for the environment getting in the way: another connection holds the lock, the file is
+# read-only, the disk is full.
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_FULL = 13
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -211,7 +186,7 @@ class ChatStore:
     def conversation(self, conversation_id: int) -> Conversation:
         rows = self._read("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
         if not rows:
-            raise ConversationNotFound(conversation_id)
+            raise ConversationNotFoundError(conversation_id)
         return _conversation(rows[0])
 
     def list_conversations(self, search: str = "") -> list[Conversation]:
@@ -235,13 +210,13 @@ class ChatStore:
                 "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
             )
             if cursor.rowcount == 0:
-                raise ConversationNotFound(conversation_id)
+                raise ConversationNotFoundError(conversation_id)
 
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete a chat and (by cascade) all its messages."""
         cursor = self._write("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         if cursor.rowcount == 0:
-            raise ConversationNotFound(conversation_id)
+            raise ConversationNotFoundError(conversation_id)
 
     def update_conversation(
         self,
@@ -274,7 +249,7 @@ class ChatStore:
             if not db.execute(
                 "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone():
-                raise ConversationNotFound(conversation_id)
+                raise ConversationNotFoundError(conversation_id)
 
     # --- messages ---
 
@@ -348,7 +323,7 @@ class ChatStore:
             (content, reasoning, message_id),
         )
         if cursor.rowcount == 0:
-            raise MessageNotFound(message_id)
+            raise MessageNotFoundError(message_id)
 
     def finish_reply(
         self,
@@ -371,7 +346,7 @@ class ChatStore:
     def message(self, message_id: int) -> StoredMessage:
         rows = self._read("SELECT * FROM messages WHERE id = ?", (message_id,))
         if not rows:
-            raise MessageNotFound(message_id)
+            raise MessageNotFoundError(message_id)
         return _message(rows[0])
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
@@ -438,14 +413,14 @@ class ChatStore:
             (time.time(), conversation_id),
         )
         if cursor.rowcount == 0:
-            raise ConversationNotFound(conversation_id)
+            raise ConversationNotFoundError(conversation_id)
 
     def _conversation_of(self, message_id: int) -> int:
         row = self._db.execute(
             "SELECT conversation_id FROM messages WHERE id = ?", (message_id,)
         ).fetchone()
         if row is None:
-            raise MessageNotFound(message_id)
+            raise MessageNotFoundError(message_id)
         return int(row[0])
 
     def _title_from_first_message(self, conversation_id: int, text: str) -> None:
@@ -482,7 +457,7 @@ class ChatStore:
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
-        """Turn SQLite's failures into HistoryError; misuse (wrong thread, closed) passes as is."""
+        """Turn SQLite's failures into HistoryFileError; misuse (wrong thread, closed) passes as is."""
         try:
             yield
         except sqlite3.ProgrammingError:
@@ -498,7 +473,7 @@ def open_chat_store(path: Path) -> tuple[ChatStore, str | None]:
     """Open the app's history; a damaged file is moved aside and a fresh one started.
 
     Returns the store and, when the file was moved aside, a sentence saying where it was kept.
-    Raises HistoryError if the folder can't be written or the file is from a newer Quantdesk.
+    Raises HistoryFileError if the folder can't be written or the file is from a newer Quantdesk.
     """
     path = Path(path)
     _make_folder(path.parent)
@@ -507,6 +482,9 @@ def open_chat_store(path: Path) -> tuple[ChatStore, str | None]:
         return ChatStore(path), None
     except CorruptHistoryError as damage:
         kept = _move_aside(path)
+        log.warning(
+            "damaged chat history moved aside path=%s kept=%s reason=%s", path, kept, damage.reason
+        )
         note = (
             f"Your chat history was damaged ({damage.reason}), so a new one was started. "
             f"The old file was kept as {kept}."
@@ -545,7 +523,7 @@ def _make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise HistoryError(
+        raise HistoryFileError(
             f"Can't keep the chat history in {folder}: {error.strerror or error}.", path=folder
         ) from error
 
@@ -567,7 +545,7 @@ def _move_aside(path: Path) -> Path:
         try:
             source.rename(f"{kept}{suffix}")
         except OSError as error:
-            raise HistoryError(
+            raise HistoryFileError(
                 f"The chat history file {path} is damaged and couldn't be moved aside: "
                 f"{error.strerror or error}.",
                 path=path,
@@ -575,10 +553,29 @@ def _move_aside(path: Path) -> Path:
     return kept
 
 
-def _history_error(error: sqlite3.Error, path: Path, doing: str) -> HistoryError:
+def _history_error(error: sqlite3.Error, path: Path, doing: str) -> HistoryFileError:
     if _is_damage(error):
         return CorruptHistoryError(path, str(error))
-    return HistoryError(f"Couldn't {doing} the chat history at {path}: {error}.", path=path)
+    why = _why(error)
+    log.warning("couldn't %s the chat history path=%s error=%r", doing, path, error)
+    return HistoryFileError(
+        f"Couldn't {doing} the chat history at {path}: {why}", path=path, reason=why
+    )
+
+
+def _why(error: sqlite3.Error) -> str:
+    """What the environment did, and what the person can do about it, from SQLite's code."""
+    code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+    if code == _SQLITE_FULL:
+        return "the disk is full. Free some space on it, then try again."
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return (
+            "another program is using the chat history. Close it (or the other Quantdesk "
+            "window), then try again."
+        )
+    if code == _SQLITE_READONLY:
+        return "the file can't be written. Check that you may change it, then try again."
+    return f"{error}. Try again; if it keeps failing, the log has details."
 
 
 def _is_damage(error: sqlite3.Error) -> bool:
@@ -589,8 +586,8 @@ def _is_damage(error: sqlite3.Error) -> bool:
     return type(error) is sqlite3.DatabaseError
 
 
-def _newer_version_error(path: Path) -> HistoryError:
-    return HistoryError(
+def _newer_version_error(path: Path) -> HistoryFileError:
+    return HistoryFileError(
         f"The chat history at {path} was saved by a newer version of Quantdesk. "
         "Update Quantdesk to open it.",
         path=path,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app.core.errors import QuantdeskError
+from app.core.errors import KeychainError
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +23,6 @@ ACCOUNT = "huggingface-token"
 # Backends that are not a keychain: they store nothing, refuse everything, or keep secrets in
 # a file anyone who can read the disk can read.
 _NOT_A_KEYCHAIN_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
-
-
-class KeychainError(QuantdeskError, OSError):
-    """No usable keychain, or it refused to store, read or delete the token."""
 
 
 def _is_keychain(backend: Any) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.errors import ModelHeaderError
 from app.core.gguf.header import GGUFHeader, tensor_nbytes
 
 MICRO_BATCH = 512
@@ -71,12 +72,13 @@ class ModelShape:
         """Read the shape from `header`; weights from its tensor infos, else from `file_size`.
 
         Raises:
-            ValueError: the header lacks the architecture or layer facts.
+            ModelHeaderError: the header lacks the architecture or layer facts (the caller, who
+                knows the file, names it with `located`).
         """
         meta = header.metadata
         arch = header.architecture
         if not arch:
-            raise ValueError("the header names no architecture")
+            raise ModelHeaderError("the header names no architecture")
 
         def number(key: str, default: int | None = None) -> int:
             value = meta.get(f"{arch}.{key}", default)
@@ -84,7 +86,7 @@ class ModelShape:
                 value = max(value) if value else default
             if not isinstance(value, int) or isinstance(value, bool):
                 if default is None:
-                    raise ValueError(f"the header has no {arch}.{key}")
+                    raise ModelHeaderError(f"the header has no {arch}.{key}")
                 return default
             return value
 

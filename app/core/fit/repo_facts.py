@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.errors import ModelNotFoundError
+from app.core.errors import ModelHeaderError, ModelNotFoundError
 from app.core.fit.memory import ModelShape
 from app.core.fit.recommend import Recommendation, header_file, recommend
 from app.core.gguf.quants import quant_from_file_type
@@ -37,7 +37,7 @@ def fetch_repo_facts(repo_id: str, models_dir: Path) -> RepoFacts:
     Raises:
         ModelNotFoundError: the repo holds no GGUF model.
         HubError (and subclasses): the Hub failed.
-        ValueError: the header can't be read as a model.
+        ModelHeaderError: the header can't be read as a model (naming the repo and file).
     """
     files = list_repo_files(repo_id)
     described = header_file(files)
@@ -45,7 +45,10 @@ def fetch_repo_facts(repo_id: str, models_dir: Path) -> RepoFacts:
         raise ModelNotFoundError(f"{repo_id} has no GGUF model files.", repo_id=repo_id)
     local = safe_model_path(models_dir, repo_id, described.path)
     header = read_header_local_or_remote(described, local)
-    shape = ModelShape.from_header(header, described.size)
+    try:
+        shape = ModelShape.from_header(header, described.size)
+    except ModelHeaderError as exc:
+        raise exc.located(repo_id=repo_id, path=described.path) from None
     quant = quant_from_file_type(header.metadata.get("general.file_type"))
     return RepoFacts(
         repo_id=repo_id,

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from app.core._util.units import format_bytes
-from app.core.errors import ModelFileError
+from app.core.errors import ModelFileError, ModelHeaderError
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
@@ -174,21 +174,22 @@ def read_header(stream: BinaryIO, *, size: int | None = None) -> GGUFHeader:
         size: the complete file's size, if known; reads past it count as a truncated file.
 
     Raises:
-        ValueError: with a plain reason, when the bytes are not a readable GGUF header.
+        ModelHeaderError: with a plain reason, when the bytes are not a readable GGUF header
+            (the caller, who knows where the bytes came from, names the file).
     """
     reader = _Reader(stream, size)
     try:
         magic = reader.take(4)
     except _HeaderCutShort:
-        raise ValueError("file is too short to be a GGUF model") from None
+        raise ModelHeaderError("file is too short to be a GGUF model") from None
     if magic != GGUF_MAGIC:
-        raise ValueError(f"not a GGUF model (starts with {magic!r}, expected b'GGUF')")
+        raise ModelHeaderError(f"not a GGUF model (starts with {magic!r}, expected b'GGUF')")
     try:
         return _read_after_magic(reader)
     except _HeaderCutShort:
-        raise ValueError("header is cut short: the file ends inside its header") from None
+        raise ModelHeaderError("header is cut short: the file ends inside its header") from None
     except _CorruptHeader as exc:
-        raise ValueError(f"header is corrupt: {exc}") from None
+        raise ModelHeaderError(f"header is corrupt: {exc}") from None
 
 
 def _read_after_magic(reader: _Reader) -> GGUFHeader:
@@ -273,10 +274,8 @@ def check_model_file(path: str | Path) -> GGUFHeader:
         raise ModelFileError(path, "file not found") from None
     except PermissionError:
         raise ModelFileError(path, "permission denied") from None
-    except ValueError as exc:
-        if isinstance(exc, ModelFileError):
-            raise
-        raise ModelFileError(path, str(exc)) from None
+    except ModelHeaderError as exc:
+        raise ModelFileError(path, exc.reason) from None
     except OSError as exc:
         raise ModelFileError(path, f"can't read it ({exc.strerror or exc})") from None
     if not header.tensors:

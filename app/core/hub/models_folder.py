@@ -20,7 +20,7 @@ from pathlib import Path
 from app.core._util.cancel import CancelToken
 from app.core._util.files import free_bytes, is_locked
 from app.core._util.units import format_bytes
-from app.core.errors import QuantdeskError
+from app.core.errors import MoveCancelledError, MoveFolderError
 from app.core.hub.library import partial_dir
 
 COPY_BLOCK_BYTES = 8 << 20
@@ -29,23 +29,6 @@ PARTIAL_SUFFIX = ".partial"
 FREE_SPACE_MARGIN = 64 << 20
 
 Progress = Callable[[int, int], None]
-
-
-class MoveFolderError(QuantdeskError, OSError):
-    """The models folder can't be moved there (the sentence says why); nothing was moved."""
-
-
-class MoveCancelledError(MoveFolderError):
-    """The move was cancelled; each file is complete in one of the two folders.
-
-    Attributes:
-        moved_files, moved_bytes: what already reached the new folder.
-    """
-
-    def __init__(self, message: str, *, moved_files: int, moved_bytes: int) -> None:
-        self.moved_files = moved_files
-        self.moved_bytes = moved_bytes
-        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from app.core.errors import (
     DiskFullError,
     DownloadCancelledError,
     DownloadError,
+    EnginePackError,
     HubError,
     ModelNotFoundError,
     OfflineError,
@@ -61,10 +62,6 @@ MANIFEST_MAX_BYTES = 1 << 20
 PACK_PLATFORMS = {"linux-x86_64"}
 # Downloads go through the models downloader, which files them under owner/name folders.
 DOWNLOAD_OWNER = "quantdesk"
-
-
-class EnginePackError(QuantdeskError, OSError):
-    """An engine pack can't be listed, downloaded or installed; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.core.errors import ModelHeaderError
 from app.core.gguf.header import GGUFHeader, read_header
 from app.core.hub.client import RemoteFile, hub_errors
 
@@ -60,17 +61,28 @@ def read_remote_header(remote: RemoteFile, *, token: str | None = None) -> GGUFH
     """The header of a GGUF file on the Hub, read with range requests (a few MB, no download).
 
     Raises:
-        ValueError: the bytes are not a readable GGUF header (with the reason).
+        ModelHeaderError: the bytes are not a readable GGUF header (naming the repo and file).
         HubError and subclasses: the Hub refused or can't be reached.
     """
-    return read_header(_RangeReader(remote, token), size=remote.size)  # type: ignore[arg-type]
+    try:
+        return read_header(_RangeReader(remote, token), size=remote.size)  # type: ignore[arg-type]
+    except ModelHeaderError as exc:
+        raise exc.located(repo_id=remote.repo_id, path=remote.path) from None
 
 
 def read_header_local_or_remote(
     remote: RemoteFile, local: Path | None, *, token: str | None = None
 ) -> GGUFHeader:
-    """Prefer the header of a local copy on disk; else read it remotely."""
+    """Prefer the header of a local copy on disk; else read it remotely.
+
+    Raises:
+        ModelHeaderError: the header can't be read (naming the repo and file).
+        HubError and subclasses: the Hub refused or can't be reached.
+    """
     if local is not None and local.is_file() and local.stat().st_size == remote.size:
         with local.open("rb") as stream:
-            return read_header(stream, size=remote.size)
+            try:
+                return read_header(stream, size=remote.size)
+            except ModelHeaderError as exc:
+                raise exc.located(repo_id=remote.repo_id, path=remote.path) from None
     return read_remote_header(remote, token=token)

@@ -39,7 +39,8 @@ from app.core.config.preferences import (
     Preferences,
 )
 from app.core.config.secrets import delete_token, keychain_available, load_token, save_token
-from app.core.hub.models_folder import MoveCancelledError, move_models_folder
+from app.core.errors import MoveCancelledError
+from app.core.hub.models_folder import move_models_folder
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text
 from app.ui.settings.gpu_engine_section import GpuEngineSection

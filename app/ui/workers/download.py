@@ -122,8 +122,8 @@ class EnginePackWorker(Job):
         self.control.cancel(keep_partial=True)
 
     def run(self) -> object:
+        from app.core.errors import EnginePackError
         from app.core.hub.packs import (
-            EnginePackError,
             fetch_packs,
             install_pack,
             packs_for_machine,

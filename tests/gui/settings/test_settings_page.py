@@ -17,8 +17,9 @@ from pytestqt.qtbot import QtBot
 
 from app.core.config.preferences import Preferences, load_preferences, save_preferences
 from app.core.config.secrets import ACCOUNT, SERVICE
+from app.core.errors import MoveCancelledError, MoveFolderError
 from app.core.hub import models_folder
-from app.core.hub.models_folder import COPY_BLOCK_BYTES, MoveCancelledError, MoveFolderError
+from app.core.hub.models_folder import COPY_BLOCK_BYTES
 from app.core.hub.packs import MANIFEST_URL_ENV
 from app.core.machine.hardware import CpuInfo, GpuInfo, HardwareProfile
 from app.core.paths import AppPaths, app_paths

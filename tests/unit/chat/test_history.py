@@ -15,13 +15,16 @@ import pytest
 from app.core.chat.history import (
     DEFAULT_TITLE,
     ChatStore,
-    ConversationNotFound,
-    HistoryError,
-    MessageNotFound,
     open_chat_store,
     title_from_text,
 )
-from app.core.errors import QuantdeskError
+from app.core.errors import (
+    ConversationNotFoundError,
+    HistoryError,
+    HistoryFileError,
+    MessageNotFoundError,
+    QuantdeskError,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,13 +96,14 @@ def test_conversation_round_trip(store: ChatStore) -> None:
     assert (plain.thinking, plain.model_path) == (None, None)
 
 
-def test_missing_conversation_raises_a_key_error_with_a_sentence(store: ChatStore) -> None:
-    with pytest.raises(ConversationNotFound) as caught:
+def test_missing_conversation_raises_a_lookup_error_with_a_sentence(store: ChatStore) -> None:
+    with pytest.raises(ConversationNotFoundError) as caught:
         store.conversation(999)
     error = caught.value
-    assert isinstance(error, KeyError)
+    assert isinstance(error, LookupError)
     assert isinstance(error, HistoryError)
-    assert isinstance(error, OSError)
+    # A missing chat id is nothing the disk did: not an OSError, so no "free some space" advice.
+    assert not isinstance(error, OSError)
     assert isinstance(error, QuantdeskError)
     assert error.conversation_id == 999
     assert str(error) == "Chat 999 no longer exists; it may have been deleted."
@@ -111,7 +115,7 @@ def test_missing_conversation_raises_a_key_error_with_a_sentence(store: ChatStor
         lambda: store.add_message(999, "user", "hi"),
         lambda: store.start_reply(999),
     ):
-        with pytest.raises(ConversationNotFound):
+        with pytest.raises(ConversationNotFoundError):
             call()
     assert store.list_conversations() == []
 
@@ -200,7 +204,7 @@ def test_delete_conversation_cascades_to_its_messages(store: ChatStore, db_path:
     store.add_message(doomed.id, "assistant", "two")
     store.add_message(kept.id, "user", "three")
     store.delete_conversation(doomed.id)
-    with pytest.raises(ConversationNotFound):
+    with pytest.raises(ConversationNotFoundError):
         store.conversation(doomed.id)
     assert [c.id for c in store.list_conversations()] == [kept.id]
     raw = _raw(db_path)
@@ -307,9 +311,9 @@ def test_missing_message_raises(store: ChatStore) -> None:
         lambda: store.update_message(42, content="x"),
         lambda: store.delete_messages_from(42),
     ):
-        with pytest.raises(MessageNotFound) as caught:
+        with pytest.raises(MessageNotFoundError) as caught:
             call()
-        assert isinstance(caught.value, KeyError)
+        assert isinstance(caught.value, LookupError)
         assert str(caught.value) == "Message 42 no longer exists; it may have been deleted."
 
 
@@ -331,7 +335,7 @@ def test_delete_messages_from_cuts_the_tail_of_one_chat(store: ChatStore) -> Non
     # Ids are never reused, so a stale id can't reach a new message.
     new = store.add_message(chat.id, "user", "q2 edited")
     assert new.id > later_elsewhere.id
-    with pytest.raises(MessageNotFound):
+    with pytest.raises(MessageNotFoundError):
         store.append_reply(ids[3], content="late token")
 
 
@@ -564,7 +568,7 @@ def test_a_newer_version_is_refused_and_left_untouched(db_path: Path) -> None:
     files_before = sorted(db_path.parent.iterdir())
 
     for opening in (open_chat_store, ChatStore):
-        with pytest.raises(HistoryError) as caught:
+        with pytest.raises(HistoryFileError) as caught:
             opening(db_path)
         assert "newer version of Quantdesk" in str(caught.value)
         assert "Update Quantdesk" in str(caught.value)
@@ -576,7 +580,7 @@ def test_a_newer_version_is_refused_and_left_untouched(db_path: Path) -> None:
 def test_an_unwritable_folder_is_a_history_error_naming_it(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be")
-    with pytest.raises(HistoryError) as caught:
+    with pytest.raises(HistoryFileError) as caught:
         open_chat_store(blocker / "chats.sqlite3")
     assert str(blocker) in str(caught.value)
     assert str(caught.value).startswith("Can't keep the chat history in ")
@@ -590,7 +594,7 @@ def test_a_read_only_folder_is_a_history_error_naming_the_file(tmp_path: Path) -
     folder.mkdir()
     folder.chmod(0o500)
     try:
-        with pytest.raises(HistoryError) as caught:
+        with pytest.raises(HistoryFileError) as caught:
             open_chat_store(folder / "chats.sqlite3")
     finally:
         folder.chmod(0o700)

@@ -13,13 +13,12 @@ from keyring.backends import fail, null
 
 from app.core.config import secrets
 from app.core.config.secrets import (
-    KeychainError,
     delete_token,
     keychain_available,
     load_token,
     save_token,
 )
-from app.core.errors import QuantdeskError
+from app.core.errors import KeychainError, QuantdeskError
 from app.core.hub import client as hub
 from tests.keychain import MemoryKeychain
 

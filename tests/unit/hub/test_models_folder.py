@@ -10,12 +10,10 @@ import pytest
 
 from app.core._util.cancel import CancelToken
 from app.core._util.files import FileLock, free_bytes
-from app.core.errors import QuantdeskError
+from app.core.errors import MoveCancelledError, MoveFolderError, QuantdeskError
 from app.core.hub import models_folder
 from app.core.hub.models_folder import (
     COPY_BLOCK_BYTES,
-    MoveCancelledError,
-    MoveFolderError,
     move_models_folder,
 )
 

@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from app.core.engine.packs import engines_dir, installed_packs, pack_folders, remove_pack
-from app.core.errors import ChecksumMismatchError
+from app.core.errors import ChecksumMismatchError, EnginePackError
 from app.core.hub import packs as engine_packs
 from app.core.hub.packs import (
     EnginePack,
-    EnginePackError,
     fetch_packs,
     install_pack,
     packs_for_machine,
