@@ -29,15 +29,19 @@ log = logging.getLogger(__name__)
 
 class ExitCode(IntEnum):
     OK = 0
-    ERROR = 1  # unexpected failure (a bug): details in the log
+    ERROR = 1  # unexpected failure (a bug) and nothing else: details in the log
     USAGE = 2  # bad command line (argparse's own code)
-    BAD_MODEL = 3  # the model file can't be used
+    BAD_MODEL = 3  # the model file can't be used (missing, corrupt, unreadable header)
     BAD_TEMPLATE = 4  # the model's chat template can't be used
     NOT_FOUND = 5  # repo, file or local model doesn't exist
     GATED = 6  # the repo needs a token / an accepted license
     OFFLINE = 7  # Hugging Face can't be reached
     DISK_FULL = 8  # not enough free space
     DOWNLOAD_FAILED = 9  # interrupted (resumable), checksum mismatch, refused name
+    REFUSED = 10  # can't be done as asked: the conversation overflows the context, a name is taken
+    HUB_FAILED = 11  # Hugging Face answered with an error (rate limit, server error)
+    SYSTEM = 12  # this computer got in the way: chat history, keychain, a folder
+    NO_DISPLAY = 13  # the window can't open: no display
     INTERRUPTED = 130
 
 
@@ -132,8 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `quantdesk` and `python -m app`; returns the process exit code."""
     args = build_parser().parse_args(argv)
     if args.command is None:
-        from app.ui.app import run_app
+        from app.ui.app import no_display_reason, run_app
 
+        reason = no_display_reason()
+        if reason:
+            print(reason, file=sys.stderr)
+            return ExitCode.NO_DISPLAY
         return run_app(sys.argv[:1])
     _log_to_file()
     try:
@@ -184,7 +192,6 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
     from app.core.chat.reasoning import REASONING
     from app.core.chat.template import Message
     from app.core.engine.engine import Engine
-    from app.core.errors import ChatTemplateError, ModelFileError, ModelLoadError, QuantdeskError
 
     engine = Engine()
     try:
@@ -211,16 +218,7 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
                 stream = sys.stderr if kind == REASONING else out
                 stream.write(piece)
                 stream.flush()
-    except (ModelFileError, ModelLoadError) as exc:
-        return _fail(str(exc), ExitCode.BAD_MODEL)
-    except ChatTemplateError as exc:
-        return _fail(str(exc), ExitCode.BAD_TEMPLATE)
-    except QuantdeskError as exc:
-        return _fail(str(exc), ExitCode.ERROR)
-    except Exception as exc:  # noqa: BLE001 - a person gets one line; the log gets the trace
-        log.exception("chat failed")
-        return _fail(f"unexpected error: {type(exc).__name__}: {exc}", ExitCode.ERROR)
-    finally:
+    finally:  # failures go to `main`, which maps them to an exit code (`_exit_code_for`)
         engine.unload()
     stats = reply.stats
     assert stats is not None
@@ -262,15 +260,29 @@ def _round(value: float | None) -> float | None:
 
 
 def _exit_code_for(error: BaseException) -> ExitCode:
+    """The one table from error to exit code: the first row whose class matches wins, so a
+    specific error comes before the general one it extends. Anything not ours is a bug."""
     from app.core import errors
 
     for kind, code in (
         (errors.GatedModelError, ExitCode.GATED),
         (errors.ModelNotFoundError, ExitCode.NOT_FOUND),
         (errors.OfflineError, ExitCode.OFFLINE),
+        (errors.HubError, ExitCode.HUB_FAILED),
         (errors.DiskFullError, ExitCode.DISK_FULL),
+        (errors.DownloadCancelledError, ExitCode.INTERRUPTED),
         (errors.DownloadError, ExitCode.DOWNLOAD_FAILED),
         (errors.UnsafePathError, ExitCode.DOWNLOAD_FAILED),
+        (errors.EnginePackError, ExitCode.DOWNLOAD_FAILED),
+        (errors.ModelFileError, ExitCode.BAD_MODEL),
+        (errors.ModelHeaderError, ExitCode.BAD_MODEL),
+        (errors.ModelLoadError, ExitCode.BAD_MODEL),
+        (errors.ChatTemplateError, ExitCode.BAD_TEMPLATE),
+        (errors.ContextOverflowError, ExitCode.REFUSED),
+        (errors.ModelNameTakenError, ExitCode.REFUSED),
+        (errors.ImportCancelledError, ExitCode.INTERRUPTED),
+        (errors.EngineStateError, ExitCode.ERROR),  # our own misuse of the engine: a bug
+        (errors.QuantdeskError, ExitCode.SYSTEM),  # history, keychain, models folder
     ):
         if isinstance(error, kind):
             return code
@@ -397,10 +409,7 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
             return _fail(f"Can't use {args.hardware}: {exc}", ExitCode.USAGE)
     else:
         profile = detect()
-    try:
-        facts = fetch_repo_facts(args.repo_id, app_paths().models)
-    except ValueError as exc:
-        return _fail(f"Can't read the model header of {args.repo_id}: {exc}", ExitCode.BAD_MODEL)
+    facts = fetch_repo_facts(args.repo_id, app_paths().models)
     result = advise(facts, profile, goal=args.goal, context=args.context)
     if args.json:
         json.dump(result.as_dict(), out, indent=2)

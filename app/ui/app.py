@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 APP_ICON = ICONS / "quantdesk.svg"
 
 
-def _no_display_reason() -> str | None:
+def no_display_reason() -> str | None:
     """On Linux without a display, Qt would abort with a core dump; say so plainly instead."""
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
         return None
@@ -84,7 +84,7 @@ def _screenshot_then_quit(app: QApplication, window: QWidget, target: str, after
 
 def run_app(argv: list[str]) -> int:
     """Open the main window and run the event loop until it closes; returns the exit code."""
-    reason = _no_display_reason()
+    reason = no_display_reason()
     if reason:
         print(reason, file=sys.stderr)
         return 1

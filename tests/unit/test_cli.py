@@ -136,7 +136,7 @@ def test_hostile_chat_template_is_refused_without_running_it(hostile_model: Path
 
 def test_conversation_too_long_for_the_context_is_one_line(tiny_model: Path) -> None:
     result = quantdesk("chat", str(tiny_model), "--prompt", "word " * 600, "--ctx", "256")
-    assert result.returncode == 1
+    assert result.returncode == 10  # REFUSED: the person's request, not a bug (1)
     assert "too little room for a reply" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
@@ -151,5 +151,24 @@ def test_no_display_says_so_instead_of_crashing() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "app"], capture_output=True, text=True, timeout=60, env=env
     )
-    assert result.returncode == 1
+    assert result.returncode == 13  # NO_DISPLAY
     assert "no display found" in result.stderr
+
+
+def test_every_error_of_ours_has_an_exit_code_other_than_a_bug() -> None:
+    import inspect
+
+    from app.cli import ExitCode, _exit_code_for
+    from app.core import errors
+
+    for value in vars(errors).values():
+        if not (inspect.isclass(value) and issubclass(value, errors.QuantdeskError)):
+            continue
+        if value in (errors.QuantdeskError, errors.EngineStateError):
+            continue  # the base itself, and our own misuse of the engine (a bug)
+        error = value.__new__(value)  # the class decides the code, not the message
+        assert _exit_code_for(error) != ExitCode.ERROR, value
+    assert _exit_code_for(ValueError("ours to fix")) == ExitCode.ERROR
+    assert _exit_code_for(errors.ModelHeaderError("cut short")) == ExitCode.BAD_MODEL
+    assert _exit_code_for(errors.ChatTemplateError("unsafe")) == ExitCode.BAD_TEMPLATE
+    assert _exit_code_for(errors.ContextOverflowError(900, 256)) == ExitCode.REFUSED

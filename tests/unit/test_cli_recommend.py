@@ -110,3 +110,46 @@ def test_a_local_copy_is_read_instead_of_the_hub(local_hub: LocalHub, quantdesk_
     parsed = read_header_local_or_remote(remote, local)
     assert parsed.architecture == "qwen2"
     assert local_hub.requests == []  # nothing was asked of the Hub
+
+
+GARBAGE_REPO = "someone/Garbage-GGUF"
+GARBAGE_FILE = "Garbage-Q4_K_M.gguf"
+
+
+def test_a_garbage_header_names_the_repo_and_file(local_hub: LocalHub, tmp_path: Path) -> None:
+    from app.core.errors import ModelHeaderError
+    from app.core.fit.repo_facts import fetch_repo_facts
+
+    local_hub.add_repo(GARBAGE_REPO, {GARBAGE_FILE: b"this is no model at all, just text " * 40})
+    try:
+        fetch_repo_facts(GARBAGE_REPO, tmp_path / "models")
+    except ModelHeaderError as error:
+        assert (error.repo_id, error.path) == (GARBAGE_REPO, GARBAGE_FILE)
+        assert str(error).startswith(
+            f"Can't read the model file {GARBAGE_FILE} in {GARBAGE_REPO}: not a GGUF model"
+        )
+    else:
+        raise AssertionError("a garbage header was read as a model")
+
+    result = quantdesk("recommend", GARBAGE_REPO)
+    assert result.returncode == 3  # BAD_MODEL
+    assert result.stderr.startswith(f"quantdesk: Can't read the model file {GARBAGE_FILE} in ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_header_without_the_facts_a_fit_needs_names_the_repo_and_file(
+    local_hub: LocalHub, tmp_path: Path
+) -> None:
+    from app.core.errors import ModelHeaderError
+    from app.core.fit.repo_facts import fetch_repo_facts
+
+    # A real GGUF header with no architecture: readable, yet no model shape can come from it.
+    header = b"GGUF" + (3).to_bytes(4, "little") + bytes(16)
+    local_hub.add_repo(GARBAGE_REPO, {GARBAGE_FILE: header})
+    try:
+        fetch_repo_facts(GARBAGE_REPO, tmp_path / "models")
+    except ModelHeaderError as error:
+        assert (error.repo_id, error.path) == (GARBAGE_REPO, GARBAGE_FILE)
+        assert "names no architecture" in str(error)
+    else:
+        raise AssertionError("a header without an architecture gave a model shape")

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.hub.client import _route_hub_logs_to_ours, hub_errors, hub_token
+from app.core.hub.client import _route_hub_logs_to_ours, hub_token, search_errors
 from app.core.paths import hub_endpoint
 from app.resources import RESOURCES
 
@@ -81,7 +81,7 @@ def search_gguf_repos(query: str, *, limit: int = 30) -> list[CatalogModel]:
         return []
     _route_hub_logs_to_ours()
     api = HfApi(endpoint=hub_endpoint(), token=hub_token())
-    with hub_errors(query):
+    with search_errors(query):
         found = list(api.list_models(search=query, filter="gguf", limit=limit, sort="downloads"))
     return [
         CatalogModel(

@@ -1,8 +1,11 @@
 """Hugging Face: repo listings and file facts through `huggingface_hub`, errors made plain.
 
 This is the only module that converts `huggingface_hub` and HTTP errors into ours
-(`hub_errors`), always `raise ... from exc`, with a message that says what to do next. The byte
-transfer itself is `download.py`'s: `huggingface_hub` 2.x restarts a killed download from zero.
+(`hub_errors`, `search_errors`), always `raise ... from exc`, with a message that says what to do
+next. It is also the only one that names `huggingface_hub`'s HTTP transport (`httpx2` today, a
+dependency of `huggingface_hub`, not ours): `transport_errors` and `http_timeout` hand it to the
+callers that use `get_session()` directly. The byte transfer itself is `download.py`'s:
+`huggingface_hub` 2.x restarts a killed download from zero.
 
 Tokens: `huggingface_hub.get_token()` — `HF_TOKEN`, else the token `hf auth login` stored.
 """
@@ -13,6 +16,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from app.core.errors import (
     GatedModelError,
@@ -132,6 +136,43 @@ def select_files(
     return sorted(matching, key=lambda f: f.path)
 
 
+def transport_errors() -> tuple[type[Exception], ...]:
+    """What `huggingface_hub`'s HTTP session raises for a refused, dropped or stalled connection
+    (for `except transport_errors() as exc:` around `get_session()` calls)."""
+    import httpx2
+
+    return (httpx2.TransportError,)
+
+
+def http_timeout(seconds: float, *, connect: float) -> Any:
+    """A timeout for `get_session()` calls: `seconds` without a byte, `connect` to connect."""
+    import httpx2
+
+    return httpx2.Timeout(seconds, connect=connect)
+
+
+@contextlib.contextmanager
+def search_errors(query: str) -> Iterator[None]:
+    """Like `hub_errors`, for a model search: there is no repo to blame, so a refusal is worded
+    as the search failing, never as "‹query› doesn't exist"."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - translated below or re-raised unchanged
+        translated = translate_error(exc, query)
+        if translated is None:
+            raise
+        if isinstance(translated, ModelNotFoundError):
+            status = _status(exc)
+            translated = HubError(
+                f"Searching Hugging Face for “{query}” failed"
+                + (f" (it answered {status})" if status else "")
+                + ". Try again later; if you set HF_ENDPOINT or a token, check them."
+            )
+        else:
+            translated.repo_id = None
+        raise translated from exc
+
+
 @contextlib.contextmanager
 def hub_errors(repo_id: str, filename: str | None = None) -> Iterator[None]:
     """Turn `huggingface_hub`/HTTP failures inside the block into Quantdesk errors."""
@@ -148,7 +189,6 @@ def translate_error(
     exc: BaseException, repo_id: str, filename: str | None = None
 ) -> HubError | None:
     """Our error for a `huggingface_hub` or HTTP failure, or None if it isn't one."""
-    import httpx2
     from huggingface_hub import errors as hf
 
     what = f"{repo_id}/{filename}" if filename else repo_id
@@ -177,7 +217,7 @@ def translate_error(
         return OfflineError(
             "Offline mode is on (HF_HUB_OFFLINE): Hugging Face isn't contacted.", repo_id=repo_id
         )
-    if isinstance(exc, httpx2.TransportError):
+    if isinstance(exc, transport_errors()):
         return OfflineError(
             f"Can't reach Hugging Face ({hub_endpoint()}): check your internet connection.",
             repo_id=repo_id,

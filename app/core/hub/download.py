@@ -47,7 +47,7 @@ from app.core.errors import (
     RateLimitedError,
     UnsafePathError,
 )
-from app.core.hub.client import RemoteFile, hub_errors
+from app.core.hub.client import RemoteFile, http_timeout, hub_errors, transport_errors
 from app.core.hub.library import PartialFiles, partial_dir, safe_model_path
 
 log = logging.getLogger(__name__)
@@ -439,14 +439,13 @@ class _FileDownload:
 
     def _fetch_from(self, offset: int) -> int:
         """GET the bytes from `offset` on and append them; returns how many arrived."""
-        import httpx2
         from huggingface_hub import get_session
         from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
         headers = build_hf_headers(token=self.token)
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        timeout = httpx2.Timeout(STALL_SECONDS, connect=CONNECT_SECONDS)
+        timeout = http_timeout(STALL_SECONDS, connect=CONNECT_SECONDS)
         received = 0
         try:
             with get_session().stream(
@@ -477,7 +476,7 @@ class _FileDownload:
                         self.meter.advance(offset + received)
                         if self.control.should_stop_transfer:
                             break
-        except httpx2.TransportError as exc:  # dropped, refused, stalled: keep what arrived
+        except transport_errors() as exc:  # dropped, refused, stalled: keep what arrived
             if self.control.should_stop_transfer:
                 return received  # we shut the socket down ourselves to pause or cancel
             raise _RetryableError(str(exc) or type(exc).__name__) from exc

@@ -28,7 +28,12 @@ from pathlib import Path, PurePosixPath
 
 from app.core._util.cancel import CancelToken
 from app.core._util.files import FileLock, free_bytes, is_locked, write_json_atomic
-from app.core.errors import DownloadError, ImportCancelledError, ModelFileError, UnsafePathError
+from app.core.errors import (
+    DownloadError,
+    ImportCancelledError,
+    ModelNameTakenError,
+    UnsafePathError,
+)
 from app.core.gguf.header import check_model_file
 from app.core.gguf.quants import parse_quant, shard_info
 from app.core.paths import AppPaths
@@ -292,6 +297,7 @@ def import_model(
 
     Raises:
         ModelFileError: the file isn't a sound GGUF model (checked before anything is copied).
+        ModelNameTakenError: a model of the same file name was already imported (when copying).
     """
     source = source.expanduser().resolve()
     check_model_file(source)
@@ -302,7 +308,7 @@ def import_model(
         return _describe(paths.models, source, referenced=True)
     target = paths.models / IMPORTED_DIR / source.name
     if target.exists():
-        raise ModelFileError(target, "a model with this name was already imported")
+        raise ModelNameTakenError(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.copying")
     try:

@@ -45,7 +45,7 @@ from app.core.errors import (
     OfflineError,
     QuantdeskError,
 )
-from app.core.hub.client import RemoteFile
+from app.core.hub.client import RemoteFile, http_timeout, transport_errors
 from app.core.hub.download import DownloadControl, ProgressCallback, download
 
 if TYPE_CHECKING:
@@ -104,13 +104,12 @@ def manifest_url() -> str:
 
 def fetch_packs(url: str | None = None) -> list[EnginePack]:
     """Every pack the release lists. Raises EnginePackError when it can't be read."""
-    import httpx2
     from huggingface_hub import get_session
 
     url = url or manifest_url()
     try:
-        response = get_session().get(url, timeout=httpx2.Timeout(20.0, connect=10.0))
-    except httpx2.TransportError as exc:
+        response = get_session().get(url, timeout=http_timeout(20.0, connect=10.0))
+    except transport_errors() as exc:
         raise EnginePackError(
             f"Can't reach the release server for GPU engines ({url}): check your internet "
             "connection."

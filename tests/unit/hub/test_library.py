@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.errors import DownloadError, ModelFileError, UnsafePathError
+from app.core.errors import DownloadError, ModelFileError, ModelNameTakenError, UnsafePathError
 from app.core.gguf.quants import parse_quant, shard_info
 from app.core.hub.download import cleanup_stale_partials
 from app.core.hub.library import (
@@ -105,8 +105,11 @@ def test_import_by_copy_and_by_reference(tiny_model: Path, broken_models: dict[s
     copied = import_model(paths, tiny_model, copy=True)
     assert copied.path == paths.models / "imported" / tiny_model.name
     assert copied.path.stat().st_size == tiny_model.stat().st_size
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelNameTakenError) as clash:
         import_model(paths, tiny_model, copy=True)  # same name twice
+    # The file is fine: the sentence says the name is taken, not that the file can't be opened.
+    assert not isinstance(clash.value, ModelFileError)
+    assert str(clash.value).startswith(f"A model named {tiny_model.name} was already imported.")
     with pytest.raises(ModelFileError, match="truncated"):
         import_model(paths, broken_models["truncated"], copy=False)
 
