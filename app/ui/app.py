@@ -9,13 +9,14 @@ import time
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import __version__
 from app.core._util.logs import setup_logging
 from app.core.paths import app_paths
 from app.resources import ICONS
 from app.ui.gc_guard import GuiThreadGarbageCollector
+from app.ui.messages import NO_ERROR_DIALOGS, error_text, install_hooks
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,17 @@ def _screenshot_then_quit(app: QApplication, window: QWidget, target: str, after
     QTimer.singleShot(after_ms, shoot)
 
 
+def _explain_start_failure(error: Exception) -> None:
+    """The window couldn't be built: say so in a dialog (logged, naming the log file) and wait
+    until the person has read it, since the app then exits."""
+    text = error_text(error)
+    if os.environ.get(NO_ERROR_DIALOGS):
+        print(f"quantdesk: {text}", file=sys.stderr)
+        return
+    box = QMessageBox(QMessageBox.Icon.Critical, "Quantdesk", f"Quantdesk can't start. {text}")
+    box.exec()
+
+
 def run_app(argv: list[str]) -> int:
     """Open the main window and run the event loop until it closes; returns the exit code."""
     reason = no_display_reason()
@@ -104,8 +116,18 @@ def run_app(argv: list[str]) -> int:
     from app.ui.theme import apply_theme
 
     collector = GuiThreadGarbageCollector(app)
-    session = Session(paths)  # the one owner of shared state; the window's close ends it
-    window = MainWindow(session)
+    window: MainWindow | None = None
+    # From here on, an exception nobody catches (a raising slot, a dying thread) is logged and
+    # shown, never lost on a stderr that a double-clicked app doesn't have.
+    hooks = install_hooks(lambda: window)
+    try:
+        session = Session(paths)  # the one owner of shared state; the window's close ends it
+        window = MainWindow(session)
+    except Exception as error:  # noqa: BLE001 - a start-up bug is shown, not printed
+        _explain_start_failure(error)
+        hooks.uninstall()
+        collector.stop()
+        return 1
     apply_theme(app, session.preferences.theme)
     if os.environ.get(STARTUP_PROBE):
         _report_first_paint(window)
@@ -118,6 +140,7 @@ def run_app(argv: list[str]) -> int:
         _screenshot_then_quit(app, window, os.environ[SMOKE_SCREENSHOT], int(seconds * 1000))
     code = app.exec()
     window.close()
+    hooks.uninstall()
     collector.stop()
     log.info("exiting code=%s", code)
     return code

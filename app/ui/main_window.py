@@ -32,7 +32,7 @@ from app.ui.discover.discover_page import DiscoverPage
 from app.ui.icons import load_icon
 from app.ui.library.downloads_panel import DownloadsPanel
 from app.ui.library.models_page import ModelsPage
-from app.ui.messages import error_text
+from app.ui.messages import NoteBanner, error_text
 from app.ui.session import Session
 from app.ui.settings.settings_page import SettingsPage
 from app.ui.setup.wizard import FirstRunWizard
@@ -79,7 +79,8 @@ class MainWindow(QMainWindow):
         self._loading = False
         self.wizard: FirstRunWizard | None = None
         self._memory_jobs = Jobs(self)  # the status bar's memory figure, sampled off the GUI
-        self._store_note = session.store_note or session.preferences_note
+        # Both notes, each until the person has read it (a status line would lose them).
+        self._start_notes = [n for n in (session.store_note, session.preferences_note) if n]
         self.setWindowTitle(self.tr("Quantdesk"))
         self.resize(1100, 720)
         self._build_widgets()
@@ -151,12 +152,17 @@ class MainWindow(QMainWindow):
         self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.pages.currentChanged.connect(self.sidebar.setCurrentRow)
         self.sidebar.setCurrentRow(0)
+        self.notes = NoteBanner()
+        pages_column = QVBoxLayout()
+        pages_column.setContentsMargins(0, 0, 0, 0)
+        pages_column.addWidget(self.notes)
+        pages_column.addWidget(self.pages, 1)
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.sidebar)
-        row.addWidget(self.pages, 1)
+        row.addLayout(pages_column, 1)
         self.setCentralWidget(central)
 
         self.status_note = QLabel()  # the chat's figures and any other passing note
@@ -165,8 +171,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_note, 1)
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().addPermanentWidget(self.memory_label)
-        if self._store_note:
-            self.status_note.setText(self._store_note)
+        for note in self._start_notes:
+            self.notes.add(note)
         self._memory_timer = QTimer(self)
         self._memory_timer.setInterval(MEMORY_REFRESH_MS)
         self._memory_timer.timeout.connect(self._sample_memory)

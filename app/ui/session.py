@@ -10,6 +10,7 @@ follow their model and qutebrowser's widgets follow `config.instance.changed`.
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from app.core.chat.history import ChatStore, open_chat_store
 from app.core.config.preferences import Preferences, load_preferences, save_preferences
+from app.core.errors import HistoryError
 from app.core.machine.hardware import HardwareProfile, with_corrections
 from app.core.paths import AppPaths
 from app.ui.workers.download import DownloadManager
@@ -27,6 +29,24 @@ from app.ui.workers.task import HardwareJob
 log = logging.getLogger(__name__)
 
 CHAT_DATABASE = "chats.sqlite3"
+
+
+def open_history(path: Path) -> tuple[ChatStore, str | None]:
+    """The chat history at `path` and a note for the person, if any.
+
+    When the history can't be opened (a folder that can't be written, a newer Quantdesk's file,
+    a lock held by another program), the app still opens: chats go to a temporary file for this
+    session, and the note says why and that they won't be kept.
+    """
+    try:
+        return open_chat_store(path)
+    except HistoryError as error:
+        log.warning("chat history unavailable path=%s: %s", path, error)
+        temporary = Path(tempfile.mkdtemp(prefix="quantdesk-chats-")) / CHAT_DATABASE
+        store, _ = open_chat_store(temporary)
+        return store, (
+            f"{error} Until then, the chats you have won't be kept after Quantdesk closes."
+        )
 
 
 class Session(QObject):
@@ -65,7 +85,7 @@ class Session(QObject):
         self._detecting = False
         self._closed = False
         self.store: ChatStore
-        self.store, self.store_note = open_chat_store(paths.data / CHAT_DATABASE)
+        self.store, self.store_note = open_history(paths.data / CHAT_DATABASE)
         self.engine = engine or EngineThread()
         self.downloads = DownloadManager(self.models_dir, self)
 

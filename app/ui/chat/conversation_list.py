@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.chat.history import ChatStore
+from app.ui.messages import Attempt, saving_chat
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -27,11 +30,13 @@ class ConversationList(QWidget):
         selected(int): the person opened a conversation.
         new_requested(): the person asked for a new chat.
         deleted(int): a conversation was deleted.
+        problem(str): the chat history refused a change (full disk, locked): a sentence to show.
     """
 
     selected = Signal(int)
     new_requested = Signal()
     deleted = Signal(int)
+    problem = Signal(str)
 
     def __init__(self, store: ChatStore) -> None:
         super().__init__()
@@ -76,7 +81,10 @@ class ConversationList(QWidget):
         self._refreshing = True
         try:
             self.list.clear()
-            for conversation in self._store.list_conversations(self.search_box.text()):
+            found = []
+            with self._saving(doing="read the chats"):
+                found = self._store.list_conversations(self.search_box.text())
+            for conversation in found:
                 item = QListWidgetItem(conversation.title)
                 item.setData(_ID_ROLE, conversation.id)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
@@ -105,16 +113,19 @@ class ConversationList(QWidget):
         self._update_buttons()
 
     def rename(self, conversation_id: int, title: str) -> None:
-        self._store.rename_conversation(conversation_id, title)
-        self.refresh()
+        with self._saving():
+            self._store.rename_conversation(conversation_id, title)
+        self.refresh()  # the stored title, whether the rename was saved or not
 
     def delete(self, conversation_id: int) -> None:
         """Delete a conversation and its messages (no question asked: see `_confirm_delete`)."""
         if self._busy:
             return
-        self._store.delete_conversation(conversation_id)
+        with self._saving() as saving:
+            self._store.delete_conversation(conversation_id)
         self.refresh()
-        self.deleted.emit(conversation_id)
+        if not saving.failed:
+            self.deleted.emit(conversation_id)
 
     def _select_quietly(self, conversation_id: int) -> None:
         for row in range(self.list.count()):
@@ -159,8 +170,12 @@ class ConversationList(QWidget):
         if not title:  # an empty name is not a name: put the old one back
             self.refresh()
             return
-        self._store.rename_conversation(conversation_id, title)
-        self.refresh()
+        self.rename(conversation_id, title)
+
+    def _saving(self, *, doing: str = "save the chat") -> AbstractContextManager[Attempt]:
+        """The guard around this list's chat-store calls: a HistoryError becomes a sentence,
+        sent to the page (`problem`) to show above the input box."""
+        return saving_chat(self.problem.emit, doing=doing)
 
     def set_busy(self, busy: bool) -> None:
         """While a reply streams into the open chat, it can't be deleted or left."""

@@ -8,6 +8,7 @@ nothing that was on screen. The model itself is loaded by the main window.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core._util.cancel import CancelToken
-from app.core.chat.history import ChatStore, Conversation
+from app.core.chat.history import ChatStore, Conversation, StoredMessage
 from app.core.chat.prompting import ReplyRecord, ReplyRequest, turns_for_model
 from app.core.chat.reasoning import (
     TOGGLE_DISABLED,
@@ -38,7 +39,7 @@ from app.core.errors import ContextOverflowError
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.settings_panel import ChatSettingsPanel
 from app.ui.chat.view import ChatView, MessageWidget
-from app.ui.messages import error_text
+from app.ui.messages import Attempt, report, saving_chat, show_in_label
 from app.ui.style import ERROR_STYLE, mute
 from app.ui.workers.engine import (
     EngineWorker,
@@ -105,6 +106,7 @@ class ChatPage(QWidget):
 
     def _build(self, header: QWidget) -> None:
         self.conversations = ConversationList(self._store)
+        self.conversations.problem.connect(self.show_error)
         self.conversations.selected.connect(self.open_conversation)
         self.conversations.new_requested.connect(self.new_conversation)
         self.conversations.deleted.connect(self._on_conversation_deleted)
@@ -256,15 +258,18 @@ class ChatPage(QWidget):
         self._update_thinking_note()
         self.settings_panel.set_profile(self.profile, self.thinking_on)
         if self._conversation is not None:
-            self._store.update_conversation(
-                self._conversation.id, thinking="on" if checked else "off"
-            )
-            self._conversation = self._store.conversation(self._conversation.id)
+            with self._saving():
+                self._store.update_conversation(
+                    self._conversation.id, thinking="on" if checked else "off"
+                )
+                self._conversation = self._store.conversation(self._conversation.id)
 
     # --- conversations ---------------------------------------------------------------------------
 
     def _open_latest_conversation(self) -> None:
-        latest = self._store.list_conversations()
+        latest = []
+        with self._saving(doing="read the chats"):
+            latest = self._store.list_conversations()
         if latest:
             self.open_conversation(latest[0].id)
         else:
@@ -277,7 +282,10 @@ class ChatPage(QWidget):
             self.conversations.show_conversation(self._conversation_id())
             return
         self._cancel_edit()
-        self._show_conversation(self._store.conversation(conversation_id))
+        with self._saving(doing="open the chat") as reading:
+            conversation = self._store.conversation(conversation_id)
+        if not reading.failed:
+            self._show_conversation(conversation)
 
     @Slot()
     def new_conversation(self) -> None:
@@ -301,8 +309,11 @@ class ChatPage(QWidget):
             context_length=settings.get(CONTEXT_LENGTH_KEY)
             or (self._model.context_length if self._model else self._default_context),
         )
+        stored: list[StoredMessage] = []
         if conversation is not None:
-            for message in self._store.messages(conversation.id):
+            with self._saving(doing="open the chat"):
+                stored = self._store.messages(conversation.id)
+            for message in stored:
                 self.chat_view.add_message(
                     MessageWidget(
                         message.role,
@@ -320,6 +331,7 @@ class ChatPage(QWidget):
         return self._conversation.id if self._conversation else None
 
     def _ensure_conversation(self) -> Conversation:
+        """The open chat, stored now if it is new (raises HistoryError: call under `_saving`)."""
         if self._conversation is None:
             self._conversation = self._store.create_conversation(
                 system_prompt=self.settings_panel.system_prompt_text(),
@@ -339,12 +351,13 @@ class ChatPage(QWidget):
         self.settings_panel.set_profile(self.profile, self.thinking_on)
         if self._conversation is None:
             return
-        self._store.update_conversation(
-            self._conversation.id,
-            system_prompt=self.settings_panel.system_prompt_text(),
-            settings=self._settings_to_store(),
-        )
-        self._conversation = self._store.conversation(self._conversation.id)
+        with self._saving():
+            self._store.update_conversation(
+                self._conversation.id,
+                system_prompt=self.settings_panel.system_prompt_text(),
+                settings=self._settings_to_store(),
+            )
+            self._conversation = self._store.conversation(self._conversation.id)
 
     def _settings_to_store(self) -> dict[str, object]:
         settings: dict[str, object] = dict(self.settings_panel.overrides())
@@ -374,14 +387,19 @@ class ChatPage(QWidget):
         text = self.input_box.toPlainText().strip()
         if not text or self._model is None or self._generating:
             return
-        if self._editing is not None:
-            self._drop_from(self._editing)
-            self._cancel_edit()
-        conversation = self._ensure_conversation()
-        stored = self._store.add_message(
-            conversation.id, "user", text, model_path=str(self._model.path)
-        )
-        self._conversation = self._store.conversation(conversation.id)  # titled by its message
+        model_path = str(self._model.path)
+        with self._saving() as saving:
+            if self._editing is not None:
+                self._drop_from(self._editing)
+                self._cancel_edit()
+            conversation = self._ensure_conversation()
+            stored = self._store.add_message(conversation.id, "user", text, model_path=model_path)
+            self._conversation = self._store.conversation(conversation.id)  # titled by it
+        if saving.failed:
+            # What the person typed stays in the box, to send again once the disk or lock allows.
+            if self.input_box.toPlainText().strip() != text:
+                self.input_box.setPlainText(text)
+            return
         self.input_box.clear()
         self.chat_view.add_message(MessageWidget("user", text, message_id=stored.id))
         self.conversations.refresh()
@@ -393,8 +411,10 @@ class ChatPage(QWidget):
         """Replace the last answer with a new one."""
         if self._generating or self._model is None or widget.role != "assistant":
             return
-        self._drop_from(widget)
-        self._request_reply(drop_oldest=False)
+        with self._saving() as saving:
+            self._drop_from(widget)
+        if not saving.failed:
+            self._request_reply(drop_oldest=False)
 
     @Slot(object)
     def start_edit(self, widget: MessageWidget) -> None:
@@ -416,14 +436,20 @@ class ChatPage(QWidget):
             self.input_box.clear()
 
     def _drop_from(self, widget: MessageWidget) -> None:
+        """Delete `widget`'s message and what followed (raises HistoryError: call under
+        `_saving`; the view then stays as it was)."""
         if widget.message_id is not None:
             self._store.delete_messages_from(widget.message_id)
         self.chat_view.remove_from(widget)
 
     def _request_reply(self, *, drop_oldest: bool) -> None:
-        conversation = self._ensure_conversation()
+        with self._saving() as saving:
+            conversation = self._ensure_conversation()
+            messages = self._store.messages(conversation.id)
+        if saving.failed:
+            return
         request = ReplyRequest(
-            turns=turns_for_model(self._store.messages(conversation.id)),
+            turns=turns_for_model(messages),
             system_prompt=self.settings_panel.system_prompt_text(),
             thinking_on=self.thinking_on,
             overrides=self.settings_panel.overrides(),
@@ -541,14 +567,18 @@ class ChatPage(QWidget):
         self._after_reply()
         if isinstance(error, ContextOverflowError):
             self._offer_overflow_choices(error)
-        self.show_error(error_text(error))
+        report(error, label=self.error_label)
         self.status_changed.emit("")
         self.reply_failed.emit(error)
 
     def show_error(self, text: str) -> None:
         """A problem with the last reply, shown above the input until the next message."""
-        self.error_label.setText(text)
-        self.error_label.setVisible(bool(text))
+        show_in_label(self.error_label, text)
+
+    def _saving(self, *, doing: str = "save the chat") -> AbstractContextManager[Attempt]:
+        """The guard around every chat-store call from this page: a HistoryError (full disk,
+        locked database, a chat deleted elsewhere) becomes a sentence above the input box."""
+        return saving_chat(self.show_error, doing=doing)
 
     def _after_reply(self) -> None:
         # Stop is about to be disabled: give the keyboard to the input box first (a disabled
@@ -561,7 +591,7 @@ class ChatPage(QWidget):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(self.tr("The conversation is too long"))
-        box.setText(error_text(error))
+        box.setText(str(error))  # ours, already logged by `report`
         self.drop_oldest_button = box.addButton(
             self.tr("Leave out the oldest messages"), QMessageBox.ButtonRole.AcceptRole
         )

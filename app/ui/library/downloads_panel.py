@@ -22,8 +22,7 @@ from app.core.errors import DiskFullError, DownloadInterruptedError
 from app.core.gguf.quants import shard_info
 from app.core.hub.download import DownloadProgress, DownloadResult, describe_progress
 from app.core.hub.library import PartialDownload, list_partial_downloads
-from app.ui.messages import error_text
-from app.ui.style import ERROR_STYLE
+from app.ui.messages import error_text, report
 from app.ui.workers.download import DownloadManager, DownloadRequest, DownloadWorker
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -114,8 +113,7 @@ class DownloadRow(QFrame):
 
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:
-        self.status.setText(error_text(error))
-        self.status.setStyleSheet(ERROR_STYLE)
+        report(error, label=self.status)
         self._ended()
         # The bytes so far were kept: offer to go on from there.
         self.retry_button.setVisible(isinstance(error, DownloadInterruptedError | DiskFullError))

@@ -26,8 +26,8 @@ from app.core.fit.recommend import local_fit
 from app.core.hub.library import LocalModel, delete_model, disk_usage, import_model, list_models
 from app.core.machine.hardware import HardwareProfile
 from app.core.paths import AppPaths
-from app.ui.messages import error_text
-from app.ui.style import ERROR_STYLE, FIT_WORDS
+from app.ui.messages import report
+from app.ui.style import FIT_WORDS
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
@@ -194,8 +194,7 @@ class ModelsPage(QWidget):
 
     @Slot(object)
     def _on_delete_failed(self, error: Exception) -> None:
-        self.message.setText(error_text(error))
-        self.message.setStyleSheet(ERROR_STYLE)
+        report(error, label=self.message)
         self.refresh()
 
     @Slot()
@@ -232,8 +231,7 @@ class ModelsPage(QWidget):
     @Slot(object)
     def _on_import_failed(self, error: Exception) -> None:
         self.import_button.setEnabled(True)
-        self.message.setText(error_text(error))
-        self.message.setStyleSheet(ERROR_STYLE)
+        report(error, label=self.message)
         self.import_failed.emit(error)
 
     def shutdown(self) -> None:

@@ -42,7 +42,7 @@ from app.core.config.secrets import delete_token, keychain_available, load_token
 from app.core.errors import MoveCancelledError
 from app.core.hub.models_folder import move_models_folder
 from app.core.machine.hardware import HardwareProfile
-from app.ui.messages import error_text
+from app.ui.messages import error_text, report
 from app.ui.settings.gpu_engine_section import GpuEngineSection
 from app.ui.style import ERROR_STYLE, mute
 from app.ui.theme import apply_theme
@@ -497,8 +497,7 @@ class SettingsPage(QWidget):
         if checking:  # the check itself failed: as good as no keychain
             self._keychain = False
         self._show_token_state()
-        self.token_status.setText(error_text(error))
-        self.token_status.setStyleSheet(ERROR_STYLE)
+        report(error, label=self.token_status)
         if checking:
             self.keychain_checked.emit(False)
         self.token_failed.emit(error)

@@ -599,3 +599,46 @@ def test_a_read_only_folder_is_a_history_error_naming_the_file(tmp_path: Path) -
     finally:
         folder.chmod(0o700)
     assert str(folder / "chats.sqlite3") in str(caught.value)
+
+
+# --- the environment getting in the way ---------------------------------------------------------
+
+
+def test_a_full_disk_is_a_sentence_and_the_store_works_once_space_is_freed(
+    tmp_path: Path,
+) -> None:
+    from tests.disks import fill, tiny_disk
+
+    with tiny_disk(tmp_path / "disk") as disk:
+        store, _ = open_chat_store(disk / "chats.sqlite3")
+        try:
+            chat = store.create_conversation()
+            filler = fill(disk)
+            with pytest.raises(HistoryFileError) as caught:
+                store.add_message(chat.id, "user", "hello " * 2000)
+            assert caught.value.reason.startswith("the disk is full. Free some space on it")
+            assert str(caught.value).startswith(f"Couldn't save the chat history at {disk}")
+            filler.unlink()
+            # SQLite rolls a COMMIT that failed for space back: nothing is left half-open.
+            store.add_message(chat.id, "user", "hello again")
+            assert [m.content for m in store.messages(chat.id)] == ["hello again"]
+        finally:
+            store.close()
+
+
+def test_a_database_locked_by_another_program_is_a_sentence(
+    store: ChatStore, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.chat import history
+    from tests.disks import locked
+
+    chat = store.create_conversation()
+    monkeypatch.setattr(history, "BUSY_TIMEOUT_MS", 100)
+    with (
+        ChatStore(db_path, recover=False) as impatient,
+        locked(db_path),
+        pytest.raises(HistoryFileError) as caught,
+    ):
+        impatient.add_message(chat.id, "user", "hello")
+    assert caught.value.reason.startswith("another program is using the chat history. Close it")
+    store.add_message(chat.id, "user", "hello")  # the lock is gone, so is the problem
