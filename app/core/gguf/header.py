@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from app.core._util.text import printable
 from app.core._util.units import format_bytes
 from app.core.errors import ModelFileError, ModelHeaderError
 
@@ -33,8 +34,25 @@ SUPPORTED_VERSIONS = (2, 3)
 DEFAULT_ALIGNMENT = 32
 # Arrays longer than this (vocabularies, merges) are skipped, keeping only their length.
 MAX_STORED_ARRAY = 256
-# No real model has more keys or tensors than this; a larger count means a corrupt header.
-MAX_COUNT = 10_000_000
+
+# The check's cost limits. A hostile header can claim anything; each count is also bounded by the
+# bytes it needs (`_Reader.count`), so a lie fails at once instead of after minutes of parsing.
+# Real models: a few hundred to a few thousand tensors, under a hundred keys.
+MAX_TENSORS = 100_000
+MAX_KEYS = 65_536
+# Strings and nested arrays visited in all arrays together (real: ~1M for the largest
+# vocabularies plus their merges); each one costs Python time.
+MAX_ARRAY_ITEMS = 4_000_000
+# llama.cpp refuses nested arrays; one level of nesting is more than any real file has.
+MAX_ARRAY_DEPTH = 2
+# ggml's GGML_MAX_NAME is 64 bytes with the terminating NUL: llama.cpp refuses longer names.
+MAX_TENSOR_NAME = 63
+# The gguf spec caps keys at 65,535 bytes.
+MAX_KEY = 65_535
+# The longest real string is a chat template (tens of KB).
+MAX_STRING = 16 << 20
+# Bytes read from the stream at a time: the header is read in many tiny pieces.
+_BLOCK = 1 << 20
 
 # GGUF metadata value types (gguf spec), as struct formats; 8 = string, 9 = array.
 _SCALAR_FORMATS = {
@@ -43,6 +61,15 @@ _SCALAR_FORMATS = {
 }  # fmt: skip
 _STRING = 8
 _ARRAY = 9
+# The fewest bytes one entry can take, to bound counts by the bytes that remain:
+# a string is its u64 length; an array its u32 type and u64 length; a key/value pair a key,
+# a u32 type and a 1-byte value; a tensor entry its name, n_dims u32, type u32 and offset u64.
+_MIN_ITEM_BYTES = {_STRING: 8, _ARRAY: 12} | {
+    code: struct.calcsize(fmt) for code, fmt in _SCALAR_FORMATS.items()
+}
+_MIN_KV_BYTES = 8 + 4 + 1
+_U64 = struct.Struct("<Q")
+_MIN_TENSOR_BYTES = 8 + 4 + 4 + 8
 
 
 @dataclass(frozen=True)
@@ -81,13 +108,15 @@ class GGUFHeader:
 
     @property
     def architecture(self) -> str | None:
+        """`general.architecture`, made printable: it is shown and logged when a load fails."""
         value = self.metadata.get("general.architecture")
-        return value if isinstance(value, str) else None
+        return printable(value) if isinstance(value, str) else None
 
     @property
     def name(self) -> str | None:
+        """`general.name` as one printable line of at most 200 characters (it is a label)."""
         value = self.metadata.get("general.name")
-        return value if isinstance(value, str) else None
+        return printable(value) if isinstance(value, str) else None
 
     @property
     def chat_template(self) -> str | None:
@@ -104,66 +133,154 @@ class _CorruptHeader(Exception):
 
 
 class _Reader:
-    """Bounded little-endian reads from a stream that may end early."""
+    """Bounded little-endian reads from a stream that may end early.
+
+    Reads go through an in-memory block (`_BLOCK`), so the tens of thousands of tiny reads of a
+    vocabulary cost no system call each. `limit` is the file's size when known: no read goes past
+    it, and no count or length may claim more bytes than remain before it.
+    """
 
     def __init__(self, stream: BinaryIO, limit: int | None) -> None:
         self._stream = stream
         self._limit = limit
-        self.position = 0
+        self._buffer = b""
+        self._offset = 0  # read position in _buffer
+        self.position = 0  # read position in the file
+        self._items = 0  # array strings and nested arrays visited, against MAX_ARRAY_ITEMS
 
-    def take(self, count: int) -> bytes:
+    def remaining(self) -> int | None:
+        return None if self._limit is None else self._limit - self.position
+
+    def _check_room(self, count: int) -> None:
         if count < 0 or (self._limit is not None and self.position + count > self._limit):
             raise _HeaderCutShort
-        data = self._stream.read(count)
-        if len(data) != count:
-            raise _HeaderCutShort
+
+    def _fill(self, count: int) -> None:
+        """Have `count` unread bytes in the buffer (`count` is at most MAX_STRING)."""
+        missing = count - (len(self._buffer) - self._offset)
+        if missing <= 0:
+            return
+        parts = [self._buffer[self._offset :]]
+        while missing > 0:
+            block = self._stream.read(max(missing, _BLOCK))
+            if not block:
+                raise _HeaderCutShort
+            parts.append(block)
+            missing -= len(block)
+        self._buffer = b"".join(parts)
+        self._offset = 0
+
+    def take(self, count: int) -> bytes:
+        self._check_room(count)
+        self._fill(count)
+        data = self._buffer[self._offset : self._offset + count]
+        self._offset += count
         self.position += count
         return data
 
     def skip(self, count: int) -> None:
-        if self._limit is not None and self.position + count > self._limit:
-            raise _HeaderCutShort
+        self._check_room(count)
+        buffered = len(self._buffer) - self._offset
+        if count <= buffered:
+            self._offset += count
+            self.position += count
+            return
+        self._buffer, self._offset = b"", 0
+        self.position += buffered
+        count -= buffered
         if self._stream.seekable():
             self._stream.seek(count, os.SEEK_CUR)
             self.position += count
-        else:
-            self.take(count)
+            return
+        while count:  # a forward-only stream: read and drop, a block at a time
+            block = self._stream.read(min(count, _BLOCK))
+            if not block:
+                raise _HeaderCutShort
+            count -= len(block)
+            self.position += len(block)
 
     def unpack(self, fmt: str) -> Any:
-        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
-
-    def count(self) -> int:
-        value = self.unpack("<Q")
-        if value > MAX_COUNT:
-            raise _CorruptHeader(f"implausible count {value}")
+        size = struct.calcsize(fmt)
+        self._check_room(size)
+        self._fill(size)
+        value = struct.unpack_from(fmt, self._buffer, self._offset)[0]
+        self._offset += size
+        self.position += size
         return value
 
-    def string(self) -> str:
-        length = self.unpack("<Q")
-        if self._limit is not None and length > self._limit:
-            raise _CorruptHeader(f"a text field claims {format_bytes(length)}")
-        return self.take(length).decode("utf-8", errors="replace")
+    def count(self, what: str, *, most: int, item_bytes: int) -> int:
+        """A u64 count of entries of at least `item_bytes` each, at most `most`."""
+        value = self.unpack("<Q")
+        if value > most:
+            raise _CorruptHeader(f"it claims {value:,} {what} (no real model has over {most:,})")
+        remaining = self.remaining()
+        if remaining is not None and value * item_bytes > remaining:
+            raise _HeaderCutShort  # within the caps: more likely a cut-short file than a lie
+        return value
 
-    def value(self, value_type: int) -> Any:
+    def _length(self, what: str, most: int) -> int:
+        length = self.unpack("<Q")
+        if length > most:
+            raise _CorruptHeader(
+                f"{what} claims {format_bytes(length)} (at most {format_bytes(most)})"
+            )
+        self._check_room(length)
+        return length
+
+    def string(self, what: str = "a text field", most: int = MAX_STRING) -> str:
+        return self.take(self._length(what, most)).decode("utf-8", errors="replace")
+
+    def value(self, value_type: int, depth: int = 0) -> Any:
         if value_type in _SCALAR_FORMATS:
             return self.unpack(_SCALAR_FORMATS[value_type])
         if value_type == _STRING:
             return self.string()
         if value_type == _ARRAY:
-            return self.array()
+            return self.array(depth + 1)
         raise _CorruptHeader(f"unknown metadata value type {value_type}")
 
-    def array(self) -> list[Any] | ArraySummary:
+    def array(self, depth: int = 1) -> list[Any] | ArraySummary:
+        if depth > MAX_ARRAY_DEPTH:
+            raise _CorruptHeader(f"arrays are nested more than {MAX_ARRAY_DEPTH} deep")
         item_type = self.unpack("<I")
-        length = self.count()
-        if length > MAX_STORED_ARRAY:
-            if item_type in _SCALAR_FORMATS:
-                self.skip(length * struct.calcsize(_SCALAR_FORMATS[item_type]))
-            else:
-                for _ in range(length):
-                    self.value(item_type)
-            return ArraySummary(item_type, length)
-        return [self.value(item_type) for _ in range(length)]
+        if item_type not in _MIN_ITEM_BYTES:
+            raise _CorruptHeader(f"unknown metadata value type {item_type}")
+        length = self.count(
+            "array items", most=MAX_ARRAY_ITEMS, item_bytes=_MIN_ITEM_BYTES[item_type]
+        )
+        if item_type in (_STRING, _ARRAY):
+            self._items += length
+            if self._items > MAX_ARRAY_ITEMS:
+                raise _CorruptHeader(f"its arrays hold over {MAX_ARRAY_ITEMS:,} texts")
+        if length <= MAX_STORED_ARRAY:
+            return [self.value(item_type, depth) for _ in range(length)]
+        if item_type == _STRING:
+            self._skip_strings(length)
+        elif item_type == _ARRAY:
+            for _ in range(length):
+                self.array(depth + 1)
+        else:
+            self.skip(length * _MIN_ITEM_BYTES[item_type])
+        return ArraySummary(item_type, length)
+
+    def _skip_strings(self, count: int) -> None:
+        """Step over `count` strings without decoding them (a vocabulary: ~1 us each)."""
+        limit = self._limit if self._limit is not None else float("inf")
+        for _ in range(count):
+            # The common case inline: length and text both in the buffer, within every bound.
+            buffer, offset = self._buffer, self._offset
+            if offset + 8 <= len(buffer):
+                (length,) = _U64.unpack_from(buffer, offset)
+                end = offset + 8 + length
+                if (
+                    length <= MAX_STRING
+                    and end <= len(buffer)
+                    and self.position + 8 + length <= limit
+                ):
+                    self._offset = end
+                    self.position += 8 + length
+                    continue
+            self.skip(self._length("a text in an array", MAX_STRING))
 
 
 def read_header(stream: BinaryIO, *, size: int | None = None) -> GGUFHeader:
@@ -196,16 +313,16 @@ def _read_after_magic(reader: _Reader) -> GGUFHeader:
     version = reader.unpack("<I")
     if version not in SUPPORTED_VERSIONS:
         raise _CorruptHeader(f"unsupported GGUF version {version} (supported: 2, 3)")
-    tensor_count = reader.count()
-    kv_count = reader.count()
+    tensor_count = reader.count("tensors", most=MAX_TENSORS, item_bytes=_MIN_TENSOR_BYTES)
+    kv_count = reader.count("metadata keys", most=MAX_KEYS, item_bytes=_MIN_KV_BYTES)
     metadata: dict[str, Any] = {}
     for _ in range(kv_count):
-        key = reader.string()
+        key = reader.string("a metadata key", MAX_KEY)
         metadata[key] = reader.value(reader.unpack("<I"))
     tensors = tuple(_read_tensor_info(reader) for _ in range(tensor_count))
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
     if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
-        raise _CorruptHeader(f"invalid alignment {alignment!r}")
+        raise _CorruptHeader(f"invalid alignment {printable(repr(alignment), 40)}")
     data_offset = -(-reader.position // alignment) * alignment
     return GGUFHeader(
         version=version,
@@ -217,10 +334,10 @@ def _read_after_magic(reader: _Reader) -> GGUFHeader:
 
 
 def _read_tensor_info(reader: _Reader) -> TensorInfo:
-    name = reader.string()
+    name = reader.string("a tensor name", MAX_TENSOR_NAME)
     n_dims = reader.unpack("<I")
     if n_dims > 8:
-        raise _CorruptHeader(f"tensor {name!r} has {n_dims} dimensions")
+        raise _CorruptHeader(f"tensor {printable(name, 80)!r} has {n_dims} dimensions")
     shape = tuple(reader.unpack("<Q") for _ in range(n_dims))
     ggml_type = reader.unpack("<I")
     offset = reader.unpack("<Q")
