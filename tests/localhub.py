@@ -35,6 +35,13 @@ Faults (`inject`), each matching request using one of `times` (None: forever):
   WRONG_BYTES  flip every body byte from body offset `after_bytes` on (same length, wrong sha256).
   STATUS       answer with `status` (a 429 adds Retry-After: `retry_after`) instead.
   IGNORE_RANGE answer a GET that asks for a Range with 200 and the whole file (old proxies do).
+  SHORT        send only `after_bytes` of a file body, with a Content-Length that says so: a clean,
+               complete-looking short reply (with IGNORE_RANGE: a restart from zero every time).
+  ENDLESS      a body that never ends (no Content-Length, closed only by the client): a file's
+               bytes then filler, a 206 included; for the API, a JSON listing that never closes.
+  SILENT       accept the request and never answer (until the hub stops).
+  SELF_LINK    a file-tree listing whose `Link: rel="next"` names itself: endless pagination.
+  JSON         answer an API GET (any path, "/api/agent-harnesses" too) with 200 and `body`.
 `path` matches request paths ending with it ("x.gguf", "Q8_0/x.gguf", or "org/repo" for the API);
 DROP/SLOW/WRONG_BYTES are used only by responses that send file bytes (GET, not HEAD or a 302).
 
@@ -51,6 +58,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import hashlib
+import itertools
 import json
 import re
 import socket
@@ -83,9 +91,16 @@ class Fault(enum.Enum):
     WRONG_BYTES = "wrong"
     STATUS = "status"
     IGNORE_RANGE = "ignore_range"  # answer a Range GET with 200 and the whole file
+    SHORT = "short"  # a clean reply with only `after_bytes` of the body
+    ENDLESS = "endless"  # a body that never ends
+    SILENT = "silent"  # never answer
+    SELF_LINK = "self_link"  # a listing whose next page is itself
+    JSON = "json"  # answer with `body`
 
 
 BODY_FAULTS = (Fault.DROP, Fault.SLOW, Fault.WRONG_BYTES)
+# Filler for an endless JSON listing: one well-formed entry after another.
+_ENTRY = b'{"type":"file","oid":"0","size":1,"path":"x.bin"},'
 
 
 @dataclass
@@ -97,6 +112,7 @@ class _Rule:
     bytes_per_second: int
     status: int
     retry_after: int
+    body: Any = None
 
     def matches(self, url_path: str) -> bool:
         if self.path is None:
@@ -289,12 +305,13 @@ class LocalHub:
         bytes_per_second: int = 0,
         status: int = 0,
         retry_after: int = 1,
+        body: Any = None,
     ) -> None:
         if fault is Fault.SLOW and bytes_per_second <= 0:
             raise ValueError("SLOW needs bytes_per_second > 0")
         if fault is Fault.STATUS and status < 100:
             raise ValueError("STATUS needs an HTTP status")
-        rule = _Rule(fault, path, times, after_bytes, bytes_per_second, status, retry_after)
+        rule = _Rule(fault, path, times, after_bytes, bytes_per_second, status, retry_after, body)
         with self._lock:
             self._faults.append(rule)
 
@@ -515,10 +532,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.hub._record(
             self.command, path, self.headers.get("Range"), self.headers.get("Authorization")
         )
-        rule = self.hub._take_faults(path, (Fault.STATUS,)).get(Fault.STATUS)
+        early = self.hub._take_faults(path, (Fault.STATUS, Fault.SILENT, Fault.JSON))
+        rule = early.get(Fault.STATUS)
         try:
-            if rule is not None:
+            if Fault.SILENT in early:
+                self.hub._stopping.wait()
+                self.close_connection = True
+            elif rule is not None:
                 self._status_fault(rule)
+            elif Fault.JSON in early:
+                self._send_json(early[Fault.JSON].body)
             elif path == "/api/models":
                 self._send_json(self.hub._list_models(query))
             elif path.startswith("/api/models/"):
@@ -562,7 +585,14 @@ class _Handler(BaseHTTPRequestHandler):
             _check_revision(repo, rest[1])
             recursive, expand = _flag(query, "recursive"), _flag(query, "expand")
             folder = "/".join(rest[2:]).strip("/")
-            self._send_json(_tree(repo, folder, recursive=recursive, expand=expand))
+            tree = _tree(repo, folder, recursive=recursive, expand=expand)
+            url_path = unquote(urlsplit(self.path).path)
+            faults = self.hub._take_faults(url_path, (Fault.SELF_LINK, Fault.ENDLESS))
+            if Fault.ENDLESS in faults:
+                self._send_endless_listing()
+                return
+            link = f'<{self.hub.url}{self.path}>; rel="next"'
+            self._send_json(tree, headers={"Link": link} if Fault.SELF_LINK in faults else None)
         else:
             raise _HubError(404, None, "Not Found")
 
@@ -614,9 +644,54 @@ class _Handler(BaseHTTPRequestHandler):
         headers = headers | {"Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
         if span is not None:
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{f.size}"
+        shape = (
+            self.hub._take_faults(url_path, (Fault.SHORT, Fault.ENDLESS))
+            if self.command == "GET"
+            else {}
+        )
+        if Fault.ENDLESS in shape:
+            self._send_endless_file(f, start, 206 if span else 200, headers)
+            return
+        if Fault.SHORT in shape:
+            end = min(end, start + shape[Fault.SHORT].after_bytes)
         self._start(206 if span else 200, end - start, headers)
         if self.command == "GET":
             self._stream(f, start, end, self.hub._take_faults(url_path, BODY_FAULTS))
+
+    def _send_endless_file(
+        self, f: _File, start: int, status: int, headers: dict[str, str]
+    ) -> None:
+        """The file's bytes from `start`, then filler, until the client goes away."""
+        self.close_connection = True
+        self.send_response(status)
+        for name, value in (headers | {"Connection": "close"}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        with contextlib.closing(f.chunks(start, f.size, CHUNK)) as chunks:
+            pieces = itertools.chain(chunks, itertools.repeat(_FILLER))
+            self._write_until_gone(pieces, f.path)
+
+    def _send_endless_listing(self) -> None:
+        """A JSON array that never closes: entry after entry, until the client goes away."""
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self._write_until_gone(itertools.chain([b"["], itertools.repeat(_ENTRY * 100)), None)
+
+    def _write_until_gone(self, pieces: Iterator[bytes], counted: str | None) -> None:
+        for data in pieces:
+            if self.hub._stopping.is_set():
+                break
+            try:
+                self.wfile.write(data)
+            except OSError:  # the client went away: the only way this body ends
+                return
+            if counted is not None:
+                self.hub._count_sent(counted, len(data))
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _stream(self, f: _File, start: int, end: int, faults: dict[Fault, _Rule]) -> None:
         drop, slow, wrong = (faults.get(kind) for kind in BODY_FAULTS)

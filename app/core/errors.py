@@ -253,7 +253,10 @@ class UnsafePathError(QuantdeskError, ValueError):
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
-        super().__init__(f"Refusing the file name {name!r}: {reason}")
+        # A name from the Hub may be long or hold terminal escapes: repr escapes them (ESC as
+        # \x1b, U+202E as \u202e) and the name is clipped to a line.
+        shown = name if len(name) <= 200 else name[:199] + "…"
+        super().__init__(f"Refusing the file name {shown!r}: {reason}")
 
 
 class ImportCancelledError(QuantdeskError):

@@ -78,3 +78,29 @@ def hub_endpoint() -> str:
     Read when called, not at import, unlike `huggingface_hub.constants.ENDPOINT`.
     """
     return (os.environ.get("HF_ENDPOINT") or DEFAULT_HUB_ENDPOINT).rstrip("/")
+
+
+def hub_client_environment() -> dict[str, str]:
+    """What `huggingface_hub` must read from the environment, set before it is imported.
+
+    Its constants are fixed at import. Telemetry stays off (it also fetches and caches an
+    "agent harnesses" list from the endpoint for a day: one malformed reply broke every call), and
+    the client's state (caches, that list) lives in our cache folder, not `~/.cache/huggingface`.
+    The token saved by `hf auth login` is still found where that command put it.
+    """
+    env = {
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HOME": str(app_paths().cache / "huggingface"),
+    }
+    if not os.environ.get("HF_TOKEN_PATH"):
+        env["HF_TOKEN_PATH"] = str(_user_hf_home() / "token")
+    return env
+
+
+def _user_hf_home() -> Path:
+    """Where `huggingface_hub` keeps its state for the user: `$HF_HOME`, else the XDG cache."""
+    home = os.environ.get("HF_HOME")
+    if home:
+        return Path(home).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "huggingface"

@@ -8,30 +8,58 @@ callers that use `get_session()` directly. The byte transfer itself is `download
 `huggingface_hub` 2.x restarts a killed download from zero.
 
 Tokens: `huggingface_hub.get_token()` — `HF_TOKEN`, else the token `hf auth login` stored.
+
+A server is not trusted to behave: every metadata call has an overall deadline
+(`METADATA_TIMEOUT`, however slowly the bytes trickle), a listing has at most `MAX_LISTING_PAGES`
+pages and `MAX_LISTING_BYTES` of JSON, and a reply is read only up to the bytes asked for
+(`fetch_bounded`). The client's environment (telemetry off, its state under our cache folder) is
+set when this module is imported, before `huggingface_hub` is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from app.core._util.text import printable
 from app.core.errors import (
     GatedModelError,
     HubError,
     ModelNotFoundError,
     OfflineError,
+    QuantdeskError,
     RateLimitedError,
 )
 from app.core.gguf.quants import parse_quant, shard_info
-from app.core.paths import hub_endpoint
+from app.core.paths import hub_client_environment, hub_endpoint
 
 log = logging.getLogger(__name__)
 
-# Seconds to wait for Hugging Face to answer a metadata call.
-METADATA_TIMEOUT = 20
+# Seconds a metadata call may take in all (a whole listing, every page), however the bytes come.
+METADATA_TIMEOUT = 20.0
+CONNECT_TIMEOUT = 10.0
+# A repo's file listing: the Hub sends 1,000 entries a page; 100 pages is a 100,000-file repo.
+MAX_LISTING_PAGES = 100
+# A 10,000-file listing is about 3 MB of JSON.
+MAX_LISTING_BYTES = 32 << 20
+# An error reply is read this far, for its message.
+MAX_ERROR_BYTES = 64 << 10
+
+
+def _configure_hub_client() -> None:
+    """Set `huggingface_hub`'s environment before it is imported (see `paths`); calling it again
+    changes nothing (the token path, once set, stays)."""
+    os.environ.update(hub_client_environment())
+
+
+_configure_hub_client()
 
 
 @dataclass(frozen=True)
@@ -84,20 +112,140 @@ def list_repo_files(
     Raises:
         ModelNotFoundError, GatedModelError, OfflineError, RateLimitedError, HubError.
     """
-    from huggingface_hub import HfApi
+    from urllib.parse import quote
+
     from huggingface_hub.hf_api import RepoFile
+    from huggingface_hub.utils import build_hf_headers
 
     _route_hub_logs_to_ours()
-    api = HfApi(endpoint=hub_endpoint(), token=token or hub_token())
+    headers = build_hf_headers(token=token or hub_token())
+    url: str | None = (
+        f"{hub_endpoint()}/api/models/{repo_id}/tree/{quote(revision, safe='')}"
+        "?recursive=true&expand=false"
+    )
+    deadline = time.monotonic() + METADATA_TIMEOUT
+    files: list[RemoteFile] = []
+    pages = listed = 0
     with hub_errors(repo_id):
-        entries = list(api.list_repo_tree(repo_id, revision=revision, recursive=True))
-    return [
-        RemoteFile(
-            repo_id, entry.path, entry.size, entry.lfs.sha256 if entry.lfs else None, revision
+        while url is not None:
+            pages += 1
+            if pages > MAX_LISTING_PAGES:
+                raise HubError(
+                    f"Hugging Face's file list for {printable(repo_id)} goes on for over "
+                    f"{MAX_LISTING_PAGES} pages; the server is misbehaving.",
+                    repo_id=repo_id,
+                )
+            response = fetch_bounded(
+                url, headers=headers, deadline=deadline, max_bytes=MAX_LISTING_BYTES - listed
+            )
+            listed += len(response.content)
+            for entry in response.json():
+                if entry.get("type") == "file":
+                    item = RepoFile(**entry)
+                    sha256 = item.lfs.sha256 if item.lfs else None
+                    files.append(RemoteFile(repo_id, item.path, item.size, sha256, revision))
+            url = response.links.get("next", {}).get("url")
+    return files
+
+
+class _ReplyTooLong(Exception):
+    """The server sent more than the bytes asked for."""
+
+
+class _DeadlinePassed(Exception):
+    """The call took longer than its deadline."""
+
+
+def fetch_bounded(
+    url: str,
+    *,
+    headers: dict[str, str],
+    deadline: float,
+    max_bytes: int,
+    whole_file_bytes: int | None = None,
+    truncate: bool = False,
+) -> Any:
+    """GET `url` and read at most `max_bytes` of its body before `deadline` (`time.monotonic()`).
+
+    Whatever the server does (never answers, trickles a byte at a time, sends without end), this
+    returns or raises by the deadline, holding at most `max_bytes`. With `truncate`, a longer body
+    is cut at `max_bytes` (a range read that got more than it asked for); without, it is an error.
+    `whole_file_bytes`: the limit instead when a range request is answered 200 (the whole file).
+
+    Returns:
+        An `httpx2.Response` whose `content` is the bytes read (status checked: 2xx only).
+
+    Raises:
+        httpx2 and huggingface_hub errors, `_DeadlinePassed`, `_ReplyTooLong` (longer than
+        `max_bytes` without `truncate`): call it inside `hub_errors`, which translates them all.
+    """
+    import httpx2
+    from huggingface_hub import get_session
+    from huggingface_hub.utils import hf_raise_for_status
+
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _DeadlinePassed
+    timeout = httpx2.Timeout(remaining, connect=min(remaining, CONNECT_TIMEOUT))
+    body = bytearray()
+    with get_session().stream("GET", url, headers=headers, timeout=timeout) as response:
+        # Per-read timeouts can't bound a trickle: shut the socket at the deadline instead.
+        shutdown = socket_shutdown(response)
+        watchdog = threading.Timer(max(deadline - time.monotonic(), 0), shutdown or _nothing)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            limit = max_bytes
+            if response.status_code == 200 and whole_file_bytes is not None:
+                limit = whole_file_bytes
+            elif response.status_code >= 400:
+                limit = MAX_ERROR_BYTES
+            for chunk in response.iter_bytes():
+                if time.monotonic() >= deadline:
+                    raise _DeadlinePassed
+                body += chunk
+                if len(body) > limit:
+                    if truncate or response.status_code >= 400:
+                        del body[limit:]
+                        break
+                    raise _ReplyTooLong
+        except httpx2.TransportError:
+            if time.monotonic() >= deadline:
+                raise _DeadlinePassed from None
+            raise
+        finally:
+            watchdog.cancel()
+        headers_read = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        read = httpx2.Response(
+            response.status_code,
+            headers=headers_read,
+            content=bytes(body),
+            request=response.request,
         )
-        for entry in entries
-        if isinstance(entry, RepoFile)
-    ]
+    hf_raise_for_status(read)
+    return read
+
+
+def _nothing() -> None:
+    pass
+
+
+def socket_shutdown(response: object) -> Callable[[], None] | None:
+    """A callable that shuts the response's socket down, waking a blocked read at once."""
+    stream = getattr(response, "extensions", {}).get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is None:
+        return None
+
+    def shutdown() -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    return shutdown
 
 
 def select_files(
@@ -110,10 +258,13 @@ def select_files(
     """
     ggufs = [f for f in files if f.path.lower().endswith(".gguf")]
     repo_id = files[0].repo_id if files else "?"
+    shown_repo = printable(repo_id)  # names from the listing and the person: escaped, clipped
     if filename is not None:
         chosen = [f for f in files if f.path == filename]
         if not chosen:
-            raise ModelNotFoundError(f"{repo_id} has no file {filename!r}.", repo_id=repo_id)
+            raise ModelNotFoundError(
+                f"{shown_repo} has no file '{printable(filename)}'.", repo_id=repo_id
+            )
         info = shard_info(filename)
         if info:
             chosen = [f for f in ggufs if (other := shard_info(f.path)) and other.stem == info.stem]
@@ -121,16 +272,18 @@ def select_files(
     assert quant is not None, "give quant or filename"
     matching = [f for f in ggufs if f.quant == quant.upper()]
     groups = {(shard_info(f.path).stem if shard_info(f.path) else f.path) for f in matching}
+    shown_quant = printable(quant.upper(), 40)
     if not matching:
         known = sorted({f.quant or "unknown" for f in ggufs})
         raise ModelNotFoundError(
-            f"{repo_id} has no {quant.upper()} file. Available: {', '.join(known) or 'no GGUF files'}.",
+            f"{shown_repo} has no {shown_quant} file. "
+            f"Available: {printable(', '.join(known), 400) or 'no GGUF files'}.",
             repo_id=repo_id,
         )
     if len(groups) > 1:
-        names = ", ".join(sorted(groups))
+        names = printable(", ".join(printable(group, 80) for group in sorted(groups)), 400)
         raise ModelNotFoundError(
-            f"{repo_id} has several {quant.upper()} files ({names}); pick one with --file.",
+            f"{shown_repo} has several {shown_quant} files ({names}); pick one with --file.",
             repo_id=repo_id,
         )
     return sorted(matching, key=lambda f: f.path)
@@ -188,22 +341,30 @@ def hub_errors(repo_id: str, filename: str | None = None) -> Iterator[None]:
 def translate_error(
     exc: BaseException, repo_id: str, filename: str | None = None
 ) -> HubError | None:
-    """Our error for a `huggingface_hub` or HTTP failure, or None if it isn't one."""
+    """Our error for a `huggingface_hub` or HTTP failure, or None if it is one of ours already.
+
+    Anything else the client raises (a reply it couldn't parse, a bug of its own) becomes a
+    `HubError` too: a server's answer must never surface as an AttributeError.
+    """
+    import httpx2
     from huggingface_hub import errors as hf
 
-    what = f"{repo_id}/{filename}" if filename else repo_id
+    if isinstance(exc, QuantdeskError):
+        return None
+    what = printable(f"{repo_id}/{filename}" if filename else repo_id)
+    shown_repo = printable(repo_id)
     if isinstance(exc, hf.GatedRepoError) or _status(exc) in (401, 403):
         return GatedModelError(
-            f"{repo_id} is gated or private: accept its license on huggingface.co, then add a "
+            f"{shown_repo} is gated or private: accept its license on huggingface.co, then add a "
             "Hugging Face token (Settings, or set HF_TOKEN, or run `hf auth login`).",
             repo_id=repo_id,
         )
     if isinstance(exc, hf.RepositoryNotFoundError):
         return ModelNotFoundError(
-            f"{repo_id} doesn't exist on Hugging Face. Check the name.", repo_id=repo_id
+            f"{shown_repo} doesn't exist on Hugging Face. Check the name.", repo_id=repo_id
         )
     if isinstance(exc, hf.RevisionNotFoundError):
-        return ModelNotFoundError(f"{repo_id} has no such revision.", repo_id=repo_id)
+        return ModelNotFoundError(f"{shown_repo} has no such revision.", repo_id=repo_id)
     if isinstance(exc, hf.EntryNotFoundError) or _status(exc) == 404:
         return ModelNotFoundError(f"{what} doesn't exist on Hugging Face.", repo_id=repo_id)
     if _status(exc) == 429:
@@ -217,6 +378,12 @@ def translate_error(
         return OfflineError(
             "Offline mode is on (HF_HUB_OFFLINE): Hugging Face isn't contacted.", repo_id=repo_id
         )
+    if isinstance(exc, _DeadlinePassed | httpx2.TimeoutException):
+        return OfflineError(
+            f"Hugging Face ({hub_endpoint()}) didn't answer about {what} within "
+            f"{METADATA_TIMEOUT:.0f} s; check your connection and try again.",
+            repo_id=repo_id,
+        )
     if isinstance(exc, transport_errors()):
         return OfflineError(
             f"Can't reach Hugging Face ({hub_endpoint()}): check your internet connection.",
@@ -227,7 +394,17 @@ def translate_error(
             f"Hugging Face answered an error for {what}: {exc.response.status_code}.",
             repo_id=repo_id,
         )
-    return None
+    if isinstance(exc, _ReplyTooLong):
+        return HubError(
+            f"Hugging Face's answer about {what} is far longer than any real one; the server is "
+            "misbehaving.",
+            repo_id=repo_id,
+        )
+    return HubError(
+        f"Hugging Face's answer about {what} couldn't be read ({type(exc).__name__}). Try again "
+        "later.",
+        repo_id=repo_id,
+    )
 
 
 def _status(exc: BaseException) -> int | None:

@@ -8,7 +8,12 @@ the URLs, token headers and HTTP session, and this module owns the byte transfer
 - one stable partial file per file, named by its sha256 (see `library.py` for the tree), with a
   JSON sidecar; a later run (or process) resumes it with an HTTP Range request;
 - a dropped or stalled connection is retried with backoff and resumed; the retry budget refills
-  whenever bytes arrive; a server that ignores Range makes us start over cleanly;
+  when an attempt brings bytes; a connection slower than `MIN_BYTES_PER_SECOND` over
+  `STALL_SECONDS` counts as stalled (a byte every few seconds never trips a read timeout);
+- a server that ignores Range makes us start over cleanly, and that restart is a failed attempt
+  (with backoff): a server that keeps doing it ends the download instead of looping forever;
+- nothing past the listed size is written: a longer body is a failed attempt, and the listed
+  bytes are kept only when their sha256 can prove them;
 - the sha256 is computed while writing (the partial bytes are re-hashed on resume), and a file
   becomes visible as a model only after size and sha256 match, by an atomic rename;
 - pause, resume and cancel come from any thread through `DownloadControl` and take effect at the
@@ -25,7 +30,6 @@ import hashlib
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from collections import deque
@@ -47,7 +51,13 @@ from app.core.errors import (
     RateLimitedError,
     UnsafePathError,
 )
-from app.core.hub.client import RemoteFile, http_timeout, hub_errors, transport_errors
+from app.core.hub.client import (
+    RemoteFile,
+    http_timeout,
+    hub_errors,
+    socket_shutdown,
+    transport_errors,
+)
 from app.core.hub.library import PartialFiles, partial_dir, safe_model_path
 
 log = logging.getLogger(__name__)
@@ -55,8 +65,10 @@ log = logging.getLogger(__name__)
 HASH_BLOCK_BYTES = 1 << 20
 # Waits between attempts after a dropped connection; tests shrink them.
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-# A connection that delivers nothing for this long counts as dropped.
+# A connection that delivers nothing for this long counts as dropped, and so does one that brings
+# fewer than MIN_BYTES_PER_SECOND on average over this long.
 STALL_SECONDS = 30.0
+MIN_BYTES_PER_SECOND = 1024
 CONNECT_SECONDS = 15.0
 PROGRESS_EVERY_SECONDS = 0.1
 SPEED_WINDOW_SECONDS = 5.0
@@ -341,6 +353,7 @@ class _FileDownload:
         self.meter = meter
         self.name = remote.path.rsplit("/", 1)[-1]
         self.hasher = hashlib.sha256()
+        self.restarted = False  # this attempt started the file over from byte 0
 
     def run(self) -> bool:
         with _exclusive(self.files, self.name):
@@ -406,6 +419,7 @@ class _FileDownload:
                 self.meter.emit("paused", force=True)
                 self.control.wait_while_paused()
                 continue
+            self.restarted = False
             try:
                 received = self._fetch_from(done)
             except (GatedModelError, ModelNotFoundError):
@@ -413,10 +427,21 @@ class _FileDownload:
             except RateLimitedError as exc:
                 attempt = self._wait_before_retry(attempt, exc, exc.retry_after)
                 continue
+            except _Oversized as exc:
+                if self.remote.sha256:
+                    log.warning("download oversized file=%s; checking the listed bytes", self.name)
+                    return  # every listed byte is here: the sha256 decides
+                self._restart()  # nothing can prove the listed bytes: start over
+                attempt = self._wait_before_retry(attempt, exc, None)
+                continue
             except _RetryableError as exc:
                 attempt = self._wait_before_retry(attempt, exc, None)
                 continue
-            if received:
+            if self.restarted and self.part.stat().st_size < self.remote.size:
+                # Bytes arrived, but from zero again: no progress, so no refilled budget.
+                restart = _RetryableError("the server ignored the resume point and stopped short")
+                attempt = self._wait_before_retry(attempt, restart, None)
+            elif received:
                 attempt = 0  # bytes arrived: the retry budget refills
 
     def _wait_before_retry(self, attempt: int, exc: Exception, delay: float | None) -> int:
@@ -451,13 +476,13 @@ class _FileDownload:
             with get_session().stream(
                 "GET", self.remote.url, headers=headers, timeout=timeout
             ) as response:
-                self.control.set_interrupt(_socket_shutdown(response))
+                self.control.set_interrupt(socket_shutdown(response))
                 if response.status_code == 416:
                     self._restart()
                     raise _RetryableError("the server refused the resume point; starting over")
+                if response.status_code >= 500:
+                    raise _RetryableError(f"server error {response.status_code}")
                 with hub_errors(self.remote.repo_id, self.remote.path):
-                    if response.status_code >= 500:
-                        raise _RetryableError(f"server error {response.status_code}")
                     hf_raise_for_status(response)
                 if offset and (response.status_code == 200 or _range_start(response) != offset):
                     # The server ignored our Range, or answered another one: start over cleanly.
@@ -468,14 +493,23 @@ class _FileDownload:
                     offset = 0
                 # Unbuffered: a full disk fails in write(), never later in close(); whatever
                 # did reach the file is re-hashed from disk when the download resumes.
+                rate = _RateWatch()
                 with self.part.open("ab", buffering=0) as out:
                     for chunk in response.iter_bytes():
-                        _write_chunk(out, chunk, self.name)
-                        self.hasher.update(chunk)
-                        received += len(chunk)
+                        room = self.remote.size - offset - received
+                        piece = chunk[:room]
+                        _write_chunk(out, piece, self.name)
+                        self.hasher.update(piece)
+                        received += len(piece)
                         self.meter.advance(offset + received)
+                        if len(chunk) > room:
+                            raise _Oversized(
+                                "the server sent more than the listed "
+                                f"{format_bytes(self.remote.size)}"
+                            )
                         if self.control.should_stop_transfer:
                             break
+                        rate.check(len(chunk))
         except transport_errors() as exc:  # dropped, refused, stalled: keep what arrived
             if self.control.should_stop_transfer:
                 return received  # we shut the socket down ourselves to pause or cancel
@@ -487,6 +521,7 @@ class _FileDownload:
     def _restart(self) -> None:
         self.part.write_bytes(b"")
         self.hasher = hashlib.sha256()
+        self.restarted = True
 
     # --- finishing -------------------------------------------------------------------------------
 
@@ -534,6 +569,32 @@ class _RetryableError(Exception):
     """A failure worth another attempt: dropped connection, stall, 5xx."""
 
 
+class _Oversized(_RetryableError):
+    """The body went on past the file's listed size (the excess was not written)."""
+
+
+class _RateWatch:
+    """The minimum-rate stall rule: under MIN_BYTES_PER_SECOND over STALL_SECONDS is a stall.
+
+    A read timeout alone never trips on a server that sends one byte every few seconds.
+    """
+
+    def __init__(self) -> None:
+        self._since = time.monotonic()
+        self._bytes = 0
+
+    def check(self, count: int) -> None:
+        self._bytes += count
+        elapsed = time.monotonic() - self._since
+        if elapsed < STALL_SECONDS:
+            return
+        if self._bytes < MIN_BYTES_PER_SECOND * elapsed:
+            raise _RetryableError(
+                f"the connection slowed to {format_bytes(self._bytes / elapsed)}/s"
+            )
+        self._since, self._bytes = time.monotonic(), 0
+
+
 def _write_chunk(out: BinaryIO, chunk: bytes, name: str) -> None:
     view = memoryview(chunk)
     try:
@@ -549,15 +610,6 @@ def _write_chunk(out: BinaryIO, chunk: bytes, name: str) -> None:
                 free_bytes=0,
             ) from exc
         raise
-
-
-def _socket_shutdown(response: object) -> Callable[[], None] | None:
-    """A callable that shuts the response's socket down, waking a blocked read at once."""
-    stream = getattr(response, "extensions", {}).get("network_stream")
-    sock = stream.get_extra_info("socket") if stream is not None else None
-    if sock is None:
-        return None
-    return lambda: sock.shutdown(socket.SHUT_RDWR)
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 
 from app.core._util.cancel import CancelToken
 from app.core._util.files import FileLock, free_bytes, is_locked, write_json_atomic
+from app.core._util.text import BIDI_CONTROLS, is_control
 from app.core.errors import (
     DownloadError,
     ImportCancelledError,
@@ -47,6 +48,8 @@ _REPO_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 # Names Windows can't store (device names, reserved characters, trailing dot or space).
 _WINDOWS_DEVICE = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 _WINDOWS_RESERVED = set('<>:"|?*')
+# The longest file or folder name most file systems store (ext4, APFS, NTFS: 255).
+MAX_NAME_BYTES = 255
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,8 @@ def safe_model_path(models_dir: Path, repo_id: str, filename: str) -> Path:
 
     Raises:
         UnsafePathError: the repo id isn't `owner/name`, or the file name is absolute, has `..`,
-            backslashes, control characters or empty parts, or would leave the models folder.
+            backslashes, control or text-direction characters, empty parts or a part over 255
+            bytes, or would leave the models folder.
     """
     owner_repo = repo_id.split("/")
     if len(owner_repo) != 2 or not all(_REPO_PART.match(part) for part in owner_repo):
@@ -165,7 +169,10 @@ def _check_relative_name(filename: str) -> None:
         or re.match(r"^[A-Za-z]:", filename)
     ):
         raise UnsafePathError(filename, "absolute paths and backslashes are not allowed")
-    if any(ord(char) < 32 or char == "\x7f" for char in filename):
+    if any(char in BIDI_CONTROLS for char in filename):
+        # U+202E and friends make "model-\u202efuggs.exe" read as another name.
+        raise UnsafePathError(filename, "it contains text-direction control characters")
+    if any(is_control(char) for char in filename):
         raise UnsafePathError(filename, "it contains control characters")
     parts = PurePosixPath(filename).parts
     if any(part in ("", ".", "..") for part in filename.split("/")):
@@ -173,6 +180,11 @@ def _check_relative_name(filename: str) -> None:
     if parts[0].startswith("."):
         raise UnsafePathError(filename, "hidden top-level names are reserved")
     for part in parts:
+        if len(part.encode("utf-8")) > MAX_NAME_BYTES:
+            # Checked before any byte is downloaded: the final rename would fail otherwise.
+            raise UnsafePathError(
+                filename, f"a file or folder name can be at most {MAX_NAME_BYTES} bytes"
+            )
         if _WINDOWS_DEVICE.match(part) or _WINDOWS_RESERVED & set(part) or part[-1] in ". ":
             raise UnsafePathError(filename, f"{part!r} can't be a file name on every system")
 

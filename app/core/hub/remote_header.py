@@ -1,16 +1,24 @@
-"""Reading a GGUF header on the Hub with HTTP range requests, before any download."""
+"""Reading a GGUF header on the Hub with HTTP range requests, before any download.
+
+A server is not trusted: each range read holds at most the bytes it asked for (a 206 with no end,
+or a 200 that ignores the range, is cut there), has a deadline, and the header may span at most
+`MAX_HEADER_BYTES`. A header that can't be read is a `ModelHeaderError` naming the repo and file.
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from app.core.errors import ModelHeaderError
 from app.core.gguf.header import GGUFHeader, read_header
-from app.core.hub.client import RemoteFile, hub_errors
+from app.core.hub.client import METADATA_TIMEOUT, RemoteFile, fetch_bounded, hub_errors
 
 # Headers are mostly tokenizer tables: 2-8 MB for 128k-150k vocabularies.
 BLOCK_BYTES = 4 << 20
 MAX_HEADER_BYTES = 64 << 20
+# A range read may take METADATA_TIMEOUT, plus the time its bytes need at this slowest rate.
+MIN_BYTES_PER_SECOND = 64 << 10
 
 
 class _RangeReader:
@@ -33,21 +41,29 @@ class _RangeReader:
         while len(self._buffer) - self._position < size and self._fetched < limit:
             del self._buffer[: self._position]
             self._position = 0
-            self._buffer += self._fetch(self._fetched, BLOCK_BYTES)
+            self._buffer += self._fetch(self._fetched, min(BLOCK_BYTES, limit - self._fetched))
         end = len(self._buffer) if size < 0 else self._position + size
         data = bytes(self._buffer[self._position : end])
         self._position += len(data)
         return data
 
     def _fetch(self, start: int, length: int) -> bytes:
-        from huggingface_hub import get_session
-        from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+        from huggingface_hub.utils import build_hf_headers
 
-        end = min(start + length, self._remote.size) - 1
+        end = start + length - 1
         headers = build_hf_headers(token=self._token) | {"Range": f"bytes={start}-{end}"}
+        deadline = time.monotonic() + METADATA_TIMEOUT + length / MIN_BYTES_PER_SECOND
         with hub_errors(self._remote.repo_id, self._remote.path):
-            response = get_session().get(self._remote.url, headers=headers, timeout=30)
-            hf_raise_for_status(response)
+            # Read no more than asked: a 206 up to `length` bytes, however long it goes on; a
+            # 200 (the range ignored) up to the range's end, then sliced.
+            response = fetch_bounded(
+                self._remote.url,
+                headers=headers,
+                deadline=deadline,
+                max_bytes=length,
+                whole_file_bytes=end + 1,
+                truncate=True,
+            )
         data = response.content
         if response.status_code == 200:  # the server ignored the range: keep only what we asked
             data = data[start : end + 1]
