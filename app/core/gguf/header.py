@@ -43,14 +43,20 @@ MAX_KEYS = 65_536
 # Strings and nested arrays visited in all arrays together (real: ~1M for the largest
 # vocabularies plus their merges); each one costs Python time.
 MAX_ARRAY_ITEMS = 4_000_000
-# llama.cpp refuses nested arrays; one level of nesting is more than any real file has.
+# llama.cpp refuses nested arrays; one level of nesting, and this many arrays inside arrays
+# (each costs a few microseconds), is more than any real file has.
 MAX_ARRAY_DEPTH = 2
+MAX_NESTED_ARRAYS = 65_536
 # ggml's GGML_MAX_NAME is 64 bytes with the terminating NUL: llama.cpp refuses longer names.
 MAX_TENSOR_NAME = 63
 # The gguf spec caps keys at 65,535 bytes.
 MAX_KEY = 65_535
 # The longest real string is a chat template (tens of KB).
 MAX_STRING = 16 << 20
+# What the parsed header may hold in memory: text kept (keys, values, names) and items of the
+# short arrays kept as lists. Real headers keep well under 1 MB and a few thousand items.
+MAX_KEPT_TEXT = 64 << 20
+MAX_KEPT_ITEMS = 1_000_000
 # Bytes read from the stream at a time: the header is read in many tiny pieces.
 _BLOCK = 1 << 20
 
@@ -147,6 +153,9 @@ class _Reader:
         self._offset = 0  # read position in _buffer
         self.position = 0  # read position in the file
         self._items = 0  # array strings and nested arrays visited, against MAX_ARRAY_ITEMS
+        self._nested = 0  # arrays inside arrays, against MAX_NESTED_ARRAYS
+        self._kept_text = 0  # bytes of text kept, against MAX_KEPT_TEXT
+        self._kept_items = 0  # items of kept arrays, against MAX_KEPT_ITEMS
 
     def remaining(self) -> int | None:
         return None if self._limit is None else self._limit - self.position
@@ -228,7 +237,11 @@ class _Reader:
         return length
 
     def string(self, what: str = "a text field", most: int = MAX_STRING) -> str:
-        return self.take(self._length(what, most)).decode("utf-8", errors="replace")
+        length = self._length(what, most)
+        self._kept_text += length
+        if self._kept_text > MAX_KEPT_TEXT:
+            raise _CorruptHeader(f"its text fields hold over {format_bytes(MAX_KEPT_TEXT)}")
+        return self.take(length).decode("utf-8", errors="replace")
 
     def value(self, value_type: int, depth: int = 0) -> Any:
         if value_type in _SCALAR_FORMATS:
@@ -252,7 +265,14 @@ class _Reader:
             self._items += length
             if self._items > MAX_ARRAY_ITEMS:
                 raise _CorruptHeader(f"its arrays hold over {MAX_ARRAY_ITEMS:,} texts")
+        if item_type == _ARRAY:
+            self._nested += length
+            if self._nested > MAX_NESTED_ARRAYS:
+                raise _CorruptHeader(f"it holds over {MAX_NESTED_ARRAYS:,} arrays inside arrays")
         if length <= MAX_STORED_ARRAY:
+            self._kept_items += length
+            if self._kept_items > MAX_KEPT_ITEMS:
+                raise _CorruptHeader(f"its short arrays hold over {MAX_KEPT_ITEMS:,} items")
             return [self.value(item_type, depth) for _ in range(length)]
         if item_type == _STRING:
             self._skip_strings(length)

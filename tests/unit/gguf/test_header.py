@@ -166,6 +166,35 @@ def test_deeply_nested_arrays_are_our_error_not_a_recursion_error(tmp_path: Path
     _refused_quickly(path, match="nested more than 2 deep")
 
 
+def test_millions_of_empty_nested_arrays_are_refused_at_once(tmp_path: Path) -> None:
+    # 3.9 M empty arrays inside one array: within every count, 47 MB, 15 s of parsing.
+    count = 3_900_000
+    kv = _string("k") + struct.pack("<IIQ", 9, 9, count)
+    path = tmp_path / "arrays.gguf"
+    with path.open("wb") as out:
+        out.write(_gguf_bytes(kv=kv, n_kv=1, n_tensors=1))
+        out.truncate(out.tell() + 12 * count + 64)
+    _refused_quickly(path, match="over 65,536 arrays inside arrays")
+
+
+def test_what_the_header_keeps_in_memory_is_bounded(tmp_path: Path) -> None:
+    # 5,000 keys, each a 256-item array of u32: 5.2 MB of file, 1.3 M Python ints kept.
+    kv = b"".join(
+        _string(f"k{i}") + struct.pack("<IIQ", 9, 4, 256) + bytes(4 * 256) for i in range(5000)
+    )
+    path = tmp_path / "kept.gguf"
+    path.write_bytes(_gguf_bytes(kv=kv, n_kv=5000) + bytes(64))
+    _refused_quickly(path, match="short arrays hold over 1,000,000 items")
+    # Five 16 MB texts: within each string's cap, over what a header may keep.
+    text = _string("v") + struct.pack("<I", 8) + struct.pack("<Q", 16 << 20)
+    with path.open("wb") as out:
+        out.write(_gguf_bytes(kv=text, n_kv=5))
+        for _ in range(4):
+            out.write(bytes(16 << 20) + text)
+        out.truncate(out.tell() + (16 << 20) + 64)
+    _refused_quickly(path, match="text fields hold over 67.1 MB", seconds=5)
+
+
 def test_millions_of_empty_strings_in_arrays_are_refused(tmp_path: Path) -> None:
     # Each array is within the count cap and the bytes (8 each), but together they would cost
     # seconds of Python per million: the work budget stops them.
