@@ -342,7 +342,9 @@ def _read_after_magic(reader: _Reader) -> GGUFHeader:
     tensors = tuple(_read_tensor_info(reader) for _ in range(tensor_count))
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
     if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
-        raise _CorruptHeader(f"invalid alignment {printable(repr(alignment), 40)}")
+        # Clipped before any repr: the value may be a 16 MB string.
+        shown = alignment if isinstance(alignment, str) else repr(alignment)
+        raise _CorruptHeader(f"invalid alignment '{printable(shown, 40)}'")
     data_offset = -(-reader.position // alignment) * alignment
     return GGUFHeader(
         version=version,
@@ -357,7 +359,7 @@ def _read_tensor_info(reader: _Reader) -> TensorInfo:
     name = reader.string("a tensor name", MAX_TENSOR_NAME)
     n_dims = reader.unpack("<I")
     if n_dims > 8:
-        raise _CorruptHeader(f"tensor {printable(name, 80)!r} has {n_dims} dimensions")
+        raise _CorruptHeader(f"tensor '{printable(name, 80)}' has {n_dims} dimensions")
     shape = tuple(reader.unpack("<Q") for _ in range(n_dims))
     ggml_type = reader.unpack("<I")
     offset = reader.unpack("<Q")

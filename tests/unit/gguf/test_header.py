@@ -195,6 +195,14 @@ def test_what_the_header_keeps_in_memory_is_bounded(tmp_path: Path) -> None:
     _refused_quickly(path, match="text fields hold over 67.1 MB", seconds=5)
 
 
+def test_a_bad_alignment_is_shown_clipped(tmp_path: Path) -> None:
+    kv = _string("general.alignment") + struct.pack("<I", 8) + _string("\x1b" + "9" * 5_000_000)
+    path = tmp_path / "alignment.gguf"
+    path.write_bytes(_gguf_bytes(kv=kv, n_kv=1) + bytes(64))
+    error = _refused_quickly(path, match="invalid alignment '\\\\x1b999")
+    assert error.reason.endswith("…'")
+
+
 def test_millions_of_empty_strings_in_arrays_are_refused(tmp_path: Path) -> None:
     # Each array is within the count cap and the bytes (8 each), but together they would cost
     # seconds of Python per million: the work budget stops them.
