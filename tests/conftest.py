@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +12,9 @@ import pytest
 
 # Qt must never try to open a real display in tests.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No test may send the developer's own Hugging Face token (the one `hf auth login` saved):
+# huggingface_hub reads its token path once, at import, so a per-test HF_HOME can't hide it.
+os.environ["HF_TOKEN_PATH"] = str(Path(tempfile.gettempdir()) / "quantdesk-tests" / "no-hf-token")
 
 from tests import models  # noqa: E402
 
