@@ -49,6 +49,12 @@ CONNECT_TIMEOUT = 10.0
 MAX_LISTING_PAGES = 100
 # A 10,000-file listing is about 3 MB of JSON.
 MAX_LISTING_BYTES = 32 << 20
+# A listing page that met a 429, a 5xx or a dropped connection is tried this many more times
+# (within METADATA_TIMEOUT), waiting LISTING_BACKOFF s, then twice that; a server's Retry-After
+# is followed up to RETRY_AFTER_CAP s.
+LISTING_RETRIES = 2
+LISTING_BACKOFF = 0.5
+RETRY_AFTER_CAP = 5.0
 # An error reply is read this far, for its message.
 MAX_ERROR_BYTES = 64 << 10
 
@@ -135,9 +141,7 @@ def list_repo_files(
                     f"{MAX_LISTING_PAGES} pages; the server is misbehaving.",
                     repo_id=repo_id,
                 )
-            response = fetch_bounded(
-                url, headers=headers, deadline=deadline, max_bytes=MAX_LISTING_BYTES - listed
-            )
+            response = _fetch_listing_page(url, headers, deadline, MAX_LISTING_BYTES - listed)
             listed += len(response.content)
             for entry in response.json():
                 if entry.get("type") == "file":
@@ -146,6 +150,36 @@ def list_repo_files(
                     files.append(RemoteFile(repo_id, item.path, item.size, sha256, revision))
             url = response.links.get("next", {}).get("url")
     return files
+
+
+def _fetch_listing_page(url: str, headers: dict[str, str], deadline: float, max_bytes: int) -> Any:
+    """One page of a listing, tried again after a busy (429) or failing (5xx) server or a dropped
+    connection, as huggingface_hub's own listing does, but never past the listing's deadline."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError
+
+    for attempt in range(LISTING_RETRIES + 1):
+        try:
+            return fetch_bounded(url, headers=headers, deadline=deadline, max_bytes=max_bytes)
+        except (HfHubHTTPError, httpx2.TransportError) as exc:
+            response = getattr(exc, "response", None)
+            status = response.status_code if response is not None else None
+            retryable = status is None or status == 429 or status >= 500
+            wait = _retry_wait(response, attempt)
+            if not retryable or attempt == LISTING_RETRIES or time.monotonic() + wait >= deadline:
+                raise
+            log.info("listing page failed (%s); trying again in %.1f s", status or exc, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _retry_wait(response: Any, attempt: int) -> float:
+    """Seconds before trying again: the server's Retry-After when it gives one (capped), else
+    a doubling backoff."""
+    header = response.headers.get("Retry-After") if response is not None else None
+    if header and header.strip().isdigit():
+        return min(float(header), RETRY_AFTER_CAP)
+    return LISTING_BACKOFF * (2**attempt)
 
 
 class _ReplyTooLong(Exception):

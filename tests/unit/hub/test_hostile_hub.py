@@ -21,6 +21,7 @@ from app.core.errors import (
     ModelHeaderError,
     ModelNotFoundError,
     OfflineError,
+    RateLimitedError,
     UnsafePathError,
 )
 from app.core.hub import client as client_module
@@ -134,6 +135,24 @@ def test_a_trickle_of_bytes_trips_the_minimum_rate_rule(
 
 
 # --- metadata calls ------------------------------------------------------------------------------
+
+
+def test_a_listing_page_is_tried_again_after_a_server_error(local_hub: LocalHub) -> None:
+    # huggingface_hub's own listing retried 429/5xx; ours must too, within its deadline.
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": blob()})
+    local_hub.inject(Fault.STATUS, path="tree/main", status=503, times=1)
+    local_hub.inject(Fault.STATUS, path="tree/main", status=429, retry_after=0, times=1)
+    assert [f.path for f in list_repo_files(REPO)] == ["m-Q4_K_M.gguf"]
+
+
+def test_a_listing_that_stays_busy_is_a_rate_limit_error(
+    local_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "LISTING_BACKOFF", 0.05)
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": blob()})
+    local_hub.inject(Fault.STATUS, path="tree/main", status=429, retry_after=0, times=None)
+    error = finishes(lambda: list_repo_files(REPO))
+    assert isinstance(error, RateLimitedError), error
 
 
 def test_a_silent_listing_meets_the_metadata_deadline(
