@@ -68,3 +68,19 @@ def locked(database: Path) -> Iterator[sqlite3.Connection]:
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[Path]:
+    """Make a file or folder unwritable for the block's length, even for root (the tests run as
+    root, for whom permission bits don't bind): the immutable attribute, as `chattr +i` sets.
+
+    The test is skipped where the filesystem or the rights don't allow it, rather than faked.
+    """
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"can't make {path} read-only here: {made.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=False)

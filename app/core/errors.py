@@ -157,7 +157,8 @@ class HistoryFileError(HistoryError, OSError):
 
 
 class CorruptHistoryError(HistoryFileError):
-    """The history file is not a database or is damaged; `open_chat_store` moves it aside."""
+    """The history file is not a database or is damaged; `open_chat_store` moves it aside and
+    salvages what it can still read into a new one."""
 
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from app.core.chat.history import ChatStore, open_chat_store
+from app.core.chat.history import ChatStore, open_chat_store, open_readable_copy
 from app.core.config.preferences import Preferences, load_preferences, save_preferences
 from app.core.errors import HistoryError
 from app.core.machine.hardware import HardwareProfile, with_corrections
@@ -34,18 +34,26 @@ CHAT_DATABASE = "chats.sqlite3"
 def open_history(path: Path) -> tuple[ChatStore, str | None]:
     """The chat history at `path` and a note for the person, if any.
 
-    When the history can't be opened (a folder that can't be written, a newer Quantdesk's file,
-    a lock held by another program), the app still opens: chats go to a temporary file for this
-    session, and the note says why and that they won't be kept.
+    When the history can't be opened for writing (a read-only file or folder, a full disk, a
+    lock held by another program, a newer Quantdesk's file), the app still opens: the chats
+    that can be read are copied into a temporary history for this session (the file itself is
+    left as it was), and the note says what is wrong, what to do, and that new messages won't
+    be kept.
     """
     try:
         return open_chat_store(path)
     except HistoryError as error:
         log.warning("chat history unavailable path=%s: %s", path, error)
         temporary = Path(tempfile.mkdtemp(prefix="quantdesk-chats-")) / CHAT_DATABASE
-        store, _ = open_chat_store(temporary)
+        store, copied = open_readable_copy(path, temporary)
+        if copied is None or not copied.conversations:
+            return store, (
+                f"{error} Until then, the chats you have won't be kept after Quantdesk closes."
+            )
         return store, (
-            f"{error} Until then, the chats you have won't be kept after Quantdesk closes."
+            f"Quantdesk can't write its chat history at {path}: {error.reason} "
+            f"Until then, your chats ({copied.describe()}) are shown from a copy, and what you "
+            "add won't be kept after Quantdesk closes."
         )
 
 

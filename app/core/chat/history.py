@@ -6,14 +6,22 @@ The file is in WAL mode so the GUI thread can read while the engine thread write
 opens its own `ChatStore` on the same file (a connection is only usable on its own thread).
 
 `open_chat_store` is what the app calls: it also checks the file's integrity and, if the file is
-damaged, moves it aside (never deletes it) and starts a fresh one.
+damaged, moves it aside (never deletes it) and starts a fresh one with every chat and message that
+can still be read from it, row by row. `open_readable_copy` does the same for a file that can be
+read but not written (read-only, a full disk, a lock held by another program), into a copy.
+
+Text is read with bad UTF-8 bytes replaced ("\ufffd"), never refused: one damaged byte in a
+message must not make its chat, or the whole history, unreadable.
 """
 
 from __future__ import annotations
 
 import enum
+import getpass
 import json
 import logging
+import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -26,6 +34,7 @@ from typing import Any
 from app.core.errors import (
     ConversationNotFoundError,
     CorruptHistoryError,
+    HistoryError,
     HistoryFileError,
     MessageNotFoundError,
 )
@@ -74,11 +83,19 @@ _SCHEMA = (
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
 # ...and for the environment getting in the way: another connection holds the lock, the file is
-# read-only, the disk is full.
+# read-only, the disk is full; SQLite reports a folder it can't create the -wal/-shm files in, or
+# a disk too full to extend the -shm file, as "can't open" or "disk I/O error".
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 _SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
 _SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+# Below this much free space, an I/O error on the history is taken to be the disk being full.
+_NEARLY_FULL_BYTES = 1 << 20
+# Salvaging a damaged table probes ids one by one past the last one a scan could read, up to this
+# many: a damaged page hides the rows it held, not the ones after it.
+_SALVAGE_PROBE = 100_000
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -196,7 +213,8 @@ class ChatStore:
             rows = self._read("SELECT * FROM conversations ORDER BY updated_at DESC, id DESC")
         else:
             rows = self._read(
-                "SELECT * FROM conversations WHERE qd_casefold(title) LIKE ? ESCAPE '\\'"
+                "SELECT * FROM conversations"
+                " WHERE qd_casefold(CAST(title AS BLOB)) LIKE ? ESCAPE '\\'"
                 " ORDER BY updated_at DESC, id DESC",
                 (f"%{_escape_like(search.casefold())}%",),
             )
@@ -380,12 +398,32 @@ class ChatStore:
         )
         return cursor.rowcount
 
+    def checkpoint(self) -> bool:
+        """Copy what the WAL holds into the database file, so the file alone has every chat.
+
+        PASSIVE, not TRUNCATE: it never waits for the GUI thread's readers (TRUNCATE would wait
+        out busy_timeout behind them, on the engine thread, after every reply), and once the
+        WAL is fully copied the next write starts it over from the beginning, so it stops
+        growing all the same. A failure is logged and ignored: the reply is safe in the WAL.
+        Returns whether every frame was copied.
+        """
+        try:
+            busy, frames, copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.DatabaseError as error:
+            log.warning("couldn't checkpoint the chat history path=%s error=%r", self.path, error)
+            return False
+        return not busy and frames == copied
+
     # --- internals ---
 
     def _setup(self) -> None:
         with self._errors("open"):
             self._db.row_factory = sqlite3.Row
-            self._db.create_function("qd_casefold", 1, str.casefold, deterministic=True)
+            self._db.text_factory = _text
+            # Called with a BLOB: sqlite3 would refuse a title with bad bytes before we saw it.
+            self._db.create_function(
+                "qd_casefold", 1, lambda data: _text(data).casefold(), deterministic=True
+            )
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._db.execute("PRAGMA foreign_keys = ON")
             # Checked before anything writes: a newer Quantdesk's file must stay as it was.
@@ -469,11 +507,27 @@ class ChatStore:
 # --- opening, with recovery from a damaged file --------------------------------------------------
 
 
-def open_chat_store(path: Path) -> tuple[ChatStore, str | None]:
-    """Open the app's history; a damaged file is moved aside and a fresh one started.
+@dataclass(frozen=True)
+class Salvaged:
+    """What was read back from a history file row by row: chats and messages kept."""
 
-    Returns the store and, when the file was moved aside, a sentence saying where it was kept.
-    Raises HistoryFileError if the folder can't be written or the file is from a newer Quantdesk.
+    conversations: int
+    messages: int
+
+    def describe(self) -> str:
+        chats = "1 chat" if self.conversations == 1 else f"{self.conversations:,} chats"
+        messages = "1 message" if self.messages == 1 else f"{self.messages:,} messages"
+        return f"{chats} and {messages}"
+
+
+def open_chat_store(path: Path) -> tuple[ChatStore, str | None]:
+    """Open the app's history; a damaged file is moved aside and what it still holds is
+    salvaged, row by row, into a fresh one.
+
+    Returns the store and, when the file was moved aside, a sentence saying how much was
+    recovered and where the old file was kept.
+    Raises HistoryFileError if the folder can't be written, the file is from a newer Quantdesk,
+    or the file can't be opened for writing (read-only, a full disk, another program's lock).
     """
     path = Path(path)
     _make_folder(path.parent)
@@ -485,11 +539,221 @@ def open_chat_store(path: Path) -> tuple[ChatStore, str | None]:
         log.warning(
             "damaged chat history moved aside path=%s kept=%s reason=%s", path, kept, damage.reason
         )
+        store = ChatStore(path)
+        try:
+            recovered = salvage(kept, store)
+        except HistoryError as error:
+            log.warning("nothing could be salvaged from path=%s: %s", kept, error)
+            recovered = Salvaged(0, 0)
+        log.warning("salvaged from the damaged chat history: %s", recovered.describe())
         note = (
-            f"Your chat history was damaged ({damage.reason}), so a new one was started. "
+            f"Your chat history was damaged ({damage.reason}), so a new one was started with what "
+            f"could still be read: {recovered.describe()} recovered. "
             f"The old file was kept as {kept}."
         )
-        return ChatStore(path), note
+        return store, note
+
+
+def open_readable_copy(path: Path, copy: Path) -> tuple[ChatStore, Salvaged | None]:
+    """A new store at `copy` holding every chat that can be read from `path`, which is only
+    read (never written, not even a checkpoint): for a history that can't be opened for
+    writing, so its chats can still be read.
+
+    Returns the store and what was copied; None when `path` couldn't be read at all, or is
+    from a newer Quantdesk (whose tables this version doesn't know).
+    """
+    copy = Path(copy)
+    _make_folder(copy.parent)
+    store = ChatStore(copy)
+    try:
+        return store, salvage(path, store)
+    except HistoryError as error:
+        log.warning("couldn't read the chat history for a copy path=%s: %s", path, error)
+        return store, None
+
+
+def salvage(source: Path, into: ChatStore) -> Salvaged:
+    """Copy every conversation and message that can be read from `source` into `into`, row by
+    row, keeping their ids; a damaged page loses only the rows it held.
+
+    Values that can't be right (a role we don't know, settings that aren't JSON) are mended
+    or, for a message with no known role, left out. Messages whose chat is lost go to a chat
+    named "Recovered messages". Replies left streaming come back "interrupted".
+    Raises HistoryFileError when `source` can't be read at all or is from a newer Quantdesk.
+    """
+    db = _open_read_only(source)
+    try:
+        conversations = [
+            _mended_conversation(row) for row in _readable_rows(db, "conversations", source)
+        ]
+        messages = [_mended_message(row) for row in _readable_rows(db, "messages", source)]
+    finally:
+        db.close()
+    kept_messages = [message for message in messages if message is not None]
+    with into._transaction() as target:
+        for conversation in conversations:
+            target.execute(
+                "INSERT OR IGNORE INTO conversations (id, title, system_prompt, settings,"
+                " thinking, model_path, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                conversation,
+            )
+        chats = {conversation[0] for conversation in conversations}
+        orphans: int | None = None
+        for message in kept_messages:
+            if message[1] not in chats:
+                if orphans is None:
+                    orphans = _row_id(
+                        target.execute(
+                            "INSERT INTO conversations (title, created_at, updated_at)"
+                            " VALUES ('Recovered messages', ?, ?)",
+                            (time.time(), time.time()),
+                        )
+                    )
+                message = (message[0], orphans, *message[2:])
+            target.execute(
+                "INSERT OR IGNORE INTO messages (id, conversation_id, role, content, reasoning,"
+                " reasoning_seconds, state, model_path, settings, stats, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                message,
+            )
+    recovered = Salvaged(len(conversations), len(kept_messages))
+    log.info("salvaged chat history source=%s into=%s %s", source, into.path, recovered.describe())
+    return recovered
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that can't change `path`. Plain read-only first (it sees the -wal); if
+    SQLite can't make the -shm file it needs for that (a read-only folder, a full disk), the
+    file alone, as immutable."""
+    if not path.exists():
+        raise HistoryFileError(f"There is no chat history at {path}.", path=path)
+    uri = path.resolve().as_uri()
+    last: sqlite3.Error | None = None
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            db = sqlite3.connect(f"{uri}?{options}", uri=True)
+        except sqlite3.Error as error:
+            last = error
+            continue
+        db.text_factory = _text
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Tolerates a schema naming pages past a cut-off end (an index made last), which
+            # would otherwise refuse every table; harmless on a connection that can't write.
+            db.execute("PRAGMA writable_schema = ON")
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as error:
+            db.close()
+            last = error
+            continue
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise _newer_version_error(path)
+        return db
+    assert last is not None
+    raise _history_error(last, path, "read")
+
+
+def _readable_rows(db: sqlite3.Connection, table: str, path: Path) -> Iterator[sqlite3.Row]:
+    """Every row of `table` that can be read, by id; `table` is one of ours, never input."""
+    ids: set[int] = set()
+    highest = 0
+    try:
+        for (row_id,) in db.execute(f"SELECT id FROM {table}"):  # noqa: S608 - our table name
+            ids.add(int(row_id))
+        whole = True
+    except sqlite3.DatabaseError as error:
+        log.warning("damaged table=%s path=%s after %d ids: %r", table, path, len(ids), error)
+        whole = False
+    if not whole:
+        # The rows past the damage: probe ids up to the last one given out.
+        for query, parameters in (
+            ("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)),
+            (f"SELECT max(id) FROM {table}", ()),  # noqa: S608 - our table name
+        ):
+            try:
+                found = db.execute(query, parameters).fetchone()
+            except sqlite3.DatabaseError:
+                continue
+            if found and isinstance(found[0], int):
+                highest = max(highest, found[0])
+        highest = min(highest, max(ids, default=0) + _SALVAGE_PROBE)
+        ids.update(range(1, highest + 1))
+    for row_id in sorted(ids):
+        try:
+            row = db.execute(
+                f"SELECT * FROM {table} WHERE id = ?",  # noqa: S608 - our table name
+                (row_id,),
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            continue  # this row's page is damaged; the others may not be
+        if row is not None:
+            yield row
+
+
+def _mended_conversation(row: sqlite3.Row) -> tuple[object, ...]:
+    now = time.time()
+    title = _field_text(row, "title").strip() or DEFAULT_TITLE
+    return (
+        row["id"],
+        title,
+        _field_text(row, "system_prompt"),
+        _json_object_text(_field(row, "settings")),
+        _field_text_or_none(row, "thinking"),
+        _field_text_or_none(row, "model_path"),
+        _field_number(row, "created_at", now),
+        _field_number(row, "updated_at", now),
+    )
+
+
+def _mended_message(row: sqlite3.Row) -> tuple[object, ...] | None:
+    role = _field_text(row, "role")
+    conversation_id = _field(row, "conversation_id")
+    if role not in ROLES or not isinstance(conversation_id, int):
+        return None  # whose words these are can't be known
+    state = _field_text(row, "state")
+    if state not in STATES or state == "streaming":
+        state = "interrupted"
+    seconds = _field(row, "reasoning_seconds")
+    return (
+        row["id"],
+        conversation_id,
+        role,
+        _field_text(row, "content"),
+        _field_text(row, "reasoning"),
+        seconds if isinstance(seconds, (int, float)) else None,
+        state,
+        _field_text_or_none(row, "model_path"),
+        _json_object_text(_field(row, "settings")),
+        _json_object_text(_field(row, "stats")),
+        _field_number(row, "created_at", time.time()),
+    )
+
+
+def _field(row: sqlite3.Row, name: str) -> object:
+    # `name in row` would look at the values: a Row is a sequence.
+    return row[name] if name in row.keys() else None  # noqa: SIM118
+
+
+def _field_text(row: sqlite3.Row, name: str) -> str:
+    value = _field(row, name)
+    if isinstance(value, bytes):
+        return _text(value)
+    return value if isinstance(value, str) else ""
+
+
+def _field_text_or_none(row: sqlite3.Row, name: str) -> str | None:
+    return _field_text(row, name) or None
+
+
+def _field_number(row: sqlite3.Row, name: str, default: float) -> float:
+    value = _field(row, name)
+    return float(value) if isinstance(value, (int, float)) else default
+
+
+def _json_object_text(value: object) -> str:
+    return _dumps(_loads(value if isinstance(value, str) else "{}"))
 
 
 def _inspect(path: Path, *, integrity: bool) -> None:
@@ -556,26 +820,61 @@ def _move_aside(path: Path) -> Path:
 def _history_error(error: sqlite3.Error, path: Path, doing: str) -> HistoryFileError:
     if _is_damage(error):
         return CorruptHistoryError(path, str(error))
-    why = _why(error)
+    why = _why(error, path)
     log.warning("couldn't %s the chat history path=%s error=%r", doing, path, error)
     return HistoryFileError(
         f"Couldn't {doing} the chat history at {path}: {why}", path=path, reason=why
     )
 
 
-def _why(error: sqlite3.Error) -> str:
-    """What the environment did, and what the person can do about it, from SQLite's code."""
+def _why(error: sqlite3.Error, path: Path) -> str:
+    """What the environment did, and what the person can do about it, from SQLite's code and,
+    where SQLite only says it couldn't open or write, from the file and its disk."""
     code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
-    if code == _SQLITE_FULL:
-        return "the disk is full. Free some space on it, then try again."
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
         return (
             "another program is using the chat history. Close it (or the other Quantdesk "
             "window), then try again."
         )
+    if code in (_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_IOERR, _SQLITE_FULL):
+        if code == _SQLITE_FULL or _free_bytes(path) < _NEARLY_FULL_BYTES:
+            return "the disk is full. Free some space on it, then try again."
+        read_only = _read_only_reason(path)
+        if read_only:
+            return read_only
     if code == _SQLITE_READONLY:
         return "the file can't be written. Check that you may change it, then try again."
     return f"{error}. Try again; if it keeps failing, the log has details."
+
+
+def _free_bytes(path: Path) -> int:
+    """Free space on the disk holding `path` (or its folder); unknown counts as plenty."""
+    for place in (path, path.parent):
+        try:
+            return shutil.disk_usage(place).free
+        except OSError:
+            continue
+    return 1 << 62
+
+
+def _read_only_reason(path: Path) -> str | None:
+    """Why `path` (or its folder, where SQLite keeps the -wal and -shm files) can't be
+    written, with the fix for the usual cause: one run as administrator made them root's."""
+    folder = path.parent
+    if path.exists() and not os.access(path, os.W_OK):
+        what = "the file is read-only"
+    elif folder.is_dir() and not os.access(folder, os.W_OK):
+        what = f"its folder {folder} is read-only"
+    else:
+        return None
+    if os.name == "posix":
+        fix = (
+            f"Make it yours again (after running Quantdesk with sudo: "
+            f"sudo chown -R {getpass.getuser()} {folder}), then try again."
+        )
+    else:
+        fix = "Allow yourself to change it (the file's Properties, Security), then try again."
+    return f"{what}. {fix}"
 
 
 def _is_damage(error: sqlite3.Error) -> bool:
@@ -632,6 +931,22 @@ def _dumps(data: dict[str, Any] | None) -> str:
     return json.dumps(data or {}, ensure_ascii=False)
 
 
+def _loads(text: str) -> dict[str, Any]:
+    """A stored settings or stats object; anything else (a damaged or hand-edited value)
+    reads as empty rather than keeping its chat from opening."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        log.warning("unreadable JSON in the chat history, read as empty: %.80r", text)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _text(data: bytes) -> str:
+    """SQLite TEXT as str; bytes that aren't UTF-8 become "\ufffd" instead of an error."""
+    return bytes(data).decode("utf-8", errors="replace")
+
+
 def _row_id(cursor: sqlite3.Cursor) -> int:
     assert cursor.lastrowid is not None  # always set after an INSERT into a rowid table
     return cursor.lastrowid
@@ -642,7 +957,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         id=row["id"],
         title=row["title"],
         system_prompt=row["system_prompt"],
-        settings=json.loads(row["settings"]),
+        settings=_loads(row["settings"]),
         thinking=row["thinking"],
         model_path=row["model_path"],
         created_at=row["created_at"],
@@ -660,7 +975,7 @@ def _message(row: sqlite3.Row) -> StoredMessage:
         reasoning_seconds=row["reasoning_seconds"],
         state=row["state"],
         model_path=row["model_path"],
-        settings=json.loads(row["settings"]),
-        stats=json.loads(row["stats"]),
+        settings=_loads(row["settings"]),
+        stats=_loads(row["stats"]),
         created_at=row["created_at"],
     )

@@ -35,7 +35,7 @@ from app.core.chat.reasoning import (
     ThinkingProfile,
 )
 from app.core.engine.engine import DEFAULT_CONTEXT_LENGTH, GenerationStats, LoadedModel
-from app.core.errors import ContextOverflowError
+from app.core.errors import ContextOverflowError, HistoryError
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.settings_panel import ChatSettingsPanel
 from app.ui.chat.view import ChatView, MessageWidget
@@ -567,7 +567,17 @@ class ChatPage(QWidget):
         self._after_reply()
         if isinstance(error, ContextOverflowError):
             self._offer_overflow_choices(error)
-        report(error, label=self.error_label)
+        if isinstance(error, HistoryError):
+            # The engine thread stores each piece before it is shown, so the reply stopped at
+            # the first piece that couldn't be stored: what is on screen is what was kept.
+            log.warning("couldn't save the reply: %s", error)
+            self.show_error(
+                self.tr("Couldn't save the reply, so it stopped here: {reason}").format(
+                    reason=error.reason
+                )
+            )
+        else:
+            report(error, label=self.error_label)
         self.status_changed.emit("")
         self.reply_failed.emit(error)
 

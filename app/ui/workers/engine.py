@@ -14,7 +14,7 @@ from app.core.chat.history import ChatStore
 from app.core.chat.prompting import PreparedReply, ReplyRequest, prepare_reply
 from app.core.chat.reasoning import REASONING
 from app.core.engine.engine import DEFAULT_CONTEXT_LENGTH, Engine, GenerationStats, Reply
-from app.core.errors import EngineStateError, QuantdeskError
+from app.core.errors import EngineStateError, HistoryError, QuantdeskError
 from app.core.fit.recommend import automatic_gpu_layers
 from app.core.machine.hardware import HardwareProfile
 
@@ -302,10 +302,16 @@ class _Recorder:
             stats=asdict(stats),
             reasoning_seconds=reasoning_seconds,
         )
+        # After each reply, not each token: the file alone then holds every chat (a copy or
+        # backup of it misses nothing), and the WAL starts over instead of growing.
+        self.store.checkpoint()
 
     def fail(self) -> None:
         try:
             self.store.finish_reply(self.message_id, state="failed")
+        except HistoryError as error:
+            # Most often the same full disk or lock that failed the reply: that one is reported.
+            log.warning("could not mark a failed reply message_id=%s: %s", self.message_id, error)
         except Exception:  # noqa: BLE001 - the original error is the one to report
             log.exception("could not mark a failed reply message_id=%s", self.message_id)
 

@@ -111,3 +111,44 @@ def test_a_database_locked_by_another_program_says_so_and_keeps_the_typed_messag
         "second",
     ]
     window.close()
+
+
+def test_a_disk_filling_up_during_a_reply_is_said_once_and_the_shown_text_stays(
+    qtbot: QtBot, window_on_a_tiny_disk: MainWindow, tiny_model: Path
+) -> None:
+    window = window_on_a_tiny_disk
+    _load(qtbot, window, tiny_model)
+    set_sampling(window, temperature=0.0, max_tokens=400)
+    filled: list[Path] = []
+    failures: list[object] = []
+    window.chat.reply_failed.connect(failures.append)
+
+    def fill_once(update: object) -> None:
+        # The engine thread stored this piece before sending it; the next one meets a full disk.
+        if not filled:
+            filled.append(fill(app_paths().data))
+
+    worker = window.session.engine.worker
+    worker.streamed.connect(fill_once)
+    _type_and_send(qtbot, window, "Tell me a long story about a lighthouse.")
+    qtbot.waitUntil(lambda: not window.chat.is_generating, timeout=90_000)
+    worker.streamed.disconnect(fill_once)
+
+    error = window.chat.error_label
+    assert len(failures) == 1  # once, not once per token
+    assert error.isVisible()
+    assert error.text() == (
+        "Couldn't save the reply, so it stopped here: the disk is full. "
+        "Free some space on it, then try again."
+    )
+    reply = window.chat.chat_view.messages()[-1]
+    assert reply.role == "assistant" and reply.state == "failed"
+    assert reply.content  # what was shown stays shown
+    assert window.chat.input_box.isEnabled()
+
+    filled[0].unlink()  # space again: the chat goes on, and what was shown had been kept
+    conversation = window.chat.conversation
+    assert conversation is not None
+    with history.ChatStore(window.chat.store_path, recover=False) as store:
+        kept = store.messages(conversation.id)[-1]
+    assert kept.content == reply.content

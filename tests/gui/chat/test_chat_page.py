@@ -343,3 +343,24 @@ def test_killed_mid_reply_keeps_the_message_and_every_token_shown(
     assert restored.content.startswith(shown)
     assert "interrupted" in restored.note.text()
     window.close()
+
+
+def test_after_each_reply_the_database_file_alone_holds_the_chat(
+    qtbot: QtBot, window: MainWindow, tiny_model: Path, tmp_path: Path
+) -> None:
+    """The WAL is checkpointed after each reply: a copy of the file (a backup that leaves the
+    -wal behind) misses nothing, and the WAL doesn't grow for the whole session."""
+    load(qtbot, window, tiny_model)
+    set_sampling(window, temperature=0.0, max_tokens=8)
+    send(qtbot, window, "Hello, checkpoint")
+    reply = last_message(window).content
+    assert reply
+
+    alone = tmp_path / "copy-without-wal.sqlite3"
+    alone.write_bytes(window.chat.store_path.read_bytes())
+    with ChatStore(alone, recover=False) as copy:
+        [chat] = copy.list_conversations()
+        assert [(m.role, m.content) for m in copy.messages(chat.id)] == [
+            ("user", "Hello, checkpoint"),
+            ("assistant", reply),
+        ]

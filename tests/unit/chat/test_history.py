@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import sqlite3
@@ -15,7 +16,10 @@ import pytest
 from app.core.chat.history import (
     DEFAULT_TITLE,
     ChatStore,
+    Salvaged,
     open_chat_store,
+    open_readable_copy,
+    salvage,
     title_from_text,
 )
 from app.core.errors import (
@@ -547,7 +551,14 @@ def test_truncated_database_is_moved_aside(db_path: Path) -> None:
         kept = _only_kept_copy(db_path)
         assert kept.read_bytes() == whole[: len(whole) // 2]
         assert note is not None and str(kept) in note
-        assert store.list_conversations() == []
+        # The first half of the file still held the chat and its oldest messages.
+        [chat] = store.list_conversations()
+        recovered = store.messages(chat.id)
+        assert 0 < len(recovered) < 200
+        assert f"1 chat and {len(recovered)} messages recovered" in note
+        assert [m.content for m in recovered] == [
+            f"message {i} " + "x" * 1000 for i in range(len(recovered))
+        ]
         store.create_conversation("Fresh")
 
 
@@ -642,3 +653,223 @@ def test_a_database_locked_by_another_program_is_a_sentence(
         impatient.add_message(chat.id, "user", "hello")
     assert caught.value.reason.startswith("another program is using the chat history. Close it")
     store.add_message(chat.id, "user", "hello")  # the lock is gone, so is the problem
+
+
+# --- hostile bytes and faults at start-up (issue 14, item 4) -----------------------------------
+
+
+def _history_with_chats(db_path: Path, chats: int = 2, messages: int = 3) -> dict[int, list[str]]:
+    """A closed history holding `chats` chats of `messages` messages; returns their texts."""
+    texts: dict[int, list[str]] = {}
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with ChatStore(db_path) as filling:
+        for c in range(chats):
+            chat = filling.create_conversation(f"Chat {c}")
+            texts[chat.id] = []
+            for m in range(messages):
+                text = f"chat {c} message {m} " + "x" * 1500
+                filling.add_message(chat.id, "user" if m % 2 == 0 else "assistant", text)
+                texts[chat.id].append(text)
+    return texts
+
+
+def test_bad_utf8_bytes_read_as_replacement_characters_and_the_chat_opens(db_path: Path) -> None:
+    texts = _history_with_chats(db_path, chats=1)
+    [chat_id] = texts
+    raw = _raw(db_path)
+    # One byte that is not UTF-8 in a message, its reasoning and the chat's title.
+    raw.execute("UPDATE messages SET content = CAST(x'68656cff6c6f' AS TEXT) WHERE id = 1")
+    raw.execute("UPDATE messages SET reasoning = CAST(x'c328' AS TEXT) WHERE id = 2")
+    raw.execute("UPDATE conversations SET title = CAST(x'54c3a974c3' AS TEXT)")
+    assert raw.execute("PRAGMA quick_check").fetchall() == [("ok",)]  # SQLite sees no damage
+    raw.close()
+
+    store, note = open_chat_store(db_path)
+    with store:
+        assert note is None
+        [chat] = store.list_conversations()
+        assert chat.title == "Tét\ufffd"
+        assert [c.id for c in store.list_conversations("tét")] == [chat.id]  # search still works
+        shown = store.messages(chat_id)
+        assert shown[0].content == "hel\ufffdlo"
+        assert shown[1].reasoning == "\ufffd("
+        assert [m.content for m in shown[2:]] == texts[chat_id][2:]
+        store.add_message(chat_id, "user", "still writable")
+
+
+def test_settings_that_are_not_json_read_as_empty_and_the_chat_opens(db_path: Path) -> None:
+    texts = _history_with_chats(db_path, chats=1, messages=1)
+    raw = _raw(db_path)
+    raw.execute("UPDATE conversations SET settings = '{not json'")
+    raw.execute("UPDATE messages SET stats = '[1, 2]', settings = 'null'")
+    raw.close()
+    with open_chat_store(db_path)[0] as store:
+        [chat] = store.list_conversations()
+        assert chat.settings == {}
+        [message] = store.messages(chat.id)
+        assert (message.settings, message.stats) == ({}, {})
+        assert message.content == texts[chat.id][0]
+
+
+def _page_of_row(db_path: Path, table: str, row_id: int) -> int:
+    """The page number holding a row (SQLite's dbstat table), to damage exactly that page."""
+    raw = _raw(db_path)
+    try:
+        [(page,)] = raw.execute(
+            "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' AND pageno IN"
+            " (SELECT pageno FROM dbstat WHERE name = ?) ORDER BY pageno LIMIT 1 OFFSET ?",
+            (table, table, row_id),
+        ).fetchall()
+    except sqlite3.OperationalError as error:
+        pytest.skip(f"this SQLite has no dbstat table: {error}")
+    finally:
+        raw.close()
+    return int(page)
+
+
+def test_a_damaged_database_is_salvaged_row_by_row_into_a_new_one(db_path: Path) -> None:
+    texts = _history_with_chats(db_path, chats=3, messages=10)
+    raw = _raw(db_path)
+    page_size = raw.execute("PRAGMA page_size").fetchone()[0]
+    raw.execute("UPDATE messages SET state = 'streaming' WHERE id = 30")
+    raw.close()
+    # Garbage over one leaf page of the messages table, in the middle: its rows are lost.
+    page = _page_of_row(db_path, "messages", 10)
+    with db_path.open("r+b") as file:
+        file.seek((page - 1) * page_size)
+        file.write(b"\xa5" * page_size)
+
+    store, note = open_chat_store(db_path)
+    with store:
+        kept = _only_kept_copy(db_path)
+        chats = store.list_conversations()
+        assert sorted(c.title for c in chats) == ["Chat 0", "Chat 1", "Chat 2"]
+        recovered = [m for c in chats for m in store.messages(c.id)]
+        everything = [text for chat_texts in texts.values() for text in chat_texts]
+        assert 0 < len(recovered) < len(everything)  # one page lost, the rest kept
+        for message in recovered:  # each one whole, in its own chat, under its own id
+            assert message.content == texts[message.conversation_id][(message.id - 1) % 10]
+        assert store.message(30).state == "interrupted"  # it was streaming when damaged
+        assert note == (
+            "Your chat history was damaged (" + note.split("(", 1)[1].split(")", 1)[0] + "), "
+            f"so a new one was started with what could still be read: 3 chats and "
+            f"{len(recovered)} messages recovered. The old file was kept as {kept}."
+        )
+        store.add_message(chats[0].id, "user", "and it goes on")
+
+
+def test_salvage_puts_messages_whose_chat_is_lost_in_a_chat_of_their_own(
+    db_path: Path, tmp_path: Path
+) -> None:
+    _history_with_chats(db_path, chats=2, messages=2)
+    raw = _raw(db_path)
+    raw.execute("PRAGMA foreign_keys = OFF")
+    raw.execute("DELETE FROM conversations WHERE id = 2")
+    raw.execute("UPDATE messages SET role = 'narrator' WHERE id = 1")  # whose words? unknown
+    raw.close()
+    with ChatStore(tmp_path / "new.sqlite3") as new:
+        assert salvage(db_path, new) == Salvaged(conversations=1, messages=3)
+        titles = {c.title: c.id for c in new.list_conversations()}
+        assert set(titles) == {"Chat 0", "Recovered messages"}
+        assert [m.id for m in new.messages(titles["Chat 0"])] == [2]
+        assert [m.id for m in new.messages(titles["Recovered messages"])] == [3, 4]
+
+
+def _untouched(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
+def test_a_read_only_history_says_so_and_a_copy_still_reads_it(
+    db_path: Path, tmp_path: Path
+) -> None:
+    from tests.disks import read_only
+
+    texts = _history_with_chats(db_path)
+    before = _untouched(db_path)
+    with read_only(db_path):
+        with pytest.raises(HistoryFileError) as caught:
+            open_chat_store(db_path)
+        assert caught.value.reason.startswith("the file is read-only. Make it yours again")
+        assert f"sudo chown -R {getpass.getuser()} {db_path.parent}" in caught.value.reason
+        copy, copied = open_readable_copy(db_path, tmp_path / "copy" / "chats.sqlite3")
+        with copy:
+            assert copied == Salvaged(conversations=2, messages=6)
+            for chat_id, chat_texts in texts.items():
+                assert [m.content for m in copy.messages(chat_id)] == chat_texts
+    assert _untouched(db_path) == before
+
+
+def test_a_read_only_folder_says_so_and_a_copy_still_reads_it(
+    db_path: Path, tmp_path: Path
+) -> None:
+    from tests.disks import read_only
+
+    _history_with_chats(db_path)
+    before = _untouched(db_path)
+    with read_only(db_path.parent):
+        with pytest.raises(HistoryFileError) as caught:
+            open_chat_store(db_path)
+        assert caught.value.reason.startswith(f"its folder {db_path.parent} is read-only.")
+        # SQLite can't make the -shm file it reads a WAL database with: read the file alone.
+        copy, copied = open_readable_copy(db_path, tmp_path / "copy" / "chats.sqlite3")
+        with copy:
+            assert copied == Salvaged(conversations=2, messages=6)
+    assert _untouched(db_path) == before
+
+
+def test_no_free_space_at_start_up_says_so_and_a_copy_still_reads_it(tmp_path: Path) -> None:
+    from tests.disks import fill, tiny_disk
+
+    with tiny_disk(tmp_path / "disk") as disk:
+        db_path = disk / "chats.sqlite3"
+        _history_with_chats(db_path)
+        fill(disk)
+        with pytest.raises(HistoryFileError) as caught:
+            open_chat_store(db_path)
+        assert caught.value.reason == "the disk is full. Free some space on it, then try again."
+        copy, copied = open_readable_copy(db_path, tmp_path / "copy" / "chats.sqlite3")
+        with copy:
+            assert copied == Salvaged(conversations=2, messages=6)
+
+
+def test_a_lock_held_at_start_up_says_so_and_a_copy_still_reads_it(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.chat import history
+    from tests.disks import locked
+
+    _history_with_chats(db_path)
+    monkeypatch.setattr(history, "BUSY_TIMEOUT_MS", 100)  # the lock outlasts the wait for it
+    with locked(db_path):
+        with pytest.raises(HistoryFileError) as caught:
+            open_chat_store(db_path)
+        assert caught.value.reason.startswith("another program is using the chat history.")
+        copy, copied = open_readable_copy(db_path, tmp_path / "copy" / "chats.sqlite3")
+        with copy:
+            assert copied == Salvaged(conversations=2, messages=6)
+
+
+def test_a_newer_version_is_not_copied(db_path: Path, tmp_path: Path) -> None:
+    _history_with_chats(db_path)
+    raw = _raw(db_path)
+    raw.execute("PRAGMA user_version = 2")
+    raw.close()
+    copy, copied = open_readable_copy(db_path, tmp_path / "copy" / "chats.sqlite3")
+    with copy:
+        assert copied is None
+        assert copy.list_conversations() == []
+
+
+def test_a_checkpoint_puts_every_chat_in_the_file_itself(
+    store: ChatStore, db_path: Path, tmp_path: Path
+) -> None:
+    chat = store.create_conversation()
+    store.add_message(chat.id, "user", "in the file, not only the WAL")
+    assert store.checkpoint()
+    alone = tmp_path / "alone.sqlite3"
+    alone.write_bytes(db_path.read_bytes())  # the main file without its -wal
+    raw = _raw(alone)
+    assert raw.execute("SELECT content FROM messages").fetchall() == [
+        ("in the file, not only the WAL",)
+    ]
+    raw.close()
