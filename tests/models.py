@@ -37,6 +37,8 @@ VARIANTS: dict[str, tuple[str, str | None]] = {
     "qwen3": ("Qwen3 4B", "qwen3.jinja"),
     # A template that tries to run a shell command: the sandbox must refuse it.
     "hostile": ("Hostile Template", "hostile.jinja"),
+    # A name that looks like markup: shown as written, never restyling the window.
+    "markup-name": ('<b style="color:red">Spoof</b>', "chatml_think.jinja"),
 }
 TRUNCATED_SIZE = 40_000_000  # "file is truncated: 40.0 MB of 98.4 MB"
 
@@ -108,6 +110,27 @@ def variant(name: str) -> Path:
         command += ["--chat-template-file", str(TEMPLATES / template)]
     partial = target.with_suffix(".partial")
     subprocess.run([*command, str(base_model()), str(partial)], check=True, capture_output=True)
+    os.replace(partial, target)
+    return target
+
+
+def with_number(key: str, value: int) -> Path:
+    """The base model with one numeric header value changed in place (same size, same type),
+    e.g. `llama.context_length` 64: a copy, edited through `gguf`'s reader."""
+    from gguf import GGUFReader
+
+    target = cache_dir() / f"SmolLM2-135M-{key}-{value}.gguf"
+    if target.exists():
+        return target
+    partial = target.with_suffix(".partial")
+    shutil.copyfile(base_model(), partial)
+    reader = GGUFReader(partial, "r+")
+    field = reader.get_field(key)
+    if field is None:
+        raise KeyError(f"{key} is not in the test model's header")
+    field.parts[field.data[0]][0] = value
+    reader.data.flush()
+    del reader
     os.replace(partial, target)
     return target
 

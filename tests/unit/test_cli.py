@@ -172,3 +172,20 @@ def test_every_error_of_ours_has_an_exit_code_other_than_a_bug() -> None:
     assert _exit_code_for(errors.ModelHeaderError("cut short")) == ExitCode.BAD_MODEL
     assert _exit_code_for(errors.ChatTemplateError("unsafe")) == ExitCode.BAD_TEMPLATE
     assert _exit_code_for(errors.ContextOverflowError(900, 256)) == ExitCode.REFUSED
+
+
+def test_chat_with_a_model_declaring_a_64_token_context_replies() -> None:
+    """The header says `llama.context_length` 64: the model loads with llama.cpp's smallest
+    context (256) and a prompt longer than 64 tokens gets a reply, not "ValueError"."""
+    from tests import models
+
+    tiny_context = models.with_number("llama.context_length", 64)
+    result = quantdesk(
+        "chat", str(tiny_context), "--prompt", "Tell me about the sea. " * 15,
+        "--max-tokens", "8", "--temperature", "0", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "ValueError" not in result.stderr
+    report = json.loads(result.stdout)
+    assert report["prompt_tokens"] > 64
+    assert report["content"]

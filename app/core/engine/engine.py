@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_CONTEXT_LENGTH = 4096
+# llama.cpp pads every context to a multiple of this many tokens (GGML_PAD(n_ctx, 256) in
+# llama-context.cpp): the smallest context it gives, and the step of every larger one.
+LLAMA_CONTEXT_STEP = 256
 
 
 @dataclass(frozen=True)
@@ -253,8 +256,7 @@ class Engine:
         threads = threads or default_threads()
         trained = _int_or_none(header.metadata.get(f"{header.architecture}.context_length"))
         layers = _int_or_none(header.metadata.get(f"{header.architecture}.block_count"))
-        if trained:
-            context_length = min(context_length, trained)
+        context_length = usable_context(context_length, trained)
         started = time.perf_counter()
         from llama_cpp import Llama
 
@@ -282,7 +284,8 @@ class Engine:
             architecture=header.architecture,
             chat_template=header.chat_template,
             file_size=path.stat().st_size,
-            context_length=llama.n_ctx(),
+            # Never more than llama-cpp-python's token buffer holds (see `usable_context`).
+            context_length=min(llama.n_ctx(), context_length),
             trained_context_length=trained,
             threads=threads,
             gpu_layers=_offloaded_layers(gpu_layers, layers, gpu_engine=engine.gpu_offload),
@@ -545,6 +548,24 @@ def _token_text(llama: Llama, token: int) -> str:
 
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
+
+
+def usable_context(asked: int, trained: int | None) -> int:
+    """The context to ask llama.cpp for: at most what the model was trained on, rounded up to
+    the step llama.cpp pads every context to (so at least one step, even for a header that
+    declares 64).
+
+    llama.cpp gives a context of the padded size whatever is asked, while llama-cpp-python
+    sizes its token buffer by the number asked: asking 64 (or 300) and sending a longer prompt
+    made llama.cpp accept it and llama-cpp-python fail mid-reply with a ValueError ("could not
+    broadcast input array from shape (64,) into shape (0,)"). Asking the padded size makes
+    the two agree. A model trained on less than one step runs past its training, as llama.cpp
+    itself would run it (it logs "possible training context overflow").
+    """
+    if trained and trained > 0:
+        asked = min(asked, trained)
+    steps = max(1, -(-asked // LLAMA_CONTEXT_STEP))
+    return steps * LLAMA_CONTEXT_STEP
 
 
 def _int_or_none(value: Any) -> int | None:

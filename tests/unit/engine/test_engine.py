@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,9 @@ import pytest
 from app.core._util.cancel import CancelToken
 from app.core.chat.prompting import SamplingSettings
 from app.core.chat.template import Message
-from app.core.engine.engine import Engine
+from app.core.engine.engine import Engine, usable_context
 from app.core.errors import ContextOverflowError, EngineStateError, ModelFileError
+from tests import models
 from tests.conftest import BROKEN_REASONS
 
 GREEDY = SamplingSettings(temperature=0.0, max_tokens=24)
@@ -170,3 +172,44 @@ def test_broken_files_fail_clearly_and_the_engine_keeps_working(
     engine.load(tiny_model, context_length=256)
     assert list(engine.generate([Message("user", "Hi")], GREEDY.replace(max_tokens=3)))
     engine.unload()
+
+
+@pytest.mark.parametrize(
+    ("asked", "trained", "given"),
+    [
+        (4096, None, 4096),
+        (4096, 8192, 4096),
+        (4096, 2048, 2048),
+        (4096, 64, 256),  # a header declaring 64: llama.cpp's smallest context
+        (64, None, 256),
+        (300, None, 512),  # llama.cpp pads to 512 whatever is asked: ask for that
+        (4096, 0, 4096),  # a header declaring 0 says nothing
+    ],
+)
+def test_the_context_asked_for_is_what_llama_cpp_gives(
+    asked: int, trained: int | None, given: int
+) -> None:
+    assert usable_context(asked, trained) == given
+
+
+@pytest.mark.parametrize(("asked", "repeats"), [(64, 15), (300, 45)])
+def test_a_tiny_or_odd_context_still_takes_a_prompt_longer_than_asked(
+    asked: int, repeats: int
+) -> None:
+    """A header declaring `context_length` 64 (or a context of 300 chosen in Settings) used to
+    load, then fail mid-reply with "unexpected error: ValueError" once the prompt passed the
+    number asked for."""
+    tiny_context = models.with_number("llama.context_length", 64)
+    engine = Engine()
+    model = engine.load(tiny_context if asked == 64 else models.base_model(), context_length=asked)
+    try:
+        assert model.context_length == usable_context(asked, model.trained_context_length)
+        generation = engine.generate(
+            [Message("user", "Tell me about the sea. " * repeats)], replace(GREEDY, max_tokens=8)
+        )
+        list(generation)
+        assert generation.stats is not None
+        assert generation.stats.prompt_tokens > asked
+        assert generation.stats.completion_tokens > 0
+    finally:
+        engine.unload()
