@@ -36,7 +36,7 @@ from app.ui.messages import NoteBanner, error_text
 from app.ui.session import Session
 from app.ui.settings.settings_page import SettingsPage
 from app.ui.setup.wizard import FirstRunWizard
-from app.ui.style import ERROR_STYLE
+from app.ui.style import ERROR_STYLE, plain_text
 from app.ui.workers.engine import LoadOptions
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         self.model_picker.activated.connect(self._on_model_chosen)
         self.open_button = QPushButton(self.tr("Open .gguf…"))
         self.open_button.clicked.connect(self._open_model_file)
-        self.model_status = QLabel(self.tr("No model loaded."))
+        self.model_status = plain_text(QLabel(self.tr("No model loaded.")))
         self.model_status.setWordWrap(True)
         self.model_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -165,9 +165,10 @@ class MainWindow(QMainWindow):
         row.addLayout(pages_column, 1)
         self.setCentralWidget(central)
 
-        self.status_note = QLabel()  # the chat's figures and any other passing note
-        self.model_label = QLabel(self.tr("No model"))
-        self.memory_label = QLabel()
+        # The model's own name (general.name) and file names are shown as written, never as HTML.
+        self.status_note = plain_text(QLabel())  # the chat's figures and any passing note
+        self.model_label = plain_text(QLabel(self.tr("No model")))
+        self.memory_label = plain_text(QLabel())
         self.statusBar().addWidget(self.status_note, 1)
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().addPermanentWidget(self.memory_label)

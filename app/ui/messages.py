@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import HistoryError, QuantdeskError
 from app.core.paths import app_paths
-from app.ui.style import ERROR_STYLE
+from app.ui.style import ERROR_STYLE, plain_text
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ def report(
 
 def show_in_label(label: QLabel, text: str) -> None:
     """A page's message area: the text in the error color, hidden when there is none."""
+    plain_text(label)  # errors quote file names and header text
     label.setText(text)
     label.setStyleSheet(ERROR_STYLE)
     label.setVisible(bool(text))
@@ -88,6 +89,7 @@ def show_dialog(parent: QWidget | None, text: str, *, bug: bool = False) -> QMes
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Critical if bug else QMessageBox.Icon.Warning)
     box.setWindowTitle("Quantdesk")
+    box.setTextFormat(Qt.TextFormat.PlainText)  # errors quote file names and header text
     box.setText(text)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -129,7 +131,7 @@ class NoteBanner(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("notes")
-        self.text = QLabel()
+        self.text = plain_text(QLabel())
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.dismiss_button = QPushButton(self.tr("Got it"))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 # How far secondary text moves from the text color towards the background: readable, yet
 # clearly second to the answer, in light and dark themes alike.
@@ -49,3 +52,18 @@ FIT_WORDS = {
     "too_large": "Too large",
 }
 FIT_COLORS = {"gpu": "#1b7f3b", "partial": "#8a6d00", "cpu": "#2b5fab", "too_large": "#b00020"}
+
+
+def plain_text(label: QLabel) -> QLabel:
+    """Show `label`'s text as written, never as HTML. For every label that can show what a
+    file or a server sent (a model's name, a path, an error quoting a header): Qt would render
+    text that merely looks like markup as rich text, so a model named
+    `<b style="color:red">…</b>` could restyle or spoof the window. Returns `label`."""
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def plain_tooltip(text: str) -> str:
+    """`text` for `setToolTip`, shown as written: a tooltip has no text format of its own, so
+    the text is escaped inside a tag that makes Qt read it as (harmless) rich text."""
+    return f"<span>{html.escape(text)}</span>" if text else ""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from app.core.config.preferences import Preferences, save_preferences
@@ -19,6 +20,7 @@ from app.core.machine import process_memory
 from app.core.paths import app_paths
 from app.ui.main_window import MainWindow, describe_gpu_layers
 from app.ui.session import Session
+from tests import models
 from tests.conftest import BROKEN_REASONS
 from tests.gui.conftest import StallMeter, set_sampling
 
@@ -208,3 +210,20 @@ def test_memory_figure_is_sampled_off_the_gui_thread(
     qtbot.waitUntil(lambda: window.memory_label.text().startswith("RAM"), timeout=10_000)
     assert sampled_on
     assert threading.main_thread() not in sampled_on
+
+
+def test_a_model_name_that_looks_like_markup_is_shown_as_written(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """`general.name` comes from the file: shown as HTML, it could restyle or spoof the window."""
+    name = '<b style="color:red">Spoof</b>'
+    load(qtbot, window, models.variant("markup-name"))
+    showing = [label for label in window.findChildren(QLabel) if "Spoof" in label.text()]
+    assert window.model_status in showing and window.model_label in showing
+    for label in showing:
+        assert name in label.text()
+        assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName() or label.text()
+    # What a person sees: the tags as letters, so the label is as wide as the whole text.
+    plain = QLabel(window.model_label.text())
+    plain.setTextFormat(Qt.TextFormat.PlainText)
+    assert window.model_label.sizeHint().width() == plain.sizeHint().width()

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.core.errors import DiskFullError
 from app.core.paths import app_paths
 from app.ui.messages import NO_ERROR_DIALOGS, ErrorHooks, install_hooks, report
+from app.ui.style import plain_tooltip
 
 
 @pytest.fixture
@@ -90,3 +91,33 @@ def test_report_shows_our_sentence_in_the_page_and_logs_it_once(
     assert shown == label.text() == "Not enough space: free 1 GB."
     assert label.isVisible()
     assert [r.getMessage() for r in caplog.records] == ["Not enough space: free 1 GB."]
+
+
+def test_an_error_quoting_a_file_is_shown_as_written_in_a_label_and_a_dialog(
+    qtbot: QtBot,
+) -> None:
+    """Errors quote names and header text from files; markup in them stays letters."""
+    from app.core.errors import ChatTemplateError
+
+    error = ChatTemplateError('unknown tag <b style="color:red">Spoof</b>')
+    label = QLabel()
+    qtbot.addWidget(label)
+    report(error, label=label)
+    assert '<b style="color:red">Spoof</b>' in label.text()
+    assert label.textFormat() == Qt.TextFormat.PlainText
+
+    parent = QLabel()
+    qtbot.addWidget(parent)
+    report(error, parent=parent)
+    [box] = parent.findChildren(QMessageBox)
+    assert '<b style="color:red">Spoof</b>' in box.text()
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    box.close()
+
+
+def test_a_tooltip_of_file_data_reads_as_written() -> None:
+    from PySide6.QtGui import QTextDocument
+
+    shown = QTextDocument()
+    shown.setHtml(plain_tooltip('<b style="color:red">Spoof</b> & co'))
+    assert shown.toPlainText() == '<b style="color:red">Spoof</b> & co'

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.core.chat.history import ChatStore
 from app.ui.messages import Attempt, saving_chat
+from app.ui.style import plain_tooltip
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -88,7 +89,7 @@ class ConversationList(QWidget):
                 item = QListWidgetItem(conversation.title)
                 item.setData(_ID_ROLE, conversation.id)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-                item.setToolTip(conversation.title)
+                item.setToolTip(plain_tooltip(conversation.title))
                 self.list.addItem(item)
             if current is not None:
                 self._select_quietly(current)

@@ -40,7 +40,7 @@ from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.settings_panel import ChatSettingsPanel
 from app.ui.chat.view import ChatView, MessageWidget
 from app.ui.messages import Attempt, report, saving_chat, show_in_label
-from app.ui.style import ERROR_STYLE, mute
+from app.ui.style import ERROR_STYLE, mute, plain_text, plain_tooltip
 from app.ui.workers.engine import (
     EngineWorker,
     ReplyFinished,
@@ -116,7 +116,7 @@ class ChatPage(QWidget):
         self.chat_view.edit_requested.connect(self.start_edit)
         self.chat_view.regenerate_requested.connect(self.regenerate)
 
-        self.error_label = QLabel()
+        self.error_label = plain_text(QLabel())
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -251,7 +251,7 @@ class ChatPage(QWidget):
         note = profile.note if shown and profile is not None else ""
         self.thinking_note.setText(note)
         self.thinking_note.setVisible(bool(note))
-        self.thinking_toggle.setToolTip(profile.note if profile else "")
+        self.thinking_toggle.setToolTip(plain_tooltip(profile.note if profile else ""))
 
     @Slot(bool)
     def _on_thinking_toggled(self, checked: bool) -> None:

@@ -38,7 +38,7 @@ from app.core.fit.repo_facts import RepoFacts, advise, fetch_repo_facts
 from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text
-from app.ui.style import FIT_COLORS, FIT_WORDS, mute, muted_color
+from app.ui.style import FIT_COLORS, FIT_WORDS, mute, muted_color, plain_text, plain_tooltip
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
@@ -151,7 +151,7 @@ class ModelList(QWidget):
             item = QListWidgetItem()
             item.setData(_MODEL_ROLE, model)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
-            item.setToolTip(model.repo_id)
+            item.setToolTip(plain_tooltip(model.repo_id))
             self.list.addItem(item)
             label = QLabel(_model_html(model, muted_color(self.list)))
             label.setContentsMargins(6, 4, 6, 4)
@@ -239,7 +239,7 @@ class FileChooser(QWidget):
         self._build(context)
 
     def _build(self, context: int) -> None:
-        self.title = QLabel()
+        self.title = plain_text(QLabel())  # repo ids and Hub errors, as written
         self.title.setWordWrap(True)
         self.goal = QComboBox()
         self.goal.addItem(self.tr("Fastest"), "fastest")
@@ -261,7 +261,7 @@ class FileChooser(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._on_selection)
-        self.reasons = QLabel()
+        self.reasons = plain_text(QLabel())
         self.reasons.setWordWrap(True)
         self.reasons.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         controls = QHBoxLayout()

@@ -23,6 +23,7 @@ from app.core.gguf.quants import shard_info
 from app.core.hub.download import DownloadProgress, DownloadResult, describe_progress
 from app.core.hub.library import PartialDownload, list_partial_downloads
 from app.ui.messages import error_text, report
+from app.ui.style import plain_text
 from app.ui.workers.download import DownloadManager, DownloadRequest, DownloadWorker
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -51,11 +52,11 @@ class DownloadRow(QFrame):
         self.worker = worker
         self.result: DownloadResult | None = None
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.title = QLabel(worker.label)
+        self.title = plain_text(QLabel(worker.label))  # names from the Hub, as written
         self.title.setStyleSheet("font-weight: bold;")
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
-        self.status = QLabel(self.tr("Starting…"))
+        self.status = plain_text(QLabel(self.tr("Starting…")))
         self.status.setWordWrap(True)
         self.pause_button = QPushButton(self.tr("Pause"))
         self.pause_button.clicked.connect(self._toggle_pause)
@@ -151,7 +152,7 @@ class InterruptedRow(QFrame):
         self.partial = partial
         self._jobs = jobs
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        title = QLabel(f"{partial.repo_id} · {partial.path}")
+        title = plain_text(QLabel(f"{partial.repo_id} · {partial.path}"))
         title.setStyleSheet("font-weight: bold;")
         bar = QProgressBar()
         bar.setRange(0, 1000)

@@ -27,7 +27,7 @@ from app.core.hub.library import LocalModel, delete_model, disk_usage, import_mo
 from app.core.machine.hardware import HardwareProfile
 from app.core.paths import AppPaths
 from app.ui.messages import report
-from app.ui.style import FIT_WORDS
+from app.ui.style import FIT_WORDS, plain_text, plain_tooltip
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
@@ -72,8 +72,8 @@ class ModelsPage(QWidget):
         self.import_button.clicked.connect(self._import)
         self.folder_button = QPushButton(self.tr("Open folder"))
         self.folder_button.clicked.connect(self._open_folder)
-        self.usage_label = QLabel()
-        self.message = QLabel()
+        self.usage_label = plain_text(QLabel())
+        self.message = plain_text(QLabel())  # model and file names, as written
         self.message.setWordWrap(True)
         buttons = QHBoxLayout()
         for button in (
@@ -116,7 +116,7 @@ class ModelsPage(QWidget):
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(str(model.path))
+                item.setToolTip(plain_tooltip(str(model.path)))
                 self.table.setItem(row, column, item)
         usage = disk_usage(self._paths)
         self.usage_label.setText(

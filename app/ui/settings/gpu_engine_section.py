@@ -16,7 +16,7 @@ from app.core.hub.download import DownloadProgress, describe_progress
 from app.core.hub.packs import PACK_PLATFORMS, gpu_vendors
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text
-from app.ui.style import ERROR_STYLE, mute
+from app.ui.style import ERROR_STYLE, mute, plain_text
 from app.ui.workers.download import EnginePackWorker
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -37,7 +37,7 @@ class GpuEngineSection(QGroupBox):
         self._jobs = Jobs(self)
         self._worker: EnginePackWorker | None = None
         self._removing = False
-        self.status = QLabel()
+        self.status = plain_text(QLabel())
         self.status.setWordWrap(True)
         self.download_button = QPushButton()
         self.download_button.clicked.connect(self.download_clicked)
@@ -47,9 +47,9 @@ class GpuEngineSection(QGroupBox):
         self.cancel_button.clicked.connect(self.cancel_clicked)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
-        self.progress_text = QLabel()
+        self.progress_text = plain_text(QLabel())
         mute(self.progress_text)
-        self.message = QLabel()  # red for errors only (`_show_message`)
+        self.message = plain_text(QLabel())  # red for errors only (`_show_message`)
         self.message.setWordWrap(True)
         note = QLabel(
             self.tr(

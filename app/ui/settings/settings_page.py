@@ -44,7 +44,7 @@ from app.core.hub.models_folder import move_models_folder
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text, report
 from app.ui.settings.gpu_engine_section import GpuEngineSection
-from app.ui.style import ERROR_STYLE, mute
+from app.ui.style import ERROR_STYLE, mute, plain_text
 from app.ui.theme import apply_theme
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -102,7 +102,7 @@ class SettingsPage(QWidget):
     # --- layout ----------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.models_dir_label = QLabel()
+        self.models_dir_label = plain_text(QLabel())
         self.models_dir_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.models_dir_label.setWordWrap(True)
         self.move_button = QPushButton(self.tr("Move…"))
@@ -115,7 +115,7 @@ class SettingsPage(QWidget):
         self.cancel_move_button = QPushButton(self.tr("Cancel"))
         self.cancel_move_button.clicked.connect(self.cancel_move)
         self.cancel_move_button.hide()
-        self.move_message = QLabel()
+        self.move_message = plain_text(QLabel())
         self.move_message.setWordWrap(True)
         self.move_message.hide()
 
@@ -173,7 +173,7 @@ class SettingsPage(QWidget):
         self.token_status = QLabel(self.tr("Checking the system keychain…"))
         self.token_status.setWordWrap(True)
 
-        self.message = QLabel()
+        self.message = plain_text(QLabel())
         self.message.setWordWrap(True)
         self.message.setStyleSheet(ERROR_STYLE)
         self.message.hide()

@@ -36,7 +36,7 @@ from app.core.machine.hardware import GpuInfo, HardwareProfile, describe_cpu_fea
 from app.ui.discover.model_chooser import FileChooser, ModelList
 from app.ui.library.downloads_panel import DownloadRow
 from app.ui.messages import error_text
-from app.ui.style import mute
+from app.ui.style import mute, plain_text
 from app.ui.workers.download import DownloadRequest, DownloadWorker
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -209,7 +209,7 @@ class MachinePage(QWizardPage):
         self.form = QFormLayout()
         self.form.addRow(self.tr("Memory (RAM)"), self.ram)
         self.vram: list[QDoubleSpinBox] = []
-        self.note = QLabel()
+        self.note = plain_text(QLabel())
         self.note.setWordWrap(True)
         mute(self.note)
         layout = QVBoxLayout(self)
@@ -394,7 +394,7 @@ class DownloadPage(QWizardPage):
             )
         )
         self.layout_ = QVBoxLayout(self)
-        self.status = QLabel()
+        self.status = plain_text(QLabel())  # model names and errors, as written
         self.status.setWordWrap(True)
         self.layout_.addWidget(self.status)
         self.layout_.addStretch(1)
@@ -455,7 +455,7 @@ class ReadyPage(QWizardPage):
         self._loaded = False
         self.setTitle(self.tr("Getting ready"))
         self.setSubTitle(self.tr("Loading the model into memory, then the chat opens."))
-        self.status = QLabel()
+        self.status = plain_text(QLabel())  # model names and errors, as written
         self.status.setWordWrap(True)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # loading reports no steps: a busy indicator
