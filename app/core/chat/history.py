@@ -656,31 +656,32 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
 
 
 def _readable_rows(db: sqlite3.Connection, table: str, path: Path) -> Iterator[sqlite3.Row]:
-    """Every row of `table` that can be read, by id; `table` is one of ours, never input."""
-    ids: set[int] = set()
-    highest = 0
+    """Every row of `table` that can be read, in id order; `table` is one of ours, never input.
+
+    One scan when the table is whole (a sound file copied at start-up); past a damaged page,
+    each remaining id up to the last one given out is read on its own, so only the rows that
+    page held are lost.
+    """
+    last = 0
     try:
-        for (row_id,) in db.execute(f"SELECT id FROM {table}"):  # noqa: S608 - our table name
-            ids.add(int(row_id))
-        whole = True
+        for row in db.execute(f"SELECT * FROM {table} ORDER BY id"):  # noqa: S608 - our table
+            last = row["id"]
+            yield row
+        return
     except sqlite3.DatabaseError as error:
-        log.warning("damaged table=%s path=%s after %d ids: %r", table, path, len(ids), error)
-        whole = False
-    if not whole:
-        # The rows past the damage: probe ids up to the last one given out.
-        for query, parameters in (
-            ("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)),
-            (f"SELECT max(id) FROM {table}", ()),  # noqa: S608 - our table name
-        ):
-            try:
-                found = db.execute(query, parameters).fetchone()
-            except sqlite3.DatabaseError:
-                continue
-            if found and isinstance(found[0], int):
-                highest = max(highest, found[0])
-        highest = min(highest, max(ids, default=0) + _SALVAGE_PROBE)
-        ids.update(range(1, highest + 1))
-    for row_id in sorted(ids):
+        log.warning("damaged table=%s path=%s after id %d: %r", table, path, last, error)
+    highest = last
+    for query, parameters in (
+        ("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)),
+        (f"SELECT max(id) FROM {table}", ()),  # noqa: S608 - our table name
+    ):
+        try:
+            found = db.execute(query, parameters).fetchone()
+        except sqlite3.DatabaseError:
+            continue
+        if found and isinstance(found[0], int):
+            highest = max(highest, found[0])
+    for row_id in range(last + 1, min(highest, last + _SALVAGE_PROBE) + 1):
         try:
             row = db.execute(
                 f"SELECT * FROM {table} WHERE id = ?",  # noqa: S608 - our table name
