@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import IO, Any
 
@@ -64,7 +65,8 @@ def is_locked(path: Path) -> bool:
     return True
 
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+# `sys.platform`, not `os.name`: mypy understands it and checks only the branch for this system.
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _lock(handle: IO[str]) -> None:

@@ -8,12 +8,13 @@ import logging.handlers
 from app.core.paths import app_paths
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_HANDLER_NAME = "quantdesk"  # the name our handlers carry on the root logger
 
 
 def setup_logging(*, console: bool = True, level: int = logging.INFO) -> None:
     """Send Quantdesk's logs to `logs/quantdesk.log` (rotated), and to stderr if `console`."""
     root = logging.getLogger()
-    if any(getattr(handler, "_quantdesk", False) for handler in root.handlers):
+    if any(handler.get_name() == _HANDLER_NAME for handler in root.handlers):
         return
     handlers: list[logging.Handler] = []
     try:
@@ -29,6 +30,6 @@ def setup_logging(*, console: bool = True, level: int = logging.INFO) -> None:
         handlers.append(logging.StreamHandler())
     for handler in handlers:
         handler.setFormatter(logging.Formatter(_FORMAT))
-        handler._quantdesk = True  # type: ignore[attr-defined]
+        handler.set_name(_HANDLER_NAME)  # marks ours, so a second call adds no duplicates
         root.addHandler(handler)
     root.setLevel(level)

@@ -18,7 +18,7 @@ import codecs
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -505,7 +505,9 @@ class Engine:
         return self._llama, self._model
 
 
-def _sampled_tokens(llama: Llama, context: list[int], sampling: SamplingSettings) -> Iterator[int]:
+def _sampled_tokens(
+    llama: Llama, context: list[int], sampling: SamplingSettings
+) -> Generator[int, None, None]:
     return llama.generate(
         context,
         temp=sampling.temperature,

@@ -134,14 +134,15 @@ class ModelShape:
 
 
 def _weight_split(header: GGUFHeader, file_size: int, layers: int) -> tuple[int, int, int]:
-    sizes = [(t.name, tensor_nbytes(t)) for t in header.tensors]
-    if not sizes or any(n is None for _, n in sizes) or layers <= 0:
+    measured = [(t.name, tensor_nbytes(t)) for t in header.tensors]
+    sizes = [(name, n) for name, n in measured if n is not None]
+    if not sizes or len(sizes) < len(measured) or layers <= 0:
         # No tensor table (a header-only stub): spread the file over the layers.
         body = max(0, file_size - header.data_offset)
         return body // max(1, layers), 0, 0
-    layer_total = sum(n for name, n in sizes if name.startswith("blk."))  # type: ignore[misc]
-    embed = sum(n for name, n in sizes if name.startswith("token_embd"))  # type: ignore[misc]
-    output = sum(n for name, n in sizes if name.startswith("output"))  # type: ignore[misc]
+    layer_total = sum(n for name, n in sizes if name.startswith("blk."))
+    embed = sum(n for name, n in sizes if name.startswith("token_embd"))
+    output = sum(n for name, n in sizes if name.startswith("output"))
     return layer_total // layers, embed, output
 
 
@@ -204,7 +205,7 @@ def compute_buffer_bytes(shape: ModelShape, context: int, *, with_logits: bool) 
     )
     if with_logits:
         floats += shape.vocab
-    return 4 * MICRO_BATCH * floats
+    return int(4 * MICRO_BATCH * floats)
 
 
 def estimate_memory(

@@ -40,7 +40,7 @@ def accuracy_percent(quant: str | None) -> float | None:
 
 
 def is_i_quant(quant: str | None) -> bool:
-    return bool(quant) and quant.upper().startswith("IQ")  # type: ignore[union-attr]
+    return quant is not None and quant.upper().startswith("IQ")
 
 
 def bits_class(quant: str | None) -> int | None:

@@ -219,6 +219,17 @@ def _iquants_fast(budget: Budget) -> bool:
     return budget.gpu is not None and budget.gpu.backend in ("cuda", "rocm")
 
 
+def _backend_name(budget: Budget) -> str:
+    """The GPU backend as a person reads it ("CUDA"); empty on a CPU-only machine."""
+    return budget.gpu.backend.upper() if budget.gpu is not None else ""
+
+
+def _quality(option: Option) -> float:
+    """The quality of an option already filtered to those with a known one."""
+    assert option.quality is not None, "unknown quality filtered out before ranking"
+    return option.quality
+
+
 def _repacks_q4_0(profile: HardwareProfile) -> bool:
     cpu = profile.cpu
     return cpu.has("avx2") or (cpu.arch == "arm64" and cpu.has("neon"))
@@ -230,7 +241,7 @@ def _pick(
     known = [o for o in options if o.quality is not None and o.fit != "too_large"]
     if not known:
         return None
-    acceptable = [o for o in known if o.quality >= ACCEPTABLE_QUALITY] or known  # type: ignore[operator]
+    acceptable = [o for o in known if _quality(o) >= ACCEPTABLE_QUALITY] or known
     if goal == "fastest":
         on_gpu = [o for o in acceptable if o.fit == "gpu"]
         if on_gpu:
@@ -259,7 +270,7 @@ def _best(candidates: list[Option], budget: Budget) -> Option:
             for o in candidates
             if is_i_quant(o.quant)
             and bits_class(o.quant) == bits_class(best.quant)
-            and o.quality >= best.quality  # type: ignore[operator]
+            and _quality(o) >= _quality(best)
         ]
         if same_class:
             best = _smallest_of_the_best(same_class)
@@ -269,7 +280,7 @@ def _best(candidates: list[Option], budget: Budget) -> Option:
 def _smallest_of_the_best(candidates: list[Option]) -> Option:
     """The smallest file within `SAME_QUALITY_POINTS` of the best quality: BF16 (100 %) is not
     worth twice the memory and half the speed of Q8_0 (99.98 %)."""
-    top = max(o.quality for o in candidates)  # type: ignore[type-var]
+    top = max(_quality(o) for o in candidates)
     close = [
         o for o in candidates if o.quality is not None and top - o.quality <= SAME_QUALITY_POINTS
     ]
@@ -307,16 +318,17 @@ def _fit_reasons(
         f"file {format_bytes(option.size_bytes)} + context memory {format_bytes(estimate.kv_bytes)} for "
         f"{context:,} tokens + compute {format_bytes(estimate.compute_gpu + estimate.compute_ram)}"
         + (
-            f" + {budget.gpu.backend.upper()} runtime {format_bytes(estimate.backend_context)}"
+            f" + {_backend_name(budget)} runtime {format_bytes(estimate.backend_context)}"
             if estimate.backend_context
             else ""
         )
     )
     gpu_name = budget.gpu.name if budget.gpu else ""
+    gpu_vram = budget.gpu.vram_bytes if budget.gpu else 0
     if option.fit == "gpu":
         return [
             f"Runs entirely on the {gpu_name}: needs about {format_bytes(estimate.vram_bytes)} of its "
-            f"{format_bytes(budget.gpu.vram_bytes)} ({parts}), keeping the 1 GiB llama.cpp leaves free per GPU."  # type: ignore[union-attr]
+            f"{format_bytes(gpu_vram)} ({parts}), keeping the 1 GiB llama.cpp leaves free per GPU."
         ]
     if option.fit == "partial":
         return [
@@ -380,12 +392,12 @@ def _pick_reasons(
         )
     if is_i_quant(pick.quant) and _iquants_fast(budget):
         reasons.append(
-            f"I-quant: below 4 bits on {budget.gpu.backend.upper()} an I-quant keeps more quality per byte than a K-quant."  # type: ignore[union-attr]
+            f"I-quant: below 4 bits on {_backend_name(budget)} an I-quant keeps more quality per byte than a K-quant."
         )
     elif not is_i_quant(pick.quant) and any(
         is_i_quant(o.quant) and o.fit != "too_large" for o in options
     ):
-        where = "on the CPU" if _cpu_only(budget) else f"with {budget.gpu.backend.upper()}"  # type: ignore[union-attr]
+        where = "on the CPU" if _cpu_only(budget) else f"with {_backend_name(budget)}"
         if not _iquants_fast(budget):
             reasons.append(f"K-quant: I-quants run slower than K-quants of similar size {where}.")
     if budget.shared_pool and budget.gpu is not None:

@@ -23,7 +23,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from app.core._util.text import printable
 from app.core._util.units import format_bytes
@@ -134,6 +134,14 @@ class _HeaderCutShort(Exception):
     """The stream ended inside the header."""
 
 
+class ByteStream(Protocol):
+    """What a header is read from: an open file, or a forward-only remote stream."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def seekable(self) -> bool: ...
+    def seek(self, offset: int, whence: int = os.SEEK_SET, /) -> int: ...
+
+
 class _CorruptHeader(Exception):
     """The header holds values no real GGUF file has."""
 
@@ -146,7 +154,7 @@ class _Reader:
     it, and no count or length may claim more bytes than remain before it.
     """
 
-    def __init__(self, stream: BinaryIO, limit: int | None) -> None:
+    def __init__(self, stream: ByteStream, limit: int | None) -> None:
         self._stream = stream
         self._limit = limit
         self._buffer = b""
@@ -303,7 +311,7 @@ class _Reader:
             self.skip(self._length("a text in an array", MAX_STRING))
 
 
-def read_header(stream: BinaryIO, *, size: int | None = None) -> GGUFHeader:
+def read_header(stream: ByteStream, *, size: int | None = None) -> GGUFHeader:
     """Parse a GGUF header from `stream`, which is positioned at the file's first byte.
 
     Args:

@@ -305,7 +305,7 @@ def select_files(
         return sorted(chosen, key=lambda f: f.path)
     assert quant is not None, "give quant or filename"
     matching = [f for f in ggufs if f.quant == quant.upper()]
-    groups = {(shard_info(f.path).stem if shard_info(f.path) else f.path) for f in matching}
+    groups = {(shard.stem if (shard := shard_info(f.path)) else f.path) for f in matching}
     shown_quant = printable(quant.upper(), 40)
     if not matching:
         known = sorted({f.quant or "unknown" for f in ggufs})
@@ -448,7 +448,9 @@ def _status(exc: BaseException) -> int | None:
 
 def _retry_after(exc: BaseException) -> float:
     response = getattr(exc, "response", None)
+    if response is None:
+        return 1.0
     try:
-        return float(response.headers.get("Retry-After", 1))  # type: ignore[union-attr]
+        return float(response.headers.get("Retry-After", 1))
     except (AttributeError, TypeError, ValueError):
         return 1.0

@@ -36,7 +36,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from app.core._util.files import FileLock, free_bytes, write_json_atomic
 from app.core._util.units import format_bytes, format_seconds
@@ -59,6 +59,9 @@ from app.core.hub.client import (
     transport_errors,
 )
 from app.core.hub.library import PartialFiles, partial_dir, safe_model_path
+
+if TYPE_CHECKING:
+    import httpx2
 
 log = logging.getLogger(__name__)
 
@@ -556,9 +559,9 @@ class _FileDownload:
         self.sidecar.unlink(missing_ok=True)
 
 
-def _range_start(response: object) -> int | None:
+def _range_start(response: httpx2.Response) -> int | None:
     """The first byte a 206 response carries ("Content-Range: bytes 100-199/200" -> 100)."""
-    header = response.headers.get("Content-Range", "")  # type: ignore[attr-defined]
+    header = response.headers.get("Content-Range", "")
     try:
         return int(header.split()[1].split("-")[0])
     except (IndexError, ValueError):

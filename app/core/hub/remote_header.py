@@ -7,6 +7,7 @@ or a 200 that ignores the range, is cut there), has a deadline, and the header m
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
@@ -33,6 +34,9 @@ class _RangeReader:
 
     def seekable(self) -> bool:
         return False
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
+        raise io.UnsupportedOperation("a remote header is read forward only")
 
     def read(self, size: int = -1) -> bytes:
         # A header is read in many tiny pieces (every token of a 50,000-token vocabulary): move a
@@ -81,7 +85,7 @@ def read_remote_header(remote: RemoteFile, *, token: str | None = None) -> GGUFH
         HubError and subclasses: the Hub refused or can't be reached.
     """
     try:
-        return read_header(_RangeReader(remote, token), size=remote.size)  # type: ignore[arg-type]
+        return read_header(_RangeReader(remote, token), size=remote.size)
     except ModelHeaderError as exc:
         raise exc.located(repo_id=remote.repo_id, path=remote.path) from None
 

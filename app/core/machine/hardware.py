@@ -187,7 +187,7 @@ def _detect_cpu(notes: list[str]) -> CpuInfo:
 
     arch = cpu_arch()
     cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
-    model, features = "", set()
+    model, features = "", set[str]()
     try:
         if sys.platform.startswith("linux"):
             model, features = _linux_cpu()
@@ -232,7 +232,9 @@ def _macos_cpu(arch: str) -> tuple[str, set[str]]:
 
 
 def _windows_cpu(arch: str) -> tuple[str, set[str]]:
-    present = ctypes.windll.kernel32.IsProcessorFeaturePresent  # type: ignore[attr-defined]
+    if sys.platform != "win32":  # tells mypy too: `ctypes.windll` exists on Windows only
+        raise OSError("the Windows CPU probe runs on Windows only")
+    present = ctypes.windll.kernel32.IsProcessorFeaturePresent
     # PF_* constants from winnt.h.
     checks = (
         {39: "avx", 40: "avx2", 41: "avx512f"} if arch == "x86_64" else {19: "neon", 43: "dotprod"}
