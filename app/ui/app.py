@@ -76,7 +76,8 @@ def _screenshot_then_quit(app: QApplication, window: QWidget, target: str, after
             if other is not window and other.isVisible() and other.isWindow():
                 painter.drawPixmap(other.pos() - window.pos(), other.grab())
         painter.end()
-        saved = image.save(target, "PNG")
+        # PySide6's stub says the format is bytes; the binding takes only a str.
+        saved = image.save(target, "PNG")  # type: ignore[call-overload]
         print(f"screenshot {target} {image.width()}x{image.height()} saved={saved}", flush=True)
         app.exit(0 if saved else 3)
 
@@ -101,7 +102,8 @@ def run_app(argv: list[str]) -> int:
         print(reason, file=sys.stderr)
         return 1
     setup_logging(console=False)
-    app = QApplication.instance() or QApplication(argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv)
     app.setApplicationName("Quantdesk")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(DESKTOP_ID)

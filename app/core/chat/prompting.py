@@ -85,9 +85,13 @@ class PreparedReply:
 
 
 class _StoredTurn(Protocol):
-    role: str
-    content: str
-    state: str
+    # Read-only, so the frozen `StoredMessage` matches.
+    @property
+    def role(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def state(self) -> str: ...
 
 
 def effective_sampling(

@@ -106,7 +106,7 @@ class ConversationList(QWidget):
         self._refreshing = True
         try:
             if conversation_id is None:
-                self.list.setCurrentItem(None)
+                self.list.setCurrentRow(-1)
             else:
                 self._select_quietly(conversation_id)
         finally:

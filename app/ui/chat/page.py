@@ -176,11 +176,11 @@ class ChatPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.send_message)
-        QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.send_message)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._on_escape)
-        QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_conversation)
-        QShortcut(QKeySequence("Ctrl+K"), self, activated=self.conversations.search_box.setFocus)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.send_message)
+        QShortcut(QKeySequence("Ctrl+Enter"), self, self.send_message)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self._on_escape)
+        QShortcut(QKeySequence("Ctrl+N"), self, self.new_conversation)
+        QShortcut(QKeySequence("Ctrl+K"), self, lambda: self.conversations.search_box.setFocus())
 
     def _connect_worker(self) -> None:
         self._worker.started.connect(self._on_started)

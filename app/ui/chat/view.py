@@ -7,6 +7,8 @@ out again, so a 20,000-token conversation streams as smoothly as a new one. Answ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QTextDocument
 from PySide6.QtWidgets import (
@@ -133,7 +135,7 @@ class BlockText(QWidget):
             self._labels.append(label)
         return self._labels[index]
 
-    def setFont(self, font: QFont) -> None:  # noqa: N802 - QWidget's name
+    def setFont(self, font: QFont | str | Sequence[str]) -> None:  # noqa: N802 - QWidget's name
         super().setFont(font)
         for label in self._labels:
             label.setFont(font)

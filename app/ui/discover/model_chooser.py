@@ -382,8 +382,8 @@ class FileChooser(QWidget):
         self.table.blockSignals(False)
         if pick_row >= 0:
             self.table.selectRow(pick_row)
-            self.table.scrollToItem(
-                self.table.item(pick_row, 0), QAbstractItemView.ScrollHint.PositionAtCenter
+            self.table.scrollTo(
+                self.table.model().index(pick_row, 0), QAbstractItemView.ScrollHint.PositionAtCenter
             )
         else:
             self.table.clearSelection()

@@ -62,8 +62,8 @@ class GpuEngineSection(QGroupBox):
 
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.download_button, self.remove_button, self.cancel_button):
-            buttons.addWidget(widget)
+        for button in (self.download_button, self.remove_button, self.cancel_button):
+            buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         for widget in (self.status, self.progress, self.progress_text, self.message, note):
