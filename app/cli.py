@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             return recommend_command(args, out=sys.stdout)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - a person gets one line; the log gets the trace
+    except Exception as exc:  # a person gets one line; the log gets the trace
         from app.core.errors import QuantdeskError
 
         if isinstance(exc, QuantdeskError):

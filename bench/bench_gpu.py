@@ -30,6 +30,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MIB = 1 << 20
 PROMPT_TEXT = (
@@ -409,7 +413,7 @@ BLOCKS = {
 FILE_TYPE = {"Q4_1": 3, "Q4_K": 15}  # LLAMA_FTYPE_MOSTLY_Q4_1, _Q4_K_M
 
 
-def random_blocks(rng, rows: int, cols: int, qtype: str):
+def random_blocks(rng: np.random.Generator, rows: int, cols: int, qtype: str) -> np.ndarray:
     import numpy as np
 
     per, size, halves = BLOCKS[qtype]
@@ -455,10 +459,10 @@ def make_model(path: Path, name: str, tokenizer: dict, seed: int = 0) -> None:
     w.add_bos_token_id(tokenizer["bos"])
     w.add_eos_token_id(tokenizer["eos"])
     w.add_add_bos_token(False)
-    Q = gguf.GGMLQuantizationType
+    quant_type = gguf.GGMLQuantizationType
 
     def add(tname: str, rows: int, cols: int, qtype: str) -> None:
-        w.add_tensor(tname, random_blocks(rng, rows, cols, qtype), raw_dtype=Q[qtype])
+        w.add_tensor(tname, random_blocks(rng, rows, cols, qtype), raw_dtype=quant_type[qtype])
 
     add("token_embd.weight", vocab, embd, embd_type)
     for i in range(layers):
@@ -501,7 +505,7 @@ def export_tokenizer(args: argparse.Namespace) -> None:
 
     reader = gguf.GGUFReader(args.model)
 
-    def field(key: str):
+    def field(key: str) -> Any:
         return reader.fields[key].contents()
 
     data = {

@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # huggingface_hub reads its token path once, at import, so a per-test HF_HOME can't hide it.
 os.environ["HF_TOKEN_PATH"] = str(Path(tempfile.gettempdir()) / "quantdesk-tests" / "no-hf-token")
 
-from tests import models  # noqa: E402
+from tests import models
 
 if TYPE_CHECKING:
     from tests.localhub import LocalHub

@@ -162,7 +162,9 @@ class _Repo:
 
 
 class _HubError(Exception):
-    def __init__(self, status: int, code: str | None, message: str, commit: str | None = None):
+    def __init__(
+        self, status: int, code: str | None, message: str, commit: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.commit = status, code, message, commit
 

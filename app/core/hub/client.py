@@ -365,7 +365,7 @@ def hub_errors(repo_id: str, filename: str | None = None) -> Iterator[None]:
     """Turn `huggingface_hub`/HTTP failures inside the block into Quantdesk errors."""
     try:
         yield
-    except Exception as exc:  # noqa: BLE001 - translated below or re-raised unchanged
+    except Exception as exc:  # translated below or re-raised unchanged
         translated = translate_error(exc, repo_id, filename)
         if translated is None:
             raise

@@ -185,7 +185,8 @@ class FirstRunWizard(QWizard):
         self.model_page.model_list.shutdown()
         self.file_page.chooser.shutdown()
 
-    def done(self, result: int) -> None:  # noqa: D102 - QWizard's
+    def done(self, result: int) -> None:
+        """QWizard's: end the page threads before the dialog closes."""
         self.shutdown()
         super().done(result)
 

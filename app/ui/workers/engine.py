@@ -139,7 +139,7 @@ class EngineWorker(QObject):
             model = self._engine.load(
                 path, context_length=context, threads=options.threads, gpu_layers=layers
             )
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI, not kill the thread
+        except Exception as exc:  # every failure must reach the GUI, not kill the thread
             if not isinstance(exc, QuantdeskError):
                 log.exception("unexpected error loading model path=%s", path)
             self.load_failed.emit(exc)
@@ -170,7 +170,7 @@ class EngineWorker(QObject):
             assert stats is not None
             if recorder:
                 recorder.finish(stats, reply.reasoning_seconds)
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI, which keeps running
+        except Exception as exc:  # reported to the GUI, which keeps running
             if not isinstance(exc, QuantdeskError):
                 log.exception("unexpected error during generation")
             if recorder:
@@ -312,7 +312,7 @@ class _Recorder:
         except HistoryError as error:
             # Most often the same full disk or lock that failed the reply: that one is reported.
             log.warning("could not mark a failed reply message_id=%s: %s", self.message_id, error)
-        except Exception:  # noqa: BLE001 - the original error is the one to report
+        except Exception:  # the original error is the one to report
             log.exception("could not mark a failed reply message_id=%s", self.message_id)
 
 

@@ -417,7 +417,7 @@ def test_two_threads_with_their_own_stores_share_the_file(db_path: Path) -> None
                 for piece in pieces[100:]:
                     own.append_reply(reply_ids[0], content=piece)
                 own.finish_reply(reply_ids[0], state="complete")
-        except BaseException as error:  # reported by the test thread
+        except BaseException as error:  # noqa: BLE001 - reported by the test thread
             failures.append(error)
             half_written.set()
 
@@ -450,7 +450,7 @@ def _assert_only_usable_on_its_own_thread(store: ChatStore) -> None:
     def misuse() -> None:
         try:
             store.list_conversations()
-        except BaseException as error:
+        except BaseException as error:  # noqa: BLE001 - whatever it is, the test thread checks it
             raised.append(error)
 
     other = threading.Thread(target=misuse)

@@ -223,7 +223,9 @@ def test_cancel_while_unpacking_leaves_nothing(
 
     unpack = engine_packs._unpack
 
-    def cancel_then_unpack(archive: Path, root: Path, pack: EnginePack, ctl: DownloadControl):
+    def cancel_then_unpack(
+        archive: Path, root: Path, pack: EnginePack, ctl: DownloadControl
+    ) -> Path:
         ctl.cancel()  # the person pressed Cancel as the download finished
         return unpack(archive, root, pack, ctl)
 
