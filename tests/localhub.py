@@ -32,6 +32,9 @@ Faults (`inject`), each matching request using one of `times` (None: forever):
   DROP         send `after_bytes` of a file body, then close the connection (a FIN, so the client
                sees httpx2.RemoteProtocolError, which `http_get` retries).
   SLOW         send file bodies at about `bytes_per_second`.
+  STALL        send `after_bytes` of a file body, then nothing, holding the connection open until
+               the client hangs up or the hub stops (a link gone silent: only a read timeout or a
+               socket shutdown ends the client's read).
   WRONG_BYTES  flip every body byte from body offset `after_bytes` on (same length, wrong sha256).
   STATUS       answer with `status` (a 429 adds Retry-After: `retry_after`) instead.
   IGNORE_RANGE answer a GET that asks for a Range with 200 and the whole file (old proxies do).
@@ -43,7 +46,7 @@ Faults (`inject`), each matching request using one of `times` (None: forever):
   SELF_LINK    a file-tree listing whose `Link: rel="next"` names itself: endless pagination.
   JSON         answer an API GET (any path, "/api/agent-harnesses" too) with 200 and `body`.
 `path` matches request paths ending with it ("x.gguf", "Q8_0/x.gguf", or "org/repo" for the API);
-DROP/SLOW/WRONG_BYTES are used only by responses that send file bytes (GET, not HEAD or a 302).
+DROP/SLOW/STALL/WRONG_BYTES are used only by responses that send file bytes (GET, not HEAD or a 302).
 
 What huggingface_hub 2.4.0 does with faults (worth knowing when choosing `times`):
 model_info makes one request, no retry. list_models/list_repo_tree retry 408/429/5xx up to 5
@@ -61,6 +64,7 @@ import hashlib
 import itertools
 import json
 import re
+import select
 import socket
 import socketserver
 import struct
@@ -88,6 +92,7 @@ _SHA_LOCK = threading.Lock()
 class Fault(enum.Enum):
     DROP = "drop"
     SLOW = "slow"
+    STALL = "stall"
     WRONG_BYTES = "wrong"
     STATUS = "status"
     IGNORE_RANGE = "ignore_range"  # answer a Range GET with 200 and the whole file
@@ -98,7 +103,7 @@ class Fault(enum.Enum):
     JSON = "json"  # answer with `body`
 
 
-BODY_FAULTS = (Fault.DROP, Fault.SLOW, Fault.WRONG_BYTES)
+BODY_FAULTS = (Fault.DROP, Fault.SLOW, Fault.STALL, Fault.WRONG_BYTES)
 # Filler for an endless JSON listing: one well-formed entry after another.
 _ENTRY = b'{"type":"file","oid":"0","size":1,"path":"x.bin"},'
 
@@ -696,8 +701,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _stream(self, f: _File, start: int, end: int, faults: dict[Fault, _Rule]) -> None:
-        drop, slow, wrong = (faults.get(kind) for kind in BODY_FAULTS)
-        stop = end if drop is None else min(end, start + drop.after_bytes)
+        drop, slow, stall, wrong = (faults.get(kind) for kind in BODY_FAULTS)
+        stop = end
+        for ending in (drop, stall):
+            if ending is not None:
+                stop = min(stop, start + ending.after_bytes)
         rate = slow.bytes_per_second if slow else 0
         size = min(CHUNK, max(1, rate // 20)) if rate else CHUNK
         sent = 0
@@ -715,10 +723,20 @@ class _Handler(BaseHTTPRequestHandler):
                 sent += len(data)
                 if rate and self.hub._stopping.wait(len(data) / rate):
                     break
-        if drop is not None or self.hub._stopping.is_set():
+        if stall is not None:
+            self._stay_silent()
+        if drop is not None or stall is not None or self.hub._stopping.is_set():
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _stay_silent(self) -> None:
+        """Send nothing until the client hangs up (it sends nothing while it reads a body, so a
+        readable socket means end of stream) or the hub stops."""
+        while not self.hub._stopping.is_set():
+            readable, _, _ = select.select([self.connection], [], [], 0.05)
+            if readable:
+                return
 
     def _start(self, status: int, length: int, headers: dict[str, str]) -> None:
         self.send_response(status)

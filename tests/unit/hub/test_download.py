@@ -9,8 +9,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,10 +28,11 @@ from app.core.errors import (
 )
 from app.core.hub import download as download_module
 from app.core.hub.client import RemoteFile, list_repo_files, select_files
-from app.core.hub.download import DownloadControl, DownloadProgress, download
+from app.core.hub.download import DownloadControl, DownloadProgress, DownloadResult, download
 from app.core.hub.library import find_local_models, partial_dir
 from app.core.paths import app_paths
 from tests.localhub import Fault, LocalHub
+from tests.waiting import wait_until
 
 REPO = "tester/Tiny-GGUF"
 BLOB_SIZE = 3_000_000
@@ -193,106 +196,129 @@ def test_shards_download_as_one_item(local_hub: LocalHub) -> None:
     assert max(u.bytes_done for u in updates) == len(first) + len(second)
 
 
-def _run_in_thread(target, *args, **kwargs) -> tuple[threading.Thread, list[object]]:  # noqa: ANN001
-    outcome: list[object] = []
+@dataclass
+class RunningDownload:
+    """`download()` of the Q4_K_M file, running on a thread against a faulty local Hub."""
 
-    def body() -> None:
-        try:
-            outcome.append(target(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001
-            outcome.append(exc)
+    control: DownloadControl
+    thread: threading.Thread
+    updates: list[DownloadProgress] = field(default_factory=list)
+    outcome: list[object] = field(default_factory=list)
 
-    thread = threading.Thread(target=body)
-    thread.start()
-    return thread, outcome
+    @property
+    def states(self) -> list[str]:
+        return [u.state for u in self.updates]
+
+    def started(self) -> bool:
+        return any(u.bytes_done > 0 for u in self.updates)
+
+    def outcome_within(self, seconds: float) -> object:
+        """What `download()` returned or raised, once its thread has ended."""
+        self.thread.join(seconds)
+        assert not self.thread.is_alive(), f"the download still runs after {seconds:g} s"
+        return self.outcome[0]
 
 
-def test_cancel_takes_effect_within_a_second(local_hub: LocalHub) -> None:
-    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": blob()})
-    local_hub.inject(Fault.SLOW, bytes_per_second=300_000)
-    control = DownloadControl()
-    started = threading.Event()
-    thread, outcome = _run_in_thread(
-        download, pick(), models_dir(), control=control,
-        on_progress=lambda p: p.bytes_done > 0 and started.set(),
-    )  # fmt: skip
-    assert started.wait(10)
-    asked = time.monotonic()
-    control.cancel()
-    thread.join(5)
-    assert time.monotonic() - asked < 1.0
-    assert isinstance(outcome[0], DownloadCancelledError)
+StartDownload = Callable[..., RunningDownload]
+
+
+@pytest.fixture
+def start_download(local_hub: LocalHub) -> Iterator[StartDownload]:
+    """Serve `data` as m-Q4_K_M.gguf with a fault (`LocalHub.inject`'s arguments; `times`
+    defaults to every request) and start downloading it on a thread.
+
+    Whatever a test leaves running is cancelled and joined, so no thread outlives the test.
+    """
+    running: list[RunningDownload] = []
+
+    def start(fault: Fault, *, data: bytes | None = None, **rule: Any) -> RunningDownload:
+        local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": blob() if data is None else data})
+        local_hub.inject(fault, **({"times": None} | rule))
+        files = pick()
+        control = DownloadControl()
+
+        def body() -> None:
+            try:
+                job.outcome.append(
+                    download(files, models_dir(), control=control, on_progress=job.updates.append)
+                )
+            except Exception as exc:  # noqa: BLE001 - the test inspects whatever it raised
+                job.outcome.append(exc)
+
+        job = RunningDownload(control, threading.Thread(target=body, name="test-download"))
+        running.append(job)
+        job.thread.start()
+        return job
+
+    yield start
+    for job in running:
+        job.control.cancel()
+        job.thread.join(10)
+
+
+def test_cancel_takes_effect_at_once(start_download: StartDownload) -> None:
+    # At 100 kB/s the whole file takes 30 s: a cancel that waited for the end would be caught.
+    job = start_download(Fault.SLOW, bytes_per_second=100_000)
+    wait_until(job.started, timeout=10, what="the first bytes arrived")
+    job.control.cancel()
+    assert isinstance(job.outcome_within(10), DownloadCancelledError)
     assert not list(partial_dir(models_dir()).glob("*.part"))
 
 
-def test_pause_and_cancel_are_prompt_even_on_a_trickle(local_hub: LocalHub) -> None:
-    # 20 kB/s: a 64 KiB read would take 3 s; the socket is shut down instead of waiting.
-    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": blob()})
-    local_hub.inject(Fault.SLOW, bytes_per_second=20_000, times=None)
-    control = DownloadControl()
-    states: list[str] = []
-    thread, outcome = _run_in_thread(
-        download,
-        pick(),
-        models_dir(),
-        control=control,
-        on_progress=lambda p: states.append(p.state),
-    )
-    time.sleep(1.0)
-    asked = time.monotonic()
-    control.pause()
-    while "paused" not in states and time.monotonic() - asked < 5:
-        time.sleep(0.01)
-    assert time.monotonic() - asked < 1.0
-    control.cancel()
-    thread.join(5)
-    assert time.monotonic() - asked < 1.5
-    assert isinstance(outcome[0], DownloadCancelledError)
+def test_pause_and_cancel_are_prompt_even_on_a_silent_link(
+    start_download: StartDownload, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The link goes silent after 200 kB: the read blocks until the stall timeout (60 s here).
+    # Pause and cancel shut the socket down instead of waiting, so the generous 10 s limits
+    # below still catch a transfer that waits for its read.
+    monkeypatch.setattr(download_module, "STALL_SECONDS", 60.0)
+    job = start_download(Fault.STALL, after_bytes=200_000, times=1)
+
+    def all_sent_bytes_written() -> bool:
+        parts = list(partial_dir(models_dir()).glob("*.part"))
+        return bool(parts) and parts[0].stat().st_size >= 200_000
+
+    # Now the download waits in a read that no byte will end.
+    wait_until(all_sent_bytes_written, timeout=10, what="the 200 kB were on disk")
+    job.control.pause()
+    wait_until(lambda: "paused" in job.states, timeout=10, what="the download said it paused")
+    job.control.cancel()
+    assert isinstance(job.outcome_within(10), DownloadCancelledError)
 
 
-def test_a_second_download_of_the_same_file_is_refused_not_interleaved(local_hub: LocalHub) -> None:
+def test_a_second_download_of_the_same_file_is_refused_not_interleaved(
+    start_download: StartDownload,
+) -> None:
     data = blob()
-    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": data})
-    local_hub.inject(Fault.SLOW, bytes_per_second=2_000_000, times=1)
+    job = start_download(Fault.SLOW, bytes_per_second=2_000_000, times=1, data=data)
+    wait_until(job.started, timeout=10, what="the first download started")
     files = pick()
-    started = threading.Event()
-    thread, outcome = _run_in_thread(
-        download, files, models_dir(), on_progress=lambda p: p.bytes_done > 0 and started.set()
-    )
-    assert started.wait(10)
     with pytest.raises(DownloadError, match="already being downloaded"):
         download(files, models_dir())
     with pytest.raises(DownloadError, match="already being downloaded"):
         download(files, models_dir())  # refused twice: the first refusal broke nothing
-    thread.join(20)
-    assert outcome[0].paths[0].read_bytes() == data  # type: ignore[union-attr]
+    result = job.outcome_within(30)
+    assert isinstance(result, DownloadResult)
+    assert result.paths[0].read_bytes() == data
 
 
-def test_pause_keeps_the_bytes_and_resume_finishes(local_hub: LocalHub) -> None:
+def test_pause_keeps_the_bytes_and_resume_finishes(
+    start_download: StartDownload, local_hub: LocalHub
+) -> None:
     data = blob()
-    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": data})
-    local_hub.inject(Fault.SLOW, bytes_per_second=1_000_000, times=None)
-    control = DownloadControl()
-    states: list[str] = []
-    thread, outcome = _run_in_thread(
-        download,
-        pick(),
-        models_dir(),
-        control=control,
-        on_progress=lambda p: states.append(p.state),
-    )
-    time.sleep(0.5)
-    control.pause()
-    time.sleep(0.5)
+    job = start_download(Fault.SLOW, bytes_per_second=1_000_000, data=data)
+    wait_until(job.started, timeout=10, what="the first bytes arrived")
+    job.control.pause()
+    wait_until(lambda: "paused" in job.states, timeout=10, what="the download said it paused")
     part = next(partial_dir(models_dir()).glob("*.part"))
     paused_size = part.stat().st_size
-    time.sleep(0.5)
+    time.sleep(0.5)  # not a time limit: long enough for bytes to arrive if the pause leaked any
     assert 0 < part.stat().st_size == paused_size < len(data)
-    assert "paused" in states
     local_hub.clear_faults()
-    control.resume()
-    thread.join(20)
-    assert outcome[0].paths[0].read_bytes() == data  # type: ignore[union-attr]
+    job.control.resume()
+    result = job.outcome_within(30)
+    assert isinstance(result, DownloadResult)
+    assert result.paths[0].read_bytes() == data
 
 
 def test_rate_limit_waits_and_goes_on(local_hub: LocalHub) -> None:
@@ -345,12 +371,12 @@ def test_kill_9_halfway_then_resume_in_a_new_process(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy()
     )
     partials = quantdesk_home / "models" / ".partial"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def half_written() -> bool:
         parts = list(partials.glob("*.part")) if partials.is_dir() else []
-        if parts and parts[0].stat().st_size > size // 2:
-            break
-        time.sleep(0.05)
+        return bool(parts) and parts[0].stat().st_size > size // 2
+
+    wait_until(half_written, timeout=60, what="half the file was on disk")
     first.send_signal(signal.SIGKILL)
     first.communicate()
     sent_before = local_hub.bytes_sent["tiny-Q4_1.gguf"]
