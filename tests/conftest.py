@@ -114,27 +114,3 @@ def local_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Local
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     yield hub
     hub.stop()
-
-
-_exit_status: list[int] = []
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _exit_status.append(int(exitstatus))
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """End the test process without interpreter teardown, keeping pytest's exit status.
-
-    pytest-qt's session QApplication and the Qt objects it still owns would otherwise be torn
-    down by the interpreter's final garbage collection, in no particular order; once in ~8 runs
-    that aborted with "Fatal Python error: bool_dealloc" after every test had passed. (The
-    segfaults mid-run had the same cause, fixed for real: see app/ui/gc_guard.py.)
-    """
-    import sys
-
-    if _exit_status and "PySide6.QtWidgets" in sys.modules:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_exit_status[-1])

@@ -6,12 +6,13 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QThread, QTimer
 from pytestqt.qtbot import QtBot
 
 from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
+from tests.gui.threads import ThreadWatch
 
 
 @pytest.fixture
@@ -61,3 +62,21 @@ class StallMeter:
 
     def _tick(self) -> None:
         self.longest_ms = max(self.longest_ms, self._clock.restart())
+
+
+# Threads a test leaked, kept referenced: a QThread destroyed while it runs aborts the whole run.
+_leaked_threads: list[QThread] = []
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_qthreads(qapp: QCoreApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that leaves a QThread running, naming it and where it was started. This runs
+    after pytest-qt has closed the test's widgets, so a window that ends its threads on close
+    passes."""
+    watch = ThreadWatch()
+    with watch.watching(monkeypatch):
+        yield
+    running = watch.still_running()
+    if running:
+        _leaked_threads.extend(watch.quit_running())
+        pytest.fail(f"the test left QThreads running: {'; '.join(running)}", pytrace=False)
