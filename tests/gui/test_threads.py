@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
+from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 from tests.gui.threads import ThreadWatch
 
@@ -38,10 +39,11 @@ def test_a_job_that_has_finished_gets_time_to_end_its_thread(
     watch = ThreadWatch()
     results: list[object] = []
     with watch.watching(monkeypatch):
+        jobs = Jobs()
         task = TaskWorker(lambda: time.sleep(0.3), name="short task")
         # Not qtbot.waitSignal: its slot would run on the task's thread and stop its timer there.
         task.finished.connect(results.append)
-        task.start()
+        jobs.start(task)
         qtbot.waitUntil(lambda: bool(results), timeout=10_000)
     # The thread quits right after `finished`; it may still be leaving its loop here.
     assert watch.still_running() == []

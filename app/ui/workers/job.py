@@ -65,7 +65,7 @@ class Job(QObject):
     def _run(self) -> None:
         try:
             result = self.run()
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI
+        except Exception as exc:  # every failure must reach the GUI
             if isinstance(exc, self.cancel_errors):
                 self._end(self.cancelled)
             else:
