@@ -6,8 +6,9 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QElapsedTimer, QThread, QTimer
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QMetaObject, Qt, QThread, QTimer
 from pytestqt.qtbot import QtBot
+from pytestqt.wait_signal import _AbstractSignalBlocker
 
 from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
@@ -62,6 +63,25 @@ class StallMeter:
 
     def _tick(self) -> None:
         self.longest_ms = max(self.longest_ms, self._clock.restart())
+
+
+@pytest.fixture(autouse=True, scope="session")
+def wait_signal_across_threads() -> Iterator[None]:
+    """`qtbot.waitSignal` on a job's signal, emitted on the job's thread: pytest-qt stops its
+    timeout timer there, and Qt warns "Timers cannot be stopped from another thread" (which
+    fails the test). Stop it on its own thread instead, as pytest-qt's open pull request #649
+    does; remove this once pytest-qt ships that fix."""
+
+    def cleanup(blocker: _AbstractSignalBlocker) -> None:
+        blocker._timeout_message = blocker._get_timeout_error_message()
+        if blocker._timer.thread() is QThread.currentThread():
+            blocker._timer.stop()
+        else:
+            QMetaObject.invokeMethod(blocker._timer, "stop", Qt.ConnectionType.QueuedConnection)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_AbstractSignalBlocker, "_cleanup", cleanup)
+        yield
 
 
 # Threads a test leaked, kept referenced: a QThread destroyed while it runs aborts the whole run.

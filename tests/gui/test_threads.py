@@ -37,13 +37,10 @@ def test_a_job_that_has_finished_gets_time_to_end_its_thread(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     watch = ThreadWatch()
-    results: list[object] = []
     with watch.watching(monkeypatch):
         jobs = Jobs()
         task = TaskWorker(lambda: time.sleep(0.3), name="short task")
-        # Not qtbot.waitSignal: its slot would run on the task's thread and stop its timer there.
-        task.finished.connect(results.append)
-        jobs.start(task)
-        qtbot.waitUntil(lambda: bool(results), timeout=10_000)
+        with qtbot.waitSignal(task.finished, timeout=10_000):
+            jobs.start(task)
     # The thread quits right after `finished`; it may still be leaving its loop here.
     assert watch.still_running() == []
