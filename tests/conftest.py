@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import faulthandler
+import gc
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +118,28 @@ def local_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Local
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     yield hub
     hub.stop()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End Qt in order while Python is whole, and let a crash in what is left fail the run.
+
+    pytest-qt's session QApplication and the windows the tests made would otherwise be destroyed
+    by the interpreter's final garbage collection in no particular order (that once aborted with
+    "Fatal Python error: bool_dealloc" after every test had passed). Here they are closed and
+    deleted on the GUI thread first. A crash after this is not hidden: faulthandler prints its
+    stack and the process ends by a signal, which fails the run.
+    """
+    atexit.register(faulthandler.enable, file=sys.__stderr__, all_threads=True)
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
