@@ -344,7 +344,7 @@ def search_errors(query: str) -> Iterator[None]:
     as the search failing, never as "‹query› doesn't exist"."""
     try:
         yield
-    except Exception as exc:  # noqa: BLE001 - translated below or re-raised unchanged
+    except Exception as exc:  # translated below or re-raised unchanged
         translated = translate_error(exc, query)
         if translated is None:
             raise

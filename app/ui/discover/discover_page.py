@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from app.core.fit.recommend import Option
@@ -58,14 +59,14 @@ class DiscoverPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         # Fit files to the real machine: known already, or detected once by the session.
         known = self._session.hardware
         if known is not None:
             self.chooser.set_hardware(known)
         else:
             self._session.detect_hardware()
-        super().showEvent(event)  # type: ignore[arg-type]
+        super().showEvent(event)
 
     @Slot(object)
     def _on_model_selected(self, model: CatalogModel | None) -> None:
