@@ -33,10 +33,10 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO, Protocol
 
 from app.core._util.files import FileLock, free_bytes, write_json_atomic
 from app.core._util.units import format_bytes, format_seconds
@@ -59,9 +59,6 @@ from app.core.hub.client import (
     transport_errors,
 )
 from app.core.hub.library import PartialFiles, partial_dir, safe_model_path
-
-if TYPE_CHECKING:
-    import httpx2
 
 log = logging.getLogger(__name__)
 
@@ -559,7 +556,14 @@ class _FileDownload:
         self.sidecar.unlink(missing_ok=True)
 
 
-def _range_start(response: httpx2.Response) -> int | None:
+class _Reply(Protocol):
+    """What `_range_start` reads of an HTTP response (the transport stays `client.py`'s)."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def _range_start(response: _Reply) -> int | None:
     """The first byte a 206 response carries ("Content-Range: bytes 100-199/200" -> 100)."""
     header = response.headers.get("Content-Range", "")
     try:
