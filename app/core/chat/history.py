@@ -664,7 +664,7 @@ def _readable_rows(db: sqlite3.Connection, table: str, path: Path) -> Iterator[s
     """
     last = 0
     try:
-        for row in db.execute(f"SELECT * FROM {table} ORDER BY id"):  # noqa: S608 - our table
+        for row in db.execute(f"SELECT * FROM {table} ORDER BY id"):  # our table
             last = row["id"]
             yield row
         return
@@ -673,7 +673,7 @@ def _readable_rows(db: sqlite3.Connection, table: str, path: Path) -> Iterator[s
     highest = last
     for query, parameters in (
         ("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)),
-        (f"SELECT max(id) FROM {table}", ()),  # noqa: S608 - our table name
+        (f"SELECT max(id) FROM {table}", ()),  # our table name
     ):
         try:
             found = db.execute(query, parameters).fetchone()
@@ -684,7 +684,7 @@ def _readable_rows(db: sqlite3.Connection, table: str, path: Path) -> Iterator[s
     for row_id in range(last + 1, min(highest, last + _SALVAGE_PROBE) + 1):
         try:
             row = db.execute(
-                f"SELECT * FROM {table} WHERE id = ?",  # noqa: S608 - our table name
+                f"SELECT * FROM {table} WHERE id = ?",  # our table name
                 (row_id,),
             ).fetchone()
         except sqlite3.DatabaseError:
