@@ -86,3 +86,14 @@ def test_offline_mode_says_so(local_hub: LocalHub) -> None:
     result = quantdesk("pull", REPO, "--quant", "Q4_K_M", env={"HF_HUB_OFFLINE": "1"})
     assert result.returncode == 7
     assert "Offline mode is on" in result.stderr
+
+
+def test_pull_a_quant_in_another_spelling(local_hub: LocalHub, quantdesk_home: Path) -> None:
+    # "fp16" is how many cards write F16; the file is named -f16.
+    local_hub.add_repo(REPO, {"tiny-f16.gguf": b"f" * 1000, "tiny-Q8_0.gguf": b"x" * 1000})
+    pulled = quantdesk("pull", REPO, "--quant", "fp16", "--json")
+    assert pulled.returncode == 0, pulled.stderr
+    assert json.loads(pulled.stdout)["files"] == ["tiny-f16.gguf"]
+    missing = quantdesk("pull", REPO, "--quant", "fp32")
+    assert missing.returncode == 5
+    assert "has no F32 file. Available: F16, Q8_0." in missing.stderr

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 _QUANT = re.compile(
     r"(?<![A-Za-z0-9])("
     r"(?:bf16|f16|f32)-q8_0"
-    r"|iq[1-4]_(?:xxs|xs|s|m|nl)|iq4_xs|iq[1-3]_[ms]"
+    r"|iq[1-4]_(?:xxs|xs|s|m|nl)"
     r"|q[2-8]_k_(?:xxl|xl|l|m|s)|q[2-8]_k"
-    r"|q[4-8]_[01]|q4_0_[48]_[48]|q8_0"
+    r"|q4_0_[48]_[48]|q[4-8]_[01]"
     r"|tq[12]_0|mxfp4"
     r"|bf16|f16|f32|fp16|fp32"
     r")(?![A-Za-z0-9])",

@@ -304,9 +304,11 @@ def select_files(
             chosen = [f for f in ggufs if (other := shard_info(f.path)) and other.stem == info.stem]
         return sorted(chosen, key=lambda f: f.path)
     assert quant is not None, "give quant or filename"
-    matching = [f for f in ggufs if f.quant == quant.upper()]
+    # The same canonical name as the files' own (`fp16` -> F16), or the text as typed.
+    wanted = parse_quant(quant) or quant.upper()
+    matching = [f for f in ggufs if f.quant == wanted]
     groups = {(shard.stem if (shard := shard_info(f.path)) else f.path) for f in matching}
-    shown_quant = printable(quant.upper(), 40)
+    shown_quant = printable(wanted, 40)
     if not matching:
         known = sorted({f.quant or "unknown" for f in ggufs})
         raise ModelNotFoundError(

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import DownloadError, ModelFileError, ModelNameTakenError, UnsafePathError
-from app.core.gguf.quants import parse_quant, shard_info
 from app.core.hub.download import cleanup_stale_partials
 from app.core.hub.library import (
     delete_model,
@@ -27,41 +26,6 @@ def _place(path: Path, size: int = 1000) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"x" * size)
     return path
-
-
-@pytest.mark.parametrize(
-    ("name", "quant"),
-    [
-        ("nvidia_Llama-3.1-Nemotron-Nano-4B-v1.1-Q4_K_M.gguf", "Q4_K_M"),
-        ("Llama-3.1-Nemotron-Nano-8B-v1-q4_k_m.gguf", "Q4_K_M"),
-        ("Llama-3.1-Nemotron-Nano-8B-v1-q4_k.gguf", "Q4_K"),
-        ("Llama-3.1-Nemotron-Nano-8B-v1-bf16-q8_0.gguf", "BF16-Q8_0"),
-        ("x-Q3_K_XL.gguf", "Q3_K_XL"),
-        ("x-IQ3_XXS.gguf", "IQ3_XXS"),
-        ("x-IQ4_NL.gguf", "IQ4_NL"),
-        ("x-bf16.gguf", "BF16"),
-        ("SmolLM2-135M-Instruct.Q4_1.gguf", "Q4_1"),
-        ("Q8_0/m-Q8_0-00001-of-00002.gguf", "Q8_0"),
-        ("mystery-model.gguf", None),
-    ],
-)
-def test_quant_spellings(name: str, quant: str | None) -> None:
-    assert parse_quant(name) == quant
-
-
-def test_quant_from_the_header_file_type() -> None:
-    from app.core.gguf.quants import quant_from_file_type
-
-    assert quant_from_file_type(15) == "Q4_K_M"
-    assert quant_from_file_type(7) == "Q8_0"
-    assert quant_from_file_type(1) == "F16"
-    assert quant_from_file_type(9999) is None and quant_from_file_type("x") is None
-
-
-def test_shard_info() -> None:
-    info = shard_info("Q8_0/m-Q8_0-00002-of-00003.gguf")
-    assert info is not None and (info.stem, info.index, info.count) == ("Q8_0/m-Q8_0", 2, 3)
-    assert shard_info("m-Q8_0.gguf") is None
 
 
 def test_safe_model_path_keeps_files_in_the_tree(tmp_path: Path) -> None:
