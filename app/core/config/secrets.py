@@ -57,12 +57,6 @@ def keychain_available() -> bool:
     return _keychain() is not None
 
 
-def keychain_name() -> str | None:
-    """The keychain's name for people ("SecretService Keyring", "macOS Keyring"), or None."""
-    backend = _keychain()
-    return getattr(backend, "name", type(backend).__name__) if backend is not None else None
-
-
 NO_KEYCHAIN = (
     "No system keychain is available, so Quantdesk can't store the token safely and won't keep "
     "it in a plain file. Set HF_TOKEN or run `hf auth login` instead."

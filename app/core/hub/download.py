@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from app.core._util.enums import TextEnum
 from app.core._util.files import FileLock, free_bytes, write_json_atomic
 from app.core._util.units import format_bytes, format_seconds
 from app.core.errors import (
@@ -49,7 +50,6 @@ from app.core.errors import (
     GatedModelError,
     ModelNotFoundError,
     RateLimitedError,
-    UnsafePathError,
 )
 from app.core.hub.client import (
     RemoteFile,
@@ -78,13 +78,22 @@ DISK_MARGIN_BYTES = 100_000_000
 ProgressCallback = Callable[["DownloadProgress"], None]
 
 
+class DownloadState(TextEnum):
+    """What a download is doing now."""
+
+    DOWNLOADING = "downloading"
+    CHECKING = "checking"  # hashing the bytes kept from an earlier try before resuming
+    RETRYING = "retrying"  # the connection dropped; waiting to resume
+    PAUSED = "paused"
+    VERIFYING = "verifying"  # all bytes here; checking the sha256
+
+
 @dataclass(frozen=True)
 class DownloadProgress:
     """Where a download stands, for a progress bar.
 
     `speed` is bytes/s averaged over the last few seconds; `eta_seconds` is None when unknown
-    (just started, stalled, paused). `state` is "downloading", "retrying", "paused" or
-    "verifying".
+    (just started, stalled, paused); `state` is one of `DownloadState`'s five.
     """
 
     filename: str
@@ -92,7 +101,7 @@ class DownloadProgress:
     total_bytes: int
     speed: float | None
     eta_seconds: float | None
-    state: str = "downloading"
+    state: DownloadState = DownloadState.DOWNLOADING
 
     @property
     def fraction(self) -> float:
@@ -239,10 +248,10 @@ def describe_progress(progress: DownloadProgress) -> str:
     """ "41.0 MB of 98.4 MB · 12.5 MB/s · 5.0 s left"; speed and ETA "—" when unknown."""
     head = f"{format_bytes(progress.bytes_done)} of {format_bytes(progress.total_bytes)}"
     states = {
-        "paused": "paused",
-        "retrying": "connection lost, retrying…",
-        "verifying": "verifying…",
-        "checking": "checking the bytes kept from last time…",
+        DownloadState.PAUSED: "paused",
+        DownloadState.RETRYING: "connection lost, retrying…",
+        DownloadState.VERIFYING: "verifying…",
+        DownloadState.CHECKING: "checking the bytes kept from last time…",
     }
     if progress.state in states:
         return f"{head} · {states[progress.state]}"
@@ -298,7 +307,7 @@ class _ProgressMeter:
         self.filename = filename
         self._current = already
         self._samples.clear()
-        self.emit("downloading", force=True)
+        self.emit(DownloadState.DOWNLOADING, force=True)
 
     def advance(self, current: int) -> None:
         self._current = current
@@ -307,7 +316,7 @@ class _ProgressMeter:
         while self._samples and now - self._samples[0][0] > SPEED_WINDOW_SECONDS:
             self._samples.popleft()
         if now - self._last_emit >= PROGRESS_EVERY_SECONDS:
-            self.emit("downloading")
+            self.emit(DownloadState.DOWNLOADING)
 
     def finish_file(self, size: int) -> None:
         self._finished_bytes += size
@@ -319,14 +328,14 @@ class _ProgressMeter:
         (t0, b0), (t1, b1) = self._samples[0], self._samples[-1]
         return (b1 - b0) / (t1 - t0) if t1 > t0 else None
 
-    def emit(self, state: str, *, force: bool = False) -> None:
+    def emit(self, state: DownloadState, *, force: bool = False) -> None:
         if self._callback is None:
             return
         now = time.monotonic()
         if not force and now - self._last_emit < PROGRESS_EVERY_SECONDS:
             return
         self._last_emit = now
-        speed = self.speed() if state == "downloading" else None
+        speed = self.speed() if state == DownloadState.DOWNLOADING else None
         eta = (self.total - self.done) / speed if speed else None
         self._callback(DownloadProgress(self.filename, self.done, self.total, speed, eta, state))
 
@@ -371,7 +380,7 @@ class _FileDownload:
                 hasher.update(block)
                 if self.control.cancelled:
                     self._raise_cancelled()
-                self.meter.emit("checking")
+                self.meter.emit(DownloadState.CHECKING)
         return hasher
 
     def _raise_cancelled(self) -> None:
@@ -416,7 +425,7 @@ class _FileDownload:
             if self.control.cancelled:
                 self._raise_cancelled()
             if self.control.paused:
-                self.meter.emit("paused", force=True)
+                self.meter.emit(DownloadState.PAUSED, force=True)
                 self.control.wait_while_paused()
                 continue
             self.restarted = False
@@ -458,7 +467,7 @@ class _FileDownload:
             wait,
             exc,
         )
-        self.meter.emit("retrying", force=True)
+        self.meter.emit(DownloadState.RETRYING, force=True)
         self.control.sleep(wait)
         return attempt + 1
 
@@ -526,7 +535,7 @@ class _FileDownload:
     # --- finishing -------------------------------------------------------------------------------
 
     def _verify_and_place(self) -> bool:
-        self.meter.emit("verifying", force=True)
+        self.meter.emit(DownloadState.VERIFYING, force=True)
         size = self.part.stat().st_size
         if size != self.remote.size:
             self._discard()
@@ -648,14 +657,3 @@ def cleanup_stale_partials(models_dir: Path, *, max_age_days: float = 30) -> lis
             removed += files.remove()
     return removed
 
-
-__all__ = [
-    "DownloadControl",
-    "DownloadProgress",
-    "DownloadResult",
-    "UnsafePathError",
-    "cleanup_stale_partials",
-    "describe_progress",
-    "download",
-    "free_bytes",
-]

@@ -101,10 +101,10 @@ class GpuEngineSection(QGroupBox):
         self.remove_button.setVisible(info is not None and not busy)
         self.message.setVisible(bool(self.message.text()))
         if busy:
-            self.status.setText(self.tr("Downloading the %s…") % self.pack_name)
+            self.status.setText(self.tr("Downloading the {pack}…").format(pack=self.pack_name))
         elif info is None:
-            self.status.setText(self.tr("%s: not installed.") % self.pack_name)
-            self.download_button.setText(self.tr("Download the %s") % self.pack_name)
+            self.status.setText(self.tr("{pack}: not installed.").format(pack=self.pack_name))
+            self.download_button.setText(self.tr("Download the {pack}").format(pack=self.pack_name))
         else:
             self.status.setText(self._installed_text(info))
             self.download_button.setText(self.tr("Download again"))
@@ -118,7 +118,7 @@ class GpuEngineSection(QGroupBox):
             if item["path"].startswith(str(info["folder"]))
         ]
         if skipped:
-            when = self.tr("it couldn't be used: %s") % skipped[0]
+            when = self.tr("it couldn't be used: {reason}").format(reason=skipped[0])
         elif in_use:
             when = self.tr("in use.")
         elif engine is not None and engine.gpu_offload:
@@ -126,10 +126,10 @@ class GpuEngineSection(QGroupBox):
             when = self.tr("used when Quantdesk next starts.")
         else:
             when = self.tr("used from the next model load.")
-        return self.tr("%s installed (%s); %s") % (
-            info.get("name", self.pack_name),
-            format_bytes(int(str(info.get("size", 0)))),
-            when,
+        return self.tr("{pack} installed ({size}); {when}").format(
+            pack=info.get("name", self.pack_name),
+            size=format_bytes(int(str(info.get("size", 0)))),
+            when=when,
         )
 
     # --- actions ---------------------------------------------------------------------------------

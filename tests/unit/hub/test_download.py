@@ -28,7 +28,14 @@ from app.core.errors import (
 )
 from app.core.hub import download as download_module
 from app.core.hub.client import RemoteFile, list_repo_files, select_files
-from app.core.hub.download import DownloadControl, DownloadProgress, DownloadResult, download
+from app.core.hub.download import (
+    DownloadControl,
+    DownloadProgress,
+    DownloadResult,
+    DownloadState,
+    describe_progress,
+    download,
+)
 from app.core.hub.library import find_local_models, partial_dir
 from app.core.paths import app_paths
 from tests.localhub import Fault, LocalHub
@@ -430,3 +437,16 @@ def test_disk_filling_up_mid_download_keeps_the_bytes_and_resumes(
     (target,) = download(pick(), models).paths
     assert target.read_bytes() == data
     assert local_hub.bytes_sent["m-Q4_K_M.gguf"] - sent_before == len(data) - kept
+
+
+def test_every_download_state_is_told_in_words() -> None:
+    def line(state: DownloadState) -> str:
+        return describe_progress(
+            DownloadProgress("m.gguf", 1_000_000, 2_000_000, None, None, state)
+        )
+
+    assert line(DownloadState.DOWNLOADING) == "1.0 MB of 2.0 MB · — · —"
+    others = [state for state in DownloadState if state is not DownloadState.DOWNLOADING]
+    assert len(others) == 4
+    described = {line(state).split(" · ", 1)[1] for state in others}
+    assert len(described) == 4 and "checking the bytes kept from last time…" in described
