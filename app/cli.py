@@ -26,6 +26,10 @@ from app import __version__
 
 log = logging.getLogger(__name__)
 
+# `recommend --goal`: `fit.recommend.Goal`'s values, spelled out here so `--help` stays fast
+# (a test checks they agree).
+GOAL_CHOICES = ("fastest", "quality")
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -80,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--seed", type=int, help="random seed, for repeatable replies")
     chat.add_argument(
-        "--ctx", type=_positive_int, default=4096, help="context length (default 4096)"
+        "--ctx",
+        type=_positive_int,
+        help="context length (default: the default context length in Settings)",
     )
     chat.add_argument(
         "--json", action="store_true", help="print one JSON object instead of the text"
@@ -107,9 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument(
         "--hardware", metavar="FILE", help="a machine as `hw --json` prints it (default: this one)"
     )
-    rec.add_argument("--goal", choices=["fastest", "quality"], default="fastest")
+    rec.add_argument("--goal", choices=GOAL_CHOICES, default=GOAL_CHOICES[0])
     rec.add_argument(
-        "--context", type=_positive_int, help="context length in tokens (default 8192)"
+        "--context",
+        type=_positive_int,
+        help="context length in tokens (default: the default context length in Settings)",
     )
     rec.add_argument("--json", action="store_true", help="print JSON")
 
@@ -188,14 +196,14 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
     Reasoning goes to stderr in text mode (stdout is the answer alone) and to `reasoning` in JSON.
     """
-    from app.core.chat.prompting import ReplyRequest, prepare_reply
+    from app.core.chat.prompting import ReplyRequest
     from app.core.chat.reasoning import REASONING
     from app.core.chat.template import Message
     from app.core.engine.engine import Engine
 
     engine = Engine()
     try:
-        model = engine.load(args.model, context_length=args.ctx)
+        model = engine.load(args.model, context_length=args.ctx or _default_context())
         profile = model.thinking
         thinking_on = profile.default_on if args.thinking is None else args.thinking == "on"
         request = ReplyRequest(
@@ -204,15 +212,9 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
             thinking_on=thinking_on,
             overrides={"temperature": args.temperature, "max_tokens": args.max_tokens},
             reasoning_budget=args.reasoning_budget,
+            seed=args.seed,
         )
-        prepared = prepare_reply(
-            request,
-            profile,
-            model.context_length,
-            lambda plan: engine.count_tokens(engine.render_plan(plan)),
-        )
-        sampling = prepared.sampling.replace(seed=args.seed)
-        reply = engine.reply(prepared.plan, sampling, reasoning_budget=args.reasoning_budget)
+        prepared, reply = engine.start_reply(request)
         for kind, piece in reply:
             if not args.json:
                 stream = sys.stderr if kind == REASONING else out
@@ -238,7 +240,7 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
                 "time_to_first_token": _round(stats.time_to_first_token),
                 "tokens_per_second": round(stats.tokens_per_second, 2),
                 "finish_reason": stats.finish_reason,
-                "sampling": sampling.as_dict(),
+                "sampling": prepared.sampling.as_dict(),
             },
             out,
             ensure_ascii=False,
@@ -253,6 +255,15 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
             file=sys.stderr,
         )
     return ExitCode.OK
+
+
+def _default_context() -> int:
+    """The person's default context length (Settings), as the app uses it."""
+    from app.core.config.preferences import load_preferences
+    from app.core.paths import app_paths
+
+    preferences, _note = load_preferences(app_paths().config)
+    return preferences.default_context
 
 
 def _round(value: float | None) -> float | None:
@@ -410,7 +421,7 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     else:
         profile = detect()
     facts = fetch_repo_facts(args.repo_id, app_paths().models)
-    result = advise(facts, profile, goal=args.goal, context=args.context)
+    result = advise(facts, profile, goal=args.goal, context=args.context or _default_context())
     if args.json:
         json.dump(result.as_dict(), out, indent=2)
         out.write("\n")

@@ -3,9 +3,9 @@
     .venv/bin/python -m bench.bench_engine [MODEL] [--tokens 128] [--runs 5]
 
 Both sides load the same GGUF with the same threads and context, and generate greedily from the
-same prompt tokens; Quantdesk's side is the chat path (`prepare_reply` + `Engine.reply`, with the
-reasoning splitter), on the same thread as the raw side; runs alternate so machine noise hits both. The raw side is the plain way to
-stream with llama-cpp-python: `Llama.create_completion(prompt_tokens, stream=True)`.
+same prompt tokens; Quantdesk's side is the chat path (`Engine.start_reply`, as the app and the
+CLI take it, with the reasoning splitter), on the same thread as the raw side; runs alternate so
+machine noise hits both. The raw side is the plain way to stream with llama-cpp-python: `Llama.create_completion(prompt_tokens, stream=True)`.
 Prints medians and the ratio (Quantdesk / raw); > 1 means Quantdesk is faster.
 """
 
@@ -16,25 +16,21 @@ import statistics
 import time
 from pathlib import Path
 
-from app.core.chat.prompting import ReplyRequest, prepare_reply
+from app.core.chat.prompting import ReplyRequest
 from app.core.chat.template import Message
 from app.core.engine.engine import Engine, default_threads
 
 PROMPT = [Message("user", "Write a long story about a dragon who learns to read.")]
 
 
+def request_for(tokens: int) -> ReplyRequest:
+    return ReplyRequest(turns=PROMPT, overrides={"temperature": 0.0, "max_tokens": tokens})
+
+
 def run_quantdesk(engine: Engine, tokens: int) -> tuple[float, float]:
     """The chat path the app takes: plan the prompt, check it fits, stream it through the
     reasoning/answer splitter."""
-    assert engine.model is not None
-    request = ReplyRequest(turns=PROMPT, overrides={"temperature": 0.0, "max_tokens": tokens})
-    prepared = prepare_reply(
-        request,
-        engine.model.thinking,
-        engine.model.context_length,
-        lambda plan: engine.count_tokens(engine.render_plan(plan)),
-    )
-    reply = engine.reply(prepared.plan, prepared.sampling)
+    _prepared, reply = engine.start_reply(request_for(tokens))
     for _ in reply:
         pass
     stats = reply.stats
@@ -73,7 +69,8 @@ def main() -> None:
     threads = default_threads()
     engine = Engine()
     engine.load(args.model, context_length=2048, threads=threads)
-    prompt_text = engine.render_prompt(PROMPT)
+    _prepared, first = engine.start_reply(request_for(1))
+    prompt_text = first.prompt  # the exact text the chat path sends
     from app.core.engine.backends import ensure_backends
 
     ensure_backends()  # the distribution build has no CPU backend until it is loaded

@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+from app.core.engine.ggml import ggml_libraries, llama_lib_folder
+
 MIB = 1 << 20
 PROMPT_TEXT = (
     "The history of the printing press begins in the fifteenth century, when movable type "
@@ -47,46 +49,20 @@ PROMPT_TEXT = (
 
 
 def _site_dirs() -> tuple[Path, Path]:
-    import llama_cpp
-
-    lib = Path(llama_cpp.__file__).parent / "lib"
+    lib = llama_lib_folder()
+    if lib is None:
+        raise OSError("llama-cpp-python is not installed")
     return lib, lib.parent.parent / "bin"  # site-packages/llama_cpp/lib, site-packages/bin
 
 
 def _ggml() -> ctypes.CDLL:
-    """The libggml that libllama links against (one registry with llama.cpp's own)."""
-    lib, _ = _site_dirs()
-    for name in ("libggml.so.0", "libggml.so"):
-        if (lib / name).exists():
-            ggml = ctypes.CDLL(str(lib / name))
-            break
-    else:
-        raise OSError(f"no libggml in {lib}")
-    ggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
-    ggml.ggml_backend_load.argtypes = [ctypes.c_char_p]
-    ggml.ggml_backend_load.restype = ctypes.c_void_p
-    ggml.ggml_backend_reg_count.restype = ctypes.c_size_t
-    ggml.ggml_backend_reg_get.restype = ctypes.c_void_p
-    ggml.ggml_backend_reg_get.argtypes = [ctypes.c_size_t]
-    ggml.ggml_backend_dev_count.restype = ctypes.c_size_t
-    ggml.ggml_backend_dev_get.restype = ctypes.c_void_p
-    ggml.ggml_backend_dev_get.argtypes = [ctypes.c_size_t]
-    return ggml
+    """The libggml that libllama links against (one registry with llama.cpp's own), found and
+    declared by the app's own loader, so the bench measures what the app loads."""
+    return ggml_libraries().ggml
 
 
 def _ggml_base() -> ctypes.CDLL:
-    lib, _ = _site_dirs()
-    name = "libggml-base.so.0" if (lib / "libggml-base.so.0").exists() else "libggml-base.so"
-    base = ctypes.CDLL(str(lib / name))
-    for fn in ("ggml_backend_reg_name", "ggml_backend_dev_name", "ggml_backend_dev_description"):
-        getattr(base, fn).restype = ctypes.c_char_p
-        getattr(base, fn).argtypes = [ctypes.c_void_p]
-    base.ggml_backend_reg_get_proc_address.restype = ctypes.c_void_p
-    base.ggml_backend_reg_get_proc_address.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-    base.ggml_backend_dev_memory.argtypes = [
-        ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)
-    ]  # fmt: skip
-    return base
+    return ggml_libraries().base
 
 
 def backend_libraries() -> dict[str, list[str]]:

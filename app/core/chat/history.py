@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from app.core._util.enums import TextEnum
 from app.core.errors import (
     ConversationNotFoundError,
     CorruptHistoryError,
@@ -41,8 +42,20 @@ from app.core.errors import (
 
 SCHEMA_VERSION = 1
 DEFAULT_TITLE = "New chat"
-ROLES = ("system", "user", "assistant", "tool")
-STATES = ("complete", "streaming", "stopped", "failed", "interrupted")
+ROLES = ("system", "user", "assistant")
+
+
+class MessageState(TextEnum):
+    """Where a stored message stands; the value is what the `state` column holds."""
+
+    COMPLETE = "complete"
+    STREAMING = "streaming"  # a reply being written (or left so by a killed process)
+    STOPPED = "stopped"  # the person stopped the reply; its text so far is kept
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # the app closed or was killed during the reply
+
+
+STATES = tuple(MessageState)
 BUSY_TIMEOUT_MS = 5000
 
 log = logging.getLogger(__name__)
@@ -121,7 +134,7 @@ class StoredMessage:
     content: str
     reasoning: str
     reasoning_seconds: float | None
-    state: str
+    state: MessageState
     model_path: str | None
     settings: dict[str, Any]
     stats: dict[str, Any]
@@ -279,7 +292,7 @@ class ChatStore:
         *,
         reasoning: str = "",
         reasoning_seconds: float | None = None,
-        state: str = "complete",
+        state: MessageState = MessageState.COMPLETE,
         model_path: str | None = None,
         settings: dict[str, Any] | None = None,
         stats: dict[str, Any] | None = None,
@@ -323,7 +336,7 @@ class ChatStore:
             conversation_id,
             "assistant",
             "",
-            state="streaming",
+            state=MessageState.STREAMING,
             model_path=model_path,
             settings=settings,
         )
@@ -347,12 +360,12 @@ class ChatStore:
         self,
         message_id: int,
         *,
-        state: str,
+        state: MessageState,
         stats: dict[str, Any] | None = None,
         reasoning_seconds: float | None = None,
     ) -> None:
         """Close a streaming reply as complete, stopped, failed or interrupted."""
-        _check_choice("state", state, tuple(s for s in STATES if s != "streaming"))
+        _check_choice("state", state, tuple(s for s in STATES if s != MessageState.STREAMING))
         with self._transaction() as db:
             db.execute(
                 "UPDATE messages SET state = ?, stats = coalesce(?, stats),"
@@ -974,7 +987,7 @@ def _message(row: sqlite3.Row) -> StoredMessage:
         content=row["content"],
         reasoning=row["reasoning"],
         reasoning_seconds=row["reasoning_seconds"],
-        state=row["state"],
+        state=MessageState(row["state"]),
         model_path=row["model_path"],
         settings=_loads(row["settings"]),
         stats=_loads(row["stats"]),

@@ -1,7 +1,8 @@
 """From a stored conversation to what the engine is asked: turns, settings and the context budget.
 
-Plain Python, used by the engine worker (GUI) and the CLI alike. The engine thread calls
-`prepare_reply`, because counting tokens needs the loaded model.
+Plain Python, used by the engine worker (GUI) and the CLI alike, both through
+`Engine.start_reply`, which calls `prepare_reply` on the engine's thread because counting tokens
+needs the loaded model.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from app.core._util.cancel import CancelToken
+from app.core.chat.history import MessageState
 from app.core.chat.reasoning import PromptPlan, ThinkingProfile, plan_prompt
 from app.core.chat.template import Message
 from app.core.errors import ContextOverflowError
@@ -64,6 +66,7 @@ class ReplyRequest:
             refusing (the person chose this).
         record: where to store the reply as it streams; None to keep it in memory only.
         cancel: stops this reply when cancelled.
+        seed: a fixed random seed, for repeatable replies (`quantdesk chat --seed`).
     """
 
     turns: list[Message]
@@ -74,6 +77,7 @@ class ReplyRequest:
     drop_oldest: bool = False
     record: ReplyRecord | None = None
     cancel: CancelToken | None = None  # set by the GUI to stop this reply (any thread)
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ class _StoredTurn(Protocol):
     @property
     def content(self) -> str: ...
     @property
-    def state(self) -> str: ...
+    def state(self) -> MessageState: ...
 
 
 def effective_sampling(
@@ -114,7 +118,9 @@ def turns_for_model(messages: Iterable[_StoredTurn]) -> list[Message]:
     for message in messages:
         if message.role not in ("user", "assistant"):
             continue
-        if message.role == "assistant" and (message.state == "failed" or not message.content):
+        if message.role == "assistant" and (
+            message.state == MessageState.FAILED or not message.content
+        ):
             continue
         if turns and message.role == "user" and turns[-1].role == "user":
             turns[-1] = Message("user", f"{turns[-1].content}\n\n{message.content}")
@@ -141,6 +147,8 @@ def prepare_reply(
             not allowed, or even the last message alone is too long).
     """
     sampling = effective_sampling(profile, request.thinking_on, request.overrides)
+    if request.seed is not None:
+        sampling = sampling.replace(seed=request.seed)
     budget = context_length - reply_room(sampling, context_length)
 
     def measured(turns: list[Message]) -> tuple[PromptPlan, int]:

@@ -1,6 +1,6 @@
 """Reasoning models done right: a thinking profile per model family, and the reasoning/answer split.
 
-Every family switches thinking its own way (`../shared/DESIGN.md`, "Thinking modes"):
+Every family switches thinking its own way (the project's DESIGN.md, "Thinking modes"):
 
 - Llama-3.1 Nemotron Nano: the system prompt must be exactly `detailed thinking on|off`; OFF also
   prefills the assistant turn with `<think>\\n</think>` and decodes greedily. The model card asks
@@ -23,24 +23,32 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core._util.enums import TextEnum
 from app.core.chat.template import Message, render_chat
 from app.core.errors import ChatTemplateError
 
 OPEN_TAG = "<think>"
 CLOSE_TAG = "</think>"
 
-# Families
-NEMOTRON_SWITCH = "nemotron-switch"
-ALWAYS_REASONING = "always-reasoning"
-QWEN3_SWITCH = "qwen3-switch"
-BASE_COMPLETION = "base"
-PLAIN_CHAT = "plain"
 
-# How the toggle behaves
-TOGGLE_SWITCH = "switch"  # on/off, both first-class
-TOGGLE_SKIPPABLE = "skippable"  # always on; off skips the reasoning and warns
-TOGGLE_DISABLED = "disabled"  # shown greyed out, with the reason
-TOGGLE_HIDDEN = "hidden"
+class ThinkingFamily(TextEnum):
+    """How a model family switches thinking (the value is what `--json` prints as `profile`)."""
+
+    NEMOTRON_SWITCH = "nemotron-switch"
+    ALWAYS_REASONING = "always-reasoning"
+    QWEN3_SWITCH = "qwen3-switch"
+    BASE_COMPLETION = "base"
+    PLAIN_CHAT = "plain"
+
+
+class Toggle(TextEnum):
+    """How the thinking toggle behaves for a family."""
+
+    SWITCH = "switch"  # on/off, both first-class
+    SKIPPABLE = "skippable"  # always on; off skips the reasoning and warns
+    DISABLED = "disabled"  # shown greyed out, with the reason
+    HIDDEN = "hidden"
+
 
 NEMOTRON_SYSTEM = "detailed thinking {mode}"
 # What OFF prefills after the assistant turn's opening.
@@ -59,9 +67,9 @@ class ThinkingProfile:
     """How one model family thinks, and how Quantdesk switches it.
 
     Attributes:
-        family: one of the family constants above.
+        family: the family's `ThinkingFamily`.
         label: the family in words, for the settings panel and `--json`.
-        toggle: how the thinking toggle behaves (`TOGGLE_*`).
+        toggle: how the thinking toggle behaves.
         default_on: whether new conversations start with thinking on.
         opens_think: the template's generation prompt already ends in `<think>`, so the reply
             starts inside the reasoning.
@@ -69,9 +77,9 @@ class ThinkingProfile:
         presets: sampling presets by mode ("on"/"off"), from the model cards.
     """
 
-    family: str
+    family: ThinkingFamily
     label: str
-    toggle: str
+    toggle: Toggle
     default_on: bool
     opens_think: bool = False
     note: str = ""
@@ -79,13 +87,17 @@ class ThinkingProfile:
 
     @property
     def can_think(self) -> bool:
-        return self.family in (NEMOTRON_SWITCH, ALWAYS_REASONING, QWEN3_SWITCH)
+        return self.family in (
+            ThinkingFamily.NEMOTRON_SWITCH,
+            ThinkingFamily.ALWAYS_REASONING,
+            ThinkingFamily.QWEN3_SWITCH,
+        )
 
     def mode_name(self, thinking_on: bool) -> str:
         """`on`, `off` or `always`, as the CLI's `--json` and the history report it."""
         if not self.can_think:
             return "off"
-        if self.family == ALWAYS_REASONING and thinking_on:
+        if self.family == ThinkingFamily.ALWAYS_REASONING and thinking_on:
             return "always"
         return "on" if thinking_on else "off"
 
@@ -133,8 +145,9 @@ def detect_profile(
     opens_think = _template_opens_think(chat_template)
     if opens_think or _ALWAYS_REASONING_NAMES.search(names):
         return _always_profile(opens_think)
-    return ThinkingProfile(family=PLAIN_CHAT, label="Chat model", toggle=TOGGLE_HIDDEN,
-                           default_on=False)  # fmt: skip
+    return ThinkingProfile(
+        family=ThinkingFamily.PLAIN_CHAT, label="Chat model", toggle=Toggle.HIDDEN, default_on=False
+    )
 
 
 _REASONING_PRESET = {"temperature": 0.6, "top_p": 0.95, "max_tokens": 4096}
@@ -142,9 +155,9 @@ _REASONING_PRESET = {"temperature": 0.6, "top_p": 0.95, "max_tokens": 4096}
 
 def _nemotron_profile() -> ThinkingProfile:
     return ThinkingProfile(
-        family=NEMOTRON_SWITCH,
+        family=ThinkingFamily.NEMOTRON_SWITCH,
         label="Llama-3.1 Nemotron Nano (thinking on/off)",
-        toggle=TOGGLE_SWITCH,
+        toggle=Toggle.SWITCH,
         default_on=True,
         presets={"on": dict(_REASONING_PRESET), "off": {"temperature": 0.0, "max_tokens": 1024}},
     )
@@ -152,9 +165,9 @@ def _nemotron_profile() -> ThinkingProfile:
 
 def _always_profile(opens_think: bool) -> ThinkingProfile:
     return ThinkingProfile(
-        family=ALWAYS_REASONING,
+        family=ThinkingFamily.ALWAYS_REASONING,
         label="Always-reasoning model",
-        toggle=TOGGLE_SKIPPABLE,
+        toggle=Toggle.SKIPPABLE,
         default_on=True,
         opens_think=opens_think,
         note=(
@@ -168,9 +181,9 @@ def _always_profile(opens_think: bool) -> ThinkingProfile:
 def _qwen3_profile() -> ThinkingProfile:
     # Qwen3's card: thinking 0.6/0.95/20/0; non-thinking 0.7/0.8/20/0.
     return ThinkingProfile(
-        family=QWEN3_SWITCH,
+        family=ThinkingFamily.QWEN3_SWITCH,
         label="Qwen3-style (thinking on/off)",
-        toggle=TOGGLE_SWITCH,
+        toggle=Toggle.SWITCH,
         default_on=True,
         presets={
             "on": {"temperature": 0.6, "top_p": 0.95, "top_k": 20, "min_p": 0.0,
@@ -182,9 +195,9 @@ def _qwen3_profile() -> ThinkingProfile:
 
 def _base_profile() -> ThinkingProfile:
     return ThinkingProfile(
-        family=BASE_COMPLETION,
+        family=ThinkingFamily.BASE_COMPLETION,
         label="Base model (text completion)",
-        toggle=TOGGLE_DISABLED,
+        toggle=Toggle.DISABLED,
         default_on=False,
         note=(
             "This is a base model: it has no chat format and no thinking mode, so it continues "
@@ -219,18 +232,18 @@ def plan_prompt(
     """
     turns = [strip_reasoning(turn) for turn in turns]
     system_prompt = system_prompt.strip()
-    if profile.family == BASE_COMPLETION:
+    if profile.family == ThinkingFamily.BASE_COMPLETION:
         messages = ([Message("system", system_prompt)] if system_prompt else []) + turns
         return PromptPlan(messages, {}, "", starts_in_reasoning=False, plain_completion=True)
-    if profile.family == NEMOTRON_SWITCH:
+    if profile.family == ThinkingFamily.NEMOTRON_SWITCH:
         return _nemotron_plan(thinking_on, system_prompt, turns)
     messages = ([Message("system", system_prompt)] if system_prompt else []) + turns
-    if profile.family == ALWAYS_REASONING:
+    if profile.family == ThinkingFamily.ALWAYS_REASONING:
         if thinking_on:
             return PromptPlan(messages, {}, "", starts_in_reasoning=profile.opens_think)
         prefill = SKIP_AFTER_OPEN_TAG if profile.opens_think else SKIP_WHOLE_BLOCK
         return PromptPlan(messages, {}, prefill, starts_in_reasoning=False)
-    if profile.family == QWEN3_SWITCH:
+    if profile.family == ThinkingFamily.QWEN3_SWITCH:
         return PromptPlan(messages, {"enable_thinking": thinking_on}, "", starts_in_reasoning=False)
     return PromptPlan(messages, {}, "", starts_in_reasoning=False)
 
@@ -265,6 +278,16 @@ REASONING = "reasoning"
 ANSWER = "answer"
 
 
+class SplitterState(TextEnum):
+    """Where a `ReasoningSplitter` is in a reply (as Ollama's `thinkingState`)."""
+
+    OPENING = "opening"  # nothing but whitespace yet: a `<think>` may still come
+    REASONING_START = "reasoning_start"  # just after `<think>`: leading whitespace is skipped
+    REASONING = "reasoning"
+    ANSWER_START = "answer_start"  # just after `</think>` (or no block): whitespace skipped
+    ANSWER = "answer"
+
+
 class ReasoningSplitter:
     """Splits streamed reply text into ("reasoning", text) and ("answer", text) pieces.
 
@@ -276,16 +299,12 @@ class ReasoningSplitter:
     """
 
     def __init__(self, *, starts_in_reasoning: bool = False) -> None:
-        self._state = "reasoning" if starts_in_reasoning else "opening"
+        self._state = SplitterState.REASONING if starts_in_reasoning else SplitterState.OPENING
         self._held = ""
 
     @property
     def in_reasoning(self) -> bool:
-        return self._state in ("reasoning", "reasoning_start")
-
-    @property
-    def answer_started(self) -> bool:
-        return self._state in ("answer", "answer_start")
+        return self._state in (SplitterState.REASONING, SplitterState.REASONING_START)
 
     def feed(self, text: str) -> list[tuple[str, str]]:
         """The pieces `text` completes; some of it may be held back for the next call."""
@@ -305,17 +324,21 @@ class ReasoningSplitter:
 
     def _step(self, pieces: list[tuple[str, str]]) -> bool:
         """Consume some of the held text; False when the rest must wait for more."""
-        if self._state == "opening":
+        if self._state == SplitterState.OPENING:
             return self._step_opening(pieces)
-        if self._state == "reasoning_start" and not self._skip_leading_space("reasoning"):
+        if self._state == SplitterState.REASONING_START and not self._skip_leading_space(
+            SplitterState.REASONING
+        ):
             return False
-        if self._state == "reasoning":
+        if self._state == SplitterState.REASONING:
             return self._step_reasoning(pieces)
-        if self._state == "answer_start" and not self._skip_leading_space("answer"):
+        if self._state == SplitterState.ANSWER_START and not self._skip_leading_space(
+            SplitterState.ANSWER
+        ):
             return False
         return self._step_answer(pieces)
 
-    def _skip_leading_space(self, next_state: str) -> bool:
+    def _skip_leading_space(self, next_state: SplitterState) -> bool:
         """Whitespace right after a tag is not shown (it may come in later pieces)."""
         self._held = self._held.lstrip()
         if self._held:
@@ -341,11 +364,11 @@ class ReasoningSplitter:
             return False  # only whitespace so far: wait
         if stripped.startswith(OPEN_TAG):
             self._held = stripped[len(OPEN_TAG) :]
-            self._state = "reasoning_start"
+            self._state = SplitterState.REASONING_START
             return True
         if OPEN_TAG.startswith(stripped):
             return False  # "<thi": could still become the tag
-        self._state = "answer_start"
+        self._state = SplitterState.ANSWER_START
         return True
 
     def _step_reasoning(self, pieces: list[tuple[str, str]]) -> bool:
@@ -354,13 +377,13 @@ class ReasoningSplitter:
             if index:
                 pieces.append((REASONING, self._held[:index]))
             self._held = self._held[index + len(CLOSE_TAG) :]
-            self._state = "answer_start"
+            self._state = SplitterState.ANSWER_START
             return True
         self._release(REASONING, self._held, pieces)
         return False
 
     def __repr__(self) -> str:
-        return f"ReasoningSplitter(state={self._state!r}, held={self._held!r})"
+        return f"ReasoningSplitter(state={self._state.value!r}, held={self._held!r})"
 
 
 def _partial_tag_length(text: str, tag: str) -> int:

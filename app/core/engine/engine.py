@@ -1,11 +1,12 @@
 """The chat engine: llama.cpp in-process (llama-cpp-python), one model at a time.
 
 An `Engine` is owned by one thread (the GUI's engine worker, or the CLI's main thread); nothing
-else may call it. `stop` is cooperative: `generate` checks a `CancelToken` before every token, so a
-reply ends within one token of being asked to.
+else may call it. Both start replies the same way, `Engine.start_reply`. Stopping is
+cooperative: a reply checks its `CancelToken` before every token, so it ends within one token of
+being asked to.
 
-Every file is checked by `gguf_file.check_model_file` before llama.cpp sees it, because llama.cpp
-only says "Failed to load model" and a person needs the reason.
+Every file is checked by `gguf.header.check_model_file` before llama.cpp sees it, because
+llama.cpp only says "Failed to load model" and a person needs the reason.
 
 The prompt is rendered by us (`chat_template`), not by llama-cpp-python: we must know the exact
 text sent to the model, keep untrusted templates sandboxed, and never invent a chat format for a
@@ -24,7 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core._util.cancel import CancelToken
-from app.core.chat.prompting import SamplingSettings
+from app.core._util.enums import TextEnum
+from app.core.chat.history import MessageState
+from app.core.chat.prompting import PreparedReply, ReplyRequest, SamplingSettings, prepare_reply
 from app.core.chat.reasoning import (
     FORCED_CLOSE,
     REASONING,
@@ -33,7 +36,8 @@ from app.core.chat.reasoning import (
     ThinkingProfile,
     detect_profile,
 )
-from app.core.chat.template import Message, plain_prompt, render_chat
+from app.core.chat.template import plain_prompt, render_chat
+from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.errors import ContextOverflowError, EngineStateError, ModelLoadError
 from app.core.gguf.header import GGUFHeader, check_model_file
 from app.core.gguf.quants import parse_quant, quant_from_file_type
@@ -43,10 +47,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONTEXT_LENGTH = 4096
 # llama.cpp pads every context to a multiple of this many tokens (GGML_PAD(n_ctx, 256) in
 # llama-context.cpp): the smallest context it gives, and the step of every larger one.
 LLAMA_CONTEXT_STEP = 256
+
+
+class FinishReason(TextEnum):
+    """Why a reply ended."""
+
+    STOP = "stop"  # the model ended it
+    LENGTH = "length"  # max tokens, or the context is full
+    CANCELLED = "cancelled"  # the person stopped it
+
+    @property
+    def message_state(self) -> MessageState:
+        """The stored message's state after a reply that ended this way."""
+        return MessageState.STOPPED if self is FinishReason.CANCELLED else MessageState.COMPLETE
 
 
 @dataclass(frozen=True)
@@ -74,8 +90,6 @@ class GenerationStats:
 
     `tokens_per_second` is the generation speed after the first token (as llama.cpp reports it),
     so prompt processing doesn't hide it; `time_to_first_token` covers prompt processing.
-    `finish_reason` is "stop" (the model ended), "length" (max tokens or context full) or
-    "cancelled".
     """
 
     prompt_tokens: int
@@ -83,7 +97,7 @@ class GenerationStats:
     seconds: float
     time_to_first_token: float | None
     tokens_per_second: float
-    finish_reason: str
+    finish_reason: FinishReason
     context_used: int = 0  # prompt + reply tokens now in the context
 
 
@@ -109,28 +123,6 @@ def default_threads() -> int:
     except Exception:  # noqa: BLE001 - any probe failure falls back to os.cpu_count
         physical = None
     return max(1, physical or os.cpu_count() or 1)
-
-
-class Generation:
-    """One reply being generated: iterate it for text pieces; `stats` is set when it ends."""
-
-    def __init__(self, prompt: str) -> None:
-        self.prompt = prompt
-        self.stats: GenerationStats | None = None
-        self._pieces: Iterator[str] = iter(())
-        self._text: list[str] = []
-
-    def attach(self, pieces: Iterator[str]) -> None:
-        self._pieces = pieces
-
-    def __iter__(self) -> Iterator[str]:
-        for piece in self._pieces:
-            self._text.append(piece)
-            yield piece
-
-    @property
-    def text(self) -> str:
-        return "".join(self._text)
 
 
 @dataclass
@@ -240,7 +232,7 @@ class Engine:
         self,
         path: str | Path,
         *,
-        context_length: int = DEFAULT_CONTEXT_LENGTH,
+        context_length: int = DEFAULT_CONTEXT,
         threads: int | None = None,
         gpu_layers: int = 0,
     ) -> LoadedModel:
@@ -248,7 +240,8 @@ class Engine:
 
         Raises:
             ModelFileError: the file is missing, not a GGUF, truncated or corrupt (with the reason).
-            ModelLoadError: llama.cpp refused a file that looked sound.
+            ModelLoadError: llama.cpp refused a file that looked sound, or its backends could
+                not be loaded.
         """
         path = Path(path)
         header = check_model_file(path)
@@ -262,8 +255,12 @@ class Engine:
 
         from app.core.engine.backends import ensure_backends
 
-        engine = ensure_backends()  # the distribution build computes nothing until it loads them
-
+        try:
+            # The distribution build computes nothing until its backends load.
+            engine = ensure_backends()
+        except OSError as exc:
+            log.warning("could not load the engine's backends error=%s", exc)
+            raise ModelLoadError(path, _backend_failure_reason(exc)) from exc
         try:
             llama = Llama(
                 model_path=str(path),
@@ -317,22 +314,6 @@ class Engine:
 
     # --- prompts ---------------------------------------------------------------------------------
 
-    def render_prompt(self, messages: list[Message]) -> str:
-        """The exact text the model will read for `messages`, ready for the assistant's reply.
-
-        With a chat template, the template decides everything (including a leading BOS text).
-        Without one (a base model), the messages are joined as plain completion text.
-        """
-        llama, model = self._require_model()
-        if model.chat_template is None:
-            return plain_prompt(messages)
-        return render_chat(
-            model.chat_template,
-            messages,
-            bos_token=_token_text(llama, llama.token_bos()),
-            eos_token=_token_text(llama, llama.token_eos()),
-        )
-
     def render_plan(self, plan: PromptPlan) -> str:
         """The exact prompt text of a `PromptPlan`: its messages rendered, then its prefill."""
         llama, model = self._require_model()
@@ -354,6 +335,34 @@ class Engine:
 
     # --- generation ------------------------------------------------------------------------------
 
+    def start_reply(
+        self, request: ReplyRequest, *, cancel: CancelToken | None = None
+    ) -> tuple[PreparedReply, Reply]:
+        """Plan `request`'s prompt, check it fits (leaving out old turns if allowed), and start
+        the reply: the one way the GUI's engine worker and `quantdesk chat` begin a reply.
+
+        `cancel` stops the reply (default: `request.cancel`).
+
+        Raises:
+            EngineStateError: no model is loaded.
+            ContextOverflowError: the conversation doesn't leave room for a reply.
+            ChatTemplateError: the model's template can't render these messages.
+        """
+        _llama, model = self._require_model()
+        prepared = prepare_reply(
+            request,
+            model.thinking,
+            model.context_length,
+            lambda plan: self.count_tokens(self.render_plan(plan)),
+        )
+        reply = self.reply(
+            prepared.plan,
+            prepared.sampling,
+            cancel=cancel or request.cancel,
+            reasoning_budget=request.reasoning_budget,
+        )
+        return prepared, reply
+
     def reply(
         self,
         plan: PromptPlan,
@@ -368,7 +377,7 @@ class Engine:
         for the model and it goes on with the answer.
 
         Raises:
-            EngineStateError, ContextOverflowError, ChatTemplateError: as `generate`.
+            EngineStateError, ContextOverflowError, ChatTemplateError: as `start_reply`.
         """
         llama, model = self._require_model()
         prompt = self.render_plan(plan)
@@ -382,40 +391,6 @@ class Engine:
         )
         reply.attach(pieces, control, reasoning_budget)
         return reply
-
-    def generate(
-        self,
-        messages: list[Message],
-        sampling: SamplingSettings | None = None,
-        *,
-        cancel: CancelToken | None = None,
-    ) -> Generation:
-        """Start a reply to `messages`; iterate the result for text as it is generated.
-
-        Raises:
-            EngineStateError: no model is loaded.
-            ContextOverflowError: the prompt doesn't fit the context.
-            ChatTemplateError: the model's template can't render these messages.
-        """
-        prompt = self.render_prompt(messages)
-        return self.complete(prompt, sampling, cancel=cancel)
-
-    def complete(
-        self,
-        prompt: str,
-        sampling: SamplingSettings | None = None,
-        *,
-        cancel: CancelToken | None = None,
-    ) -> Generation:
-        """Continue the exact text `prompt` (no template applied)."""
-        llama, model = self._require_model()
-        sampling = sampling or SamplingSettings()
-        tokens = self._tokenize_prompt(llama, model, prompt)
-        if len(tokens) >= model.context_length:
-            raise ContextOverflowError(len(tokens), model.context_length)
-        generation = Generation(prompt)
-        generation.attach(self._stream(llama, model, tokens, sampling, cancel, generation))
-        return generation
 
     def _tokenize_prompt(self, llama: Llama, model: LoadedModel, prompt: str) -> list[int]:
         # Templates print the BOS text themselves when the model wants one; a base model's plain
@@ -434,8 +409,8 @@ class Engine:
         prompt_tokens: list[int],
         sampling: SamplingSettings,
         cancel: CancelToken | None,
-        generation: Generation | Reply,
-        control: _StreamControl | None = None,
+        reply: Reply,
+        control: _StreamControl,
     ) -> Iterator[str]:
         import llama_cpp
 
@@ -451,14 +426,14 @@ class Engine:
         started = time.perf_counter()
         first_token_at: float | None = None
         produced = 0
-        finish = "length"
+        finish = FinishReason.LENGTH
         tokens = _sampled_tokens(llama, context, sampling)
         try:
             while produced < sampling.max_tokens and len(context) < model.context_length:
                 if cancel is not None and cancel.cancelled:
-                    finish = "cancelled"
+                    finish = FinishReason.CANCELLED
                     break
-                if control is not None and control.injection:
+                if control.injection:
                     # Write text for the model (e.g. </think> when the reasoning budget ran
                     # out): restart sampling after it; the cached prefix is reused.
                     forced, control.injection = control.injection, ""
@@ -471,18 +446,17 @@ class Engine:
                 if first_token_at is None:
                     first_token_at = time.perf_counter()
                 if is_eog(vocab, token):
-                    finish = "stop"
+                    finish = FinishReason.STOP
                     break
                 produced += 1
                 context.append(token)
-                if control is not None:
-                    control.produced = produced
-                    control.context_used = len(context)
+                control.produced = produced
+                control.context_used = len(context)
                 piece = decoder.decode(llama.detokenize([token]))
                 if piece:
                     yield piece
                 if cancel is not None and cancel.cancelled:
-                    finish = "cancelled"
+                    finish = FinishReason.CANCELLED
                     break
             tail = decoder.decode(b"", final=True)
             if tail:
@@ -490,7 +464,7 @@ class Engine:
         finally:
             tokens.close()
             ended = time.perf_counter()
-            generation.stats = replace(
+            reply.stats = replace(
                 _stats(len(prompt_tokens), produced, started, first_token_at, ended, finish),
                 context_used=len(context),
             )
@@ -525,7 +499,7 @@ def _stats(
     started: float,
     first_token_at: float | None,
     ended: float,
-    finish: str,
+    finish: FinishReason,
 ) -> GenerationStats:
     seconds = ended - started
     if first_token_at is not None and produced > 1 and ended > first_token_at:
@@ -572,6 +546,13 @@ def usable_context(asked: int, trained: int | None) -> int:
 
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
+
+
+def _backend_failure_reason(error: OSError) -> str:
+    return (
+        f"the engine's llama.cpp libraries could not be loaded ({error}). "
+        "Reinstall Quantdesk, or remove the GPU engine in Settings and try again."
+    )
 
 
 def _load_failure_reason(header: GGUFHeader) -> str:

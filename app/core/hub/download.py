@@ -656,4 +656,3 @@ def cleanup_stale_partials(models_dir: Path, *, max_age_days: float = 30) -> lis
         if not files.sidecar.exists() or part.stat().st_mtime < cutoff:
             removed += files.remove()
     return removed
-

@@ -26,15 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core._util.cancel import CancelToken
-from app.core.chat.history import ChatStore, Conversation, StoredMessage
+from app.core.chat.history import ChatStore, Conversation, MessageState, StoredMessage
 from app.core.chat.prompting import ReplyRecord, ReplyRequest, turns_for_model
-from app.core.chat.reasoning import (
-    TOGGLE_DISABLED,
-    TOGGLE_HIDDEN,
-    TOGGLE_SKIPPABLE,
-    ThinkingProfile,
-)
-from app.core.engine.engine import DEFAULT_CONTEXT_LENGTH, GenerationStats, LoadedModel
+from app.core.chat.reasoning import ThinkingProfile, Toggle
+from app.core.config.preferences import DEFAULT_CONTEXT
+from app.core.engine.engine import FinishReason, GenerationStats, LoadedModel
 from app.core.errors import ContextOverflowError, HistoryError
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.settings_panel import ChatSettingsPanel
@@ -78,7 +74,7 @@ class ChatPage(QWidget):
         worker: EngineWorker,
         header: QWidget,
         *,
-        default_context: int = DEFAULT_CONTEXT_LENGTH,
+        default_context: int = DEFAULT_CONTEXT,
     ) -> None:
         super().__init__()
         self._default_context = default_context
@@ -221,10 +217,10 @@ class ChatPage(QWidget):
 
     def _apply_profile(self) -> None:
         profile = self.profile
-        toggle = profile.toggle if profile else TOGGLE_HIDDEN
+        toggle = profile.toggle if profile else Toggle.HIDDEN
         self.thinking_toggle.blockSignals(True)
-        self.thinking_toggle.setVisible(toggle != TOGGLE_HIDDEN)
-        self.thinking_toggle.setEnabled(toggle != TOGGLE_DISABLED)
+        self.thinking_toggle.setVisible(toggle != Toggle.HIDDEN)
+        self.thinking_toggle.setEnabled(toggle != Toggle.DISABLED)
         self.thinking_toggle.setChecked(self._thinking_wanted())
         self.thinking_toggle.blockSignals(False)
         self._update_thinking_note()
@@ -245,8 +241,8 @@ class ChatPage(QWidget):
         profile = self.profile
         # Say why the toggle is greyed out, or what skipping an always-on reasoning costs.
         shown = profile is not None and (
-            profile.toggle == TOGGLE_DISABLED
-            or (profile.toggle == TOGGLE_SKIPPABLE and not self.thinking_on)
+            profile.toggle == Toggle.DISABLED
+            or (profile.toggle == Toggle.SKIPPABLE and not self.thinking_on)
         )
         note = profile.note if shown and profile is not None else ""
         self.thinking_note.setText(note)
@@ -322,6 +318,7 @@ class ChatPage(QWidget):
                         reasoning=message.reasoning,
                         reasoning_seconds=message.reasoning_seconds,
                         state=message.state,
+                        dropped_turns=int(message.settings.get("dropped_turns") or 0),
                     )
                 )
         self._apply_profile()
@@ -463,7 +460,9 @@ class ChatPage(QWidget):
             ),
         )
         self.show_error("")
-        self._streaming = self.chat_view.add_message(MessageWidget("assistant", state="streaming"))
+        self._streaming = self.chat_view.add_message(
+            MessageWidget("assistant", state=MessageState.STREAMING)
+        )
         self._generating = True
         self._update_controls()
         self.status_changed.emit(self.tr("Reading the conversation…"))
@@ -497,11 +496,10 @@ class ChatPage(QWidget):
         if self._streaming is not None:
             self._streaming.message_id = started.message_id
         if started.dropped_turns:
-            self.status_changed.emit(
-                self.tr("Left out the {n} oldest messages to fit the context.").format(
-                    n=started.dropped_turns
-                )
-            )
+            # Said on the reply itself: the status line is rewritten ~30 times a second.
+            log.info("left out %d oldest messages to fit the context", started.dropped_turns)
+            if self._streaming is not None:
+                self._streaming.set_dropped_turns(started.dropped_turns)
         self._context_length = started.context_length
 
     @Slot(object)
@@ -523,7 +521,7 @@ class ChatPage(QWidget):
         if self._closed:  # a late signal from the engine after the window closed
             return
         stats = result.stats
-        state = "stopped" if stats.finish_reason == "cancelled" else "complete"
+        state = stats.finish_reason.message_state
         self._streaming_had_no_answer = bool(result.reasoning) and not result.answer
         if self._streaming is not None:
             self._streaming.finish(state, result.reasoning_seconds)
@@ -540,14 +538,17 @@ class ChatPage(QWidget):
             used=stats.context_used,
             ctx=self._context_length,
         )
-        if stats.finish_reason == "cancelled":
+        if stats.finish_reason == FinishReason.CANCELLED:
             line += self.tr(" (stopped)")
-        elif stats.finish_reason == "length" and self._streaming_had_no_answer:
+        elif stats.finish_reason == FinishReason.LENGTH and self._streaming_had_no_answer:
             line += self.tr(
                 " · the reply ran out of tokens while thinking: raise Max reply tokens or set a "
                 "thinking budget in Settings"
             )
-        elif stats.finish_reason == "length" and stats.context_used >= self._context_length:
+        elif (
+            stats.finish_reason == FinishReason.LENGTH
+            and stats.context_used >= self._context_length
+        ):
             line += self.tr(" · the context is full: start a new chat or raise the context length")
         elif stats.context_used >= NEARLY_FULL * self._context_length:
             line += self.tr(" · the context is nearly full")
@@ -560,7 +561,7 @@ class ChatPage(QWidget):
         widget, self._streaming = self._streaming, None
         if widget is not None:
             if widget.content or widget.reasoning:
-                widget.finish("failed", None)
+                widget.finish(MessageState.FAILED, None)
             else:
                 self.chat_view.remove_from(widget)
         self._generating = False

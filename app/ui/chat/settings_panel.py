@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.chat.prompting import SAMPLING_KEYS, SamplingSettings, effective_sampling
-from app.core.chat.reasoning import BASE_COMPLETION, NEMOTRON_SWITCH, ThinkingProfile
-from app.core.engine.engine import DEFAULT_CONTEXT_LENGTH
+from app.core.chat.reasoning import ThinkingFamily, ThinkingProfile
+from app.core.config.preferences import DEFAULT_CONTEXT, MAX_CONTEXT, MIN_CONTEXT
 from app.ui.style import mute
 
 DEFAULT_REASONING_BUDGET = 0  # 0: no limit
@@ -62,7 +62,7 @@ class ChatSettingsPanel(QWidget):
         self._thinking_on = True
         self._overrides: dict[str, Any] = {}
         self._loading = False
-        self._shown_context = DEFAULT_CONTEXT_LENGTH
+        self._shown_context = DEFAULT_CONTEXT
         self._build()
 
     def _build(self) -> None:
@@ -89,8 +89,8 @@ class ChatSettingsPanel(QWidget):
             "repeat_penalty": self.tr("Repeat penalty"),
             "max_tokens": self.tr("Max reply tokens"),
         }
-        self.context_length = _integer(512, 1_048_576, 1024)
-        self.context_length.setValue(DEFAULT_CONTEXT_LENGTH)
+        self.context_length = _integer(MIN_CONTEXT, MAX_CONTEXT, 1024)
+        self.context_length.setValue(DEFAULT_CONTEXT)
         self.context_length.editingFinished.connect(self._on_context_edited)
         self.reasoning_budget = _integer(0, 131_072, 256)
         self.reasoning_budget.setSpecialValueText(self.tr("no limit"))
@@ -211,11 +211,11 @@ class ChatSettingsPanel(QWidget):
 def _system_prompt_note(profile: ThinkingProfile | None) -> str:
     if profile is None:
         return ""
-    if profile.family == NEMOTRON_SWITCH:
+    if profile.family == ThinkingFamily.NEMOTRON_SWITCH:
         return (
             "This model's thinking switch is its system prompt; your instructions are sent at "
             "the start of your first message, as its model card asks."
         )
-    if profile.family == BASE_COMPLETION:
+    if profile.family == ThinkingFamily.BASE_COMPLETION:
         return "A base model reads this as the start of the text it continues."
     return ""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core._util.units import format_seconds
+from app.core.chat.history import MessageState
 from app.ui.style import mute
 
 _MARKDOWN_FEATURES = QTextDocument.MarkdownFeature.MarkdownDialectGitHub | (
@@ -174,12 +175,14 @@ class MessageWidget(QFrame):
         message_id: int | None = None,
         reasoning: str = "",
         reasoning_seconds: float | None = None,
-        state: str = "complete",
+        state: MessageState = MessageState.COMPLETE,
+        dropped_turns: int = 0,
     ) -> None:
         super().__init__()
         self.role = role
         self.message_id = message_id
         self.state = state
+        self._dropped_turns = dropped_turns
         self._content = content
         self._reasoning = reasoning
         self._reasoning_seconds = reasoning_seconds
@@ -246,7 +249,7 @@ class MessageWidget(QFrame):
 
     @property
     def is_streaming(self) -> bool:
-        return self.state == "streaming"
+        return self.state == MessageState.STREAMING
 
     def append(self, reasoning: str, answer: str) -> None:
         """Add streamed text. The reasoning block is open while the model thinks and folds away
@@ -263,8 +266,14 @@ class MessageWidget(QFrame):
             self._render_content()
         self._update_reasoning_header()
 
-    def finish(self, state: str, reasoning_seconds: float | None) -> None:
-        """The reply ended ("complete", "stopped", "failed", "interrupted")."""
+    def set_dropped_turns(self, count: int) -> None:
+        """Say on this reply that the oldest `count` messages were left out to fit the context:
+        here it stays in view for as long as the reply does, unlike the status line."""
+        self._dropped_turns = count
+        self._render_content()
+
+    def finish(self, state: MessageState, reasoning_seconds: float | None) -> None:
+        """The reply ended (complete, stopped, failed or interrupted)."""
         self.state = state
         self._reasoning_seconds = reasoning_seconds
         if self._content:
@@ -292,11 +301,18 @@ class MessageWidget(QFrame):
         self.content_label.setText(self._content)
         self.content_label.setVisible(bool(self._content) or self.role == "user")
         notes = {
-            "stopped": self.tr("stopped"),
-            "failed": self.tr("failed"),
-            "interrupted": self.tr("interrupted — the app closed during this reply"),
+            MessageState.STOPPED: self.tr("stopped"),
+            MessageState.FAILED: self.tr("failed"),
+            MessageState.INTERRUPTED: self.tr("interrupted — the app closed during this reply"),
         }
-        self.note.setText(notes.get(self.state, ""))
+        parts = [notes.get(self.state, "")]
+        if self._dropped_turns:
+            parts.append(
+                self.tr("left out the {n} oldest messages to fit the context").format(
+                    n=self._dropped_turns
+                )
+            )
+        self.note.setText(" · ".join(part for part in parts if part))
 
     def _render_reasoning(self) -> None:
         self.reasoning_label.setText(self._reasoning)
@@ -308,7 +324,7 @@ class MessageWidget(QFrame):
         if not has_reasoning:
             return
         arrow = "▾" if self.reasoning_toggle.isChecked() else "▸"
-        if self.state == "streaming" and not self._content:
+        if self.state == MessageState.STREAMING and not self._content:
             text = self.tr("Thinking…")
         elif self._reasoning_seconds is not None:
             text = self.tr("Thought for {time}").format(

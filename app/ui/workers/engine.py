@@ -10,11 +10,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.core._util.cancel import CancelToken
-from app.core.chat.history import ChatStore
-from app.core.chat.prompting import PreparedReply, ReplyRequest, prepare_reply
+from app.core.chat.history import ChatStore, MessageState
+from app.core.chat.prompting import PreparedReply, ReplyRequest
 from app.core.chat.reasoning import REASONING
-from app.core.engine.engine import DEFAULT_CONTEXT_LENGTH, Engine, GenerationStats, Reply
-from app.core.errors import EngineStateError, HistoryError, QuantdeskError
+from app.core.config.preferences import DEFAULT_CONTEXT
+from app.core.engine.engine import Engine, GenerationStats, Reply
+from app.core.errors import HistoryError, QuantdeskError
 from app.core.fit.recommend import automatic_gpu_layers
 from app.core.machine.hardware import HardwareProfile
 
@@ -30,7 +31,7 @@ class LoadOptions:
     """How to load a model: context length, CPU threads (None: physical cores), GPU layers
     (None: automatic, from the memory estimate for `hardware`; -1 all)."""
 
-    context_length: int = DEFAULT_CONTEXT_LENGTH
+    context_length: int = DEFAULT_CONTEXT
     threads: int | None = None
     gpu_layers: int | None = 0
     hardware: HardwareProfile | None = None
@@ -77,7 +78,6 @@ class EngineWorker(QObject):
         load_requested(str, object): path of a GGUF to load (unloads the previous model) and
             a `LoadOptions`.
         reply_requested(object): a `ReplyRequest`.
-        unload_requested().
         shutdown_requested(): unload, then end the worker's thread.
 
     Signals:
@@ -88,7 +88,6 @@ class EngineWorker(QObject):
         finished(object): a `ReplyFinished` (also when stopped).
         failed(object): the exception of a reply that could not be generated (a
             `ContextOverflowError` when the conversation no longer fits).
-        unloaded().
 
     When the request names a chat database, every update is written there before it is sent
     to the GUI: whatever the person has seen survives the app being killed.
@@ -98,7 +97,6 @@ class EngineWorker(QObject):
 
     load_requested = Signal(str, object)
     reply_requested = Signal(object)
-    unload_requested = Signal()
     shutdown_requested = Signal()
 
     loaded = Signal(object)
@@ -107,7 +105,6 @@ class EngineWorker(QObject):
     streamed = Signal(object)
     finished = Signal(object)
     failed = Signal(object)
-    unloaded = Signal()
 
     def __init__(self, engine: Engine | None = None) -> None:
         super().__init__()
@@ -116,7 +113,6 @@ class EngineWorker(QObject):
         self._stores: dict[Path, ChatStore] = {}
         self.load_requested.connect(self._load)
         self.reply_requested.connect(self._reply)
-        self.unload_requested.connect(self._unload)
         self.shutdown_requested.connect(self._shutdown)
 
     @property
@@ -131,7 +127,7 @@ class EngineWorker(QObject):
 
     @Slot(str, object)
     def _load(self, path: str, options: LoadOptions) -> None:
-        context = options.context_length or DEFAULT_CONTEXT_LENGTH
+        context = options.context_length or DEFAULT_CONTEXT
         try:
             layers = options.gpu_layers
             if layers is None:
@@ -154,7 +150,7 @@ class EngineWorker(QObject):
             self._cancel = CancelToken()
         recorder: _Recorder | None = None
         try:
-            prepared, reply = self._start_reply(request)
+            prepared, reply = self._engine.start_reply(request, cancel=self._cancel)
             recorder = self._recorder(request, prepared)
             self.started.emit(
                 ReplyStarted(
@@ -186,24 +182,6 @@ class EngineWorker(QObject):
                 reasoning_seconds=reply.reasoning_seconds,
             )
         )
-
-    def _start_reply(self, request: ReplyRequest) -> tuple[PreparedReply, Reply]:
-        model = self._engine.model
-        if model is None:
-            raise EngineStateError("No model is loaded.")
-        prepared = prepare_reply(
-            request,
-            model.thinking,
-            model.context_length,
-            lambda plan: self._engine.count_tokens(self._engine.render_plan(plan)),
-        )
-        reply = self._engine.reply(
-            prepared.plan,
-            prepared.sampling,
-            cancel=self._cancel,
-            reasoning_budget=request.reasoning_budget,
-        )
-        return prepared, reply
 
     def _stream(self, reply: Reply, recorder: _Recorder | None) -> None:
         reasoning: list[str] = []
@@ -269,11 +247,6 @@ class EngineWorker(QObject):
         return model.context_length if model else 0
 
     @Slot()
-    def _unload(self) -> None:
-        self._engine.unload()
-        self.unloaded.emit()
-
-    @Slot()
     def _shutdown(self) -> None:
         # Runs after every request queued before it: the model is freed on the thread that owns
         # it, then this thread's event loop ends.
@@ -295,10 +268,9 @@ class _Recorder:
         self.store.append_reply(self.message_id, content=answer, reasoning=reasoning)
 
     def finish(self, stats: GenerationStats, reasoning_seconds: float | None) -> None:
-        state = "stopped" if stats.finish_reason == "cancelled" else "complete"
         self.store.finish_reply(
             self.message_id,
-            state=state,
+            state=stats.finish_reason.message_state,
             stats=asdict(stats),
             reasoning_seconds=reasoning_seconds,
         )
@@ -308,7 +280,7 @@ class _Recorder:
 
     def fail(self) -> None:
         try:
-            self.store.finish_reply(self.message_id, state="failed")
+            self.store.finish_reply(self.message_id, state=MessageState.FAILED)
         except HistoryError as error:
             # Most often the same full disk or lock that failed the reply: that one is reported.
             log.warning("could not mark a failed reply message_id=%s: %s", self.message_id, error)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -252,9 +253,19 @@ def test_a_conversation_too_long_for_the_context_offers_a_choice(
     assert f"Story {sent - 1}" in window.chat.chat_view.plain_text()  # the message is kept
     with qtbot.waitSignal(window.reply_finished, timeout=90_000):
         window.chat.drop_oldest_button.click()
-    assert "Left out" in window.status_note.text() or "tokens/s" in window.status_note.text()
+    # The notice is on the reply itself: the status line has moved on to the reply's speed.
+    notice = re.compile(r"left out the \d+ oldest messages to fit the context")
+    assert notice.search(last_message(window).note.text())
+    assert "tokens/s" in window.status_note.text()
     assert last_message(window).content
     assert len(stored(window)) == 2 * sent  # nothing was deleted from the history
+    assert stored(window)[-1].settings["dropped_turns"] > 0
+    # Reopened later, the reply still says so.
+    conversation = window.chat.conversation
+    assert conversation is not None
+    window.chat.new_conversation()
+    window.chat.open_conversation(conversation.id)
+    assert notice.search(last_message(window).note.text())
 
 
 def test_long_answers_are_split_into_blocks_and_code_stays_whole() -> None:

@@ -13,30 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from app.core.chat.prompting import (
-    ReplyRequest,
-    SamplingSettings,
-    effective_sampling,
-    prepare_reply,
-    turns_for_model,
-)
+from app.core.chat.prompting import SamplingSettings, effective_sampling
 from app.core.chat.reasoning import (
-    ALWAYS_REASONING,
-    BASE_COMPLETION,
-    NEMOTRON_SWITCH,
-    PLAIN_CHAT,
-    QWEN3_SWITCH,
-    TOGGLE_DISABLED,
-    TOGGLE_HIDDEN,
-    TOGGLE_SKIPPABLE,
-    TOGGLE_SWITCH,
     ReasoningSplitter,
+    ThinkingFamily,
+    Toggle,
     detect_profile,
     plan_prompt,
 )
 from app.core.chat.template import Message
 from app.core.engine.engine import Engine
-from app.core.errors import ContextOverflowError
 from app.core.gguf.header import check_model_file
 
 # Three turns; the earlier answer was stored with its reasoning apart, but a reply that still
@@ -179,19 +165,19 @@ def test_profiles_of_the_test_models(
 ) -> None:
     nemotron = profile_of(nemotron_model)
     assert (nemotron.family, nemotron.toggle, nemotron.default_on) == (
-        NEMOTRON_SWITCH, TOGGLE_SWITCH, True
+        ThinkingFamily.NEMOTRON_SWITCH, Toggle.SWITCH, True
     )  # fmt: skip
     think = profile_of(think_model)
     assert (think.family, think.toggle, think.opens_think) == (
-        ALWAYS_REASONING, TOGGLE_SKIPPABLE, True
+        ThinkingFamily.ALWAYS_REASONING, Toggle.SKIPPABLE, True
     )  # fmt: skip
     assert "worse" in think.note
-    assert profile_of(qwen3_model).family == QWEN3_SWITCH
+    assert profile_of(qwen3_model).family == ThinkingFamily.QWEN3_SWITCH
     base = profile_of(base_model)
-    assert (base.family, base.toggle) == (BASE_COMPLETION, TOGGLE_DISABLED)
+    assert (base.family, base.toggle) == (ThinkingFamily.BASE_COMPLETION, Toggle.DISABLED)
     assert "base model" in base.note
     plain = profile_of(tiny_model)
-    assert (plain.family, plain.toggle) == (PLAIN_CHAT, TOGGLE_HIDDEN)
+    assert (plain.family, plain.toggle) == (ThinkingFamily.PLAIN_CHAT, Toggle.HIDDEN)
 
 
 def test_r1_distills_always_reason_even_when_the_template_does_not_open_think() -> None:
@@ -200,7 +186,7 @@ def test_r1_distills_always_reason_even_when_the_template_does_not_open_think() 
         name="DeepSeek R1 Distill Qwen 7B", basename=None, architecture="qwen2",
         chat_template=template,
     )  # fmt: skip
-    assert profile.family == ALWAYS_REASONING
+    assert profile.family == ThinkingFamily.ALWAYS_REASONING
     assert not profile.opens_think
     plan = plan_prompt(profile, thinking_on=False, system_prompt="", turns=[Message("user", "x")])
     assert plan.prefill == "<think>\n\n</think>\n\n"
@@ -212,7 +198,7 @@ def test_acereason_nemotron_is_not_taken_for_the_nemotron_nano_switch() -> None:
         name="AceReason Nemotron 1.1 7B", basename="AceReason-Nemotron-1.1",
         architecture="qwen2", chat_template="{{ messages[0].content }}<|im_start|>assistant\n",
     )  # fmt: skip
-    assert profile.family == ALWAYS_REASONING
+    assert profile.family == ThinkingFamily.ALWAYS_REASONING
 
 
 def test_sampling_presets_follow_the_model_cards_and_the_person_wins(nemotron_model: Path) -> None:
@@ -293,51 +279,3 @@ def test_reasoning_budget_closes_the_thinking_and_the_answer_follows(
     assert "</think>" not in reply.answer and "</think>" not in reply.reasoning
     assert reply.reasoning_seconds is not None and reply.reasoning_seconds > 0
     assert reply.stats is not None and reply.stats.completion_tokens <= 40
-
-
-def test_overflow_is_refused_before_generating_and_dropping_old_turns_fits(
-    engine: Engine, tiny_model: Path
-) -> None:
-    engine.load(tiny_model, context_length=512)
-    model = engine.model
-    assert model is not None
-    long_turns = []
-    for index in range(6):
-        long_turns += [Message("user", f"Question {index}: " + "word " * 60),
-                       Message("assistant", "answer " * 20)]  # fmt: skip
-    long_turns.append(Message("user", "Last question?"))
-    request = ReplyRequest(turns=long_turns, overrides={"max_tokens": 128})
-
-    def count(plan):  # noqa: ANN001, ANN202 - the engine's real count
-        return engine.count_tokens(engine.render_plan(plan))
-
-    with pytest.raises(ContextOverflowError) as refused:
-        prepare_reply(request, model.thinking, model.context_length, count)
-    assert refused.value.context_length == model.context_length
-    assert "Leave out the oldest messages" in str(refused.value)
-
-    prepared = prepare_reply(
-        ReplyRequest(turns=long_turns, overrides={"max_tokens": 128}, drop_oldest=True),
-        model.thinking, model.context_length, count,
-    )  # fmt: skip
-    assert prepared.dropped_turns > 0 and prepared.dropped_turns % 2 == 0
-    assert prepared.plan.messages[-1].content == "Last question?"
-    assert prepared.plan.messages[0].role == "user"  # whole exchanges are left out
-    assert prepared.prompt_tokens + 128 <= model.context_length
-
-
-def test_unanswered_messages_are_joined_so_roles_alternate() -> None:
-    from types import SimpleNamespace
-
-    stored = [
-        SimpleNamespace(role="user", content="First?", state="complete"),
-        SimpleNamespace(role="assistant", content="", state="failed"),
-        SimpleNamespace(role="user", content="Second?", state="complete"),
-        SimpleNamespace(role="assistant", content="Answer", state="stopped"),
-        SimpleNamespace(role="user", content="Third?", state="complete"),
-    ]
-    assert turns_for_model(stored) == [
-        Message("user", "First?\n\nSecond?"),
-        Message("assistant", "Answer"),
-        Message("user", "Third?"),
-    ]

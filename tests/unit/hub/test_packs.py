@@ -138,7 +138,8 @@ import json, sys
 from app.core.engine import backends
 from app.core.hub import packs as engine_packs
 from app.core.engine.engine import Engine
-from app.core.chat.prompting import SamplingSettings
+from app.core.chat.prompting import ReplyRequest
+from app.core.chat.template import Message
 
 before = backends.ensure_backends()
 (pack,) = engine_packs.packs_for_machine(engine_packs.fetch_packs(), {"nvidia"})
@@ -146,8 +147,12 @@ folder = engine_packs.install_pack(pack)
 engine = Engine()
 engine.load(sys.argv[1])  # the next model load: the new pack is loaded first
 after = backends.loaded_engine()
-greedy = SamplingSettings(temperature=0, max_tokens=4)
-reply = "".join(engine.complete("The capital of France is", greedy))
+request = ReplyRequest(
+    turns=[Message("user", "The capital of France is")],
+    overrides={"temperature": 0, "max_tokens": 4},
+)
+_prepared, started = engine.start_reply(request)
+reply = "".join(text for _kind, text in started)
 print(json.dumps({"before": before.as_dict(), "after": after.as_dict(), "folder": str(folder),
                   "reply": reply}))
 """
