@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QWidget
+
+from app.core.fit.recommend import Fit
 
 # How far secondary text moves from the text color towards the background: readable, yet
 # clearly second to the answer, in light and dark themes alike.
@@ -44,14 +46,31 @@ def _blend(a: QColor, b: QColor, share: float) -> QColor:
     )
 
 
-# How a file fits this machine, as the Models page and the file chooser show it.
+# How a file fits this machine, as the Models page and the file chooser show it. Marked for
+# translation here (context "Fit"); `fit_words` translates them.
 FIT_WORDS = {
-    "gpu": "Runs on the GPU",
-    "partial": "Split GPU + CPU",
-    "cpu": "Runs on the CPU",
-    "too_large": "Too large",
+    Fit.GPU: QT_TRANSLATE_NOOP("Fit", "Runs on the GPU"),
+    Fit.PARTIAL: QT_TRANSLATE_NOOP("Fit", "Split GPU + CPU"),
+    Fit.CPU: QT_TRANSLATE_NOOP("Fit", "Runs on the CPU"),
+    Fit.TOO_LARGE: QT_TRANSLATE_NOOP("Fit", "Too large"),
 }
-FIT_COLORS = {"gpu": "#1b7f3b", "partial": "#8a6d00", "cpu": "#2b5fab", "too_large": "#b00020"}
+UNKNOWN_FIT = QT_TRANSLATE_NOOP("Fit", "Unknown")
+FIT_COLORS = {
+    Fit.GPU: "#1b7f3b",
+    Fit.PARTIAL: "#8a6d00",
+    Fit.CPU: "#2b5fab",
+    Fit.TOO_LARGE: "#b00020",
+}
+
+
+def fit_words(fit: Fit | None) -> str:
+    """How a file fits, in the person's language; None (a header that can't be read): Unknown."""
+    return QCoreApplication.translate("Fit", FIT_WORDS[fit] if fit is not None else UNKNOWN_FIT)
+
+
+def translated_columns(context: str, columns: tuple[str, ...]) -> list[str]:
+    """Column titles marked with `QT_TRANSLATE_NOOP(context, …)`, translated."""
+    return [QCoreApplication.translate(context, column) for column in columns]
 
 
 def plain_text(label: QLabel) -> QLabel:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
-THEMES = ("system", "light", "dark")
+from app.core.config.preferences import THEMES
 
 # The platform's style and palette as they were before the first theme was applied, so that
 # going back to "system" restores them.

@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app.cli import GOAL_CHOICES
+from app.core.config.preferences import DEFAULT_CONTEXT, Preferences, save_preferences
+from app.core.fit.recommend import Goal
+from app.core.paths import app_paths
 from tests.localhub import LocalHub, seed_repos
 
 REPO = "bartowski/nvidia_AceReason-Nemotron-1.1-7B-GGUF"
@@ -47,7 +51,9 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
     local_hub.add_listing_repo(REPO, seed_repos()[REPO])
     hardware = tmp_path / "rtx3070.json"
     hardware.write_text(json.dumps(RTX_3070))
-    result = quantdesk("recommend", REPO, "--hardware", str(hardware), "--json")
+    result = quantdesk(
+        "recommend", REPO, "--hardware", str(hardware), "--context", "8192", "--json"
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["repo"], report["goal"], report["context"]) == (REPO, "fastest", 8192)
@@ -73,17 +79,39 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
 
     quality = json.loads(
         quantdesk(
-            "recommend", REPO, "--hardware", str(hardware), "--goal", "quality", "--json"
+            "recommend", REPO, "--hardware", str(hardware), "--goal", "quality",
+            "--context", "8192", "--json",
         ).stdout
-    )
+    )  # fmt: skip
     assert quality["pick"]["quant"] == "Q8_0" and quality["pick"]["fit"] == "partial"
 
-    table = quantdesk("recommend", REPO, "--hardware", str(hardware))
+    table = quantdesk("recommend", REPO, "--hardware", str(hardware), "--context", "8192")
     assert table.returncode == 0
     assert (
         "→Q5_K_S" in table.stdout
         and "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in table.stdout
     )
+
+
+def test_recommend_fits_at_the_default_context_from_settings(
+    local_hub: LocalHub, tmp_path: Path, quantdesk_home: Path
+) -> None:
+    local_hub.add_listing_repo(REPO, seed_repos()[REPO])
+    hardware = tmp_path / "rtx3070.json"
+    hardware.write_text(json.dumps(RTX_3070))
+
+    def context() -> int:
+        result = quantdesk("recommend", REPO, "--hardware", str(hardware), "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["context"]
+
+    assert context() == DEFAULT_CONTEXT
+    save_preferences(app_paths().config, Preferences(default_context=16384))
+    assert context() == 16384
+
+
+def test_goal_choices_are_the_goals() -> None:
+    assert tuple(goal.value for goal in Goal) == GOAL_CHOICES
 
 
 def test_recommend_bad_hardware_file(local_hub: LocalHub, tmp_path: Path) -> None:

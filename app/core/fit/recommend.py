@@ -1,6 +1,6 @@
 """Which file of a GGUF repo to run on a machine, and why, in numbers.
 
-Rules (../shared/DESIGN.md "Domain rules", from the seed cards):
+Rules (the project's DESIGN.md, "Domain rules", from the seed cards):
 - fastest: the whole model on the GPU — a file that fits the GPU's usable memory with its KV
   cache and llama.cpp's 1 GiB per-device margin (so a file 1-2 GB under the VRAM).
 - quality: the best quant that fits RAM + VRAM, split with a computed number of GPU layers.
@@ -15,11 +15,13 @@ Rules (../shared/DESIGN.md "Domain rules", from the seed cards):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from app.core._util.enums import TextEnum
 from app.core._util.units import format_bytes
+from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.fit.memory import GIB, MemoryEstimate, ModelShape, estimate_memory
 from app.core.fit.quality import SOURCE, accuracy_percent, bits_class, is_i_quant
 from app.core.gguf.header import check_model_file
@@ -29,13 +31,30 @@ from app.core.machine.hardware import GpuInfo, HardwareProfile
 
 # llama.cpp's --fit keeps this much free on each GPU.
 GPU_MARGIN_BYTES = GIB
-DEFAULT_CONTEXT = 8192
-GOALS = ("fastest", "quality")
 # Quality figures closer than this (percentage points of seed 004's accuracy) count as equal.
 SAME_QUALITY_POINTS = 0.1
 # Below this accuracy (seed 004: IQ3_XXS 81 %, Q2_K 73 %, IQ2_XXS 46 %) a model loses too much to
 # be picked just because it is fast; such files are still listed, and picked when nothing else fits.
 ACCEPTABLE_QUALITY = 80.0
+
+
+class Fit(TextEnum):
+    """Where a file runs on a machine."""
+
+    GPU = "gpu"  # whole on the GPU
+    PARTIAL = "partial"  # split: some layers on the GPU, the rest in RAM
+    CPU = "cpu"
+    TOO_LARGE = "too_large"
+
+
+class Goal(TextEnum):
+    """What a pick is for."""
+
+    FASTEST = "fastest"
+    QUALITY = "quality"
+
+
+GOALS = tuple(Goal)
 
 
 @dataclass(frozen=True)
@@ -62,11 +81,11 @@ class Option:
     files: tuple[str, ...]
     quant: str | None
     size_bytes: int
-    fit: str  # "gpu" | "partial" | "cpu" | "too_large"
+    fit: Fit
     gpu_layers: int
     estimate: MemoryEstimate | None
     quality: float | None
-    reasons: list[str] = field(default_factory=list)
+    reasons: tuple[str, ...] = ()
 
     @property
     def estimated_bytes(self) -> int:
@@ -88,7 +107,7 @@ class Option:
 @dataclass(frozen=True)
 class Recommendation:
     repo_id: str
-    goal: str
+    goal: Goal
     context: int
     pick: Option | None
     options: list[Option]
@@ -149,7 +168,7 @@ def header_file(files: list[RemoteFile]) -> RemoteFile | None:
 
 def fit_option(
     shape: ModelShape, size: int, budget: Budget, context: int
-) -> tuple[str, int, MemoryEstimate]:
+) -> tuple[Fit, int, MemoryEstimate]:
     """Where a file of `size` bytes runs: whole on the GPU, split, on the CPU, or not at all."""
     shape = shape.with_file_size(size)
     backend = budget.gpu.backend if budget.gpu else None
@@ -165,15 +184,15 @@ def fit_option(
     if backend is not None:
         full = estimate_memory(shape, context=context, gpu_layers=shape.layers, backend=backend)
         if fits(full):
-            return "gpu", shape.layers, full
+            return Fit.GPU, shape.layers, full
         for layers in range(shape.layers - 1, 0, -1):
             split = estimate_memory(shape, context=context, gpu_layers=layers, backend=backend)
             if fits(split):
-                return "partial", layers, split
+                return Fit.PARTIAL, layers, split
     cpu = estimate_memory(shape, context=context)
     if cpu.ram_bytes <= budget.ram_bytes:
-        return "cpu", 0, cpu
-    return "too_large", 0, cpu
+        return Fit.CPU, 0, cpu
+    return Fit.TOO_LARGE, 0, cpu
 
 
 def recommend(
@@ -182,29 +201,41 @@ def recommend(
     shape: ModelShape,
     profile: HardwareProfile,
     *,
-    goal: str = "fastest",
+    goal: Goal | str = Goal.FASTEST,
     context: int | None = None,
     header_quants: dict[str, str] | None = None,
 ) -> Recommendation:
     """Fit every choice of the repo on `profile` and pick one for `goal`, with reasons.
 
+    `context` defaults to `DEFAULT_CONTEXT`; callers pass the person's default context length,
+    so the CLI and the GUI fit at the same length. It is capped at what the model was trained
+    for, as the engine caps it when loading.
     `header_quants` maps file paths to the quant their GGUF header names (`general.file_type`),
     for files whose names don't say it.
     """
     if goal not in GOALS:
         raise ValueError(f"goal must be one of {', '.join(GOALS)}")
-    context = context or min(DEFAULT_CONTEXT, shape.trained_context or DEFAULT_CONTEXT)
+    goal = Goal(goal)
+    context = context or DEFAULT_CONTEXT
+    if shape.trained_context:
+        context = min(context, shape.trained_context)
     budget = machine_budget(profile)
     options = []
     for paths, quant, size in group_options(files):
         quant = quant or (header_quants or {}).get(paths[0])
         fit, layers, estimate = fit_option(shape, size, budget, context)
         option = Option(paths, quant, size, fit, layers, estimate, accuracy_percent(quant))
-        option.reasons.extend(_fit_reasons(option, budget, profile, context, shape))
-        options.append(option)
+        options.append(
+            replace(option, reasons=_fit_reasons(option, budget, profile, context, shape))
+        )
     pick = _pick(options, budget, profile, goal)
     if pick is not None:
-        pick.reasons[:0] = _pick_reasons(pick, options, budget, profile, goal)
+        # The pick's own reasons come first; the option is rebuilt, never changed in place.
+        chosen = replace(
+            pick, reasons=(*_pick_reasons(pick, options, budget, profile, goal), *pick.reasons)
+        )
+        options[next(i for i, option in enumerate(options) if option is pick)] = chosen
+        pick = chosen
     return Recommendation(repo_id, goal, context, pick, options)
 
 
@@ -236,14 +267,14 @@ def _repacks_q4_0(profile: HardwareProfile) -> bool:
 
 
 def _pick(
-    options: list[Option], budget: Budget, profile: HardwareProfile, goal: str
+    options: list[Option], budget: Budget, profile: HardwareProfile, goal: Goal
 ) -> Option | None:
-    known = [o for o in options if o.quality is not None and o.fit != "too_large"]
+    known = [o for o in options if o.quality is not None and o.fit != Fit.TOO_LARGE]
     if not known:
         return None
     acceptable = [o for o in known if _quality(o) >= ACCEPTABLE_QUALITY] or known
-    if goal == "fastest":
-        on_gpu = [o for o in acceptable if o.fit == "gpu"]
+    if goal == Goal.FASTEST:
+        on_gpu = [o for o in acceptable if o.fit == Fit.GPU]
         if on_gpu:
             return _best(on_gpu, budget)
         if _cpu_only(budget) or not any(o.gpu_layers > 0 for o in acceptable):
@@ -311,7 +342,7 @@ def _fastest_on_cpu(candidates: list[Option], profile: HardwareProfile, budget: 
 
 def _fit_reasons(
     option: Option, budget: Budget, profile: HardwareProfile, context: int, shape: ModelShape
-) -> list[str]:
+) -> tuple[str, ...]:
     estimate = option.estimate
     assert estimate is not None
     parts = (
@@ -325,28 +356,28 @@ def _fit_reasons(
     )
     gpu_name = budget.gpu.name if budget.gpu else ""
     gpu_vram = budget.gpu.vram_bytes if budget.gpu else 0
-    if option.fit == "gpu":
-        return [
+    if option.fit == Fit.GPU:
+        return (
             f"Runs entirely on the {gpu_name}: needs about {format_bytes(estimate.vram_bytes)} of its "
-            f"{format_bytes(gpu_vram)} ({parts}), keeping the 1 GiB llama.cpp leaves free per GPU."
-        ]
-    if option.fit == "partial":
-        return [
+            f"{format_bytes(gpu_vram)} ({parts}), keeping the 1 GiB llama.cpp leaves free per GPU.",
+        )
+    if option.fit == Fit.PARTIAL:
+        return (
             f"Split: {option.gpu_layers} of {shape.layers} layers on the {gpu_name} "
             f"({format_bytes(estimate.vram_bytes)} of {format_bytes(budget.vram_bytes)} usable), the rest in RAM "
             f"({format_bytes(estimate.ram_bytes)} of {format_bytes(budget.ram_bytes)} usable: "
-            f"{budget.describe_ram(profile)}); {parts}."
-        ]
-    if option.fit == "cpu":
+            f"{budget.describe_ram(profile)}); {parts}.",
+        )
+    if option.fit == Fit.CPU:
         why = (
             "no GPU the engine can use" if budget.gpu is None else "not even one layer fits the GPU"
         )
-        return [
+        return (
             f"Runs on the CPU ({why}): needs about {format_bytes(estimate.ram_bytes)} of "
-            f"{format_bytes(budget.ram_bytes)} usable ({budget.describe_ram(profile)}); {parts}."
-        ]
+            f"{format_bytes(budget.ram_bytes)} usable ({budget.describe_ram(profile)}); {parts}.",
+        )
     room = budget.ram_bytes + (0 if budget.shared_pool else budget.vram_bytes)
-    return [
+    return (
         f"Too large: needs about {format_bytes(estimate.total_bytes)} but this machine can give "
         f"{format_bytes(room)} ({budget.describe_ram(profile)}"
         + (
@@ -354,26 +385,26 @@ def _fit_reasons(
             if budget.gpu and not budget.shared_pool
             else ""
         )
-        + f"); {parts}."
-    ]
+        + f"); {parts}.",
+    )
 
 
 def _pick_reasons(
-    pick: Option, options: list[Option], budget: Budget, profile: HardwareProfile, goal: str
+    pick: Option, options: list[Option], budget: Budget, profile: HardwareProfile, goal: Goal
 ) -> list[str]:
     reasons = []
     quant = pick.quant or "?"
-    if goal == "fastest" and pick.fit == "gpu":
+    if goal == Goal.FASTEST and pick.fit == Fit.GPU:
         reasons.append(
             f"Fastest: the whole model on the GPU. {quant} is the best quality that fits there "
             f"(rule: a file 1-2 GB under the GPU's memory)."
         )
-    elif goal == "fastest" and pick.fit == "partial" and budget.gpu is not None:
+    elif goal == Goal.FASTEST and pick.fit == Fit.PARTIAL and budget.gpu is not None:
         reasons.append(
             f"Fastest: no file of good quality fits entirely on the {budget.gpu.name}; {quant} puts "
             f"the most layers ({pick.gpu_layers}) on it."
         )
-    elif goal == "fastest":
+    elif goal == Goal.FASTEST:
         where = "" if budget.gpu is None else f" (not even one layer fits the {budget.gpu.name})"
         reasons.append(
             f"Fastest on this CPU{where}: a 4-bit file reads the fewest bytes per token at good "
@@ -395,7 +426,7 @@ def _pick_reasons(
             f"I-quant: below 4 bits on {_backend_name(budget)} an I-quant keeps more quality per byte than a K-quant."
         )
     elif not is_i_quant(pick.quant) and any(
-        is_i_quant(o.quant) and o.fit != "too_large" for o in options
+        is_i_quant(o.quant) and o.fit != Fit.TOO_LARGE for o in options
     ):
         where = "on the CPU" if _cpu_only(budget) else f"with {_backend_name(budget)}"
         if not _iquants_fast(budget):
@@ -431,11 +462,11 @@ def nothing_fits_reason(recommendation: Recommendation, profile: HardwareProfile
 # --- model files on disk ---------------------------------------------------------------------------
 
 
-def local_fit(path: Path, profile: HardwareProfile, *, context: int) -> str:
-    """How a model file on disk fits `profile` at `context` tokens: "gpu", "partial", "cpu",
-    "too_large", or "unknown" when its header can't be read."""
+def local_fit(path: Path, profile: HardwareProfile, *, context: int) -> Fit | None:
+    """How a model file on disk fits `profile` at `context` tokens; None when its header can't
+    be read."""
     fitted = _fit_local_file(path, profile, context)
-    return fitted[0] if fitted else "unknown"
+    return fitted[0] if fitted else None
 
 
 def automatic_gpu_layers(path: Path, profile: HardwareProfile | None, *, context: int) -> int:
@@ -445,10 +476,10 @@ def automatic_gpu_layers(path: Path, profile: HardwareProfile | None, *, context
     if profile is None or not any(gpu.engine_usable for gpu in profile.gpus):
         return 0
     fitted = _fit_local_file(path, profile, context)
-    return fitted[1] if fitted and fitted[0] in ("gpu", "partial") else 0
+    return fitted[1] if fitted and fitted[0] in (Fit.GPU, Fit.PARTIAL) else 0
 
 
-def _fit_local_file(path: Path, profile: HardwareProfile, context: int) -> tuple[str, int] | None:
+def _fit_local_file(path: Path, profile: HardwareProfile, context: int) -> tuple[Fit, int] | None:
     try:
         header = check_model_file(path)
         size = path.stat().st_size

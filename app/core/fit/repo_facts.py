@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.core.errors import ModelHeaderError, ModelNotFoundError
 from app.core.fit.memory import ModelShape
-from app.core.fit.recommend import Recommendation, header_file, recommend
+from app.core.fit.recommend import Goal, Recommendation, header_file, recommend
 from app.core.gguf.quants import quant_from_file_type
 from app.core.hub.client import RemoteFile, list_repo_files
 from app.core.hub.library import safe_model_path
@@ -60,7 +60,11 @@ def fetch_repo_facts(repo_id: str, models_dir: Path) -> RepoFacts:
 
 
 def advise(
-    facts: RepoFacts, profile: HardwareProfile, *, goal: str = "fastest", context: int | None = None
+    facts: RepoFacts,
+    profile: HardwareProfile,
+    *,
+    goal: Goal | str = Goal.FASTEST,
+    context: int | None = None,
 ) -> Recommendation:
     """Fit every file of the repo on `profile` at `context` tokens and pick one for `goal`."""
     return recommend(

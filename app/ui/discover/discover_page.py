@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from app.core.fit.recommend import Option
+from app.core.fit.recommend import Fit, Option
 from app.core.hub.catalog import CatalogModel
 from app.core.machine.hardware import HardwareProfile
 from app.ui.discover.model_chooser import FileChooser, ModelList
@@ -37,7 +37,11 @@ class DiscoverPage(QWidget):
         self.model_list = ModelList()
         self.model_list.model_selected.connect(self._on_model_selected)
         self.model_list.import_requested.connect(self.chat_requested)
-        self.chooser = FileChooser(session.models_dir, HardwareProfile.empty())
+        self.chooser = FileChooser(
+            session.models_dir,
+            HardwareProfile.empty(),
+            context=session.preferences.default_context,
+        )
         self.chooser.selection_changed.connect(self._on_option)
         session.hardware_changed.connect(self.chooser.set_hardware)
         session.models_dir_changed.connect(self.chooser.set_models_dir)
@@ -75,7 +79,7 @@ class DiscoverPage(QWidget):
 
     @Slot(object)
     def _on_option(self, option: Option | None) -> None:
-        self.download_button.setEnabled(option is not None and option.fit != "too_large")
+        self.download_button.setEnabled(option is not None and option.fit != Fit.TOO_LARGE)
 
     @Slot()
     def download_selected(self) -> DownloadWorker | None:

@@ -11,7 +11,7 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,12 +33,20 @@ from PySide6.QtWidgets import (
 
 from app.core._util.units import format_bytes
 from app.core.errors import OfflineError
-from app.core.fit.recommend import Option, Recommendation, nothing_fits_reason
+from app.core.fit.recommend import Fit, Option, Recommendation, nothing_fits_reason
 from app.core.fit.repo_facts import RepoFacts, advise, fetch_repo_facts
 from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text
-from app.ui.style import FIT_COLORS, FIT_WORDS, mute, muted_color, plain_text, plain_tooltip
+from app.ui.style import (
+    FIT_COLORS,
+    fit_words,
+    mute,
+    muted_color,
+    plain_text,
+    plain_tooltip,
+    translated_columns,
+)
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
@@ -226,9 +234,17 @@ class FileChooser(QWidget):
     facts_ready = Signal()
     facts_failed = Signal(object)
     selection_changed = Signal(object)
-    COLUMNS = ("Quant", "File size", "Needs", "Fit", "GPU layers", "Quality")
+    COLUMNS = (
+        QT_TRANSLATE_NOOP("FileChooser", "Quant"),
+        QT_TRANSLATE_NOOP("FileChooser", "File size"),
+        QT_TRANSLATE_NOOP("FileChooser", "Needs"),
+        QT_TRANSLATE_NOOP("FileChooser", "Fit"),
+        QT_TRANSLATE_NOOP("FileChooser", "GPU layers"),
+        QT_TRANSLATE_NOOP("FileChooser", "Quality"),
+    )
 
-    def __init__(self, models_dir: Path, hardware: HardwareProfile, *, context: int = 4096) -> None:
+    def __init__(self, models_dir: Path, hardware: HardwareProfile, *, context: int) -> None:
+        """`context`: the context length to fit files at first (the person's default)."""
         super().__init__()
         self._models_dir = models_dir
         self._hardware = hardware
@@ -252,7 +268,7 @@ class FileChooser(QWidget):
         self.context_slider.valueChanged.connect(self.refit)
         self.context_label = QLabel()
         self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
+        self.table.setHorizontalHeaderLabels(translated_columns("FileChooser", self.COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -348,12 +364,8 @@ class FileChooser(QWidget):
         self._update_context_label()
         if self._facts is None:
             return
-        context = self.context
-        trained = self._facts.shape.trained_context
-        if trained:
-            context = min(context, trained)
         self.recommendation = advise(
-            self._facts, self._hardware, goal=self.goal.currentData(), context=context
+            self._facts, self._hardware, goal=self.goal.currentData(), context=self.context
         )
         self._fill_table(self.recommendation)
 
@@ -370,8 +382,8 @@ class FileChooser(QWidget):
                 mark + quant,
                 format_bytes(option.size_bytes),
                 format_bytes(option.estimated_bytes),
-                self.tr(FIT_WORDS[option.fit]),
-                str(option.gpu_layers) if option.fit in ("gpu", "partial") else "—",
+                fit_words(option.fit),
+                str(option.gpu_layers) if option.fit in (Fit.GPU, Fit.PARTIAL) else "—",
                 f"{option.quality:.1f} %" if option.quality is not None else self.tr("unknown"),
             ]
             for column, text in enumerate(cells):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,12 +22,12 @@ from PySide6.QtWidgets import (
 
 from app.core._util.cancel import CancelToken
 from app.core._util.units import format_bytes
-from app.core.fit.recommend import local_fit
+from app.core.fit.recommend import Fit, local_fit
 from app.core.hub.library import LocalModel, delete_model, disk_usage, import_model, list_models
 from app.core.machine.hardware import HardwareProfile
 from app.core.paths import AppPaths
 from app.ui.messages import report
-from app.ui.style import FIT_WORDS, plain_text, plain_tooltip
+from app.ui.style import fit_words, plain_text, plain_tooltip, translated_columns
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
@@ -44,17 +44,23 @@ class ModelsPage(QWidget):
     imported = Signal(object)
     import_failed = Signal(object)
     deleted = Signal()
-    COLUMNS = ("Model", "Repository", "Quant", "Size", "On this machine")
+    COLUMNS = (
+        QT_TRANSLATE_NOOP("ModelsPage", "Model"),
+        QT_TRANSLATE_NOOP("ModelsPage", "Repository"),
+        QT_TRANSLATE_NOOP("ModelsPage", "Quant"),
+        QT_TRANSLATE_NOOP("ModelsPage", "Size"),
+        QT_TRANSLATE_NOOP("ModelsPage", "On this machine"),
+    )
 
     def __init__(self, paths: AppPaths) -> None:
         super().__init__()
         self._paths = paths
         self.models: list[LocalModel] = []
         self._hardware: HardwareProfile | None = None
-        self._fits: dict[Path, str] = {}
+        self._fits: dict[Path, Fit | None] = {}
         self._jobs = Jobs(self)  # each job leaves the list when its thread ends
         self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
+        self.table.setHorizontalHeaderLabels(translated_columns("ModelsPage", self.COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -140,15 +146,14 @@ class ModelsPage(QWidget):
         self._jobs.start(task)
 
     @Slot(object)
-    def _on_fits(self, fits: dict[Path, str]) -> None:
+    def _on_fits(self, fits: dict[Path, Fit | None]) -> None:
         self._fits.update(fits)
         self.refresh()
 
     def _fit_words(self, model: LocalModel) -> str:
-        fit = self._fits.get(model.path)
-        if fit is None:
+        if model.path not in self._fits:
             return "…" if self._hardware is not None else ""
-        return self.tr(FIT_WORDS.get(fit, "Unknown"))
+        return fit_words(self._fits[model.path])
 
     def selected_model(self) -> LocalModel | None:
         rows = self.table.selectionModel().selectedRows()

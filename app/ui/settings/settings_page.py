@@ -35,6 +35,7 @@ from app.core.config.preferences import (
     ALL_GPU_LAYERS,
     CPU_ONLY,
     MAX_CONTEXT,
+    MAX_GPU_LAYERS,
     MIN_CONTEXT,
     Preferences,
 )
@@ -51,8 +52,6 @@ from app.ui.workers.task import TaskWorker
 
 if TYPE_CHECKING:
     from app.ui.session import Session
-
-MAX_LAYER_COUNT = 999
 
 # GPU offload choices: (key, label); "layers" uses the spin box.
 GPU_AUTO, GPU_ALL, GPU_CPU, GPU_LAYERS = "auto", "all", "cpu", "layers"
@@ -145,7 +144,7 @@ class SettingsPage(QWidget):
             self.gpu_combo.addItem(label, key)
         self.gpu_combo.currentIndexChanged.connect(self._on_gpu_changed)
         self.gpu_layers_spin = QSpinBox()
-        self.gpu_layers_spin.setRange(1, MAX_LAYER_COUNT)
+        self.gpu_layers_spin.setRange(1, MAX_GPU_LAYERS)
         self.gpu_layers_spin.setValue(32)
         self.gpu_layers_spin.setSuffix(self.tr(" layers"))
         self.gpu_layers_spin.setKeyboardTracking(False)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from app.core._util.units import format_bytes
 from app.core.engine.backends import EngineInfo, ensure_backends, loaded_engine
 from app.core.engine.engine import LoadedModel
-from app.core.fit.recommend import Option
+from app.core.fit.recommend import Fit, Option
 from app.core.hub.catalog import CatalogModel
 from app.core.hub.library import safe_model_path
 from app.core.machine.hardware import GpuInfo, HardwareProfile, describe_cpu_features
@@ -91,7 +91,9 @@ class FirstRunWizard(QWizard):
         self.setPage(self.PAGE_MACHINE, self.machine_page)
         self.model_page = ModelPage(self)
         self.setPage(self.PAGE_MODEL, self.model_page)
-        self.file_page = FilePage(self, session.models_dir)
+        self.file_page = FilePage(
+            self, session.models_dir, context=session.preferences.default_context
+        )
         self.setPage(self.PAGE_FILE, self.file_page)
         self.download_page = DownloadPage(self)
         self.setPage(self.PAGE_DOWNLOAD, self.download_page)
@@ -341,7 +343,7 @@ class ModelPage(QWizardPage):
 class FilePage(QWizardPage):
     """Which file of the chosen model, fitted to this machine."""
 
-    def __init__(self, wizard: FirstRunWizard, models_dir: Path) -> None:
+    def __init__(self, wizard: FirstRunWizard, models_dir: Path, *, context: int) -> None:
         super().__init__()
         self._wizard = wizard
         self.setTitle(self.tr("Choose the file"))
@@ -351,7 +353,7 @@ class FilePage(QWizardPage):
                 "machine best; the reasons are below the table."
             )
         )
-        self.chooser = FileChooser(models_dir, HardwareProfile.empty())
+        self.chooser = FileChooser(models_dir, HardwareProfile.empty(), context=context)
         self.chooser.selection_changed.connect(lambda _o: self.completeChanged.emit())
         layout = QVBoxLayout(self)
         layout.addWidget(self.chooser)
@@ -365,7 +367,7 @@ class FilePage(QWizardPage):
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt's name
         option = self.chooser.selected_option
-        return option is not None and option.fit != "too_large"
+        return option is not None and option.fit != Fit.TOO_LARGE
 
     def nextId(self) -> int:  # noqa: N802 - Qt's name
         path = self._wizard.model_path()

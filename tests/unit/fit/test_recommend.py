@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
+from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.fit.memory import ModelShape
-from app.core.fit.recommend import Recommendation, header_file, nothing_fits_reason, recommend
+from app.core.fit.recommend import (
+    Fit,
+    Goal,
+    Recommendation,
+    header_file,
+    nothing_fits_reason,
+    recommend,
+)
 from app.core.hub.client import RemoteFile, list_repo_files
 from app.core.hub.remote_header import read_remote_header
 from app.core.machine.hardware import HardwareProfile
@@ -59,7 +68,8 @@ REPOS = {
     "ace7b": "bartowski/nvidia_AceReason-Nemotron-1.1-7B-GGUF",
     "minitron": "ThomasBaruzier/Llama-3.1-Minitron-4B-Width-Base-GGUF",
 }
-# (machine, repo): ((fastest quant, fit), (quality quant, fit)) at the default 8,192-token context.
+# (machine, repo): ((fastest quant, fit), (quality quant, fit)) at an 8,192-token context.
+CONTEXT = 8192
 EXPECTED = {
     ("nv4", "nano4b"): (("IQ3_XXS", "partial"), ("Q8_0", "partial")),
     ("nv8", "nano4b"): (("Q6_K", "gpu"), ("Q8_0", "partial")),
@@ -131,7 +141,7 @@ def seed_hub() -> Iterator[dict[str, tuple[list[RemoteFile], ModelShape]]]:
 
 def run(seed_hub: dict, machine_name: str, repo: str, goal: str) -> Recommendation:
     files, shape = seed_hub[repo]
-    return recommend(REPOS[repo], files, shape, MACHINES[machine_name], goal=goal)
+    return recommend(REPOS[repo], files, shape, MACHINES[machine_name], goal=goal, context=CONTEXT)
 
 
 @pytest.mark.parametrize(("machine_name", "repo"), sorted(EXPECTED))
@@ -264,4 +274,26 @@ def test_a_file_without_a_quant_name_uses_its_header(seed_hub: dict) -> None:
 
 def run_on(seed_hub: dict, profile: HardwareProfile, repo: str, goal: str) -> Recommendation:
     files, shape = seed_hub[repo]
-    return recommend(REPOS[repo], files, shape, profile, goal=goal)
+    return recommend(REPOS[repo], files, shape, profile, goal=goal, context=CONTEXT)
+
+
+def test_the_default_context_is_the_preferences_default_capped_by_training(
+    seed_hub: dict,
+) -> None:
+    files, shape = seed_hub["ace7b"]
+    assert recommend(REPOS["ace7b"], files, shape, MACHINES["nv8"]).context == DEFAULT_CONTEXT
+    longer = shape.trained_context * 2
+    assert recommend(REPOS["ace7b"], files, shape, MACHINES["nv8"], context=longer).context == (
+        shape.trained_context
+    )
+
+
+def test_options_and_picks_are_words_of_the_enums(seed_hub: dict) -> None:
+    result = run(seed_hub, "nv8", "ace7b", "fastest")
+    assert result.goal is Goal.FASTEST
+    assert all(isinstance(option.fit, Fit) for option in result.options)
+    assert result.pick is not None and result.pick in result.options
+    # The stored words stay the same: JSON gets the plain values.
+    assert json.loads(json.dumps(result.as_dict()))["pick"]["fit"] == "gpu"
+    with pytest.raises(ValueError, match="goal must be one of fastest, quality"):
+        recommend(REPOS["ace7b"], *seed_hub["ace7b"], MACHINES["nv8"], goal="smallest")
