@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from app.core._util.units import format_bytes, format_seconds
 from app.core.paths import app_paths
 
 
@@ -25,25 +24,6 @@ def test_without_home_paths_come_from_the_os(
     paths = app_paths()
     assert paths.models == tmp_path / "xdg-data" / "Quantdesk" / "models"
     assert paths.config == tmp_path / "xdg-config" / "Quantdesk"
-
-
-@pytest.mark.parametrize(
-    ("size", "text"),
-    [
-        (0, "0 B"),
-        (999, "999 B"),
-        (40_000_000, "40.0 MB"),
-        (98_362_432, "98.4 MB"),
-        (6.25e9, "6.2 GB"),
-    ],
-)
-def test_format_bytes_uses_decimal_units(size: float, text: str) -> None:
-    assert format_bytes(size) == text
-
-
-def test_format_seconds() -> None:
-    assert format_seconds(0.42) == "0.4 s"
-    assert format_seconds(75) == "1 min 15 s"
 
 
 def test_the_hub_client_keeps_its_state_under_ours_and_finds_the_login_token(
