@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.core._util.units import format_bytes
 from app.core.errors import OfflineError
-from app.core.fit.recommend import Fit, Option, Recommendation, nothing_fits_reason
+from app.core.fit.recommend import Fit, Goal, Option, Recommendation, nothing_fits_reason
 from app.core.fit.repo_facts import RepoFacts, advise, fetch_repo_facts
 from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
 from app.core.machine.hardware import HardwareProfile
@@ -258,8 +258,8 @@ class FileChooser(QWidget):
         self.title = plain_text(QLabel())  # repo ids and Hub errors, as written
         self.title.setWordWrap(True)
         self.goal = QComboBox()
-        self.goal.addItem(self.tr("Fastest"), "fastest")
-        self.goal.addItem(self.tr("Best quality"), "quality")
+        self.goal.addItem(self.tr("Fastest"), Goal.FASTEST)
+        self.goal.addItem(self.tr("Best quality"), Goal.QUALITY)
         self.goal.currentIndexChanged.connect(self.refit)
         self.context_slider = QSlider(Qt.Orientation.Horizontal)
         self.context_slider.setRange(0, len(CONTEXT_STEPS) - 1)
