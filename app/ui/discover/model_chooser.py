@@ -252,6 +252,9 @@ class FileChooser(QWidget):
         self._jobs = Jobs(self)
         self._request = 0  # the latest fetch; results of older ones are dropped
         self.recommendation: Recommendation | None = None
+        # The person's default is always a stop, so the first fit is at exactly that length,
+        # as `quantdesk recommend` and the chat use it.
+        self._steps = tuple(sorted({*CONTEXT_STEPS, context}))
         self._build(context)
 
     def _build(self, context: int) -> None:
@@ -262,9 +265,9 @@ class FileChooser(QWidget):
         self.goal.addItem(self.tr("Best quality"), Goal.QUALITY)
         self.goal.currentIndexChanged.connect(self.refit)
         self.context_slider = QSlider(Qt.Orientation.Horizontal)
-        self.context_slider.setRange(0, len(CONTEXT_STEPS) - 1)
+        self.context_slider.setRange(0, len(self._steps) - 1)
         self.context_slider.setPageStep(1)
-        self.context_slider.setValue(_nearest_step(context))
+        self.context_slider.setValue(self._steps.index(context))
         self.context_slider.valueChanged.connect(self.refit)
         self.context_label = QLabel()
         self.table = QTableWidget(0, len(self.COLUMNS))
@@ -297,7 +300,7 @@ class FileChooser(QWidget):
 
     @property
     def context(self) -> int:
-        return CONTEXT_STEPS[self.context_slider.value()]
+        return self._steps[self.context_slider.value()]
 
     @property
     def facts(self) -> RepoFacts | None:
@@ -434,7 +437,3 @@ class _FactsJob(TaskWorker):
     def __init__(self, request: int, function: Callable[[], RepoFacts]) -> None:
         super().__init__(function, name="repo facts")
         self.request = request
-
-
-def _nearest_step(context: int) -> int:
-    return min(range(len(CONTEXT_STEPS)), key=lambda i: abs(CONTEXT_STEPS[i] - context))

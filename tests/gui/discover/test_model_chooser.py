@@ -8,8 +8,9 @@ from PySide6.QtCore import Qt, QThread
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.core.machine.hardware import HardwareProfile
 from app.core.paths import app_paths
-from app.ui.discover.model_chooser import ModelList
+from app.ui.discover.model_chooser import FileChooser, ModelList
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.style import muted_color
@@ -74,3 +75,14 @@ def test_catalog_lines_use_the_themes_secondary_color(qtbot: QtBot, qapp: QAppli
         assert muted.lightness() > 128  # light text on the dark background
     finally:
         apply_theme(qapp, "system")
+
+
+def test_a_default_between_the_steps_is_a_stop_of_its_own(qtbot: QtBot, tmp_path: Path) -> None:
+    # The file chooser fits at the person's default context exactly, as the CLI does.
+    chooser = FileChooser(tmp_path, HardwareProfile.empty(), context=6000)
+    qtbot.addWidget(chooser)
+    assert chooser.context == 6000
+    assert chooser.context_label.text() == "6,000 tokens"
+    chooser.context_slider.setFocus()
+    qtbot.keyClick(chooser.context_slider, Qt.Key.Key_Right)
+    assert chooser.context == 8192
