@@ -65,12 +65,16 @@ FIT_COLORS = {
 
 def fit_words(fit: Fit | None) -> str:
     """How a file fits, in the person's language; None (a header that can't be read): Unknown."""
-    return QCoreApplication.translate("Fit", FIT_WORDS[fit] if fit is not None else UNKNOWN_FIT)
+    # str(): PySide6 types QT_TRANSLATE_NOOP's result as object; it is the text itself.
+    return QCoreApplication.translate(
+        "Fit", str(FIT_WORDS[fit] if fit is not None else UNKNOWN_FIT)
+    )
 
 
-def translated_columns(context: str, columns: tuple[str, ...]) -> list[str]:
-    """Column titles marked with `QT_TRANSLATE_NOOP(context, …)`, translated."""
-    return [QCoreApplication.translate(context, column) for column in columns]
+def translated_columns(context: str, columns: tuple[object, ...]) -> list[str]:
+    """Column titles marked with `QT_TRANSLATE_NOOP(context, …)` (typed object by PySide6, the
+    text itself at run time), translated."""
+    return [QCoreApplication.translate(context, str(column)) for column in columns]
 
 
 def plain_text(label: QLabel) -> QLabel:

@@ -225,7 +225,7 @@ def download(
     meter = _ProgressMeter(sum(f.size for f in files), on_progress)
     verified = True
     for remote, target in zip(files, targets, strict=True):
-        if _already_complete(remote, target):
+        if already_downloaded(target, remote.size):
             log.info("already downloaded path=%s", target)
             meter.finish_file(remote.size)
             verified = False  # placed by an earlier run; its size matches, not re-hashed now
@@ -240,8 +240,10 @@ def download(
     )
 
 
-def _already_complete(remote: RemoteFile, target: Path) -> bool:
-    return target.is_file() and target.stat().st_size == remote.size
+def already_downloaded(target: Path, size: int) -> bool:
+    """The file is in place at its listed size (verified when it arrived; the downloader
+    writes it there only after its checksum matched)."""
+    return target.is_file() and target.stat().st_size == size
 
 
 def describe_progress(progress: DownloadProgress) -> str:
@@ -265,7 +267,7 @@ def describe_progress(progress: DownloadProgress) -> str:
 def _check_free_space(files: list[RemoteFile], targets: list[Path], partials: Path) -> None:
     needed = 0
     for remote, target in zip(files, targets, strict=True):
-        if _already_complete(remote, target):
+        if already_downloaded(target, remote.size):
             continue
         part = PartialFiles.for_key(partials.parent, _partial_key(remote)).part
         needed += remote.size - (part.stat().st_size if part.is_file() else 0)
