@@ -5,7 +5,8 @@ the facts a screen needs (`path`, `reason`, ...) so the UI never parses message 
 is a complete sentence fit to show a person. A `QuantdeskError` is the environment's doing (a bad
 file, a full disk, the network, a locked database): the UI shows its sentence. Any other exception
 is our bug and takes the crash path (logged with its traceback, shown with the log's path).
-`tests/unit/test_errors.py` checks that no core module defines an error of its own.
+`tests/unit/test_errors.py` checks that no core module defines an error of its own. (Private
+control-flow exceptions, `_DeadlinePassed` and the like, never leave their module and stay there.)
 """
 
 from __future__ import annotations
@@ -96,6 +97,14 @@ class ModelLoadError(QuantdeskError, RuntimeError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"Can't load {self.path.name}: {reason}")
+
+
+# --- this machine --------------------------------------------------------------------------------
+
+
+class HardwareFileError(QuantdeskError, ValueError):
+    """A machine description (`quantdesk hw --json`'s output, given to `recommend --hardware`)
+    is missing a field or holds a wrong one; the message names it."""
 
 
 # --- chat ----------------------------------------------------------------------------------------

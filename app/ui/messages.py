@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core._util.text import printable
 from app.core.errors import HistoryError, QuantdeskError
 from app.core.paths import app_paths
 from app.ui.style import ERROR_STYLE, plain_text
@@ -58,7 +59,8 @@ def error_text(error: BaseException) -> str:
 def crash_text(error: BaseException) -> str:
     """One line for a bug: what it was, and where the details are."""
     return (
-        f"Something went wrong in Quantdesk: {type(error).__name__}: {error}. "
+        # printable: a bug's message may quote a file's bytes; one clipped line is enough here.
+        f"Something went wrong in Quantdesk: {type(error).__name__}: {printable(str(error), 500)}. "
         f"The details are in the log: {app_paths().log_file}"
     )
 

@@ -89,7 +89,7 @@ class Session(QObject):
         self.paths = paths
         self._preferences, self.preferences_note = load_preferences(paths.config)
         self._detected = hardware
-        self._jobs = Jobs(self)
+        self.jobs = Jobs(self)  # the session's own jobs, and those a closed dialog left
         self._detecting = False
         self._closed = False
         self.store: ChatStore
@@ -156,7 +156,7 @@ class Session(QObject):
         job = HardwareJob()
         job.finished.connect(self._on_detected)
         job.failed.connect(self._on_detection_failed)
-        self._jobs.start(job)
+        self.jobs.start(job)
 
     @Slot(object)
     def _on_detected(self, profile: HardwareProfile) -> None:
@@ -192,6 +192,6 @@ class Session(QObject):
             return
         self._closed = True
         self.downloads.shutdown()
-        self._jobs.shutdown()
+        self.jobs.shutdown()
         self.engine.shutdown()
         self.store.close()

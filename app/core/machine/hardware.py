@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from app.core._util.platforms import cpu_arch, os_name
+from app.core._util.text import printable
+from app.core.errors import HardwareFileError
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +120,7 @@ class HardwareProfile:
         """Build a profile from `quantdesk hw --json` output (or a hand-written file).
 
         Raises:
-            ValueError: a field is missing or of the wrong kind, named in the message.
+            HardwareFileError: a field is missing or of the wrong kind, named in the message.
         """
         try:
             cpu = data["cpu"]
@@ -147,15 +149,20 @@ class HardwareProfile:
                 notes=tuple(str(n) for n in data.get("notes", [])),
             )
         except KeyError as exc:
-            raise ValueError(f"hardware description is missing {exc.args[0]!r}") from None
+            raise HardwareFileError(
+                f"The machine description is missing {exc.args[0]!r}."
+            ) from None
         except (TypeError, AttributeError) as exc:
-            raise ValueError(f"hardware description is malformed: {exc}") from None
+            raise HardwareFileError(f"The machine description is malformed: {exc}.") from None
 
 
 def _backend(name: object) -> str:
     backend = str(name).lower()
     if backend not in BACKENDS:
-        raise ValueError(f"unknown GPU backend {name!r} (one of {', '.join(BACKENDS)})")
+        raise HardwareFileError(
+            f"The machine description names an unknown GPU engine {printable(str(name))!r} "
+            f"(one of {', '.join(BACKENDS)})."
+        )
     return backend
 
 

@@ -212,6 +212,10 @@ class ModelList(QWidget):
     def shutdown(self) -> None:
         self._jobs.shutdown()
 
+    def hand_over(self, heir: Jobs) -> None:
+        """A closing dialog: the running search goes to `heir`, unwaited (see Jobs.hand_over)."""
+        self._jobs.hand_over(heir)
+
 
 def _model_html(model: CatalogModel, muted: QColor) -> str:
     """The entry as rich text; its one-line facts in `muted`, the theme's secondary text."""
@@ -429,6 +433,10 @@ class FileChooser(QWidget):
 
     def shutdown(self) -> None:
         self._jobs.shutdown()
+
+    def hand_over(self, heir: Jobs) -> None:
+        """A closing dialog: the running fetch goes to `heir`, unwaited (see Jobs.hand_over)."""
+        self._jobs.hand_over(heir)
 
 
 class _FactsJob(TaskWorker):

@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from app.core._util.text import printable
 from app.core._util.units import format_bytes
 from app.core.engine.backends import EngineInfo, ensure_backends, loaded_engine
 from app.core.engine.engine import LoadedModel
 from app.core.fit.recommend import Fit, Option
 from app.core.hub.catalog import CatalogModel
+from app.core.hub.download import already_downloaded
 from app.core.hub.library import safe_model_path
 from app.core.machine.hardware import GpuInfo, HardwareProfile, describe_cpu_features
 from app.ui.discover.model_chooser import FileChooser, ModelList
@@ -188,8 +190,12 @@ class FirstRunWizard(QWizard):
         self.file_page.chooser.shutdown()
 
     def done(self, result: int) -> None:
-        """QWizard's: end the page threads before the dialog closes."""
-        self.shutdown()
+        """QWizard's: the dialog closes at once; a Hub call still running (a search, a repo's
+        facts) is handed to the session, which waits for it only when the app closes."""
+        heir = self.session.jobs
+        self.jobs.hand_over(heir)
+        self.model_page.model_list.hand_over(heir)
+        self.file_page.chooser.hand_over(heir)
         super().done(result)
 
 
@@ -280,7 +286,7 @@ class MachinePage(QWizardPage):
     def show_error(self, error: Exception) -> None:
         self.summary.setText(
             self.tr("Couldn't detect your hardware ({error}). Enter your memory below.").format(
-                error=error_text(error)
+                error=html.escape(error_text(error))  # the summary is rich text
             )
         )
 
@@ -295,12 +301,14 @@ def describe_machine(profile: HardwareProfile) -> str:
             else "this engine build can't use it yet; the CPU is used"
         )
         shared = " (shared with the system)" if profile.unified_memory else ""
-        lines.append(f"<b>GPU:</b> {gpu.name}, {format_bytes(gpu.vram_bytes)}{shared} — {speed}")
+        lines.append(
+            f"<b>GPU:</b> {html.escape(printable(gpu.name))}, {format_bytes(gpu.vram_bytes)}{shared} — {speed}"
+        )
     if not profile.gpus:
         lines.append("<b>GPU:</b> none found — models run on the CPU")
     cpu = profile.cpu
     lines.append(
-        f"<b>CPU:</b> {cpu.model or cpu.arch}, {cpu.cores} cores — {describe_cpu_features(cpu)}"
+        f"<b>CPU:</b> {html.escape(printable(cpu.model or cpu.arch))}, {cpu.cores} cores — {describe_cpu_features(cpu)}"
     )
     return "<br>".join(lines)
 
@@ -378,7 +386,8 @@ class FilePage(QWizardPage):
 
 
 def _already_downloaded(path: Path, option: Option) -> bool:
-    return path.exists() and path.stat().st_size == option.size_bytes and len(option.files) == 1
+    # The downloader's own rule for "this file is here already" (shards are left to it).
+    return len(option.files) == 1 and already_downloaded(path, option.size_bytes)
 
 
 class DownloadPage(QWizardPage):

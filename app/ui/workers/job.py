@@ -52,6 +52,12 @@ class Job(QObject):
     def stop(self) -> None:
         """Ask the work to end soon (the app is closing); thread-safe. Nothing by default."""
 
+    def abandon(self) -> None:
+        """Its owner is gone (a closed dialog): stop it, and let no ending signal fire any more
+        (its receivers may be deleted by the time the work ends)."""
+        self._done = True
+        self.stop()
+
     @property
     def done(self) -> bool:
         """One of the ending signals was emitted."""
@@ -125,6 +131,26 @@ class Jobs(QObject):
             # Qt's destructor waits for a thread that is still inside its finish step.
             thread.deleteLater()
             self.changed.emit()
+
+    def hand_over(self, heir: Jobs) -> None:
+        """Give every running job to `heir` without waiting: a dialog that closes while a job
+        still talks to the network must not freeze the window. The jobs are abandoned (their
+        results go nowhere) and `heir` (the session) waits for their threads at shutdown."""
+        for thread, job in list(self._running.items()):
+            job.abandon()
+            thread.finished.disconnect(self._on_thread_finished)
+            del self._running[thread]
+            heir.adopt(thread, job)
+        self.changed.emit()
+
+    def adopt(self, thread: QThread, job: Job) -> None:
+        thread.setParent(self)
+        thread.finished.connect(self._on_thread_finished)
+        self._running[thread] = job
+        if not thread.isRunning():  # it ended while changing hands: its finished was missed
+            self._running.pop(thread)
+            thread.deleteLater()
+        self.changed.emit()
 
     def shutdown(self) -> None:
         """Stop every job and wait for its thread (the window closes). The one wait: a QThread

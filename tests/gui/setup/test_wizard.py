@@ -201,3 +201,34 @@ def test_discover_finds_a_model_and_downloads_the_recommended_file(
         assert window.pages.currentWidget() is window.downloads_panel
     assert (window.models_dir / REPO / FILE).is_file()
     window.close()
+
+
+def test_cancel_while_a_repo_is_read_closes_the_wizard_at_once(qtbot: QtBot, hub: LocalHub) -> None:
+    from tests.gui.conftest import StallMeter
+    from tests.localhub import Fault
+
+    # The repo's header arrives over a slow link (about two seconds): the person gives up.
+    hub.inject(Fault.SLOW, path=FILE, bytes_per_second=2_000_000, times=None)
+    window = MainWindow(Session(app_paths().ensure(), hardware=MACHINE))
+    qtbot.addWidget(window)
+    window.show()
+    wizard = window.show_wizard()
+    click_next(qtbot, wizard)
+    click_next(qtbot, wizard)
+    models = wizard.model_page.model_list
+    qtbot.keyClicks(models.search_box, "SmolLM2")
+    with qtbot.waitSignal(models.search_finished, timeout=20_000):
+        qtbot.keyClick(models.search_box, Qt.Key.Key_Return)
+    models.select_repo(REPO)
+    click_next(qtbot, wizard)
+    qtbot.waitUntil(lambda: any(FILE in path for _m, path, _r in hub.requests), timeout=20_000)
+
+    meter = StallMeter(interval_ms=10)
+    meter.start()
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.CancelButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=5_000)
+    qtbot.wait(200)
+    meter.stop()
+    print(f"\nlongest event-loop stall cancelling during a slow read: {meter.longest_ms} ms")
+    assert meter.longest_ms < 500  # the read itself takes about 2 s: it was waited for before
+    window.close()  # the session waits for the abandoned read at close

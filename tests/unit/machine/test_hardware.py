@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from app.core.errors import HardwareFileError
 from app.core.machine.hardware import HardwareProfile, detect
 
 HAS_NVIDIA = Path("/dev/nvidiactl").exists()
@@ -43,11 +44,11 @@ def test_json_round_trip() -> None:
     [
         ({"os": "linux"}, "missing 'cpu'"),
         ({"os": "linux", "cpu": {"arch": "x86_64", "cores": 4}, "ram_bytes": 1,
-          "gpus": [{"name": "X", "backend": "opencl", "vram_bytes": 1}]}, "unknown GPU backend"),
+          "gpus": [{"name": "X", "backend": "opencl", "vram_bytes": 1}]}, "unknown GPU engine 'opencl'"),
     ],
 )  # fmt: skip
 def test_bad_hardware_files_are_refused_clearly(data: dict, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(HardwareFileError, match=message):
         HardwareProfile.from_json(data)
 
 
