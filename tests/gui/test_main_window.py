@@ -207,8 +207,9 @@ def test_memory_figure_is_sampled_off_the_gui_thread(
         return real()
 
     monkeypatch.setattr(process_memory, "process_ram_bytes", recording)
+    # Wait for a sample taken after the patch (the window may have sampled once already).
+    qtbot.waitUntil(lambda: bool(sampled_on), timeout=10_000)
     qtbot.waitUntil(lambda: window.memory_label.text().startswith("RAM"), timeout=10_000)
-    assert sampled_on
     assert threading.main_thread() not in sampled_on
 
 
