@@ -142,6 +142,9 @@ def _non_negative_float(text: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `quantdesk` and `python -m app`; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in HIDDEN_COMMANDS:
+        return _hidden_command(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
     if args.command is None:
         from app.ui.app import no_display_reason, run_app
@@ -178,6 +181,21 @@ def main(argv: list[str] | None = None) -> int:
             ExitCode.ERROR,
         )
     raise AssertionError(f"unhandled command {args.command}")
+
+
+# Commands the app gives its own child processes (`app/core/_util/child.py`), not people: kept
+# out of the parser so that they never show in `--help`.
+HIDDEN_COMMANDS = ("__render-templates", "__check-load")
+
+
+def _hidden_command(command: str, args: list[str]) -> int:
+    if command == "__render-templates":
+        from app.core.chat.template import serve_renders
+
+        return serve_renders(sys.stdin.buffer, sys.stdout.buffer)
+    from app.core.engine.load_check import check_load_here
+
+    return check_load_here(args[0])
 
 
 def _log_to_file() -> None:

@@ -159,6 +159,52 @@ def broken_models(folder: Path) -> dict[str, Path]:
     return made
 
 
+# Where the base model's `llama.block_count` (uint32) is stored (checked with gguf's reader).
+BLOCK_COUNT_OFFSET = 486
+
+
+def with_block_count(folder: Path, count: int) -> Path:
+    """A copy of the base model declaring `count` layers (one uint32 edited in place)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"block-count-{count}.gguf"
+    shutil.copyfile(base_model(), target)
+    with target.open("r+b") as stream:
+        stream.seek(BLOCK_COUNT_OFFSET)
+        assert int.from_bytes(stream.read(4), "little") == 30, "the test model changed"
+        stream.seek(BLOCK_COUNT_OFFSET)
+        stream.write(count.to_bytes(4, "little"))
+    return target
+
+
+def with_alignment(folder: Path, alignment: int) -> Path:
+    """A copy of the base model rewritten with `general.alignment` = `alignment`."""
+    import gguf
+    from gguf.scripts.gguf_new_metadata import MetadataDetails, copy_with_new_metadata
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"alignment-{alignment}.gguf"
+    reader = gguf.GGUFReader(base_model(), "r")
+    writer = gguf.GGUFWriter(str(target), arch="llama", endianess=reader.endianess)
+    writer.data_alignment = alignment
+    new = {"general.alignment": MetadataDetails(gguf.GGUFValueType.UINT32, alignment)}
+    copy_with_new_metadata(reader, writer, new, [])
+    return target
+
+
+def with_template(folder: Path, name: str, template: str) -> Path:
+    """A copy of the base model with another chat template (e.g. a hostile one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / f"{name}.jinja"
+    source.write_text(template, encoding="utf-8")
+    target = folder / f"template-{name}.gguf"
+    command = [
+        sys.executable, "-m", "gguf.scripts.gguf_new_metadata", "--force",
+        "--chat-template-file", str(source), str(base_model()), str(target),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True)
+    return target
+
+
 if __name__ == "__main__":
     print(base_model())
     for variant_name in VARIANTS:

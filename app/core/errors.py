@@ -118,6 +118,10 @@ class ChatTemplateError(QuantdeskError, ValueError):
         super().__init__(f"The model's chat template can't be used: {reason}")
 
 
+class TemplateBudgetError(ChatTemplateError):
+    """The chat template ran past its time or memory budget (a runaway or hostile template)."""
+
+
 class ContextOverflowError(QuantdeskError, ValueError):
     """The conversation no longer fits the model's context, with room left for a reply.
 

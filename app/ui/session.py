@@ -57,6 +57,17 @@ def open_history(path: Path) -> tuple[ChatStore, str | None]:
         )
 
 
+def interrupted_reply_note(models: list[str | None]) -> str | None:
+    """What to say at start when the last run died during a reply (e.g. llama.cpp aborted)."""
+    if not models:
+        return None
+    names = sorted({Path(model).name if model else "a model" for model in models})
+    return (
+        f"Quantdesk closed unexpectedly while {', '.join(names)} was replying. "
+        "The reply so far is kept, marked as interrupted."
+    )
+
+
 class Session(QObject):
     """Shared state of one run of the app.
 
@@ -94,6 +105,9 @@ class Session(QObject):
         self._closed = False
         self.store: ChatStore
         self.store, self.store_note = open_history(paths.data / CHAT_DATABASE)
+        crash = interrupted_reply_note(self.store.interrupted_models)
+        if crash:
+            self.store_note = " ".join(note for note in (self.store_note, crash) if note)
         self.engine = engine or EngineThread()
         self.downloads = DownloadManager(self.models_dir, self)
 

@@ -189,3 +189,36 @@ def test_chat_with_a_model_declaring_a_64_token_context_replies() -> None:
     report = json.loads(result.stdout)
     assert report["prompt_tokens"] > 64
     assert report["content"]
+
+
+@pytest.mark.parametrize(
+    ("layers", "alignment"), [(0, None), (513, None), (2**32 - 1, None), (None, 1), (None, 16)]
+)
+def test_chat_on_a_file_llama_cpp_aborts_on_is_one_line_not_an_abort(
+    tmp_path: Path, layers: int | None, alignment: int | None
+) -> None:
+    from tests import models
+
+    if layers is not None:
+        path = models.with_block_count(tmp_path, layers)
+    else:
+        assert alignment is not None
+        path = models.with_alignment(tmp_path, alignment)
+    result = quantdesk("chat", str(path), "--prompt", "Hi", "--max-tokens", "4")
+    assert result.returncode == 3  # BAD_MODEL, not 134 (SIGABRT)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "llama.cpp can't load it" in lines[0]
+
+
+def test_chat_with_a_runaway_template_is_refused_in_seconds(tmp_path: Path) -> None:
+    from tests import models
+
+    path = models.with_template(
+        tmp_path,
+        "loops",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    )
+    result = quantdesk("chat", str(path), "--prompt", "Hi", "--max-tokens", "4", timeout=60)
+    assert result.returncode == 4  # BAD_TEMPLATE
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "took too long to render" in lines[0]

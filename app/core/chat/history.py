@@ -162,6 +162,9 @@ class ChatStore:
         process may be streaming a reply, which recovery would wrongly mark interrupted.
         """
         self.path = Path(path)
+        # The models whose replies recovery found cut off (the app died mid-reply), for the
+        # next start to name.
+        self.interrupted_models: list[str | None] = []
         _inspect(self.path, integrity=False)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
@@ -405,7 +408,12 @@ class ChatStore:
             self._touch(conversation_id)
 
     def recover_interrupted(self) -> int:
-        """Mark replies left "streaming" by a killed process as "interrupted"; return how many."""
+        """Mark replies left "streaming" by a killed process as "interrupted"; return how many.
+
+        Their models are added to `interrupted_models`.
+        """
+        rows = self._read("SELECT model_path FROM messages WHERE state = 'streaming'")
+        self.interrupted_models += [row["model_path"] for row in rows]
         cursor = self._write(
             "UPDATE messages SET state = 'interrupted' WHERE state = 'streaming'", ()
         )

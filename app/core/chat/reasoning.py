@@ -25,7 +25,7 @@ from typing import Any
 
 from app.core._util.enums import TextEnum
 from app.core.chat.template import Message, render_chat
-from app.core.errors import ChatTemplateError
+from app.core.errors import ChatTemplateError, TemplateBudgetError
 
 OPEN_TAG = "<think>"
 CLOSE_TAG = "</think>"
@@ -207,9 +207,15 @@ def _base_profile() -> ThinkingProfile:
 
 
 def _template_opens_think(template: str) -> bool:
-    """Whether the template's generation prompt ends inside `<think>` (a probe render)."""
+    """Whether the template's generation prompt ends inside `<think>` (a probe render).
+
+    Raises:
+        TemplateBudgetError: the template runs away (it would at every reply too).
+    """
     try:
         probe = render_chat(template, [Message("user", "Hi")], add_generation_prompt=True)
+    except TemplateBudgetError:
+        raise
     except ChatTemplateError:
         return False
     return probe.rstrip().endswith(OPEN_TAG)

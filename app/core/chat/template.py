@@ -3,7 +3,11 @@
 Chat templates come from GGUF files, i.e. from strangers: they are Jinja programs. They run in
 Jinja's immutable sandbox (no attribute tricks, no mutation of our objects), with the helpers
 Hugging Face templates expect (`raise_exception`, `strftime_now`, `tojson`), and with a cap on the
-rendered size so a hostile template can't exhaust memory. Anything that goes wrong becomes a
+rendered size. The sandbox guards our objects, not our time or memory: a template can loop for
+hours without printing, or build a 10 GB string before any cap sees it. So `render_chat` renders
+in a child process (`_util.child`), started once and reused, with a hard time budget
+(`RENDER_SECONDS`) and memory budget (`RENDER_MEMORY_BYTES`) that hold for any template; past
+either it is killed, and the next render starts a fresh one. Anything that goes wrong becomes a
 `ChatTemplateError` with a plain reason, never a traceback.
 
 A model without a template (a base model) gets no invented chat format: `plain_prompt` joins the
@@ -15,12 +19,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import IO, Any
 
-from app.core.errors import ChatTemplateError
+from app.core._util.cancel import CancelToken
+from app.core._util.child import ChildFailed, PersistentChild, set_memory_limit
+from app.core.errors import ChatTemplateError, TemplateBudgetError
 
 # A chat prompt bigger than this is a runaway template, not a conversation.
 MAX_RENDERED_CHARS = 4_000_000
+# A real template renders in milliseconds; a few seconds means it is looping or computing.
+RENDER_SECONDS = 4.0
+# The renderer's whole address space (Python and Jinja take ~60 MB of it): room for a 4-million-
+# character prompt many times over, far from the gigabytes a hostile template would build.
+RENDER_MEMORY_BYTES = 512 * 2**20
+# The hidden command of `app/cli.py` that runs `serve_renders` in the child.
+RENDER_COMMAND = "__render-templates"
 
 
 @dataclass(frozen=True)
@@ -49,7 +63,103 @@ def _tojson(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, ensure_ascii=False, indent=indent)
 
 
+_renderer = PersistentChild([RENDER_COMMAND])
+
+
 def render_chat(
+    template: str,
+    messages: list[Message],
+    *,
+    bos_token: str = "",
+    eos_token: str = "",
+    add_generation_prompt: bool = True,
+    cancel: CancelToken | None = None,
+    **variables: Any,
+) -> str:
+    """Render `messages` with a Jinja chat `template`, in the sandbox, in the renderer child.
+
+    Args: as `render_in_process`, and `cancel`: set it (Stop, Close) to end the render at once.
+
+    Raises:
+        ChatTemplateError: as `render_in_process`, or the render was stopped.
+        TemplateBudgetError: the render took longer than `RENDER_SECONDS` or used more than
+            `RENDER_MEMORY_BYTES` (the renderer was killed).
+    """
+    payload = {
+        "template": template,
+        "messages": [message.as_dict() for message in messages],
+        "bos_token": bos_token,
+        "eos_token": eos_token,
+        "add_generation_prompt": add_generation_prompt,
+        "variables": variables,
+    }
+    try:
+        answer = _renderer.request(payload, deadline_seconds=RENDER_SECONDS, cancel=cancel)
+    except ChildFailed as failure:
+        if failure.why == "stopped":
+            raise ChatTemplateError("the render was stopped") from None
+        raise TemplateBudgetError(_failure_reason(failure)) from None
+    if "error" in answer:
+        raise ChatTemplateError(str(answer["error"]))
+    return str(answer["text"])
+
+
+def _failure_reason(failure: ChildFailed) -> str:
+    if failure.why == "timeout":
+        return f"it took too long to render (over {RENDER_SECONDS:g} seconds), so it was stopped"
+    return "it used too much memory or crashed while rendering, so it was stopped"
+
+
+def serve_renders(stdin: IO[bytes], stdout: IO[bytes]) -> int:
+    """The renderer child's loop: one JSON request a line in, one JSON answer a line out.
+
+    Sets its own memory limit first; ends when its stdin closes (the app went away).
+    """
+    set_memory_limit(RENDER_MEMORY_BYTES)
+    import jinja2.sandbox  # noqa: F401 - imported before "ready", so a render pays no import
+
+    _answer(stdout, {"ready": True})
+    for line in iter(stdin.readline, b""):
+        try:
+            request = json.loads(line)
+            text = render_in_process(
+                request["template"],
+                [Message(m["role"], m["content"]) for m in request["messages"]],
+                bos_token=request["bos_token"],
+                eos_token=request["eos_token"],
+                add_generation_prompt=request["add_generation_prompt"],
+                **request["variables"],
+            )
+            _answer(stdout, {"text": text})
+        except ChatTemplateError as exc:
+            _answer(stdout, {"error": exc.reason})
+        except MemoryError:
+            _answer(stdout, {"error": "it failed while rendering (MemoryError)"})
+    return 0
+
+
+def _answer(stdout: IO[bytes], answer: dict[str, Any]) -> None:
+    stdout.write(json.dumps(answer, ensure_ascii=False).encode("utf-8") + b"\n")
+    stdout.flush()
+
+
+def prestart_renderer() -> None:
+    """Start the renderer child in the background (a model load calls this first), so that the
+    first render doesn't wait for its start."""
+    _renderer.prestart()
+
+
+def stop_renderer() -> None:
+    """End the renderer child now (tests; the app leaves it to end with its stdin)."""
+    _renderer.close()
+
+
+def renderer_pid() -> int | None:
+    """The renderer child's process id, while one runs."""
+    return _renderer.pid
+
+
+def render_in_process(
     template: str,
     messages: list[Message],
     *,
@@ -58,7 +168,9 @@ def render_chat(
     add_generation_prompt: bool = True,
     **variables: Any,
 ) -> str:
-    """Render `messages` with a Jinja chat `template`, in a sandbox.
+    """Render `messages` with a Jinja chat `template`, in a sandbox, in this process.
+
+    No time or memory budget: only the renderer child (and benchmarks) call this.
 
     Args:
         template: the template source, e.g. a GGUF's `tokenizer.chat_template`.
@@ -72,14 +184,8 @@ def render_chat(
             produced an implausibly large prompt.
     """
     from jinja2 import TemplateError
-    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+    from jinja2.sandbox import SecurityError
 
-    env = ImmutableSandboxedEnvironment(
-        trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"]
-    )
-    env.filters["tojson"] = _tojson
-    env.globals["raise_exception"] = _raise_exception
-    env.globals["strftime_now"] = _strftime_now
     context = {
         "messages": [message.as_dict() for message in messages],
         "bos_token": bos_token,
@@ -88,7 +194,7 @@ def render_chat(
         **variables,
     }
     try:
-        compiled = env.from_string(template)
+        compiled = _compiled(template)
         pieces: list[str] = []
         length = 0
         for piece in compiled.generate(**context):
@@ -109,6 +215,20 @@ def render_chat(
             f"it failed while rendering ({type(exc).__name__}: {exc})"
         ) from None
     return "".join(pieces)
+
+
+@lru_cache(maxsize=4)
+def _compiled(template: str) -> Any:
+    # A conversation renders the same template at every reply: compile it once.
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
+        trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"]
+    )
+    env.filters["tojson"] = _tojson
+    env.globals["raise_exception"] = _raise_exception
+    env.globals["strftime_now"] = _strftime_now
+    return env.from_string(template)
 
 
 def plain_prompt(messages: list[Message]) -> str:

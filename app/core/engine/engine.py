@@ -36,8 +36,9 @@ from app.core.chat.reasoning import (
     ThinkingProfile,
     detect_profile,
 )
-from app.core.chat.template import plain_prompt, render_chat
+from app.core.chat.template import plain_prompt, prestart_renderer, render_chat
 from app.core.config.preferences import DEFAULT_CONTEXT
+from app.core.engine.load_check import VERDICTS_FILE, ensure_loadable
 from app.core.errors import ContextOverflowError, EngineStateError, ModelLoadError
 from app.core.gguf.header import GGUFHeader, check_model_file
 from app.core.gguf.quants import parse_quant, quant_from_file_type
@@ -217,7 +218,9 @@ class Reply:
 class Engine:
     """Loads one GGUF model and streams replies from it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, load_checks: Path | None = None) -> None:
+        """`load_checks`: the file of remembered load checks (default: in the data folder)."""
+        self._load_checks = load_checks
         self._llama: Llama | None = None
         self._model: LoadedModel | None = None
         self._header: GGUFHeader | None = None
@@ -235,16 +238,29 @@ class Engine:
         context_length: int = DEFAULT_CONTEXT,
         threads: int | None = None,
         gpu_layers: int = 0,
+        cancel: CancelToken | None = None,
     ) -> LoadedModel:
         """Check and load `path`, replacing any loaded model.
 
+        A file never loaded before is first loaded in a child process (`load_check`): a
+        llama.cpp assert then ends the child, not this process. `cancel` stops that check.
+
         Raises:
             ModelFileError: the file is missing, not a GGUF, truncated or corrupt (with the reason).
-            ModelLoadError: llama.cpp refused a file that looked sound, or its backends could
-                not be loaded.
+            ModelLoadError: llama.cpp refused a file that looked sound, aborted on it in the
+                check, or its backends could not be loaded.
+            TemplateBudgetError: its chat template runs away (past its time or memory budget).
         """
         path = Path(path)
+        prestart_renderer()  # its start overlaps the checks; the thinking probe renders
         header = check_model_file(path)
+        thinking = detect_profile(
+            name=header.name,
+            basename=_str_or_none(header.metadata.get("general.basename")),
+            architecture=header.architecture,
+            chat_template=header.chat_template,
+        )
+        ensure_loadable(path, self._load_checks_file(), cancel=cancel)
         self.unload()
         threads = threads or default_threads()
         trained = _int_or_none(header.metadata.get(f"{header.architecture}.context_length"))
@@ -290,18 +306,20 @@ class Engine:
             load_seconds=time.perf_counter() - started,
             quant=parse_quant(path.name)
             or quant_from_file_type(header.metadata.get("general.file_type")),
-            thinking=detect_profile(
-                name=header.name,
-                basename=_str_or_none(header.metadata.get("general.basename")),
-                architecture=header.architecture,
-                chat_template=header.chat_template,
-            ),
+            thinking=thinking,
         )
         log.info(
             "loaded model path=%s ctx=%d threads=%d seconds=%.2f",
             path, self._model.context_length, threads, self._model.load_seconds,
         )  # fmt: skip
         return self._model
+
+    def _load_checks_file(self) -> Path:
+        if self._load_checks is not None:
+            return self._load_checks
+        from app.core.paths import app_paths
+
+        return app_paths().data / VERDICTS_FILE
 
     def unload(self) -> None:
         """Free the model's memory now (not whenever the garbage collector runs)."""
@@ -314,8 +332,11 @@ class Engine:
 
     # --- prompts ---------------------------------------------------------------------------------
 
-    def render_plan(self, plan: PromptPlan) -> str:
-        """The exact prompt text of a `PromptPlan`: its messages rendered, then its prefill."""
+    def render_plan(self, plan: PromptPlan, *, cancel: CancelToken | None = None) -> str:
+        """The exact prompt text of a `PromptPlan`: its messages rendered, then its prefill.
+
+        `cancel` ends a render in progress (a hostile template) when set.
+        """
         llama, model = self._require_model()
         if plan.plain_completion or model.chat_template is None:
             return plain_prompt(plan.messages) + plan.prefill
@@ -324,6 +345,7 @@ class Engine:
             plan.messages,
             bos_token=_token_text(llama, llama.token_bos()),
             eos_token=_token_text(llama, llama.token_eos()),
+            cancel=cancel,
             **plan.template_variables,
         )
         return rendered + plan.prefill
@@ -341,7 +363,7 @@ class Engine:
         """Plan `request`'s prompt, check it fits (leaving out old turns if allowed), and start
         the reply: the one way the GUI's engine worker and `quantdesk chat` begin a reply.
 
-        `cancel` stops the reply (default: `request.cancel`).
+        `cancel` stops the reply (default: `request.cancel`), also while the template renders.
 
         Raises:
             EngineStateError: no model is loaded.
@@ -349,16 +371,17 @@ class Engine:
             ChatTemplateError: the model's template can't render these messages.
         """
         _llama, model = self._require_model()
+        cancel = cancel or request.cancel
         prepared = prepare_reply(
             request,
             model.thinking,
             model.context_length,
-            lambda plan: self.count_tokens(self.render_plan(plan)),
+            lambda plan: self.count_tokens(self.render_plan(plan, cancel=cancel)),
         )
         reply = self.reply(
             prepared.plan,
             prepared.sampling,
-            cancel=cancel or request.cancel,
+            cancel=cancel,
             reasoning_budget=request.reasoning_budget,
         )
         return prepared, reply
@@ -380,7 +403,7 @@ class Engine:
             EngineStateError, ContextOverflowError, ChatTemplateError: as `start_reply`.
         """
         llama, model = self._require_model()
-        prompt = self.render_plan(plan)
+        prompt = self.render_plan(plan, cancel=cancel)
         tokens = self._tokenize_prompt(llama, model, prompt)
         if len(tokens) >= model.context_length:
             raise ContextOverflowError(len(tokens), model.context_length)

@@ -398,6 +398,33 @@ def _expected_size(data_offset: int, tensors: tuple[TensorInfo, ...]) -> int | N
     return end
 
 
+# llama.cpp's limits whose breach is an abort (a `GGML_ASSERT`), not an error it returns:
+# llama-hparams.h `LLAMA_MAX_LAYERS`, asserted in llama-model.cpp
+# (`n_layer_all > 0 && n_layer_all <= LLAMA_MAX_LAYERS`).
+LLAMA_MAX_LAYERS = 512
+# ggml's `TENSOR_ALIGNMENT`: a memory-mapped model's tensor data starts at a multiple of
+# `general.alignment` in the file, and ggml-backend asserts "buffer pointer must be aligned" to
+# 32 bytes. (gguf.cpp itself refuses an alignment that is 0 or not a power of two.)
+MIN_ALIGNMENT = 32
+
+
+def llama_limits_problem(header: GGUFHeader) -> str | None:
+    """Why llama.cpp would abort on this header's values, in plain words; None when it wouldn't."""
+    layers = header.metadata.get(f"{header.architecture}.block_count")
+    if isinstance(layers, int) and not 0 < layers <= LLAMA_MAX_LAYERS:
+        return (
+            f"it declares {layers} layers ({printable(str(header.architecture), 40)}.block_count "
+            f"must be 1 to {LLAMA_MAX_LAYERS}), so llama.cpp can't load it"
+        )
+    alignment = header.metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+    if isinstance(alignment, int) and alignment < MIN_ALIGNMENT:
+        return (
+            f"its data alignment is {alignment} bytes (llama.cpp needs at least "
+            f"{MIN_ALIGNMENT}), so llama.cpp can't load it"
+        )
+    return None
+
+
 def check_model_file(path: str | Path) -> GGUFHeader:
     """Check that `path` is a complete, readable GGUF model before llama.cpp sees it.
 
@@ -427,6 +454,9 @@ def check_model_file(path: str | Path) -> GGUFHeader:
         raise ModelFileError(path, f"can't read it ({exc.strerror or exc})") from None
     if not header.tensors:
         raise ModelFileError(path, "it holds no tensors (a vocabulary-only or empty GGUF)")
+    problem = llama_limits_problem(header)
+    if problem:
+        raise ModelFileError(path, problem)
     if header.expected_size is not None and size < header.expected_size:
         raise ModelFileError(
             path,

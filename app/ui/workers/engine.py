@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,8 +15,8 @@ from app.core.chat.history import ChatStore, MessageState
 from app.core.chat.prompting import PreparedReply, ReplyRequest
 from app.core.chat.reasoning import REASONING
 from app.core.config.preferences import DEFAULT_CONTEXT
-from app.core.engine.engine import Engine, GenerationStats, Reply
-from app.core.errors import HistoryError, QuantdeskError
+from app.core.engine.engine import Engine, FinishReason, GenerationStats, Reply
+from app.core.errors import ChatTemplateError, HistoryError, QuantdeskError
 from app.core.fit.recommend import automatic_gpu_layers
 from app.core.machine.hardware import HardwareProfile
 
@@ -110,6 +111,8 @@ class EngineWorker(QObject):
         super().__init__()
         self._engine = engine or Engine()
         self._cancel = CancelToken()
+        # Set when the app closes: a load or reply still queued then starts cancelled.
+        self._closing = threading.Event()
         self._stores: dict[Path, ChatStore] = {}
         self.load_requested.connect(self._load)
         self.reply_requested.connect(self._reply)
@@ -125,15 +128,32 @@ class EngineWorker(QObject):
         """Ask the running generation to end; thread-safe, returns at once."""
         self._cancel.cancel()
 
+    def begin_shutdown(self) -> None:
+        """The app closes: end what runs (a reply, a render, a load's child check) and what is
+        still queued; thread-safe, returns at once."""
+        self._closing.set()
+        self.stop()
+
+    def _new_cancel(self, given: CancelToken | None = None) -> CancelToken:
+        self._cancel = given or CancelToken()
+        if self._closing.is_set():
+            self._cancel.cancel()
+        return self._cancel
+
     @Slot(str, object)
     def _load(self, path: str, options: LoadOptions) -> None:
         context = options.context_length or DEFAULT_CONTEXT
+        self._new_cancel()  # Close during the load's child check ends it at once
         try:
             layers = options.gpu_layers
             if layers is None:
                 layers = automatic_gpu_layers(Path(path), options.hardware, context=context)
             model = self._engine.load(
-                path, context_length=context, threads=options.threads, gpu_layers=layers
+                path,
+                context_length=context,
+                threads=options.threads,
+                gpu_layers=layers,
+                cancel=self._cancel,
             )
         except Exception as exc:  # every failure must reach the GUI, not kill the thread
             if not isinstance(exc, QuantdeskError):
@@ -144,13 +164,17 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def _reply(self, request: ReplyRequest) -> None:
-        if request.cancel is not None:
-            self._cancel = request.cancel
-        else:
-            self._cancel = CancelToken()
+        self._new_cancel(request.cancel)
         recorder: _Recorder | None = None
         try:
-            prepared, reply = self._engine.start_reply(request, cancel=self._cancel)
+            try:
+                prepared, reply = self._engine.start_reply(request, cancel=self._cancel)
+            except ChatTemplateError:
+                if not self._cancel.cancelled:
+                    raise
+                # Stopped while the template rendered: a stopped reply with no text, not an error.
+                self.finished.emit(_stopped_before_start())
+                return
             recorder = self._recorder(request, prepared)
             self.started.emit(
                 ReplyStarted(
@@ -257,6 +281,18 @@ class EngineWorker(QObject):
         QThread.currentThread().quit()
 
 
+def _stopped_before_start() -> ReplyFinished:
+    stats = GenerationStats(
+        prompt_tokens=0,
+        completion_tokens=0,
+        seconds=0.0,
+        time_to_first_token=None,
+        tokens_per_second=0.0,
+        finish_reason=FinishReason.CANCELLED,
+    )
+    return ReplyFinished(None, stats, reasoning="", answer="", reasoning_seconds=None)
+
+
 @dataclass
 class _Recorder:
     """Writes one streaming reply into the chat database (on the engine thread)."""
@@ -300,7 +336,7 @@ class EngineThread:
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop any reply, unload on the worker thread, and end the thread (never terminate())."""
-        self.worker.stop()
+        self.worker.begin_shutdown()
         self.worker.shutdown_requested.emit()
         # The one wait on the engine thread, at close: the model is freed on its own thread
         # first, and a QThread must not be destroyed while it runs.
