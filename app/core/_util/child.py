@@ -58,6 +58,11 @@ class ChildFailed(Exception):
 def child_command(*args: str) -> list[str]:
     """The command line that runs Quantdesk's program with `args`."""
     if getattr(sys, "frozen", False):
+        # On Windows the app's own exe is a windowed program (no standard streams); the bundle's
+        # console twin beside it has them (CREATE_NO_WINDOW keeps its console hidden).
+        console = Path(sys.executable).with_name("quantdesk-cli.exe")
+        if sys.platform == "win32" and console.exists():
+            return [str(console), *args]
         return [sys.executable, *args]
     return [sys.executable, "-m", "app", *args]
 
