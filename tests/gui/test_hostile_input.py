@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.core.chat.template import renderer_busy
 from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
@@ -72,7 +73,7 @@ def test_stop_during_a_runaway_render_returns_control_at_once(
     qtbot.keyClicks(window.chat.input_box, "Tell me a story")
     qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
     assert window.chat.stop_button.isEnabled()
-    qtbot.wait(500)  # the render is running away in the renderer child
+    qtbot.waitUntil(renderer_busy, timeout=5_000)  # the render runs away in the renderer child
     started = time.monotonic()
     with qtbot.waitSignal(window.reply_finished, timeout=5_000) as finished:
         qtbot.mouseClick(window.chat.stop_button, Qt.MouseButton.LeftButton)
@@ -98,7 +99,7 @@ def test_closing_the_window_during_a_runaway_render_closes_promptly(
     load(qtbot, window, path)
     qtbot.keyClicks(window.chat.input_box, "Tell me a story")
     qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
-    qtbot.wait(500)
+    qtbot.waitUntil(renderer_busy, timeout=5_000)
     started = time.monotonic()
     window.close()
     assert time.monotonic() - started < 2

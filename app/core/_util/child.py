@@ -186,6 +186,7 @@ class PersistentChild:
         self._lines: queue.Queue[bytes] = queue.Queue()
         self._stderr: IO[bytes] | None = None
         self._awaiting_ready = False  # started, its "ready" line not read yet
+        self._busy = False
 
     def request(
         self,
@@ -201,14 +202,23 @@ class PersistentChild:
                 by the next request).
         """
         with self._lock:
-            process = self._ensure_started(cancel)
-            assert process.stdin is not None
+            self._busy = True
             try:
-                process.stdin.write(json.dumps(payload).encode("utf-8") + b"\n")
-                process.stdin.flush()
-            except OSError:
-                raise self._failed("died") from None
-            return json.loads(self._next_line(deadline_seconds, cancel))
+                process = self._ensure_started(cancel)
+                assert process.stdin is not None
+                try:
+                    process.stdin.write(json.dumps(payload).encode("utf-8") + b"\n")
+                    process.stdin.flush()
+                except OSError:
+                    raise self._failed("died") from None
+                return json.loads(self._next_line(deadline_seconds, cancel))
+            finally:
+                self._busy = False
+
+    @property
+    def busy(self) -> bool:
+        """A request is in flight (for tests and status: read from any thread)."""
+        return self._busy
 
     def close(self) -> None:
         """End the child (it also ends by itself when this process goes away: stdin closes)."""

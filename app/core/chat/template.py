@@ -133,13 +133,14 @@ def serve_renders(stdin: IO[bytes], stdout: IO[bytes]) -> int:
             _answer(stdout, {"text": text})
         except ChatTemplateError as exc:
             _answer(stdout, {"error": exc.reason})
-        except MemoryError:
-            _answer(stdout, {"error": "it failed while rendering (MemoryError)"})
+        except Exception as exc:  # noqa: BLE001 - the renderer must outlive any one template
+            _answer(stdout, {"error": f"it failed while rendering ({type(exc).__name__})"})
     return 0
 
 
 def _answer(stdout: IO[bytes], answer: dict[str, Any]) -> None:
-    stdout.write(json.dumps(answer, ensure_ascii=False).encode("utf-8") + b"\n")
+    # ASCII JSON: a lone surrogate in a message (bad bytes from a file) survives the trip.
+    stdout.write(json.dumps(answer).encode("ascii") + b"\n")
     stdout.flush()
 
 
@@ -152,6 +153,11 @@ def prestart_renderer() -> None:
 def stop_renderer() -> None:
     """End the renderer child now (tests; the app leaves it to end with its stdin)."""
     _renderer.close()
+
+
+def renderer_busy() -> bool:
+    """A render is in flight in the renderer child."""
+    return _renderer.busy
 
 
 def renderer_pid() -> int | None:

@@ -85,3 +85,11 @@ def test_cancelling_ends_a_render_at_once() -> None:
     with pytest.raises(ChatTemplateError, match="stopped"):
         render_chat(HOSTILE["nested loops with no output"], HI, cancel=cancel)
     assert time.monotonic() - started < 2
+
+
+def test_text_crosses_to_the_renderer_and_back_exactly() -> None:
+    text = "ünïcode 漢字 🐉 and a lone surrogate \udcff from bad bytes"
+    rendered = render_chat(
+        "{{ messages[0].content }}|{{ extra }}", [Message("user", text)], extra={"k": [1]}
+    )
+    assert rendered == text + "|{'k': [1]}"
