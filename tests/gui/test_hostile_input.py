@@ -149,7 +149,8 @@ def test_after_the_app_died_mid_reply_the_next_start_names_the_model_and_keeps_t
     window = MainWindow(Session(paths))
     qtbot.addWidget(window)
     window.show()
-    note = window.status_note.text()
+    assert window.notes.isVisible()
+    note = window.notes.text.text()
     assert "closed unexpectedly" in note and tiny_model.name in note
     replies = [
         m for c in window.session.store.list_conversations() for m in window.session.store.messages(c.id)
