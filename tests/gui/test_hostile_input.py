@@ -110,19 +110,22 @@ def test_closing_the_window_during_a_runaway_render_closes_promptly(
 # llama.cpp assert would (SIGABRT): nothing after the abort runs, no state is written.
 DIES_MID_REPLY = """
 import os, sys
+from pathlib import Path
 from app.core.chat.history import ChatStore
+from app.core.chat.prompting import ReplyRequest
 from app.core.chat.template import Message
-from app.core.chat.prompting import SamplingSettings
 from app.core.engine.engine import Engine
-store = ChatStore(__import__("pathlib").Path(sys.argv[1]))
+store = ChatStore(Path(sys.argv[1]))
 chat = store.create_conversation()
 store.add_message(chat.id, "user", "Tell me a story")
 engine = Engine()
 engine.load(sys.argv[2], context_length=512)
-reply = store.start_reply(chat.id, model_path=sys.argv[2])
-for count, piece in enumerate(engine.generate([Message("user", "Tell me a story")],
-                                              SamplingSettings(temperature=0.0, max_tokens=200))):
-    store.append_reply(reply.id, content=piece)
+request = ReplyRequest([Message("user", "Tell me a story")],
+                       overrides={"temperature": 0.0, "max_tokens": 200})
+_, reply = engine.start_reply(request)
+message = store.start_reply(chat.id, model_path=sys.argv[2])
+for count, (_kind, piece) in enumerate(reply):
+    store.append_reply(message.id, content=piece)
     if count == 10:
         os.abort()
 """
