@@ -49,9 +49,10 @@ class ChildFailed(Exception):
         last_line: the last meaningful line it printed on stderr ("" when none).
     """
 
-    def __init__(self, why: str, last_line: str = "") -> None:
+    def __init__(self, why: str, last_line: str = "", returncode: int | None = None) -> None:
         self.why = why
         self.last_line = last_line
+        self.returncode = returncode  # its exit status, when it exited by itself
         super().__init__(f"child {why}" + (f": {last_line}" if last_line else ""))
 
 
@@ -166,7 +167,7 @@ def run_once(
                     _kill_and_drain(process)
                     raise ChildFailed("timeout", last_line(stderr)) from None
         if process.returncode != 0:
-            raise ChildFailed("died", last_line(stderr))
+            raise ChildFailed("died", last_line(stderr), process.returncode)
         return out.decode("utf-8", errors="replace")
 
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,6 +36,9 @@ CHECK_SECONDS = 300.0
 CHECK_CONTEXT = 256
 # How much of the file's start is hashed: the header, where a changed file differs.
 HASHED_BYTES = 2**20
+# The child's exit status when the engine itself can't start there (a broken install): that
+# says nothing about the file, so the app's own load goes ahead and reports the engine's error.
+ENGINE_UNAVAILABLE = 75
 # Stored verdicts beyond this many are dropped, oldest first.
 MAX_VERDICTS = 500
 
@@ -68,6 +72,9 @@ def ensure_loadable(path: Path, verdicts_file: Path, *, cancel: CancelToken | No
         run_once([CHECK_COMMAND, str(path)], deadline_seconds=CHECK_SECONDS, cancel=cancel)
         verdict = {"ok": True}
     except ChildFailed as failure:
+        if failure.returncode == ENGINE_UNAVAILABLE:
+            log.warning("load check skipped, engine unavailable: %s", failure.last_line)
+            return
         if failure.why == "stopped":
             raise ModelLoadError(path, "loading was stopped") from None
         if failure.why == "timeout":
@@ -91,11 +98,15 @@ def check_load_here(path: str) -> int:
     to try in the app (which then says why). A llama.cpp assert aborts this process instead,
     with its line on stderr.
     """
-    from llama_cpp import Llama
+    try:
+        from llama_cpp import Llama
 
-    from app.core.engine.backends import ensure_backends
+        from app.core.engine.backends import ensure_backends
 
-    ensure_backends()
+        ensure_backends()
+    except Exception as exc:  # noqa: BLE001 - any engine failure: not the file's fault
+        print(f"engine unavailable: {exc}", file=sys.stderr)
+        return ENGINE_UNAVAILABLE
     # verbose: llama-cpp-python otherwise points stderr at /dev/null during the load, and the
     # assert line is what the person is told.
     try:
