@@ -309,3 +309,22 @@ class KeychainError(QuantdeskError, OSError):
 
 class EnginePackError(QuantdeskError, OSError):
     """An engine pack can't be listed, downloaded or installed; the message says why."""
+
+
+# --- child processes (internal: always translated into one of the errors above) ---------------
+
+
+class ChildWorkError(QuantdeskError, RuntimeError):
+    """A child's work did not end with an answer.
+
+    Attributes:
+        why: "timeout" (past its deadline, killed), "stopped" (cancelled, killed) or "died"
+            (it exited by itself: an abort, a crash, or its memory limit).
+        last_line: the last meaningful line it printed on stderr ("" when none).
+    """
+
+    def __init__(self, why: str, last_line: str = "", returncode: int | None = None) -> None:
+        self.why = why
+        self.last_line = last_line
+        self.returncode = returncode  # its exit status, when it exited by itself
+        super().__init__(f"child {why}" + (f": {last_line}" if last_line else ""))

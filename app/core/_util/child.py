@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from app.core._util.cancel import CancelToken
+from app.core.errors import ChildWorkError
 
 # How often a waiting parent looks at the cancel token: Stop acts within this.
 POLL_SECONDS = 0.05
@@ -38,22 +39,6 @@ STARTUP_SECONDS = 60.0
 STDERR_TAIL_BYTES = 16_384
 # The longest last line a failure quotes: it goes into a sentence for a person.
 LAST_LINE_CHARS = 200
-
-
-class ChildFailed(Exception):
-    """A child's work did not end with an answer.
-
-    Attributes:
-        why: "timeout" (past its deadline, killed), "stopped" (cancelled, killed) or "died"
-            (it exited by itself: an abort, a crash, or its memory limit).
-        last_line: the last meaningful line it printed on stderr ("" when none).
-    """
-
-    def __init__(self, why: str, last_line: str = "", returncode: int | None = None) -> None:
-        self.why = why
-        self.last_line = last_line
-        self.returncode = returncode  # its exit status, when it exited by itself
-        super().__init__(f"child {why}" + (f": {last_line}" if last_line else ""))
 
 
 def child_command(*args: str) -> list[str]:
@@ -149,7 +134,7 @@ def run_once(
     """Run the program with `args` to its end; return what it printed on stdout.
 
     Raises:
-        ChildFailed: past the deadline, cancelled, or it exited with a non-zero code.
+        ChildWorkError: past the deadline, cancelled, or it exited with a non-zero code.
     """
     with tempfile.TemporaryFile() as stderr:
         process = _popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
@@ -162,12 +147,12 @@ def run_once(
                 # Retrying communicate() keeps what was read so far (subprocess docs).
                 if cancel is not None and cancel.cancelled:
                     _kill_and_drain(process)
-                    raise ChildFailed("stopped") from None
+                    raise ChildWorkError("stopped") from None
                 if time.monotonic() > ends_at:
                     _kill_and_drain(process)
-                    raise ChildFailed("timeout", last_line(stderr)) from None
+                    raise ChildWorkError("timeout", last_line(stderr)) from None
         if process.returncode != 0:
-            raise ChildFailed("died", last_line(stderr), process.returncode)
+            raise ChildWorkError("died", last_line(stderr), process.returncode)
         return out.decode("utf-8", errors="replace")
 
 
@@ -199,7 +184,7 @@ class PersistentChild:
         """Send `payload`, return the child's answer.
 
         Raises:
-            ChildFailed: past the deadline, cancelled, or the child died (it is then restarted
+            ChildWorkError: past the deadline, cancelled, or the child died (it is then restarted
                 by the next request).
         """
         with self._lock:
@@ -280,10 +265,10 @@ class PersistentChild:
                 raise self._failed("died")
             return line
 
-    def _failed(self, why: str) -> ChildFailed:
+    def _failed(self, why: str) -> ChildWorkError:
         line = last_line(self._stderr) if self._stderr is not None and why == "died" else ""
         self._stop()
-        return ChildFailed(why, line)
+        return ChildWorkError(why, line)
 
     def _stop(self) -> None:
         process, self._process = self._process, None

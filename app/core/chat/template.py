@@ -23,8 +23,8 @@ from functools import lru_cache
 from typing import IO, Any
 
 from app.core._util.cancel import CancelToken
-from app.core._util.child import ChildFailed, PersistentChild, set_memory_limit
-from app.core.errors import ChatTemplateError, TemplateBudgetError
+from app.core._util.child import PersistentChild, set_memory_limit
+from app.core.errors import ChatTemplateError, ChildWorkError, TemplateBudgetError
 
 # A chat prompt bigger than this is a runaway template, not a conversation.
 MAX_RENDERED_CHARS = 4_000_000
@@ -95,7 +95,7 @@ def render_chat(
     }
     try:
         answer = _renderer.request(payload, deadline_seconds=RENDER_SECONDS, cancel=cancel)
-    except ChildFailed as failure:
+    except ChildWorkError as failure:
         if failure.why == "stopped":
             raise ChatTemplateError("the render was stopped") from None
         raise TemplateBudgetError(_failure_reason(failure)) from None
@@ -104,7 +104,7 @@ def render_chat(
     return str(answer["text"])
 
 
-def _failure_reason(failure: ChildFailed) -> str:
+def _failure_reason(failure: ChildWorkError) -> str:
     if failure.why == "timeout":
         return f"it took too long to render (over {RENDER_SECONDS:g} seconds), so it was stopped"
     return "it used too much memory or crashed while rendering, so it was stopped"

@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from app.core._util.cancel import CancelToken
-from app.core._util.child import ChildFailed, run_once
-from app.core.errors import ModelLoadError
+from app.core._util.child import run_once
+from app.core.errors import ChildWorkError, ModelLoadError
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def ensure_loadable(path: Path, verdicts_file: Path, *, cancel: CancelToken | No
     try:
         run_once([CHECK_COMMAND, str(path)], deadline_seconds=CHECK_SECONDS, cancel=cancel)
         verdict = {"ok": True}
-    except ChildFailed as failure:
+    except ChildWorkError as failure:
         if failure.returncode == ENGINE_UNAVAILABLE:
             log.warning("load check skipped, engine unavailable: %s", failure.last_line)
             return
