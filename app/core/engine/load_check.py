@@ -70,7 +70,7 @@ def ensure_loadable(path: Path, verdicts_file: Path, *, cancel: CancelToken | No
         raise ModelLoadError(path, str(known.get("reason", "llama.cpp can't read this file")))
     try:
         run_once([CHECK_COMMAND, str(path)], deadline_seconds=CHECK_SECONDS, cancel=cancel)
-        verdict = {"ok": True}
+        verdict: dict[str, bool | str] = {"ok": True}
     except ChildWorkError as failure:
         if failure.returncode == ENGINE_UNAVAILABLE:
             log.warning("load check skipped, engine unavailable: %s", failure.last_line)
@@ -88,7 +88,7 @@ def ensure_loadable(path: Path, verdicts_file: Path, *, cancel: CancelToken | No
     verdicts[key] = {"identity": asdict(identity), **verdict}
     _write_verdicts(verdicts_file, verdicts)
     if not verdict["ok"]:
-        raise ModelLoadError(path, verdict["reason"])
+        raise ModelLoadError(path, str(verdict["reason"]))
 
 
 def check_load_here(path: str) -> int:
