@@ -151,6 +151,29 @@ def test_bundle_smoke(bundle: Path, tiny_model: Path, tmp_path: Path) -> None:
         assert Path(cpu["path"]).parent == backends_folder(bundle)
 
 
+def test_bundle_runs_its_child_processes(bundle: Path, tiny_model: Path, tmp_path: Path) -> None:
+    """The installed program is its own child: the first load of a file is checked in a child
+    (`__check-load`, its verdict kept), and chat templates render in a budgeted child
+    (`__render-templates`) that stops a runaway template in seconds."""
+    from tests import models
+
+    env = clean_env(tmp_path)
+    greedy_chat([str(bundle)], tiny_model, env)
+    verdicts = json.loads(next((tmp_path / "quantdesk").rglob("load-checks.json")).read_text())
+    assert [v["ok"] for v in verdicts.values()] == [True]
+    runaway = models.with_template(
+        tmp_path,
+        "loops",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    )
+    args = ["chat", str(runaway), "--prompt", "Hi", "--max-tokens", "4"]
+    result = subprocess.run(
+        [str(bundle), *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 4, result.stderr[-2000:]  # BAD_TEMPLATE
+    assert "took too long to render" in result.stderr
+
+
 @pytest.mark.skipif(not LINUX_X86, reason="Linux library layout")
 def test_bundle_carries_one_copy_of_each_library(bundle: Path) -> None:
     internal = bundle.parent / "_internal"
