@@ -76,6 +76,8 @@ class DiscoverPage(QWidget):
     def _on_model_selected(self, model: CatalogModel | None) -> None:
         if model is not None:
             self.chooser.show_repo(model.repo_id)
+        else:
+            self.chooser.clear()  # a new search: the old model's files (and Download) go
 
     @Slot(object)
     def _on_option(self, option: Option | None) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -72,7 +72,7 @@ class ModelList(QWidget):
         self._jobs = Jobs(self)
         self._searching = False
         self._query = ""
-        self.search_box = QLineEdit()
+        self.search_box = SearchBox()
         self.search_box.setPlaceholderText(self.tr("Search Hugging Face for GGUF models"))
         self.search_box.returnPressed.connect(self.search)
         self.search_button = QPushButton(self.tr("Search"))
@@ -112,6 +112,7 @@ class ModelList(QWidget):
         if self._searching:
             return
         self._searching = True
+        self._clear_selection()  # a new search never keeps the old pick behind the person's back
         self.message.setText(self.tr("Searching Hugging Face for “{q}”…").format(q=query))
         self.search_button.setEnabled(False)
         self._query = query
@@ -148,8 +149,14 @@ class ModelList(QWidget):
         self.search_button.setEnabled(True)
         self._searching = False
 
+    def _clear_selection(self) -> None:
+        """No model selected (`model_selected(None)` follows if one was)."""
+        self.list.setCurrentRow(-1)
+        self.list.clearSelection()
+
     def _fill(self, models: list[CatalogModel], message: str) -> None:
         self.message.setText(message)
+        self._clear_selection()
         self.list.clear()
         for model in models:
             # The item's own text stays plain (for search and accessibility); a label shows it.
@@ -215,6 +222,16 @@ class ModelList(QWidget):
     def hand_over(self, heir: Jobs) -> None:
         """A closing dialog: the running search goes to `heir`, unwaited (see Jobs.hand_over)."""
         self._jobs.hand_over(heir)
+
+
+class SearchBox(QLineEdit):
+    """A search field where Enter searches (`returnPressed`) and goes no further: in a dialog,
+    the key would otherwise go on to press the default button (the wizard's Next)."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        super().keyPressEvent(event)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
 
 
 def _model_html(model: CatalogModel, muted: QColor) -> str:
@@ -338,6 +355,16 @@ class FileChooser(QWidget):
         task.finished.connect(self._on_facts)
         task.failed.connect(self._on_facts_failed)
         self._jobs.start(task)
+
+    def clear(self) -> None:
+        """Show no repo (no model is selected); a fetch still running is dropped when it ends."""
+        self._request += 1
+        self._facts = None
+        self.recommendation = None
+        self.table.setRowCount(0)
+        self.reasons.clear()
+        self.title.setText(self.tr("Pick a model to see its files."))
+        self.selection_changed.emit(None)
 
     def _is_latest(self) -> bool:
         """The signal being handled comes from the latest fetch (not one the person moved on

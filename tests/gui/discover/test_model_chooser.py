@@ -17,6 +17,7 @@ from app.ui.style import muted_color
 from app.ui.theme import apply_theme
 from tests.gui.conftest import StallMeter
 from tests.gui.setup.test_wizard import MACHINE
+from tests.gui.setup.test_wizard_choices import click_entry
 from tests.localhub import Fault, LocalHub
 
 SLOW_REPO = "tester/Slow-GGUF"
@@ -86,3 +87,31 @@ def test_a_default_between_the_steps_is_a_stop_of_its_own(qtbot: QtBot, tmp_path
     chooser.context_slider.setFocus()
     qtbot.keyClick(chooser.context_slider, Qt.Key.Key_Right)
     assert chooser.context == 8192
+
+
+def test_a_new_search_in_discover_takes_the_old_models_files_and_download_away(
+    qtbot: QtBot, local_hub: LocalHub, tiny_model: Path
+) -> None:
+    local_hub.add_repo(FAST_REPO, {"fast-Q4_1.gguf": tiny_model})
+    window = MainWindow(Session(app_paths().ensure(), hardware=MACHINE))
+    qtbot.addWidget(window)
+    window.show()
+    window.sidebar.setCurrentRow(2)
+    page = window.discover_page
+    models = page.model_list
+    qtbot.keyClicks(models.search_box, "tester")
+    with qtbot.waitSignal(models.search_finished, timeout=20_000):
+        qtbot.keyClick(models.search_box, Qt.Key.Key_Return)
+    with qtbot.waitSignal(page.chooser.facts_ready, timeout=20_000):
+        click_entry(qtbot, models.list, FAST_REPO)
+    assert page.download_button.isEnabled()
+
+    models.search_box.clear()
+    qtbot.keyClicks(models.search_box, "nothing like it")
+    with qtbot.waitSignal(models.search_finished, timeout=20_000):
+        qtbot.keyClick(models.search_box, Qt.Key.Key_Return)
+    assert models.selected is None
+    assert page.chooser.table.rowCount() == 0 and page.chooser.facts is None
+    assert FAST_REPO not in page.chooser.title.text()
+    assert not page.download_button.isEnabled()
+    window.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
@@ -17,11 +16,10 @@ from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.setup.wizard import FirstRunWizard
-from tests.localhub import LocalHub, seed_repos
+from tests.gui.setup.conftest import FILE, REPO
+from tests.localhub import LocalHub
 
 GB = 10**9
-REPO = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"
-FILE = "smollm2-135m-instruct-q4_1.gguf"
 MACHINE = HardwareProfile(
     os="linux",
     cpu=CpuInfo("x86_64", "Test CPU 8-Core", 8, ("avx", "avx2", "fma", "f16c")),
@@ -29,14 +27,6 @@ MACHINE = HardwareProfile(
     ram_available_bytes=12 * GB,
     gpus=(GpuInfo("NVIDIA GeForce RTX 3070", "cuda", 8 * GB, 7 * GB),),
 )
-
-
-@pytest.fixture
-def hub(local_hub: LocalHub, tiny_model: Path) -> LocalHub:
-    local_hub.add_repo(REPO, {FILE: tiny_model})
-    for repo_id, files in seed_repos().items():
-        local_hub.add_listing_repo(repo_id, files)
-    return local_hub
 
 
 def click_next(qtbot: QtBot, wizard: FirstRunWizard) -> None:
