@@ -10,8 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.hub.client import _route_hub_logs_to_ours, hub_token, search_errors
-from app.core.paths import hub_endpoint
+from app.core.hub.client import search_models
 from app.resources import RESOURCES
 
 REASONING_WORDS = {
@@ -71,23 +70,25 @@ def search_gguf_repos(query: str, *, limit: int = 30) -> list[CatalogModel]:
     """GGUF model repos on Hugging Face whose names contain `query`, most downloaded first.
 
     Raises:
-        OfflineError: the Hub can't be reached (with a sentence saying so).
+        OfflineError: the Hub can't be reached or didn't answer within a few seconds (with a
+            sentence saying so).
         HubError, RateLimitedError: other Hub failures.
     """
-    from huggingface_hub import HfApi
-
     query = query.strip()
     if not query:
         return []
-    _route_hub_logs_to_ours()
-    api = HfApi(endpoint=hub_endpoint(), token=hub_token())
-    with search_errors(query):
-        found = list(api.list_models(search=query, filter="gguf", limit=limit, sort="downloads"))
-    return [
-        CatalogModel(
-            repo_id=model.id,
-            name=model.id.split("/")[-1],
-            downloads=getattr(model, "downloads", None),
+    found = search_models(query, model_filter="gguf", limit=limit)
+    models = []
+    for entry in found:
+        repo_id = entry.get("id") or entry.get("modelId")
+        if not isinstance(repo_id, str) or "/" not in repo_id:
+            continue  # not a model the Hub could serve files of
+        downloads = entry.get("downloads")
+        models.append(
+            CatalogModel(
+                repo_id=repo_id,
+                name=repo_id.split("/")[-1],
+                downloads=downloads if isinstance(downloads, int) else None,
+            )
         )
-        for model in found
-    ]
+    return models

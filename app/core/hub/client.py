@@ -44,7 +44,15 @@ log = logging.getLogger(__name__)
 
 # Seconds a metadata call may take in all (a whole listing, every page), however the bytes come.
 METADATA_TIMEOUT = 20.0
-CONNECT_TIMEOUT = 10.0
+# Seconds to connect. A connection over any working link takes well under a second; one that
+# takes longer is a network that is down or a firewall that drops packets, and the person
+# should hear that at once (issue 15: "offline errors appear within 3 s, not 25").
+CONNECT_TIMEOUT = 2.5
+# Seconds a model search may take in all: the Hub answers one in well under a second, and a
+# person waits on it. It is asked once (no retries): pressing Enter again is the retry.
+SEARCH_TIMEOUT = 2.5
+# A search answer: 30 short entries are a few kB.
+MAX_SEARCH_BYTES = 4 << 20
 # A repo's file listing: the Hub sends 1,000 entries a page; 100 pages is a 100,000-file repo.
 MAX_LISTING_PAGES = 100
 # A 10,000-file listing is about 3 MB of JSON.
@@ -162,6 +170,8 @@ def _fetch_listing_page(url: str, headers: dict[str, str], deadline: float, max_
         try:
             return fetch_bounded(url, headers=headers, deadline=deadline, max_bytes=max_bytes)
         except (HfHubHTTPError, httpx2.TransportError) as exc:
+            if isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout):
+                raise  # no server there (offline): trying again only delays saying so
             response = getattr(exc, "response", None)
             status = response.status_code if response is not None else None
             retryable = status is None or status == 429 or status >= 500
@@ -340,6 +350,39 @@ def http_timeout(seconds: float, *, connect: float) -> Any:
     return httpx2.Timeout(seconds, connect=connect)
 
 
+def search_models(query: str, *, model_filter: str, limit: int) -> list[dict[str, Any]]:
+    """The Hub's model search (`/api/models`), most downloaded first: one request, answered
+    within SEARCH_TIMEOUT or not at all, read up to MAX_SEARCH_BYTES. Each entry is the Hub's
+    JSON object for a model (its `id`, `downloads`…); entries that aren't objects are dropped.
+
+    (huggingface_hub's `list_models` tries a refused connection five times over 24 s: a
+    person waiting on a search box hears that the Hub is unreachable at once instead.)
+
+    Raises:
+        OfflineError: the Hub can't be reached, or didn't answer in time.
+        HubError, RateLimitedError: other Hub failures (worded as the search failing).
+    """
+    from urllib.parse import urlencode
+
+    from huggingface_hub.utils import build_hf_headers
+
+    _route_hub_logs_to_ours()
+    params = {"search": query, "filter": model_filter, "sort": "downloads", "direction": -1,
+              "limit": limit}  # fmt: skip
+    url = f"{hub_endpoint()}/api/models?{urlencode(params)}"
+    with search_errors(query):
+        response = fetch_bounded(
+            url,
+            headers=build_hf_headers(token=hub_token()),
+            deadline=time.monotonic() + SEARCH_TIMEOUT,
+            max_bytes=MAX_SEARCH_BYTES,
+        )
+        found = response.json()
+        if not isinstance(found, list):
+            raise HubError(f"Hugging Face's answer to the search for “{query}” isn't a list.")
+    return [entry for entry in found if isinstance(entry, dict)]
+
+
 @contextlib.contextmanager
 def search_errors(query: str) -> Iterator[None]:
     """Like `hub_errors`, for a model search: there is no repo to blame, so a refusal is worded
@@ -347,7 +390,7 @@ def search_errors(query: str) -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # translated below or re-raised unchanged
-        translated = translate_error(exc, query)
+        translated = translate_error(exc, query, seconds=SEARCH_TIMEOUT)
         if translated is None:
             raise
         if isinstance(translated, ModelNotFoundError):
@@ -375,9 +418,12 @@ def hub_errors(repo_id: str, filename: str | None = None) -> Iterator[None]:
 
 
 def translate_error(
-    exc: BaseException, repo_id: str, filename: str | None = None
+    exc: BaseException, repo_id: str, filename: str | None = None, *, seconds: float | None = None
 ) -> HubError | None:
     """Our error for a `huggingface_hub` or HTTP failure, or None if it is one of ours already.
+
+    `seconds`: the call's deadline, for the "didn't answer within" message (METADATA_TIMEOUT
+    unless given).
 
     Anything else the client raises (a reply it couldn't parse, a bug of its own) becomes a
     `HubError` too: a server's answer must never surface as an AttributeError.
@@ -417,7 +463,7 @@ def translate_error(
     if isinstance(exc, _DeadlinePassed | httpx2.TimeoutException):
         return OfflineError(
             f"Hugging Face ({hub_endpoint()}) didn't answer about {what} within "
-            f"{METADATA_TIMEOUT:.0f} s; check your connection and try again.",
+            f"{seconds or METADATA_TIMEOUT:g} s; check your connection and try again.",
             repo_id=repo_id,
         )
     if isinstance(exc, transport_errors()):

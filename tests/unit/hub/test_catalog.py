@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 
-from app.core.errors import HubError, ModelNotFoundError
+from app.core.errors import HubError, ModelNotFoundError, OfflineError
 from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
+from app.core.hub.client import SEARCH_TIMEOUT
 from tests.localhub import Fault, LocalHub, seed_repos
 
 
@@ -51,3 +55,46 @@ def test_search_finds_gguf_repos_on_the_hub(local_hub: LocalHub) -> None:
     assert all(not model.curated for model in found)
     assert search_gguf_repos("   ") == []
     assert local_hub.requests  # the search went to the Hub
+
+
+def dead_endpoint() -> str:
+    """An address where nobody listens (a port just freed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_offline_a_search_says_so_within_3_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # huggingface_hub's own search tried a refused connection five times over 24 s.
+    monkeypatch.setenv("HF_ENDPOINT", dead_endpoint())
+    started = time.monotonic()
+    with pytest.raises(OfflineError, match="Can't reach Hugging Face"):
+        search_gguf_repos("smol")
+    assert time.monotonic() - started < 3.0
+
+
+def test_a_hub_that_never_answers_a_search_is_called_unreachable_at_its_deadline(
+    local_hub: LocalHub,
+) -> None:
+    local_hub.inject(Fault.SILENT, path="/api/models", times=None)
+    started = time.monotonic()
+    with pytest.raises(OfflineError) as caught:
+        search_gguf_repos("smol")
+    took = time.monotonic() - started
+    assert f"didn't answer about smol within {SEARCH_TIMEOUT:g} s" in str(caught.value)
+    assert caught.value.repo_id is None
+    assert SEARCH_TIMEOUT <= took < SEARCH_TIMEOUT + 5  # the deadline, not a listing's 20 s
+
+
+@pytest.mark.parametrize("reply", [{"error": "no"}, "text", [1, "x", {"id": "no-owner"}]])
+def test_a_search_answer_that_isnt_a_list_of_models_finds_nothing_or_says_so(
+    local_hub: LocalHub, reply: object
+) -> None:
+    local_hub.inject(Fault.JSON, path="/api/models", body=reply)
+    try:
+        found = search_gguf_repos("smol")
+    except HubError as error:
+        assert "isn't a list" in str(error)
+    else:
+        assert found == []
