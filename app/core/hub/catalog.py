@@ -1,7 +1,8 @@
 """Which models to offer: the curated list shipped with the app, and Hugging Face search.
 
-The curated list (`app/resources/catalog.json`) works offline; search needs the Hub and says so
-plainly when it can't be reached.
+The curated list (`app/resources/catalog.json`) works offline, with its models' file lists and
+header facts (`app/resources/curated_facts.json`); search needs the Hub and says so plainly when
+it can't be reached.
 """
 
 from __future__ import annotations
@@ -44,6 +45,16 @@ class CatalogModel:
         if self.downloads is not None:
             parts.append(f"{self.downloads:,} downloads")
         return " · ".join(part for part in parts if part)
+
+
+CURATED_FACTS = "curated_facts.json"
+
+
+def curated_facts_document() -> dict[str, Any]:
+    """The curated models' file lists and header facts as shipped (`curated_facts.json`, written
+    by `scripts/curated_facts.py`); `app.core.fit.repo_facts` reads them."""
+    data = json.loads((RESOURCES / CURATED_FACTS).read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
 
 
 def curated_models(language: str = "en") -> list[CatalogModel]:
