@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
         if self.wizard is None:
             self.wizard = FirstRunWizard(self.session, self)
             self.wizard.finished.connect(self._on_wizard_finished)
-            self.wizard.load_requested.connect(self.load_model)
+            self.wizard.load_requested.connect(self._load_from_wizard)
             self.model_loaded.connect(self.wizard.show_model_loaded)
             self.model_failed.connect(self.wizard.show_model_failed)
         self.wizard.restart()
@@ -301,10 +301,15 @@ class MainWindow(QMainWindow):
         if path:
             self.load_model(Path(path))
 
+    @Slot(object, object)
+    def _load_from_wizard(self, path: Path, context_length: int | None) -> None:
+        self.load_model(path, context_length=context_length)
+
     def load_model(self, path: Path, *, context_length: int | None = None) -> None:
         """Load `path` on the engine thread; the result arrives as `loaded` or `load_failed`.
 
-        The context length is the current chat's setting unless given."""
+        A context length given is remembered for the file; without one, the one remembered for
+        it (wizard, Discover, an earlier load), else the current chat's setting."""
         if self.chat.is_generating:
             self.chat.stop_reply()
         self._model = None
@@ -313,8 +318,16 @@ class MainWindow(QMainWindow):
         self._set_status(self.tr("Loading {name}…").format(name=Path(path).name))
         self._loading = True
         self._update_controls()
-        tokens = context_length or self.chat.settings_panel.context_length.value()
         prefs = self.session.preferences
+        if context_length:
+            prefs = self.session.update_preferences(
+                model_contexts=prefs.with_model_context(path, context_length)
+            )
+        tokens = (
+            context_length
+            or prefs.model_context(path)
+            or self.chat.settings_panel.context_length.value()
+        )
         self.session.engine.worker.load_requested.emit(
             str(path),
             LoadOptions(

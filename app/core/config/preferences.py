@@ -28,6 +28,11 @@ MIN_CONTEXT = 512
 MAX_CONTEXT = 1_048_576
 MAX_THREADS = 1024
 MAX_GPU_LAYERS = 10_000
+# What the model chooser fits files for: `app.core.fit.recommend.Goal`'s values (config sits
+# below fit in the layers, so they are written out; a test keeps them equal).
+CHOOSER_GOALS = ("fastest", "quality")
+# Model files whose chosen context length is remembered; the oldest are forgotten past this.
+MAX_REMEMBERED_CONTEXTS = 200
 ALL_GPU_LAYERS = -1
 CPU_ONLY = 0
 
@@ -46,6 +51,11 @@ class Preferences:
         theme: "system", "light" or "dark".
         hardware_overrides: corrections made by hand to what was detected:
             {"ram_bytes": int, "vram_bytes": {"<gpu index>": int}}, each key optional.
+        chooser_goal: what the model chooser (wizard, Discover) fits files for: "fastest" or
+            "quality".
+        chooser_context: the context length it fits them at, or None for `default_context`.
+        model_contexts: the context length chosen for each model file (absolute path: tokens),
+            used whenever that file loads without one given.
     """
 
     first_run_done: bool = False
@@ -55,14 +65,18 @@ class Preferences:
     gpu_layers: int | None = None
     theme: str = "system"
     hardware_overrides: dict[str, Any] = field(default_factory=dict)
+    chooser_goal: str = CHOOSER_GOALS[0]
+    chooser_context: int | None = None
+    model_contexts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name, check in _CHECKS.items():
             value = getattr(self, name)
             if not check(value):
                 raise ValueError(f"invalid preference {name}={value!r}")
-        # A private copy, so a caller's dict can't change a frozen value behind its back.
+        # Private copies, so a caller's dict can't change a frozen value behind its back.
         object.__setattr__(self, "hardware_overrides", copy.deepcopy(self.hardware_overrides))
+        object.__setattr__(self, "model_contexts", dict(self.model_contexts))
 
     def replace(self, **changes: Any) -> Preferences:
         """A copy with `changes` applied (ValueError for an unknown field or a bad value)."""
@@ -79,6 +93,41 @@ class Preferences:
     def vram_override(self, gpu_index: int) -> int | None:
         """VRAM in bytes of GPU `gpu_index` as corrected by hand, or None."""
         return self.hardware_overrides.get("vram_bytes", {}).get(str(gpu_index))
+
+    @property
+    def chooser_context_or_default(self) -> int:
+        return self.chooser_context or self.default_context
+
+    def model_context(self, path: Path | str) -> int | None:
+        """The context length chosen for the model file `path`, or None."""
+        return self.model_contexts.get(_model_key(path))
+
+    def with_model_context(self, path: Path | str, tokens: int) -> dict[str, int]:
+        """`model_contexts` with `tokens` remembered for `path` (the newest last; the oldest
+        forgotten past MAX_REMEMBERED_CONTEXTS): for `replace(model_contexts=...)`."""
+        key = _model_key(path)
+        contexts = {k: v for k, v in self.model_contexts.items() if k != key}
+        contexts[key] = tokens
+        return dict(list(contexts.items())[-MAX_REMEMBERED_CONTEXTS:])
+
+
+def _model_key(path: Path | str) -> str:
+    # One spelling per file: absolute, "~" expanded (symlinks kept: the name the person used).
+    return str(Path(path).expanduser().absolute())
+
+
+def _is_context(value: object) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and MIN_CONTEXT <= value <= MAX_CONTEXT
+    )
+
+
+def _valid_contexts(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and k and _is_context(v) for k, v in value.items()
+    )
 
 
 def _is_int(value: object) -> bool:
@@ -107,6 +156,9 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "gpu_layers": lambda v: v is None or (_is_int(v) and -1 <= v <= MAX_GPU_LAYERS),
     "theme": lambda v: v in THEMES,
     "hardware_overrides": _valid_hardware,
+    "chooser_goal": lambda v: v in CHOOSER_GOALS,
+    "chooser_context": lambda v: v is None or _is_context(v),
+    "model_contexts": _valid_contexts,
 }
 
 # How each field is named in the note about a bad file.
@@ -118,6 +170,9 @@ _FIELD_WORDS = {
     "gpu_layers": "GPU offload",
     "theme": "theme",
     "hardware_overrides": "hardware corrections",
+    "chooser_goal": "goal for choosing files",
+    "chooser_context": "context length for choosing files",
+    "model_contexts": "context lengths chosen per model",
 }
 
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, 
 
 from app.core.fit.recommend import Fit, Option
 from app.core.hub.catalog import CatalogModel
+from app.core.hub.library import safe_model_path
 from app.core.machine.hardware import HardwareProfile
 from app.ui.discover.model_chooser import FileChooser, ModelList
 from app.ui.workers.download import DownloadRequest, DownloadWorker
@@ -37,13 +38,17 @@ class DiscoverPage(QWidget):
         self.model_list = ModelList()
         self.model_list.model_selected.connect(self._on_model_selected)
         self.model_list.import_requested.connect(self.chat_requested)
+        prefs = session.preferences
         self.chooser = FileChooser(
             session.models_dir,
             HardwareProfile.empty(),
-            context=session.preferences.default_context,
+            context=prefs.chooser_context_or_default,
+            goal=prefs.chooser_goal,
         )
         self.chooser.selection_changed.connect(self._on_option)
+        self.chooser.terms_changed.connect(self._on_terms_chosen)
         session.hardware_changed.connect(self.chooser.set_hardware)
+        session.hardware_changed.connect(self._fit_models)
         session.models_dir_changed.connect(self.chooser.set_models_dir)
         self.download_button = QPushButton(self.tr("Download"))
         self.download_button.setEnabled(False)
@@ -68,6 +73,7 @@ class DiscoverPage(QWidget):
         known = self._session.hardware
         if known is not None:
             self.chooser.set_hardware(known)
+            self._fit_models(known)
         else:
             self._session.detect_hardware()
         super().showEvent(event)
@@ -80,6 +86,18 @@ class DiscoverPage(QWidget):
             self.chooser.clear()  # a new search: the old model's files (and Download) go
 
     @Slot(object)
+    def _fit_models(self, hardware: HardwareProfile) -> None:
+        """How each curated model fits, for the chooser's goal and context."""
+        self.model_list.fit_to(hardware, goal=self.chooser.fit_goal, context=self.chooser.context)
+
+    @Slot(str, int)
+    def _on_terms_chosen(self, goal: str, context: int) -> None:
+        """Remembered across restarts; the curated models' badges follow."""
+        self._session.update_preferences(chooser_goal=goal, chooser_context=context)
+        if self._session.hardware is not None:
+            self._fit_models(self._session.hardware)
+
+    @Slot(object)
     def _on_option(self, option: Option | None) -> None:
         self.download_button.setEnabled(option is not None and option.fit != Fit.TOO_LARGE)
 
@@ -90,6 +108,13 @@ class DiscoverPage(QWidget):
         option = self.chooser.selected_option
         if model is None or option is None:
             return None
+        # The context the file was chosen for is the one it loads with (see MainWindow.load_model).
+        if self.chooser.recommendation is not None:
+            target = safe_model_path(self._session.models_dir, model.repo_id, option.files[0])
+            prefs = self._session.preferences
+            self._session.update_preferences(
+                model_contexts=prefs.with_model_context(target, self.chooser.recommendation.context)
+            )
         worker = self._session.downloads.start(DownloadRequest.for_option(model.repo_id, option))
         self.show_downloads_requested.emit()
         self.download_started.emit(worker)

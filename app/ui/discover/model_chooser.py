@@ -1,8 +1,9 @@
 """Choosing a model, then a file of it: shared by the first-run wizard and the Discover page.
 
-`ModelList` shows the curated models (offline) and Hugging Face search; `FileChooser` fetches a
-repo's facts once (on a worker thread), then re-fits every file on this machine as the goal or
-the context length change — pure arithmetic, instant.
+`ModelList` shows the curated models (offline, each with how it fits this machine, the one that
+suits it preselected) and Hugging Face search; `FileChooser` gets a repo's facts once (on a
+worker thread: a curated model's ship with the app, other repos' come from the Hub), then re-fits
+every file on this machine as the goal or the context length change — pure arithmetic, instant.
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ from PySide6.QtWidgets import (
 from app.core._util.units import format_bytes
 from app.core.errors import OfflineError
 from app.core.fit.recommend import Fit, Goal, Option, Recommendation, nothing_fits_reason
-from app.core.fit.repo_facts import RepoFacts, advise, fetch_repo_facts
+from app.core.fit.repo_facts import (
+    FactsSource,
+    RepoFacts,
+    advise,
+    curated_picks,
+    repo_facts,
+    suited_model,
+)
 from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text
@@ -72,6 +80,12 @@ class ModelList(QWidget):
         self._jobs = Jobs(self)
         self._searching = False
         self._query = ""
+        self._shown: list[CatalogModel] = []
+        self._picks: dict[str, Option | None] = {}  # each curated model's file for this machine
+        self._suggested: str | None = None  # the curated model that suits this machine
+        # The suggestion is preselected once, in the first curated list; after a search the
+        # person picks (nothing is selected behind their back).
+        self._may_preselect = True
         self.search_box = SearchBox()
         self.search_box.setPlaceholderText(self.tr("Search Hugging Face for GGUF models"))
         self.search_box.returnPressed.connect(self.search)
@@ -100,7 +114,36 @@ class ModelList(QWidget):
         self.show_curated()
 
     def show_curated(self) -> None:
-        self._fill(curated_models(), self.tr("Recommended models (work offline):"))
+        self._fill(
+            curated_models(),
+            self.tr(
+                "Recommended models (they can be chosen offline; downloading needs the internet):"
+            ),
+        )
+
+    def fit_to(self, profile: HardwareProfile, *, goal: str, context: int) -> None:
+        """Say how each curated model fits `profile` (its recommended file for `goal` at
+        `context` tokens) and, the first time, preselect the one that suits it."""
+        curated = curated_models()
+        self._picks = curated_picks(curated, profile, goal=goal, context=context)
+        self._suggested = suited_model(curated, self._picks)
+        self._label_entries()  # the person's pick, if any, stays selected
+        if (
+            self._may_preselect
+            and self.selected is None
+            and self._suggested is not None
+            and self._shown_curated()
+        ):
+            self.select_repo(self._suggested)
+        self._may_preselect = False
+
+    @property
+    def suggested(self) -> str | None:
+        """The repo of the curated model that suits this machine (None: unknown or none)."""
+        return self._suggested
+
+    def _shown_curated(self) -> bool:
+        return bool(self._shown) and all(model.curated for model in self._shown)
 
     @Slot()
     def search(self) -> None:
@@ -112,6 +155,7 @@ class ModelList(QWidget):
         if self._searching:
             return
         self._searching = True
+        self._may_preselect = False
         self._clear_selection()  # a new search never keeps the old pick behind the person's back
         self.message.setText(self.tr("Searching Hugging Face for “{q}”…").format(q=query))
         self.search_button.setEnabled(False)
@@ -158,22 +202,58 @@ class ModelList(QWidget):
         self.message.setText(message)
         self._clear_selection()
         self.list.clear()
+        self._shown = list(models)
         for model in models:
-            # The item's own text stays plain (for search and accessibility); a label shows it.
-            text = f"{model.name}\n{model.one_line()}"
-            if model.summary:
-                text += f"\n{model.summary}"
             item = QListWidgetItem()
             item.setData(_MODEL_ROLE, model)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
             item.setToolTip(plain_tooltip(model.repo_id))
             self.list.addItem(item)
-            label = QLabel(_model_html(model, muted_color(self.list)))
+            label = QLabel()
             label.setContentsMargins(6, 4, 6, 4)
             label.setWordWrap(True)
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
             self.list.setItemWidget(item, label)
+        self._label_entries()
+
+    def _label_entries(self) -> None:
+        """Write each entry's label and screen-reader text (the badges change with the fit)."""
+        muted = muted_color(self.list)
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            model: CatalogModel = item.data(_MODEL_ROLE)
+            badge = self._badge(model)
+            # The item's own text stays plain (for search and accessibility); a label shows it.
+            text = "\n".join(
+                part for part in (model.name, model.one_line(), badge, model.summary) if part
+            )
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
+            label = self.list.itemWidget(item)
+            if isinstance(label, QLabel):
+                label.setText(_model_html(model, muted, badge, self._fit_of(model)))
         self._fit_item_heights()
+
+    def _fit_of(self, model: CatalogModel) -> Fit | None:
+        if model.repo_id not in self._picks:
+            return None  # not fitted: the machine isn't known yet, or not a curated repo
+        pick = self._picks[model.repo_id]
+        return pick.fit if pick is not None else Fit.TOO_LARGE
+
+    def _badge(self, model: CatalogModel) -> str:
+        """How `model` fits this machine, in words ("" when that isn't known)."""
+        fit = self._fit_of(model)
+        if fit is None:
+            return ""
+        pick = self._picks[model.repo_id]
+        if pick is None:
+            return self.tr("{fit}: no file of it fits this machine.").format(fit=fit_words(fit))
+        size = format_bytes(pick.size_bytes).replace(" ", "\u00a0")  # never "2.8" / "GB"
+        if model.repo_id == self._suggested:
+            return self.tr("{fit} with {quant} ({size}). Suggested for this machine.").format(
+                fit=fit_words(fit), quant=pick.quant, size=size
+            )
+        return self.tr("{fit} with {quant} ({size}).").format(
+            fit=fit_words(fit), quant=pick.quant, size=size
+        )
 
     def item_texts(self) -> list[str]:
         """Each entry's text as a screen reader gets it."""
@@ -234,12 +314,18 @@ class SearchBox(QLineEdit):
             event.accept()
 
 
-def _model_html(model: CatalogModel, muted: QColor) -> str:
-    """The entry as rich text; its one-line facts in `muted`, the theme's secondary text."""
+def _model_html(model: CatalogModel, muted: QColor, badge: str = "", fit: Fit | None = None) -> str:
+    """The entry as rich text; its one-line facts in `muted`, the theme's secondary text, and
+    how it fits this machine (`badge`) in the fit's colour, as the file table shows fits."""
     summary = f"<br>{html.escape(model.summary)}" if model.summary else ""
+    fits = (
+        f"<br><span style='color:{FIT_COLORS[fit]}'>{html.escape(badge)}</span>"
+        if badge and fit is not None
+        else ""
+    )
     return (
         f"<b>{html.escape(model.name)}</b> &nbsp;<small>{html.escape(model.repo_id)}</small><br>"
-        f"<span style='color:{muted.name()}'>{html.escape(model.one_line())}</span>{summary}"
+        f"<span style='color:{muted.name()}'>{html.escape(model.one_line())}</span>{fits}{summary}"
     )
 
 
@@ -250,11 +336,14 @@ class FileChooser(QWidget):
         facts_ready(): the repo's facts arrived and the table is filled.
         facts_failed(object): they couldn't be fetched (the message is shown).
         selection_changed(object): the selected `Option`, or None.
+        terms_changed(str, int): the person chose another goal or context length (the goal's
+            value, the tokens).
     """
 
     facts_ready = Signal()
     facts_failed = Signal(object)
     selection_changed = Signal(object)
+    terms_changed = Signal(str, int)
     COLUMNS = (
         QT_TRANSLATE_NOOP("FileChooser", "Quant"),
         QT_TRANSLATE_NOOP("FileChooser", "File size"),
@@ -264,8 +353,15 @@ class FileChooser(QWidget):
         QT_TRANSLATE_NOOP("FileChooser", "Quality"),
     )
 
-    def __init__(self, models_dir: Path, hardware: HardwareProfile, *, context: int) -> None:
-        """`context`: the context length to fit files at first (the person's default)."""
+    def __init__(
+        self,
+        models_dir: Path,
+        hardware: HardwareProfile,
+        *,
+        context: int,
+        goal: Goal | str = Goal.FASTEST,
+    ) -> None:
+        """`context`, `goal`: what to fit files for at first (the person's last choice)."""
         super().__init__()
         self._models_dir = models_dir
         self._hardware = hardware
@@ -276,20 +372,21 @@ class FileChooser(QWidget):
         # The person's default is always a stop, so the first fit is at exactly that length,
         # as `quantdesk recommend` and the chat use it.
         self._steps = tuple(sorted({*CONTEXT_STEPS, context}))
-        self._build(context)
+        self._build(context, Goal(goal))
 
-    def _build(self, context: int) -> None:
+    def _build(self, context: int, goal: Goal) -> None:
         self.title = plain_text(QLabel())  # repo ids and Hub errors, as written
         self.title.setWordWrap(True)
         self.goal = QComboBox()
         self.goal.addItem(self.tr("Fastest"), Goal.FASTEST)
         self.goal.addItem(self.tr("Best quality"), Goal.QUALITY)
-        self.goal.currentIndexChanged.connect(self.refit)
+        self.goal.setCurrentIndex(self.goal.findData(goal))
+        self.goal.currentIndexChanged.connect(self._on_terms_chosen)
         self.context_slider = QSlider(Qt.Orientation.Horizontal)
         self.context_slider.setRange(0, len(self._steps) - 1)
         self.context_slider.setPageStep(1)
         self.context_slider.setValue(self._steps.index(context))
-        self.context_slider.valueChanged.connect(self.refit)
+        self.context_slider.valueChanged.connect(self._on_terms_chosen)
         self.context_label = QLabel()
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(translated_columns("FileChooser", self.COLUMNS))
@@ -324,6 +421,15 @@ class FileChooser(QWidget):
         return self._steps[self.context_slider.value()]
 
     @property
+    def fit_goal(self) -> Goal:
+        return Goal(self.goal.currentData())
+
+    @Slot()
+    def _on_terms_chosen(self) -> None:
+        self.refit()
+        self.terms_changed.emit(str(self.fit_goal), self.context)
+
+    @property
     def facts(self) -> RepoFacts | None:
         return self._facts
 
@@ -351,7 +457,7 @@ class FileChooser(QWidget):
         self.title.setText(self.tr("Reading {repo} on Hugging Face…").format(repo=repo_id))
         self._request += 1
         models_dir = self._models_dir
-        task = _FactsJob(self._request, lambda: fetch_repo_facts(repo_id, models_dir))
+        task = _FactsJob(self._request, lambda: repo_facts(repo_id, models_dir))
         task.finished.connect(self._on_facts)
         task.failed.connect(self._on_facts_failed)
         self._jobs.start(task)
@@ -377,13 +483,24 @@ class FileChooser(QWidget):
         if not self._is_latest():
             return
         self._facts = facts
-        self.title.setText(
-            self.tr("<b>{repo}</b>: {n} files. Estimates are for this machine.").format(
-                repo=facts.repo_id, n=len(facts.files)
-            )
-        )
+        self.title.setText(self._facts_title(facts))
         self.refit()
         self.facts_ready.emit()
+
+    def _facts_title(self, facts: RepoFacts) -> str:
+        if facts.source is FactsSource.SHIPPED:
+            text = self.tr(
+                "{repo}: {n} files, as listed in Quantdesk (no internet needed to choose). "
+                "Estimates are for this machine."
+            )
+        elif facts.source is FactsSource.SAVED:
+            text = self.tr(
+                "{repo}: {n} files, as saved when Hugging Face was last reached (it can't be "
+                "reached now). Estimates are for this machine."
+            )
+        else:
+            text = self.tr("{repo}: {n} files. Estimates are for this machine.")
+        return text.format(repo=facts.repo_id, n=len(facts.files))
 
     @Slot(object)
     def _on_facts_failed(self, error: Exception) -> None:

@@ -64,13 +64,14 @@ class FirstRunWizard(QWizard):
 
     Signals:
         hardware_ready(object): the detected (and corrected) `HardwareProfile`.
-        load_requested(object): the `Path` of the model to load in the chat (the window loads
-            it and answers with `show_model_loaded` or `show_model_failed`).
+        load_requested(object, object): the `Path` of the model to load in the chat and the
+            context length chosen for it (None: none was, for a local file); the window loads
+            it and answers with `show_model_loaded` or `show_model_failed`.
         model_ready(object): the `LoadedModel` the chat now uses (the wizard can finish).
     """
 
     hardware_ready = Signal(object)
-    load_requested = Signal(object)
+    load_requested = Signal(object, object)
     model_ready = Signal(object)
 
     PAGE_WELCOME, PAGE_MACHINE, PAGE_MODEL, PAGE_FILE, PAGE_DOWNLOAD, PAGE_READY = range(6)
@@ -93,8 +94,12 @@ class FirstRunWizard(QWizard):
         self.setPage(self.PAGE_MACHINE, self.machine_page)
         self.model_page = ModelPage(self)
         self.setPage(self.PAGE_MODEL, self.model_page)
+        prefs = session.preferences
         self.file_page = FilePage(
-            self, session.models_dir, context=session.preferences.default_context
+            self,
+            session.models_dir,
+            context=prefs.chooser_context_or_default,
+            goal=prefs.chooser_goal,
         )
         self.setPage(self.PAGE_FILE, self.file_page)
         self.download_page = DownloadPage(self)
@@ -167,10 +172,25 @@ class FirstRunWizard(QWizard):
             return None
         return safe_model_path(self.session.models_dir, model.repo_id, option.files[0])
 
+    def chosen_context(self) -> int | None:
+        """The context length the file was chosen for (what the fit was worked out at), or
+        None for a local file (nothing was chosen)."""
+        if self.local_file is not None:
+            return None
+        chooser = self.file_page.chooser
+        return chooser.recommendation.context if chooser.recommendation else chooser.context
+
     def start_loading(self) -> None:
         path = self.model_path()
         if path is not None:
-            self.load_requested.emit(path)
+            self.load_requested.emit(path, self.chosen_context())
+
+    @Slot(str, int)
+    def _remember_terms(self, goal: str, context: int) -> None:
+        """Remembered across restarts; the curated models' badges follow (seen going Back)."""
+        self.session.update_preferences(chooser_goal=goal, chooser_context=context)
+        if self._hardware is not None:
+            self.model_page.model_list.fit_to(self._hardware, goal=goal, context=context)
 
     @Slot(object)
     def show_model_loaded(self, model: LoadedModel) -> None:
@@ -329,6 +349,14 @@ class ModelPage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.model_list)
 
+    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+        # The machine is known by now (its page waits for it): say how each curated model fits
+        # it, for the goal and context the file page will use, and preselect the one that suits.
+        hardware = self._wizard.hardware
+        if hardware is not None:
+            chooser = self._wizard.file_page.chooser
+            self.model_list.fit_to(hardware, goal=chooser.fit_goal, context=chooser.context)
+
     def isComplete(self) -> bool:  # noqa: N802 - Qt's name
         return self.model_list.selected is not None or self._wizard.local_file is not None
 
@@ -351,7 +379,9 @@ class ModelPage(QWizardPage):
 class FilePage(QWizardPage):
     """Which file of the chosen model, fitted to this machine."""
 
-    def __init__(self, wizard: FirstRunWizard, models_dir: Path, *, context: int) -> None:
+    def __init__(
+        self, wizard: FirstRunWizard, models_dir: Path, *, context: int, goal: str
+    ) -> None:
         super().__init__()
         self._wizard = wizard
         self.setTitle(self.tr("Choose the file"))
@@ -361,8 +391,9 @@ class FilePage(QWizardPage):
                 "machine best; the reasons are below the table."
             )
         )
-        self.chooser = FileChooser(models_dir, HardwareProfile.empty(), context=context)
+        self.chooser = FileChooser(models_dir, HardwareProfile.empty(), context=context, goal=goal)
         self.chooser.selection_changed.connect(lambda _o: self.completeChanged.emit())
+        self.chooser.terms_changed.connect(wizard._remember_terms)
         layout = QVBoxLayout(self)
         layout.addWidget(self.chooser)
 

@@ -158,3 +158,52 @@ def test_no_token_is_ever_written(config_dir: Path) -> None:
     assert "hf_" not in text
     assert "token" not in text
     assert json.loads(text)["threads"] == 4
+
+
+def test_the_chosen_goal_and_context_lengths_load_back(config_dir: Path, tmp_path: Path) -> None:
+    model = tmp_path / "models" / "o" / "r" / "m-Q4_K_M.gguf"
+    prefs = Preferences(chooser_goal="quality", chooser_context=16384)
+    prefs = prefs.replace(model_contexts=prefs.with_model_context(model, 2048))
+    save_preferences(config_dir, prefs)
+    loaded, note = load_preferences(config_dir)
+    assert note is None and loaded == prefs
+    assert loaded.chooser_context_or_default == 16384
+    assert loaded.model_context(model) == 2048
+    assert Preferences().chooser_context_or_default == Preferences().default_context
+
+
+def test_the_chooser_goals_are_the_fit_goals() -> None:
+    from app.core.config.preferences import CHOOSER_GOALS
+    from app.core.fit.recommend import Goal
+
+    assert tuple(Goal) == CHOOSER_GOALS
+
+
+def test_remembered_context_lengths_keep_the_newest(tmp_path: Path) -> None:
+    from app.core.config.preferences import MAX_REMEMBERED_CONTEXTS
+
+    prefs = Preferences()
+    for n in range(MAX_REMEMBERED_CONTEXTS + 5):
+        prefs = prefs.replace(model_contexts=prefs.with_model_context(tmp_path / f"{n}.gguf", 4096))
+    prefs = prefs.replace(model_contexts=prefs.with_model_context(tmp_path / "10.gguf", 8192))
+    assert len(prefs.model_contexts) == MAX_REMEMBERED_CONTEXTS
+    assert prefs.model_context(tmp_path / "0.gguf") is None  # the oldest went
+    assert list(prefs.model_contexts)[-1] == str(tmp_path / "10.gguf")  # chosen again: newest
+    assert prefs.model_context(tmp_path / "10.gguf") == 8192
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("chooser_goal", "slowest"),
+        ("chooser_context", 10),
+        ("model_contexts", {"/m.gguf": "4096"}),
+        ("model_contexts", ["/m.gguf"]),
+    ],
+)
+def test_bad_chooser_values_fall_back_alone(config_dir: Path, field: str, value: object) -> None:
+    write(config_dir, {"theme": "dark", field: value})
+    prefs, note = load_preferences(config_dir)
+    assert prefs.theme == "dark"
+    assert getattr(prefs, field) == getattr(Preferences(), field)
+    assert note is not None and "reset to their defaults" in note
