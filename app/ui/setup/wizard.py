@@ -186,7 +186,7 @@ class FirstRunWizard(QWizard):
             self.load_requested.emit(path, self.chosen_context())
 
     @Slot(str, int)
-    def _remember_terms(self, goal: str, context: int) -> None:
+    def remember_terms(self, goal: str, context: int) -> None:
         """Remembered across restarts; the curated models' badges follow (seen going Back)."""
         self.session.update_preferences(chooser_goal=goal, chooser_context=context)
         if self._hardware is not None:
@@ -393,7 +393,7 @@ class FilePage(QWizardPage):
         )
         self.chooser = FileChooser(models_dir, HardwareProfile.empty(), context=context, goal=goal)
         self.chooser.selection_changed.connect(lambda _o: self.completeChanged.emit())
-        self.chooser.terms_changed.connect(wizard._remember_terms)
+        self.chooser.terms_changed.connect(wizard.remember_terms)
         layout = QVBoxLayout(self)
         layout.addWidget(self.chooser)
 
