@@ -36,7 +36,7 @@ from app.ui.messages import NoteBanner, error_text
 from app.ui.session import Session
 from app.ui.settings.settings_page import SettingsPage
 from app.ui.setup.wizard import FirstRunWizard
-from app.ui.style import ERROR_STYLE, plain_text
+from app.ui.style import plain_text, show_as_error
 from app.ui.workers.engine import LoadOptions
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -384,7 +384,7 @@ class MainWindow(QMainWindow):
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         self.model_status.setText(text)
-        self.model_status.setStyleSheet(ERROR_STYLE if error else "")
+        show_as_error(self.model_status, error)
 
     @Slot()
     def _update_controls(self) -> None:

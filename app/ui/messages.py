@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from app.core._util.text import printable
 from app.core.errors import HistoryError, QuantdeskError
 from app.core.paths import app_paths
-from app.ui.style import ERROR_STYLE, plain_text
+from app.ui.style import plain_text, show_as_error
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def show_in_label(label: QLabel, text: str) -> None:
     """A page's message area: the text in the error color, hidden when there is none."""
     plain_text(label)  # errors quote file names and header text
     label.setText(text)
-    label.setStyleSheet(ERROR_STYLE)
+    show_as_error(label)
     label.setVisible(bool(text))
 
 

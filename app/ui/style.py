@@ -3,39 +3,122 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.core.fit.recommend import Fit
 
 # How far secondary text moves from the text color towards the background: readable, yet
 # clearly second to the answer, in light and dark themes alike.
 MUTED_SHARE = 0.4
-# Error text: a red readable on light and dark backgrounds.
-ERROR_STYLE = "color: #b00020;"
+# Error text: a red readable on light backgrounds, and a lighter one for dark backgrounds (no
+# single red reads on both: one dark enough for white is too dark for a dark grey).
+ERROR_RED_ON_LIGHT = QColor("#b00020")
+ERROR_RED_ON_DARK = QColor("#ff8a80")
+# The dynamic property that marks a widget shown in the error color (tests and styles read it).
+ERROR_PROPERTY = "quantdeskError"
 
 
 def mute(widget: QWidget, *, italic: bool = False) -> None:
-    """Show `widget`'s text as secondary (notes, reasoning), following the current palette."""
-    palette = widget.palette()
-    palette.setColor(QPalette.ColorRole.WindowText, muted_color(widget))
-    widget.setPalette(palette)
+    """Show `widget`'s text as secondary (notes, reasoning), following the current palette,
+    also after a theme switch."""
+    _follow_palette(widget, "muted", lambda w: muted_color(w))
     if italic:
         font = widget.font()
         font.setItalic(True)
         widget.setFont(font)
 
 
+def _surroundings(widget: QWidget) -> QPalette:
+    """The palette `widget` would have without colors of its own: its parent's, or the app's."""
+    parent = widget.parentWidget()
+    return parent.palette() if parent is not None else QApplication.palette(widget)
+
+
 def muted_color(widget: QWidget) -> QColor:
     """The color `mute` gives text, for rich text that names its colors."""
-    palette = widget.palette()
+    palette = _surroundings(widget)
     return _blend(
         palette.color(QPalette.ColorRole.WindowText),
         palette.color(QPalette.ColorRole.Window),
         MUTED_SHARE,
     )
+
+
+def error_color(widget: QWidget) -> QColor:
+    """The error red that reads on `widget`'s background in the current theme."""
+    window = _surroundings(widget).color(QPalette.ColorRole.Window)
+    return ERROR_RED_ON_DARK if window.lightness() < 128 else ERROR_RED_ON_LIGHT
+
+
+def show_as_error(widget: QWidget, error: bool = True) -> None:
+    """Show `widget`'s text in the error color (or back in the normal one), following theme
+    switches."""
+    widget.setProperty(ERROR_PROPERTY, error)
+    if error:
+        _follow_palette(widget, "error", error_color)
+    else:
+        _unfollow_palette(widget, "error")
+
+
+def is_shown_as_error(widget: QWidget) -> bool:
+    return bool(widget.property(ERROR_PROPERTY))
+
+
+class _PaletteFollower(QObject):
+    """Recolors one widget's text whenever the application's palette changes (a theme switch):
+    a color set on a widget's own palette is otherwise kept as it was, so a grey chosen for a
+    light window would stay on a dark one."""
+
+    def __init__(self, widget: QWidget, kind: str, color: Callable[[QWidget], QColor]) -> None:
+        super().__init__(widget)
+        self.setObjectName(f"palette-follower-{kind}")
+        self._color = color
+        self._recoloring = False
+        self.recolor(widget)
+        widget.installEventFilter(self)
+
+    def recolor(self, widget: QWidget) -> None:
+        color = self._color(widget)
+        palette = QPalette(widget.palette())
+        palette.setColor(QPalette.ColorRole.WindowText, color)
+        palette.setColor(QPalette.ColorRole.Text, color)
+        self._recoloring = True  # setPalette sends a PaletteChange of its own
+        try:
+            widget.setPalette(palette)
+        finally:
+            self._recoloring = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        # A child widget hears of a theme switch as a PaletteChange (its parent's palette
+        # changed), a window as an ApplicationPaletteChange.
+        kinds = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+        if event.type() in kinds and not self._recoloring and isinstance(watched, QWidget):
+            self.recolor(watched)
+        return False
+
+
+def _follow_palette(widget: QWidget, kind: str, color: Callable[[QWidget], QColor]) -> None:
+    # One follower per widget: an error color replaces a muted one and the other way round.
+    for follower in widget.findChildren(_PaletteFollower):
+        if follower.parent() is widget:
+            widget.removeEventFilter(follower)
+            follower.setParent(None)
+            follower.deleteLater()
+    _PaletteFollower(widget, kind, color)
+
+
+def _unfollow_palette(widget: QWidget, kind: str) -> None:
+    for follower in widget.findChildren(_PaletteFollower):
+        if follower.parent() is widget and follower.objectName() == f"palette-follower-{kind}":
+            widget.removeEventFilter(follower)
+            follower.setParent(None)
+            follower.deleteLater()
+            # Back to the inherited colors (an empty palette sets nothing of its own).
+            widget.setPalette(QPalette())
 
 
 def _blend(a: QColor, b: QColor, share: float) -> QColor:

@@ -36,7 +36,7 @@ from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.settings_panel import ChatSettingsPanel
 from app.ui.chat.view import ChatView, MessageWidget
 from app.ui.messages import Attempt, report, saving_chat, show_in_label
-from app.ui.style import ERROR_STYLE, mute, plain_text, plain_tooltip
+from app.ui.style import mute, plain_text, plain_tooltip, show_as_error
 from app.ui.workers.engine import (
     EngineWorker,
     ReplyFinished,
@@ -114,7 +114,7 @@ class ChatPage(QWidget):
 
         self.error_label = plain_text(QLabel())
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        show_as_error(self.error_label)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
         self.edit_banner = QLabel()

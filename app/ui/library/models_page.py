@@ -27,7 +27,7 @@ from app.core.hub.library import LocalModel, delete_model, disk_usage, import_mo
 from app.core.machine.hardware import HardwareProfile
 from app.core.paths import AppPaths
 from app.ui.messages import report
-from app.ui.style import fit_words, plain_text, plain_tooltip, translated_columns
+from app.ui.style import fit_words, plain_text, plain_tooltip, show_as_error, translated_columns
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
@@ -212,7 +212,7 @@ class ModelsPage(QWidget):
 
     def import_file(self, path: Path, *, copy: bool) -> TaskWorker:
         """Check and import `path` on a worker thread (copying gigabytes takes a while)."""
-        self.message.setStyleSheet("")
+        show_as_error(self.message, False)
         self.message.setText(self.tr("Importing {name}…").format(name=path.name))
         self.import_button.setEnabled(False)
         cancel = CancelToken()

@@ -16,7 +16,7 @@ from app.core.hub.download import DownloadProgress, describe_progress
 from app.core.hub.packs import PACK_PLATFORMS, gpu_vendors
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text
-from app.ui.style import ERROR_STYLE, mute, plain_text
+from app.ui.style import mute, plain_text, show_as_error
 from app.ui.workers.download import EnginePackWorker
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -183,7 +183,7 @@ class GpuEngineSection(QGroupBox):
 
     def _show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        show_as_error(self.message, error)
 
     @Slot(object)
     def _on_progress(self, progress: DownloadProgress) -> None:

@@ -45,7 +45,7 @@ from app.core.hub.models_folder import move_models_folder
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text, report
 from app.ui.settings.gpu_engine_section import GpuEngineSection
-from app.ui.style import ERROR_STYLE, mute, plain_text
+from app.ui.style import mute, plain_text, show_as_error
 from app.ui.theme import apply_theme
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -174,7 +174,7 @@ class SettingsPage(QWidget):
 
         self.message = plain_text(QLabel())
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
+        show_as_error(self.message)
         self.message.hide()
 
         # Three sections, their labels in one column of one width, so the fields line up.
@@ -406,7 +406,7 @@ class SettingsPage(QWidget):
 
     def _show_move_message(self, text: str, *, error: bool = False) -> None:
         self.move_message.setText(text)
-        self.move_message.setStyleSheet(ERROR_STYLE if error else "")
+        show_as_error(self.move_message, error)
         self.move_message.setVisible(bool(text))
 
     # --- Hugging Face token ----------------------------------------------------------------------
@@ -446,7 +446,7 @@ class SettingsPage(QWidget):
                 "No token saved. A saved token is stored in the system keychain; HF_TOKEN or "
                 "`hf auth login` also work."
             )
-        self.token_status.setStyleSheet("")
+        show_as_error(self.token_status, False)
         self.token_status.setText(text)
         self._update_token_buttons()
 
@@ -476,7 +476,7 @@ class SettingsPage(QWidget):
         self._run(delete_token, self._on_token_done, "delete-token")
 
     def _set_token_busy(self, text: str) -> None:
-        self.token_status.setStyleSheet("")
+        show_as_error(self.token_status, False)
         self.token_status.setText(text)
         for widget in (self.token_edit, self.save_token_button, self.remove_token_button):
             widget.setEnabled(False)

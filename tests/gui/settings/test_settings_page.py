@@ -25,7 +25,7 @@ from app.core.machine.hardware import CpuInfo, GpuInfo, HardwareProfile
 from app.core.paths import AppPaths, app_paths
 from app.ui.session import Session
 from app.ui.settings.settings_page import SettingsPage
-from app.ui.style import ERROR_STYLE
+from app.ui.style import is_shown_as_error
 from app.ui.theme import apply_theme, current_theme_is_dark
 from tests.keychain import MemoryKeychain
 from tests.localhub import LocalHub
@@ -454,7 +454,7 @@ def test_gpu_engine_downloads_installs_and_removes(
     qtbot.waitUntil(lambda: box.status.text() == "NVIDIA CUDA engine: not installed.")
     assert not Path(installed.args[0]).exists()
     assert box.message.text().startswith("Removed.")
-    assert ERROR_STYLE not in box.message.styleSheet()  # good news is not shown in red
+    assert not is_shown_as_error(box.message)  # good news is not shown in red
 
 
 def test_gpu_engine_failure_is_shown(
@@ -468,5 +468,5 @@ def test_gpu_engine_failure_is_shown(
     qtbot.mouseClick(box.download_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: box.message.isVisible(), timeout=30_000)
     assert "has no GPU engine packs" in box.message.text()
-    assert ERROR_STYLE in box.message.styleSheet()
+    assert is_shown_as_error(box.message)
     assert box.download_button.isVisible() and not box.cancel_button.isVisible()
