@@ -132,6 +132,9 @@ class MainWindow(QMainWindow):
         self.discover_page = DiscoverPage(session)
         self.discover_page.chat_requested.connect(self.open_chat)
         self.discover_page.show_downloads_requested.connect(self.show_downloads)
+        self.downloads_panel.discover_requested.connect(
+            lambda: self.pages.setCurrentWidget(self.discover_page)
+        )
         self.settings_page = SettingsPage(session)
 
         self.pages = QStackedWidget()  # the sidebar switches them

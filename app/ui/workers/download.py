@@ -154,7 +154,8 @@ class DownloadManager(QObject):
         super().__init__(parent)
         self._models_dir = Path(models_dir)
         self._jobs = Jobs(self)
-        self.downloads: list[DownloadWorker] = []  # this run's, newest last (the panel's rows)
+        # This run's, newest last (the panel's rows), until the person clears an ended one.
+        self.downloads: list[DownloadWorker] = []
 
     @property
     def models_dir(self) -> Path:
@@ -187,6 +188,14 @@ class DownloadManager(QObject):
         self.started.emit(worker)  # before it runs: views connect before any signal of it
         self._jobs.start(worker)
         return worker
+
+    def forget(self, worker: DownloadWorker) -> bool:
+        """Drop an ended download from this run's list (the person cleared its row); a
+        running one stays. Whether it was dropped."""
+        if not worker.done or worker not in self.downloads:
+            return False
+        self.downloads.remove(worker)
+        return True
 
     def cancel(self, request: DownloadRequest) -> bool:
         """Cancel `request`'s running download (its partial file is deleted); False if none."""

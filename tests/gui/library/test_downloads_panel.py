@@ -161,3 +161,108 @@ def test_a_second_request_for_the_same_file_joins_the_running_download(
         pass
     assert finished.args[0].paths[0].read_bytes() == tiny_model.read_bytes()
     assert local_hub.bytes_sent["tiny-Q4_1.gguf"] == tiny_model.stat().st_size  # sent once
+
+
+def test_the_empty_page_says_what_appears_here_and_leads_to_discover(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    panel = window.downloads_panel
+    window.pages.setCurrentWidget(panel)
+    assert panel.empty_label.isVisible()
+    assert "Discover" in panel.empty_label.text()
+    assert "repo" in panel.empty_label.text()
+    qtbot.mouseClick(panel.discover_button, Qt.MouseButton.LeftButton)
+    assert window.pages.currentWidget() is window.discover_page
+
+
+def test_finished_downloads_can_be_cleared_one_by_one_or_all_at_once(
+    qtbot: QtBot, window: MainWindow, local_hub: LocalHub
+) -> None:
+    local_hub.add_repo(REPO, {"a-Q4_K_M.gguf": b"a" * 2000, "b-Q8_0.gguf": b"b" * 3000})
+    panel = window.downloads_panel
+    window.pages.setCurrentWidget(panel)
+    assert not panel.clear_button.isEnabled()  # nothing has ended yet
+    for quant in ("Q4_K_M", "Q8_0"):
+        panel.repo_input.clear()
+        panel.quant_input.clear()
+        qtbot.keyClicks(panel.repo_input, REPO)
+        qtbot.keyClicks(panel.quant_input, quant)
+        with qtbot.waitSignal(panel.download_finished, timeout=20_000):
+            qtbot.keyClick(panel.quant_input, Qt.Key.Key_Return)  # Enter starts it too
+    first, second = panel.rows[1], panel.rows[0]
+    assert not panel.empty_label.isVisible()
+    assert panel.clear_button.isEnabled()
+
+    # One row, with its own button: gone from the list and from the session's downloads.
+    assert first.remove_button.isVisible()
+    qtbot.mouseClick(first.remove_button, Qt.MouseButton.LeftButton)
+    assert panel.rows == [second]
+    assert first.worker not in window.session.downloads.downloads
+
+    # The rest at once; the files stay in the library, and the page says what it is for again.
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    assert panel.rows == []
+    assert window.session.downloads.downloads == []
+    assert panel.empty_label.isVisible()
+    assert not panel.clear_button.isEnabled()
+    assert len(window.models_page.models) == 2
+
+
+def test_clear_finished_keeps_a_running_download(
+    qtbot: QtBot, window: MainWindow, local_hub: LocalHub
+) -> None:
+    local_hub.add_repo(REPO, {"a-Q4_K_M.gguf": b"a" * 2000, "big-Q8_0.gguf": b"b" * 3_000_000})
+    panel = window.downloads_panel
+    with qtbot.waitSignal(panel.download_finished, timeout=20_000):
+        done = panel.start_download(REPO, quant="Q4_K_M")
+    local_hub.inject(Fault.SLOW, bytes_per_second=500_000, times=None)
+    running = panel.start_download(REPO, quant="Q8_0")
+    qtbot.waitUntil(lambda: running.bar.value() > 0, timeout=20_000)
+    assert not running.remove_button.isVisible()
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    assert panel.rows == [running]
+    assert done.worker not in window.session.downloads.downloads
+    qtbot.mouseClick(running.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: running.worker.done, timeout=5_000)
+
+
+def test_discarding_an_interrupted_download_asks_first(qtbot: QtBot, local_hub: LocalHub) -> None:
+    data = bytes(range(256)) * 12_000  # 3 MB
+    local_hub.add_repo(REPO, {"m-Q4_K_M.gguf": data})
+    local_hub.inject(Fault.SLOW, bytes_per_second=1_000_000, times=1)
+    first = MainWindow(Session(app_paths().ensure()))
+    qtbot.addWidget(first)
+    row = first.downloads_panel.start_download(REPO, quant="Q4_K_M")
+    qtbot.waitUntil(lambda: row.bar.value() > 100, timeout=20_000)
+    first.close()  # the app quits mid-download: its bytes are kept
+    partials = list((app_paths().models / ".partial").glob("*.part"))
+    assert partials
+
+    second = MainWindow(Session(app_paths().ensure()))
+    qtbot.addWidget(second)
+    second.show()
+    panel = second.downloads_panel
+    second.pages.setCurrentWidget(panel)
+    (interrupted,) = panel.interrupted_rows
+    assert not panel.empty_label.isVisible()
+
+    # Discard asks; Cancel keeps the bytes.
+    qtbot.mouseClick(interrupted.discard_button, Qt.MouseButton.LeftButton)
+    box = interrupted.confirm_box
+    assert box is not None and box.isVisible()
+    assert "m-Q4_K_M.gguf" in box.text()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: interrupted.confirm_box is None, timeout=2_000)
+    assert all(p.exists() for p in partials)
+    assert interrupted.isVisible()
+
+    # Asked again and confirmed: the bytes go, the row goes, and the page says it is empty.
+    qtbot.mouseClick(interrupted.discard_button, Qt.MouseButton.LeftButton)
+    box = interrupted.confirm_box
+    assert box is not None
+    (discard,) = [b for b in box.buttons() if b.text() == "Discard"]
+    qtbot.mouseClick(discard, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not any(p.exists() for p in partials), timeout=10_000)
+    qtbot.waitUntil(lambda: panel.interrupted_rows == [], timeout=5_000)
+    assert panel.empty_label.isVisible()
+    second.close()
