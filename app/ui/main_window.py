@@ -93,7 +93,9 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.model_picker = QComboBox()
-        self.model_picker.setMinimumWidth(320)
+        # Wide enough for a model's name, narrow enough for a 1024 px window with the reply
+        # settings open.
+        self.model_picker.setMinimumWidth(200)
         self.model_picker.setPlaceholderText(self.tr("Choose a model file…"))
         self.model_picker.activated.connect(self._on_model_chosen)
         self.open_button = QPushButton(self.tr("Open .gguf…"))
@@ -318,7 +320,14 @@ class MainWindow(QMainWindow):
         self._model = None
         self.chat.set_model(None)
         self.model_picker.setCurrentIndex(self._add_model_entry(Path(path)))
-        self._set_status(self.tr("Loading {name}…").format(name=Path(path).name))
+        name = Path(path).name
+        self._set_status(self.tr("Loading {name}…").format(name=name))
+        self._show_model_state(
+            self.tr("Loading {name}…").format(name=name),
+            hint=self.tr(
+                "Loading {name}… Type your message meanwhile; Send works once it is ready."
+            ).format(name=name),
+        )
         self._loading = True
         self._update_controls()
         prefs = self.session.preferences
@@ -361,7 +370,13 @@ class MainWindow(QMainWindow):
         parts = [model.display_name, model.quant or self.tr("unknown quant")]
         if layers := describe_gpu_layers(model):
             parts.append(layers)
-        self.model_label.setText(" · ".join(parts))
+        self._show_model_state(
+            " · ".join(parts),
+            hint=self.tr("{name} is ready. Type a message below to start.").format(
+                name=model.display_name
+            ),
+            title=model.display_name,
+        )
         self._sample_memory()
         self.model_loaded.emit(model)
 
@@ -371,6 +386,13 @@ class MainWindow(QMainWindow):
         self._model = None
         self.chat.set_model(None)
         self._set_status(error_text(error), error=True)
+        self._show_model_state(
+            self.tr("No model"),
+            hint=self.tr(
+                "That model couldn't be loaded (the reason is above). Choose another one in "
+                "the list above, or add a model file."
+            ),
+        )
         self._update_controls()
         self.model_failed.emit(error)
 
@@ -384,6 +406,17 @@ class MainWindow(QMainWindow):
             self.load_model(self._model.path, context_length=tokens)
 
     # --- state -----------------------------------------------------------------------------------
+
+    def _show_model_state(self, label: str, *, hint: str, title: str | None = None) -> None:
+        """Every place that names the model says the same thing: the status bar's model, the
+        empty chat's hint and the window title; the last reply's figures (speed, context of
+        the model before) are cleared."""
+        self.model_label.setText(label)
+        self.status_note.clear()
+        self.chat.chat_view.set_placeholder(hint)
+        self.setWindowTitle(
+            self.tr("{model} — Quantdesk").format(model=title) if title else self.tr("Quantdesk")
+        )
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         self.model_status.setText(text)

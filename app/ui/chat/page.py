@@ -34,6 +34,7 @@ from app.core.engine.engine import FinishReason, GenerationStats, LoadedModel
 from app.core.errors import ContextOverflowError, HistoryError
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.settings_panel import ChatSettingsPanel
+from app.ui.chat.unanswered import show_unanswered_note
 from app.ui.chat.view import ChatView, MessageWidget
 from app.ui.messages import Attempt, report, saving_chat, show_in_label
 from app.ui.style import mute, plain_text, plain_tooltip, show_as_error
@@ -134,8 +135,12 @@ class ChatPage(QWidget):
         self.send_button.clicked.connect(self.send_message)
         self.stop_button = QPushButton(self.tr("Stop"))
         self.stop_button.clicked.connect(self.stop_reply)
-        self.settings_button = QPushButton(self.tr("Settings"))
+        # "Reply settings": the sidebar's Settings is the app's own.
+        self.settings_button = QPushButton(self.tr("Reply settings"))
         self.settings_button.setCheckable(True)
+        self.settings_button.setToolTip(
+            self.tr("System prompt, sampling and context length of this chat")
+        )
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
@@ -310,7 +315,7 @@ class ChatPage(QWidget):
             with self._saving(doing="open the chat"):
                 stored = self._store.messages(conversation.id)
             for message in stored:
-                self.chat_view.add_message(
+                widget = self.chat_view.add_message(
                     MessageWidget(
                         message.role,
                         message.content,
@@ -321,6 +326,8 @@ class ChatPage(QWidget):
                         dropped_turns=int(message.settings.get("dropped_turns") or 0),
                     )
                 )
+                if message.role == "assistant" and message.state == MessageState.COMPLETE:
+                    show_unanswered_note(widget, message.stats.get("finish_reason"))
         self._apply_profile()
         self._update_controls()
 
@@ -525,6 +532,11 @@ class ChatPage(QWidget):
         self._streaming_had_no_answer = bool(result.reasoning) and not result.answer
         if self._streaming is not None:
             self._streaming.finish(state, result.reasoning_seconds)
+            show_unanswered_note(
+                self._streaming,
+                stats.finish_reason,
+                context_full=stats.context_used >= self._context_length,
+            )
         self._streaming = None
         self._generating = False
         self.status_changed.emit(self._finished_line(stats))
@@ -543,7 +555,7 @@ class ChatPage(QWidget):
         elif stats.finish_reason == FinishReason.LENGTH and self._streaming_had_no_answer:
             line += self.tr(
                 " · the reply ran out of tokens while thinking: raise Max reply tokens or set a "
-                "thinking budget in Settings"
+                "thinking budget in Reply settings"
             )
         elif (
             stats.finish_reason == FinishReason.LENGTH

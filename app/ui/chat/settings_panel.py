@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -27,6 +29,11 @@ from app.core.config.preferences import DEFAULT_CONTEXT, MAX_CONTEXT, MIN_CONTEX
 from app.ui.style import mute
 
 DEFAULT_REASONING_BUDGET = 0  # 0: no limit
+# Keys of the two rows beside the sampling fields (for their labels and tooltips).
+REASONING_BUDGET = "reasoning_budget"
+CONTEXT_LENGTH = "context_length"
+# The panel's narrowest: fields stay usable, and a 1024 px window has room for it.
+MIN_WIDTH = 200
 
 
 def _double(minimum: float, maximum: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
@@ -89,6 +96,7 @@ class ChatSettingsPanel(QWidget):
             "repeat_penalty": self.tr("Repeat penalty"),
             "max_tokens": self.tr("Max reply tokens"),
         }
+        tips = self._tooltips()
         self.context_length = _integer(MIN_CONTEXT, MAX_CONTEXT, 1024)
         self.context_length.setValue(DEFAULT_CONTEXT)
         self.context_length.editingFinished.connect(self._on_context_edited)
@@ -98,23 +106,108 @@ class ChatSettingsPanel(QWidget):
         self.reset_button = QPushButton(self.tr("Use the model's defaults"))
         self.reset_button.clicked.connect(self.reset_to_defaults)
 
+        # Why the thinking budget is greyed out, when it is (no model, or one that doesn't think).
+        self.budget_note = QLabel()
+        self.budget_note.setWordWrap(True)
+        mute(self.budget_note)
+
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.labels: dict[str, QLabel] = {}
         for key, box in self.fields.items():
             box.valueChanged.connect(lambda _v, key=key: self._on_field_changed(key))
-            form.addRow(labels[key], box)
-        form.addRow(self.tr("Thinking budget (tokens)"), self.reasoning_budget)
-        form.addRow(self.tr("Context length (tokens)"), self.context_length)
+            self._add_row(form, key, labels[key], box, tips[key])
+        self._add_row(
+            form,
+            REASONING_BUDGET,
+            self.tr("Thinking budget (tokens)"),
+            self.reasoning_budget,
+            tips[REASONING_BUDGET],
+        )
+        form.addRow(self.budget_note)
+        self._add_row(
+            form,
+            CONTEXT_LENGTH,
+            self.tr("Context length (tokens)"),
+            self.context_length,
+            tips[CONTEXT_LENGTH],
+        )
+        self._budget_tip = tips[REASONING_BUDGET]
 
-        layout = QVBoxLayout(self)
-        title = QLabel(self.tr("<b>Chat settings</b>"))
-        layout.addWidget(title)
+        # Labels go above their fields when the panel is narrow (a 1024 px window).
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        # "Reply settings": the app's own Settings page is another thing.
+        self.title = QLabel(self.tr("<b>Reply settings</b>"))
+        layout.addWidget(self.title)
         layout.addWidget(QLabel(self.tr("System prompt")))
         layout.addWidget(self.system_prompt)
         layout.addWidget(self.system_note)
         layout.addLayout(form)
         layout.addWidget(self.reset_button)
         layout.addStretch(1)
+        # Scrolled, so that opening the panel never asks the window to grow (wider or taller).
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        scroll.setMinimumWidth(MIN_WIDTH)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self._show_budget_state(None)
+
+    def _tooltips(self) -> dict[str, str]:
+        """Each setting in plain words: what it does, and which way to turn it."""
+        return {
+            "temperature": self.tr(
+                "How adventurous the wording is. Low values give focused, predictable replies; "
+                "higher ones give more varied, creative ones. At 0 the model always picks its most "
+                "likely next word."
+            ),
+            "top_p": self.tr(
+                "The model only chooses among its most likely next words that together make up "
+                "this share of the chances. Lower values keep replies on safer ground; 1 leaves "
+                "every word in."
+            ),
+            "top_k": self.tr(
+                "The model only chooses among this many of its most likely next words. Fewer make "
+                "replies more predictable; 0 turns this limit off."
+            ),
+            "min_p": self.tr(
+                "Leaves out words far less likely than the best one: a word needs at least this "
+                "share of the best word's chance. Higher values keep replies focused; 0 turns this "
+                "off."
+            ),
+            "repeat_penalty": self.tr(
+                "Makes the model less likely to repeat words it has just used. 1 means no penalty; "
+                "a little more (such as 1.1) helps against a reply that goes round in circles."
+            ),
+            "max_tokens": self.tr(
+                "The longest a reply may get, in tokens (a token is about three quarters of a word). "
+                "The reply stops there; the model's thinking counts too."
+            ),
+            REASONING_BUDGET: self.tr(
+                "The most tokens the model may spend thinking before it answers. With no limit it "
+                "thinks as long as it needs, up to Max reply tokens."
+            ),
+            CONTEXT_LENGTH: self.tr(
+                "How much of the conversation the model keeps in view, in tokens. More needs more "
+                "memory; changing it loads the model again."
+            ),
+        }
+
+    def _add_row(self, form: QFormLayout, key: str, text: str, field: QWidget, tip: str) -> None:
+        """A labelled row whose label and field both explain the term when hovered."""
+        label = QLabel(text)
+        label.setBuddy(field)
+        label.setToolTip(tip)
+        field.setToolTip(tip)
+        self.labels[key] = label
+        form.addRow(label, field)
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -145,10 +238,27 @@ class ChatSettingsPanel(QWidget):
         self._loading = True
         try:
             self._show_values()
-            self.reasoning_budget.setEnabled(profile is not None and profile.can_think)
+            self._show_budget_state(profile)
             self.system_note.setText(_system_prompt_note(profile))
         finally:
             self._loading = False
+
+    def _show_budget_state(self, profile: ThinkingProfile | None) -> None:
+        """Grey the thinking budget out where it means nothing, and say why."""
+        if profile is None:
+            why = self.tr("Load a model to set a thinking budget.")
+        elif not profile.can_think:
+            why = self.tr(
+                "This model answers without thinking first, so there is no thinking to limit."
+            )
+        else:
+            why = ""
+        self.reasoning_budget.setEnabled(not why)
+        self.budget_note.setText(why)
+        self.budget_note.setVisible(bool(why))
+        self.reasoning_budget.setToolTip(
+            f"{why}\n\n{self._budget_tip}" if why else self._budget_tip
+        )
 
     def show_context_length(self, tokens: int) -> None:
         """Show `tokens` without asking for a reload."""

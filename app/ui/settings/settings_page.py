@@ -187,7 +187,7 @@ class SettingsPage(QWidget):
         models.add(self.tr("GPU offload"), self.gpu_combo, self.gpu_layers_spin)
         models.note(
             self.tr(
-                "Used when a model is loaded. A chat's own context length, set in its "
+                "Used when a model is loaded. A chat's own context length, set in its Reply "
                 "settings, comes first."
             )
         )
