@@ -650,9 +650,18 @@ class ChatPage(QWidget):
     @Slot()
     def _update_controls(self) -> None:
         ready = self._model is not None
-        self.send_button.setEnabled(
-            ready and not self._generating and bool(self.input_box.toPlainText().strip())
-        )
+        typed = bool(self.input_box.toPlainText().strip())
+        self.send_button.setEnabled(ready and not self._generating and typed)
+        # A greyed Send says why.
+        if not ready:
+            why = self.tr("Load a model first: choose one in the Model list above.")
+        elif self._generating:
+            why = self.tr("A reply is being written; Stop ends it.")
+        elif not typed:
+            why = self.tr("Type a message first.")
+        else:
+            why = self.tr("Send the message (Ctrl+Enter).")
+        self.send_button.setToolTip(why)
         self.stop_button.setEnabled(self._generating)
         self.conversations.set_busy(self._generating)
         self.chat_view.update_actions(busy=self._generating or not ready)

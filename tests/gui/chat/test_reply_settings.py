@@ -83,3 +83,14 @@ def test_opening_the_panel_in_a_1024_wide_window_keeps_its_size(
     assert (window.width(), window.height()) == (1024, 640)
     assert window.chat.settings_panel.width() >= 200  # and the panel is usable
     assert window.chat.chat_view.width() > 300
+
+
+def test_a_greyed_send_button_says_why(qtbot: QtBot, window: MainWindow, tiny_model: Path) -> None:
+    send = window.chat.send_button
+    assert not send.isEnabled()
+    assert "Load a model" in hover_tooltip(qtbot, send)
+    with qtbot.waitSignal(window.model_loaded, timeout=90_000):
+        window.load_model(tiny_model)
+    assert not send.isEnabled() and "Type a message" in hover_tooltip(qtbot, send)
+    qtbot.keyClicks(window.chat.input_box, "Hi")
+    assert send.isEnabled()
