@@ -85,6 +85,11 @@ class HardwareProfile:
     gpus: tuple[GpuInfo, ...] = ()
     notes: tuple[str, ...] = field(default=(), compare=False)
 
+    @property
+    def has_usable_gpu(self) -> bool:
+        """A GPU this engine build can run layers on (else GPU settings mean nothing here)."""
+        return any(gpu.engine_usable for gpu in self.gpus)
+
     @classmethod
     def empty(cls) -> HardwareProfile:
         """A machine with nothing known yet (before detection finishes)."""

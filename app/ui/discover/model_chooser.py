@@ -394,6 +394,7 @@ class FileChooser(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setColumnHidden(GPU_LAYERS_COLUMN, not self._hardware.has_usable_gpu)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -436,6 +437,8 @@ class FileChooser(QWidget):
     @Slot(object)
     def set_hardware(self, hardware: HardwareProfile) -> None:
         self._hardware = hardware
+        # No GPU the engine can use: a column of GPU layers would only say "—".
+        self.table.setColumnHidden(GPU_LAYERS_COLUMN, not hardware.has_usable_gpu)
         self.refit()
 
     @Slot(object)
@@ -483,24 +486,28 @@ class FileChooser(QWidget):
         if not self._is_latest():
             return
         self._facts = facts
+        self.refit()  # first: the title counts the files the table lists
         self.title.setText(self._facts_title(facts))
-        self.refit()
         self.facts_ready.emit()
 
     def _facts_title(self, facts: RepoFacts) -> str:
+        # The choices the table lists (shards of one model are one choice; files that are not
+        # models are not counted), so the number matches the rows a person sees.
+        count = len(self.recommendation.options) if self.recommendation else 0
+        files = self.tr("one file") if count == 1 else self.tr("%n files", "", count)
         if facts.source is FactsSource.SHIPPED:
             text = self.tr(
-                "{repo}: {n} files, as listed in Quantdesk (no internet needed to choose). "
+                "{repo}: {files}, as listed in Quantdesk (no internet needed to choose). "
                 "Estimates are for this machine."
             )
         elif facts.source is FactsSource.SAVED:
             text = self.tr(
-                "{repo}: {n} files, as saved when Hugging Face was last reached (it can't be "
+                "{repo}: {files}, as saved when Hugging Face was last reached (it can't be "
                 "reached now). Estimates are for this machine."
             )
         else:
-            text = self.tr("{repo}: {n} files. Estimates are for this machine.")
-        return text.format(repo=facts.repo_id, n=len(facts.files))
+            text = self.tr("{repo}: {files}. Estimates are for this machine.")
+        return text.format(repo=facts.repo_id, files=files)
 
     @Slot(object)
     def _on_facts_failed(self, error: Exception) -> None:
@@ -581,6 +588,9 @@ class FileChooser(QWidget):
     def hand_over(self, heir: Jobs) -> None:
         """A closing dialog: the running fetch goes to `heir`, unwaited (see Jobs.hand_over)."""
         self._jobs.hand_over(heir)
+
+
+GPU_LAYERS_COLUMN = 4
 
 
 class _FactsJob(TaskWorker):

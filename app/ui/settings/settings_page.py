@@ -184,7 +184,7 @@ class SettingsPage(QWidget):
         models.add("", self.move_message, stretch=True)
         models.add(self.tr("Default context length"), self.context_spin)
         models.add(self.tr("CPU threads"), self.threads_spin)
-        models.add(self.tr("GPU offload"), self.gpu_combo, self.gpu_layers_spin)
+        self.gpu_label = models.add(self.tr("GPU offload"), self.gpu_combo, self.gpu_layers_spin)
         models.note(
             self.tr(
                 "Used when a model is loaded. A chat's own context length, set in its Reply "
@@ -225,8 +225,12 @@ class SettingsPage(QWidget):
         self._update_token_buttons()
 
     def set_hardware(self, profile: HardwareProfile) -> None:
-        """The detected machine: decides whether the GPU engine box shows."""
+        """The detected machine: decides whether the GPU engine box and the GPU offload row
+        show (a machine without a GPU the engine can use has nothing to offload)."""
         self.gpu_engine.set_hardware(profile)
+        for widget in (self.gpu_label, self.gpu_combo, self.gpu_layers_spin):
+            if widget is not None:
+                widget.setVisible(profile.has_usable_gpu)
 
     # --- preferences -----------------------------------------------------------------------------
 
@@ -521,9 +525,10 @@ class _Section(QGroupBox):
         self._grid.setColumnStretch(1, 1)
         self._labels: list[QLabel] = []
 
-    def add(self, label: str, *widgets: QWidget, stretch: bool = False) -> None:
-        """A row; unless `stretch`, its widgets keep their natural width."""
+    def add(self, label: str, *widgets: QWidget, stretch: bool = False) -> QLabel | None:
+        """A row; unless `stretch`, its widgets keep their natural width. Its label, if any."""
         row = self._grid.rowCount()
+        text = None
         if label:
             text = QLabel(label)
             text.setBuddy(widgets[0])
@@ -536,6 +541,7 @@ class _Section(QGroupBox):
         if not stretch:
             line.addStretch(1)
         self._grid.addLayout(line, row, 1)
+        return text
 
     def note(self, text: str) -> QLabel:
         label = QLabel(text)
