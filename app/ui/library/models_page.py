@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QUrl, Signal, Slot
@@ -31,6 +32,8 @@ from app.ui.style import fit_words, plain_text, plain_tooltip, show_as_error, tr
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
+log = logging.getLogger(__name__)
+
 
 class ModelsPage(QWidget):
     """Signals:
@@ -58,6 +61,8 @@ class ModelsPage(QWidget):
         self.models: list[LocalModel] = []
         self._hardware: HardwareProfile | None = None
         self._fits: dict[Path, Fit | None] = {}
+        self._fitting: set[Path] = set()  # fits being worked out now
+        self._context = 0
         self._jobs = Jobs(self)  # each job leaves the list when its thread ends
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(translated_columns("ModelsPage", self.COLUMNS))
@@ -124,6 +129,7 @@ class ModelsPage(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(plain_tooltip(str(model.path)))
                 self.table.setItem(row, column, item)
+        self._fit_new_models()
         usage = disk_usage(self._paths)
         self.usage_label.setText(
             self.tr("Models: {used} · partial downloads: {partial} · free: {free}").format(
@@ -137,16 +143,31 @@ class ModelsPage(QWidget):
     def set_hardware(self, profile: HardwareProfile, *, context: int) -> None:
         """Work out each model's fit badge on a worker thread (headers are read from disk)."""
         self._hardware = profile
-        models = list(self.models)
-        task = TaskWorker(
-            lambda: {m.path: local_fit(m.path, profile, context=context) for m in models},
-            name="fit badges",
-        )
+        self._context = context
+        self._fits.clear()  # another machine (or corrections): every badge again
+        self._fit(list(self.models))
+
+    def _fit_new_models(self) -> None:
+        """Models that joined the library since the badges were worked out (a download that
+        finished, an import) get theirs too."""
+        if self._hardware is None:
+            return
+        new = [m for m in self.models if m.path not in self._fits and m.path not in self._fitting]
+        if new:
+            self._fit(new)
+
+    def _fit(self, models: list[LocalModel]) -> None:
+        profile, context = self._hardware, self._context
+        if profile is None or not models:
+            return
+        self._fitting.update(m.path for m in models)
+        task = TaskWorker(lambda: _fits(models, profile, context), name="fit badges")
         task.finished.connect(self._on_fits)
         self._jobs.start(task)
 
     @Slot(object)
     def _on_fits(self, fits: dict[Path, Fit | None]) -> None:
+        self._fitting.difference_update(fits)
         self._fits.update(fits)
         self.refresh()
 
@@ -247,3 +268,18 @@ class ModelsPage(QWidget):
     def _open_folder(self) -> None:
         self._paths.models.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._paths.models)))
+
+
+def _fits(
+    models: list[LocalModel], profile: HardwareProfile, context: int
+) -> dict[Path, Fit | None]:
+    """Each model's fit (on a task thread). One that can't be worked out is None ("Unknown"):
+    a badge never stays "…"."""
+    fits: dict[Path, Fit | None] = {}
+    for model in models:
+        try:
+            fits[model.path] = local_fit(model.path, profile, context=context)
+        except Exception:  # a bug for one file must not leave the others without a badge
+            log.exception("couldn't work out the fit of %s", model.path)
+            fits[model.path] = None
+    return fits

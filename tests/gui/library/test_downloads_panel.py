@@ -14,6 +14,7 @@ from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.workers.download import DownloadRequest
+from tests.gui.test_gpu_items import NO_GPU
 from tests.localhub import Fault, LocalHub
 
 REPO = "tester/Tiny-GGUF"
@@ -266,3 +267,26 @@ def test_discarding_an_interrupted_download_asks_first(qtbot: QtBot, local_hub: 
     qtbot.waitUntil(lambda: panel.interrupted_rows == [], timeout=5_000)
     assert panel.empty_label.isVisible()
     second.close()
+
+
+def test_a_model_downloaded_in_this_run_gets_its_fit_badge(
+    qtbot: QtBot, local_hub: LocalHub, tiny_model: Path
+) -> None:
+    local_hub.add_repo(REPO, {"tiny-Q4_1.gguf": tiny_model})
+    window = MainWindow(Session(app_paths().ensure(), hardware=NO_GPU))
+    qtbot.addWidget(window)
+    window.show()
+    window.detect_hardware_later()  # the badges are worked out for the (empty) library
+    panel = window.downloads_panel
+    window.pages.setCurrentWidget(panel)
+    qtbot.keyClicks(panel.repo_input, REPO)
+    qtbot.keyClicks(panel.quant_input, "Q4_1")
+    with qtbot.waitSignal(panel.download_finished, timeout=60_000):
+        qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
+    page = window.models_page
+    window.pages.setCurrentWidget(page)
+    assert page.table.rowCount() == 1
+    fit = page.COLUMNS.index("On this machine")
+    qtbot.waitUntil(lambda: page.table.item(0, fit).text() != "…", timeout=20_000)
+    assert page.table.item(0, fit).text() == "Runs on the CPU"
+    window.close()
