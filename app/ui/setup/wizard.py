@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from app.core._util.files import free_bytes
 from app.core._util.text import printable
 from app.core._util.units import format_bytes
 from app.core.engine.backends import EngineInfo, ensure_backends, loaded_engine
@@ -49,14 +50,6 @@ if TYPE_CHECKING:
     from app.ui.session import Session
 
 GB = 1e9
-
-
-def _page(title: str, subtitle: str = "") -> QWizardPage:
-    page = QWizardPage()
-    page.setTitle(title)
-    if subtitle:
-        page.setSubTitle(subtitle)
-    return page
 
 
 class FirstRunWizard(QWizard):
@@ -89,7 +82,8 @@ class FirstRunWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("Start chatting"))
         self.resize(900, 640)
-        self.setPage(self.PAGE_WELCOME, self._welcome_page())
+        self.welcome_page = WelcomePage(self)
+        self.setPage(self.PAGE_WELCOME, self.welcome_page)
         self.machine_page = MachinePage(self)
         self.setPage(self.PAGE_MACHINE, self.machine_page)
         self.model_page = ModelPage(self)
@@ -109,22 +103,6 @@ class FirstRunWizard(QWizard):
         session.hardware_changed.connect(self._set_detected)
         session.hardware_failed.connect(self.machine_page.show_error)
         session.models_dir_changed.connect(self.file_page.chooser.set_models_dir)
-
-    def _welcome_page(self) -> QWizardPage:
-        page = _page(self.tr("Run a language model on this computer"))
-        text = QLabel(
-            self.tr(
-                "Quantdesk finds the right version of a model for your machine, downloads it, "
-                "and lets you chat with it. Everything runs here, on your computer: your "
-                "conversations never leave it.\n\nThe next steps look at your hardware, help you "
-                "choose a model, and download the file that fits best. It takes a few minutes."
-            )
-        )
-        text.setWordWrap(True)
-        layout = QVBoxLayout(page)
-        layout.addWidget(text)
-        layout.addStretch(1)
-        return page
 
     # --- hardware --------------------------------------------------------------------------------
 
@@ -217,6 +195,83 @@ class FirstRunWizard(QWizard):
         self.model_page.model_list.hand_over(heir)
         self.file_page.chooser.hand_over(heir)
         super().done(result)
+
+
+class WelcomePage(QWizardPage):
+    """What is about to happen, in three steps, and what it needs (disk space, time)."""
+
+    def __init__(self, wizard: FirstRunWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(self.tr("Run a language model on this computer"))
+        self.setSubTitle(
+            self.tr(
+                "Quantdesk finds the right version of a model for your machine, downloads it, "
+                "and lets you chat with it. Everything runs here: your conversations never "
+                "leave this computer."
+            )
+        )
+        steps_title = QLabel(self.tr("<b>What happens next</b>"))
+        self.steps = [
+            self.tr(
+                "1. Your machine: Quantdesk looks at your memory, graphics card and processor, "
+                "and you can correct what it finds."
+            ),
+            self.tr(
+                "2. A model: pick one of the recommended models, search Hugging Face, or use a "
+                "model file you already have. Quantdesk stars the file that suits your machine "
+                "and says why."
+            ),
+            self.tr(
+                "3. Download and chat: the file is downloaded and checked, then loaded, and the "
+                "chat opens."
+            ),
+        ]
+        needs_title = QLabel(self.tr("<b>What you need</b>"))
+        self.needs = [
+            self.tr(
+                "Free disk space for the model: most files are 1 to 10 GB, and each file's size "
+                "is shown before anything is downloaded."
+            ),
+            self.tr(
+                "An internet connection for the download (only for it: chatting works offline), "
+                "and a few minutes to an hour, depending on your connection and the model."
+            ),
+        ]
+        self.space = plain_text(QLabel())  # a folder path, as written
+        self.space.setWordWrap(True)
+        mute(self.space)
+        layout = QVBoxLayout(self)
+        layout.addWidget(steps_title)
+        for text in self.steps:
+            layout.addWidget(_wrapped(text))
+        layout.addSpacing(12)
+        layout.addWidget(needs_title)
+        for text in self.needs:
+            layout.addWidget(_wrapped("• " + text))
+        layout.addWidget(self.space)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+        # Asking the disk can take a moment on a network folder: on a task thread.
+        folder = self._wizard.session.models_dir
+        task = TaskWorker(lambda: free_bytes(folder), name="free space")
+        task.finished.connect(self._show_space)
+        self._wizard.jobs.start(task)
+
+    @Slot(object)
+    def _show_space(self, free: int) -> None:
+        self.space.setText(
+            self.tr("You have {free} free for models in {folder}.").format(
+                free=format_bytes(free), folder=self._wizard.session.models_dir
+            )
+        )
+
+
+def _wrapped(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 class MachinePage(QWizardPage):
@@ -436,6 +491,9 @@ class DownloadPage(QWizardPage):
                 "close this window: the download goes on in Downloads."
             )
         )
+        # The row has "Cancel download"; the wizard's own Cancel only closes the wizard here
+        # (the download goes on), so it says so, and the page has one Cancel.
+        self.setButtonText(QWizard.WizardButton.CancelButton, self.tr("Close"))
         self.layout_ = QVBoxLayout(self)
         self.status = plain_text(QLabel())  # model names and errors, as written
         self.status.setWordWrap(True)
