@@ -255,6 +255,13 @@ class ModelList(QWidget):
             fit=fit_words(fit), quant=pick.quant, size=size
         )
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        # A theme switch: the entries name their secondary color in rich text, so write them
+        # again in the new one (else a light theme's grey stays on a dark list).
+        if event.type() == QEvent.Type.PaletteChange:
+            self._label_entries()
+        super().changeEvent(event)
+
     def item_texts(self) -> list[str]:
         """Each entry's text as a screen reader gets it."""
         role = Qt.ItemDataRole.AccessibleTextRole

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
+from app.ui.style import muted_color
 from app.ui.theme import apply_theme
 
 # WCAG's minimum for body text.
@@ -71,6 +72,10 @@ def test_every_label_stays_readable_from_light_to_dark_and_back(
         for theme in ("light", "dark", "light", "dark"):
             choose_theme(qtbot, window, theme)
             assert unreadable_labels(window) == [], theme
+            # Rich text that names its colors is written again in the theme's colors.
+            models = window.discover_page.model_list
+            entry = models.list.itemWidget(models.list.item(0))
+            assert muted_color(models.list).name() in entry.text(), theme
         error = window.chat.error_label.palette().color(QPalette.ColorRole.WindowText)
         background = window.chat.error_label.palette().color(QPalette.ColorRole.Window)
         assert contrast(error, background) >= READABLE
