@@ -25,7 +25,7 @@ ERROR_PROPERTY = "quantdeskError"
 def mute(widget: QWidget, *, italic: bool = False) -> None:
     """Show `widget`'s text as secondary (notes, reasoning), following the current palette,
     also after a theme switch."""
-    _follow_palette(widget, "muted", lambda w: muted_color(w))
+    _follow_palette(widget, "muted", muted_color)
     if italic:
         font = widget.font()
         font.setItalic(True)
@@ -102,21 +102,34 @@ class _PaletteFollower(QObject):
 
 
 def _follow_palette(widget: QWidget, kind: str, color: Callable[[QWidget], QColor]) -> None:
-    # One follower per widget: an error color replaces a muted one and the other way round.
-    for follower in widget.findChildren(_PaletteFollower):
-        if follower.parent() is widget:
-            widget.removeEventFilter(follower)
-            follower.setParent(None)
-            follower.deleteLater()
+    # One follower per widget: an error color replaces a muted one and the other way round;
+    # the same kind again (an error shown twice) only recolors.
+    for follower in _followers(widget):
+        if follower.objectName() == f"palette-follower-{kind}":
+            follower.recolor(widget)
+            return
+        _drop(widget, follower)
     _PaletteFollower(widget, kind, color)
 
 
+def _followers(widget: QWidget) -> list[_PaletteFollower]:
+    return [
+        follower
+        for follower in widget.findChildren(_PaletteFollower)
+        if follower.parent() is widget
+    ]
+
+
+def _drop(widget: QWidget, follower: _PaletteFollower) -> None:
+    widget.removeEventFilter(follower)
+    follower.setParent(None)
+    follower.deleteLater()
+
+
 def _unfollow_palette(widget: QWidget, kind: str) -> None:
-    for follower in widget.findChildren(_PaletteFollower):
-        if follower.parent() is widget and follower.objectName() == f"palette-follower-{kind}":
-            widget.removeEventFilter(follower)
-            follower.setParent(None)
-            follower.deleteLater()
+    for follower in _followers(widget):
+        if follower.objectName() == f"palette-follower-{kind}":
+            _drop(widget, follower)
             # Back to the inherited colors (an empty palette sets nothing of its own).
             widget.setPalette(QPalette())
 
