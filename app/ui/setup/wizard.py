@@ -230,11 +230,11 @@ class WelcomePage(QWizardPage):
         needs_title = QLabel(self.tr("<b>What you need</b>"))
         self.needs = [
             self.tr(
-                "Free disk space for the model: most files are 1 to 10 GB, and each file's size "
+                "• Free disk space for the model: most files are 1 to 10 GB, and each file's size "
                 "is shown before anything is downloaded."
             ),
             self.tr(
-                "An internet connection for the download (only for it: chatting works offline), "
+                "• An internet connection for the download (only for it: chatting works offline), "
                 "and a few minutes to an hour, depending on your connection and the model."
             ),
         ]
@@ -248,7 +248,7 @@ class WelcomePage(QWizardPage):
         layout.addSpacing(12)
         layout.addWidget(needs_title)
         for text in self.needs:
-            layout.addWidget(_wrapped("• " + text))
+            layout.addWidget(_wrapped(text))
         layout.addWidget(self.space)
         layout.addStretch(1)
 
