@@ -372,9 +372,8 @@ class MainWindow(QMainWindow):
             parts.append(layers)
         self._show_model_state(
             " · ".join(parts),
-            hint=self.tr("{name} is ready. Type a message below to start.").format(
-                name=model.display_name
-            ),
+            # Not the model's own name: the hint is rich text, and a name is the file's to choose.
+            hint=self.tr("The model is ready. Type a message below to start."),
             title=model.display_name,
         )
         self._sample_memory()
