@@ -324,9 +324,10 @@ class MainWindow(QMainWindow):
         self._set_status(self.tr("Loading {name}…").format(name=name))
         self._show_model_state(
             self.tr("Loading {name}…").format(name=name),
+            # No file name here: the hint is rich text (the status bar names the file).
             hint=self.tr(
-                "Loading {name}… Type your message meanwhile; Send works once it is ready."
-            ).format(name=name),
+                "Loading the model… Type your message meanwhile; Send works once it is ready."
+            ),
         )
         self._loading = True
         self._update_controls()
