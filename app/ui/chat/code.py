@@ -202,6 +202,7 @@ class _CodeView(QPlainTextEdit):
         palette.setColor(QPalette.ColorRole.Base, QColor(Qt.GlobalColor.transparent))
         self.setPalette(palette)
         self.viewport().setAutoFillBackground(False)
+        self.setViewportMargins(6, 0, 6, 0)  # in line with the language above
         self.horizontalScrollBar().rangeChanged.connect(self.fit_height)
 
     @Slot()
@@ -244,7 +245,6 @@ class CodeBlock(QFrame):
         layout.setSpacing(0)
         layout.addLayout(header)
         layout.addWidget(self.view)
-        self.view.setContentsMargins(6, 0, 6, 0)
         self.highlighter.set_dark(self._is_dark(), "")
 
     @property

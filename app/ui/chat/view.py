@@ -53,8 +53,9 @@ TURN_SPACING = 18
 # palette's highlight colour over the page).
 USER_INDENT = 56
 USER_TINT = 0.14
-# Inline `code`: a grey that reads on light and dark pages alike (alpha over the page).
+# Inline `code` and table borders: a grey that reads on light and dark pages alike.
 INLINE_CODE_STYLE = "font-family:'monospace'; background-color:rgba(127,127,127,45);"
+TABLE_STYLE = 'border="1" style=" border-collapse:collapse; border-color:#8c8c8c;"'
 
 _MARKDOWN_FEATURES = QTextDocument.MarkdownFeature.MarkdownDialectGitHub | (
     QTextDocument.MarkdownFeature.MarkdownNoHTML
@@ -69,7 +70,8 @@ def markdown_html(text: str) -> str:
     code on a grey background."""
     document = QTextDocument()
     document.setMarkdown(text, _MARKDOWN_FEATURES)
-    return _INLINE_CODE.sub(INLINE_CODE_STYLE, document.toHtml())
+    rendered = _INLINE_CODE.sub(INLINE_CODE_STYLE, document.toHtml())
+    return rendered.replace('border="1" style=" border-collapse:collapse;"', TABLE_STYLE)
 
 
 class WrappingLabel(QLabel):
@@ -553,6 +555,17 @@ def _open_web_link(url: str) -> None:
         QDesktopServices.openUrl(link)
 
 
+class _Page(QWidget):
+    """The conversation's background: the palette's page colour (white, or near-black), as
+    text views have, painted rather than set as a role (a Base background role would be
+    inherited by every label and turn their text to the Text role, unmuting notes)."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Base))
+        painter.end()
+
+
 class ChatView(QScrollArea):
     """The messages of one conversation, newest at the bottom.
 
@@ -573,7 +586,7 @@ class ChatView(QScrollArea):
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._messages: list[MessageWidget] = []
-        self._container = QWidget()
+        self._container = _Page()
         self._layout = QVBoxLayout(self._container)
         self._layout.setSpacing(TURN_SPACING)
         self._layout.setContentsMargins(SIDE_MARGIN, SIDE_MARGIN, SIDE_MARGIN, SIDE_MARGIN)
