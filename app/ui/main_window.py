@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence
@@ -29,7 +30,6 @@ from app.core.machine.hardware import HardwareProfile
 from app.core.machine.process_memory import describe_process_memory
 from app.ui.chat.page import ChatPage, chat_shortcuts
 from app.ui.discover.discover_page import DiscoverPage
-from app.ui.help import ShortcutsDialog, about_box
 from app.ui.icons import load_icon
 from app.ui.library.downloads_panel import DownloadsPanel
 from app.ui.library.models_page import ModelsPage
@@ -41,6 +41,9 @@ from app.ui.style import ERROR_STYLE, plain_text
 from app.ui.workers.engine import LoadOptions
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
+
+if TYPE_CHECKING:
+    from app.ui.help import ShortcutsDialog
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +203,15 @@ class MainWindow(QMainWindow):
         shortcuts_action = help_menu.addAction(self.tr("Keyboard shortcuts…"), self.show_shortcuts)
         shortcuts_action.setShortcut(QKeySequence.StandardKey.HelpContents)
         self.menu_actions.append(shortcuts_action)
-        help_menu.addAction(self.tr("About Quantdesk"), lambda: about_box(self).open())
+        help_menu.addAction(self.tr("About Quantdesk"), self.show_about)
         self.help_menu = help_menu
         self.shortcuts_dialog: ShortcutsDialog | None = None
+
+    @Slot()
+    def show_about(self) -> None:
+        from app.ui.help import about_box  # not on the way to the first paint
+
+        about_box(self).open()
 
     def keyboard_shortcuts(self) -> list[tuple[str, str]]:
         """Every shortcut of the window and the chat, as the system writes keys."""
@@ -217,6 +226,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_shortcuts(self) -> ShortcutsDialog:
         """Help > Keyboard shortcuts: a window listing them (not modal)."""
+        from app.ui.help import ShortcutsDialog  # not on the way to the first paint
+
         if self.shortcuts_dialog is None:
             self.shortcuts_dialog = ShortcutsDialog(self.keyboard_shortcuts(), self)
         self.shortcuts_dialog.show()

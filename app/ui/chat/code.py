@@ -1,19 +1,22 @@
 """A code block in a reply: a tinted panel with the language, a Copy button, and the code
 highlighted by Pygments (colours for light and dark palettes, switched live).
 
-Pygments is imported when the first code block appears, never on the way to the first paint;
-`warm_up_highlighting` imports it on a plain thread once a model is loaded, so the first code
-block of a streaming reply doesn't stall the window for the ~50 ms the import takes.
+Pygments takes ~50 ms to import, too long for the GUI thread (a window opening on a chat with
+code, or the first code block of a streaming reply, would stall): it is imported on a plain
+thread (`warm_up_highlighting`, also started when a model loads), and code shows plain until
+then, coloured as soon as it is ready. This module itself is imported with the first code block,
+never on the way to the first paint.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QRectF, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -36,6 +39,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.ui.style import blend, mute
 
@@ -52,13 +56,29 @@ BACKGROUND_SHARE = 0.06
 # Languages whose lexers the warm-up loads too (the ones small models write most).
 COMMON_LANGUAGES = ("python", "bash", "javascript", "json")
 
+# How often the GUI thread looks whether Pygments is ready, while code blocks wait for it.
+READY_POLL_MS = 30
+
 # One line's highlighted spans: (start column, length, format).
 Spans = list[tuple[int, int, QTextCharFormat]]
 
+# Set once Pygments and the common lexers are imported (or failed to: then the GUI thread
+# imports what it needs itself).
+_ready = threading.Event()
+_warm_up_started = threading.Lock()
+# Code blocks shown before Pygments was ready, coloured when it is.
+_waiting: weakref.WeakSet[CodeBlock] = weakref.WeakSet()
+_poll: QTimer | None = None
+
 
 def warm_up_highlighting() -> None:
-    """Import Pygments and the common lexers on a plain thread (returns at once)."""
-    threading.Thread(target=_warm_up, name="pygments-warm-up", daemon=True).start()
+    """Import Pygments and the common lexers on a plain thread (once; returns at once)."""
+    if _warm_up_started.acquire(blocking=False):
+        threading.Thread(target=_warm_up, name="pygments-warm-up", daemon=True).start()
+
+
+def highlighting_ready() -> bool:
+    return _ready.is_set()
 
 
 def _warm_up() -> None:
@@ -69,6 +89,32 @@ def _warm_up() -> None:
         _style(DARK_STYLE)
     except Exception:  # only a head start: the GUI thread imports it again if needed
         log.exception("warming up the code highlighter failed")
+    finally:
+        _ready.set()
+
+
+def _colour_when_ready(block: CodeBlock) -> None:
+    """Colour `block` once Pygments is ready (GUI thread; polled: no Qt object may be touched
+    from the warm-up thread)."""
+    global _poll
+    warm_up_highlighting()
+    _waiting.add(block)
+    if _poll is None:
+        _poll = QTimer(QCoreApplication.instance())
+        _poll.setInterval(READY_POLL_MS)
+        _poll.timeout.connect(_colour_waiting)
+    _poll.start()
+
+
+def _colour_waiting() -> None:
+    if not _ready.is_set():
+        return
+    assert _poll is not None
+    _poll.stop()
+    for block in list(_waiting):
+        if isValid(block):  # not deleted meanwhile (another chat opened)
+            block.highlight_all()
+    _waiting.clear()
 
 
 @lru_cache(maxsize=64)
@@ -160,12 +206,14 @@ class PygmentsHighlighter(QSyntaxHighlighter):
         self._lines = lines
         return changed
 
-    def set_dark(self, dark: bool, code: str) -> None:
+    def set_dark(self, dark: bool, code: str | None) -> None:
+        """Colours for a dark or light page; `code` (None: not coloured yet) is coloured anew."""
         style_name = DARK_STYLE if dark else LIGHT_STYLE
         if style_name != self._style_name:
             self._style_name = style_name
-            self.prepare(code)
-            self.rehighlight()
+            if code is not None:
+                self.prepare(code)
+                self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt's name
         number = self.currentBlock().blockNumber()
@@ -245,7 +293,8 @@ class CodeBlock(QFrame):
         layout.setSpacing(0)
         layout.addLayout(header)
         layout.addWidget(self.view)
-        self.highlighter.set_dark(self._is_dark(), "")
+        self.highlighter.set_dark(self._is_dark(), None)
+        warm_up_highlighting()
 
     @property
     def code(self) -> str:
@@ -256,6 +305,11 @@ class CodeBlock(QFrame):
         if code == self._code:
             return
         old, self._code = self._code, code
+        if not _ready.is_set():
+            self.view.setPlainText(code)
+            self.view.fit_height()
+            _colour_when_ready(self)
+            return
         changed = self.highlighter.prepare(code)
         document = self.view.document()
         if old and code.startswith(old):
@@ -271,6 +325,11 @@ class CodeBlock(QFrame):
             self.view.setPlainText(code)
         self.view.fit_height()
 
+    def highlight_all(self) -> None:
+        """Colour every line anew (Pygments just became ready)."""
+        self.highlighter.prepare(self._code)
+        self.highlighter.rehighlight()
+
     @Slot()
     def copy_to_clipboard(self) -> None:
         QGuiApplication.clipboard().setText(self._code)
@@ -284,7 +343,7 @@ class CodeBlock(QFrame):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.PaletteChange:
-            self.highlighter.set_dark(self._is_dark(), self._code)
+            self.highlighter.set_dark(self._is_dark(), self._code if _ready.is_set() else None)
         elif event.type() == QEvent.Type.FontChange:
             self.view.fit_height()
         super().changeEvent(event)

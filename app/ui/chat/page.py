@@ -32,7 +32,6 @@ from app.core.chat.reasoning import ThinkingProfile, Toggle
 from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.engine.engine import FinishReason, GenerationStats, LoadedModel
 from app.core.errors import ContextOverflowError, HistoryError
-from app.ui.chat.code import warm_up_highlighting
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.settings_panel import ChatSettingsPanel
 from app.ui.chat.view import ChatView, MessageWidget
@@ -248,6 +247,8 @@ class ChatPage(QWidget):
         if model is not None:
             # What llama.cpp really gave (a model trained on less gets less).
             self.settings_panel.show_context_length(model.context_length)
+            from app.ui.chat.code import warm_up_highlighting  # not before the first paint
+
             warm_up_highlighting()  # before the first reply can hold a code block
         self._apply_profile()
         self._update_controls()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
@@ -40,8 +41,11 @@ from PySide6.QtWidgets import (
 
 from app.core._util.units import format_seconds
 from app.core.chat.history import MessageState, StoredMessage
-from app.ui.chat.code import CodeBlock
 from app.ui.style import blend, mute
+
+if TYPE_CHECKING:
+    # Imported with the first code block (app/ui/chat/code.py): not on the way to the first paint.
+    from app.ui.chat.code import CodeBlock
 
 # The conversation column's widest measure in pixels: about 80 characters of body text, the
 # line length people read comfortably; a wider window centres the column.
@@ -189,10 +193,10 @@ class BlockText(QWidget):
             if index < len(self._segments) and self._segments[index] == segment:
                 continue
             widget = self._widget(index, segment)
-            if isinstance(widget, CodeBlock):
-                widget.set_code(segment.text)
-            else:
+            if isinstance(widget, QLabel):
                 widget.setText(markdown_html(segment.text) if self._markdown else segment.text)
+            else:
+                widget.set_code(segment.text)
         self._drop_from(len(segments))
         self._segments = segments
 
@@ -203,7 +207,7 @@ class BlockText(QWidget):
         return "".join(w.text() for w in self._widgets if isinstance(w, QLabel))
 
     def code_blocks(self) -> list[CodeBlock]:
-        return [widget for widget in self._widgets if isinstance(widget, CodeBlock)]
+        return [widget for widget in self._widgets if not isinstance(widget, QLabel)]
 
     def _widget(self, index: int, segment: Segment) -> QLabel | CodeBlock:
         """The widget for segment `index`, made (with those after it) if the kind differs."""
@@ -219,6 +223,8 @@ class BlockText(QWidget):
             self._drop_from(index)
         widget: QLabel | CodeBlock
         if segment.code:
+            from app.ui.chat.code import CodeBlock
+
             widget = CodeBlock(self, segment.language)
         else:
             widget = _text_label(self, markdown=self._markdown)
