@@ -561,6 +561,7 @@ class ChatPage(QWidget):
             self._streaming.message_id = started.message_id
             if self._replacing is not None and started.message_id is not None:
                 self._streaming.set_versions([*self._replacing[1], started.message_id])
+                self._streaming.set_versions_enabled(False)  # until the reply ends
         if started.dropped_turns:
             # Said on the reply itself: the status line is rewritten ~30 times a second.
             log.info("left out %d oldest messages to fit the context", started.dropped_turns)

@@ -115,7 +115,9 @@ class Segment:
     language: str = ""
 
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)")
+# A fence opens a code block: three or more backticks (whose info string has none, or it is
+# inline code: ```x```) or tildes, indented at most three spaces; the language is its first word.
+_FENCE = re.compile(r"^ {0,3}(?:(`{3,})([^`]*)|(~{3,})(.*))$")
 
 
 def split_segments(text: str) -> list[Segment]:
@@ -149,7 +151,9 @@ def split_segments(text: str) -> list[Segment]:
         opening = _FENCE.match(line)
         if opening:
             close_text()
-            fence, language = opening.group(1), opening.group(2)
+            fence = opening.group(1) or opening.group(3)
+            info = (opening.group(2) or opening.group(4) or "").split()
+            language = info[0] if info else ""
             continue
         if not line.strip():
             close_text()

@@ -276,6 +276,11 @@ def test_long_answers_are_split_into_paragraphs_and_code_stays_whole() -> None:
         Segment("- one\n- two\nEnd:"),
         Segment("x", code=True),
     ]
+    # Backticks on one line are inline code, not a fence; an info string's first word names it.
+    assert split_segments("```x``` is inline\n\n```py title=a.py\nx\n```") == [
+        Segment("```x``` is inline"),
+        Segment("x", code=True, language="py"),
+    ]
     # While a reply streams, an open fence runs to the end.
     assert split_segments("See:\n```js\nlet a") == [
         Segment("See:"),
