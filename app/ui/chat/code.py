@@ -58,6 +58,8 @@ COMMON_LANGUAGES = ("python", "bash", "javascript", "json")
 
 # How often the GUI thread looks whether Pygments is ready, while code blocks wait for it.
 READY_POLL_MS = 30
+# While a block streams, its new lines are coloured at most this often.
+RECOLOUR_MS = 200
 
 # One line's highlighted spans: (start column, length, format).
 Spans = list[tuple[int, int, QTextCharFormat]]
@@ -272,6 +274,7 @@ class CodeBlock(QFrame):
         super().__init__(parent)
         self.language = language
         self._code = ""
+        self._recolour: QTimer | None = None
         self.language_label = QLabel(language or self.tr("code"), self)
         mute(self.language_label)
         self.copy_button = QToolButton(self)
@@ -310,20 +313,33 @@ class CodeBlock(QFrame):
             self.view.fit_height()
             _colour_when_ready(self)
             return
-        changed = self.highlighter.prepare(code)
-        document = self.view.document()
         if old and code.startswith(old):
             cursor = self.view.textCursor()
             cursor.movePosition(cursor.MoveOperation.End)
             cursor.insertText(code[len(old) :])
-            # Lines before the insertion whose colours changed (an opened string, a comment).
-            first_new = old.count("\n")
-            for number in changed:
-                if number < first_new:
-                    self.highlighter.rehighlightBlock(document.findBlockByNumber(number))
+            self._colour_later()
         else:
+            self.highlighter.prepare(code)
             self.view.setPlainText(code)
         self.view.fit_height()
+
+    def _colour_later(self) -> None:
+        """Colour what streamed in a moment from now: Pygments reads the whole block (~0.1 ms a
+        line), too much to repeat 30 times a second under a growing block."""
+        if self._recolour is None:
+            self._recolour = QTimer(self)
+            self._recolour.setSingleShot(True)
+            self._recolour.setInterval(RECOLOUR_MS)
+            self._recolour.timeout.connect(self._recolour_changed_lines)
+        if not self._recolour.isActive():
+            self._recolour.start()
+
+    @Slot()
+    def _recolour_changed_lines(self) -> None:
+        document = self.view.document()
+        # Earlier lines too: an opened string or comment changes the lines after it.
+        for number in self.highlighter.prepare(self._code):
+            self.highlighter.rehighlightBlock(document.findBlockByNumber(number))
 
     def highlight_all(self) -> None:
         """Colour every line anew (Pygments just became ready)."""
