@@ -52,6 +52,13 @@ def fill_history(database: Path, messages: int) -> int:
     return characters
 
 
+# Asks for a long answer with code, so the stream exercises the code blocks' highlighting too.
+PROMPT = (
+    "Write a long Python tutorial about reading CSV files: explain each step, and give many "
+    "complete code examples, each in its own ```python block."
+)
+
+
 class StallMeter:
     def __init__(self) -> None:
         from PySide6.QtCore import QElapsedTimer, QTimer
@@ -127,7 +134,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", nargs="?", type=Path)
     parser.add_argument("--tokens", type=int, default=1000)
+    # Room for the reply: the app keeps min(max tokens, context / 8) free after the prompt, so
+    # a 1,000-token reply needs 8,192 (at 4,096 the reply is cut at ~500 tokens).
+    parser.add_argument("--context", type=int, default=8192)
     parser.add_argument("--messages", type=int, default=160)
+    parser.add_argument("--prompt", default=PROMPT, help="the question streamed into the chat")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["QUANTDESK_HOME"] = tempfile.mkdtemp(prefix="quantdesk-bench-")
@@ -153,15 +164,15 @@ def main() -> None:
     app.processEvents()
     open_seconds = time.perf_counter() - started
 
-    def wait_for(signal, timeout_ms: int = 300_000) -> list:  # noqa: ANN001
+    def wait_for(signal, timeout_ms: int = 900_000) -> list:  # noqa: ANN001
         loop, got = QEventLoop(), []
         signal.connect(lambda *a: (got.append(a), loop.quit()))
         QTimer.singleShot(timeout_ms, loop.quit)
         loop.exec()
         return got
 
-    window.chat.settings_panel.context_length.setValue(4096)
-    window.load_model(args.model, context_length=4096)
+    window.chat.settings_panel.context_length.setValue(args.context)
+    window.load_model(args.model, context_length=args.context)
     wait_for(window.model_loaded)
     panel = window.chat.settings_panel
     panel.fields["temperature"].setValue(0.8)
@@ -176,9 +187,7 @@ def main() -> None:
         time.sleep(0.001)
     idle_stall = meter.stop()
 
-    window.chat.input_box.setPlainText(
-        "Now write a very long story about a dragon who learns to read."
-    )
+    window.chat.input_box.setPlainText(args.prompt)
     window.chat.send_message()
     wait_for(window.reply_failed)  # too long: the app offers its choice
     first_text: list[float] = []
@@ -200,6 +209,9 @@ def main() -> None:
     print(f"(longest gap ended {meter.longest_at - streamed:.2f} s after the first text; "
           f"the reply ended at {ended - streamed:.2f} s)")  # fmt: skip
     stats = finished[0]
+    reply = window.chat.chat_view.messages()[-1]
+    print(f"reply text: {len(reply.content):,} characters, {len(reply.code_blocks())} code blocks, "
+          f"{len(reply.content.splitlines())} lines")  # fmt: skip
     print(f"conversation: {args.messages} messages, {characters:,} characters "
           f"(~{characters // 4:,} tokens), opened in {open_seconds:.2f} s")  # fmt: skip
     print(f"reply: {stats.completion_tokens} tokens at {stats.tokens_per_second:.1f} tokens/s, "

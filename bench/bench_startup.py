@@ -8,6 +8,12 @@ the seconds from process start to the first paint of the main window. For compar
 runs of a bare PySide6 script that opens an empty QMainWindow (the plain alternative). With
 --bundle, the installed app (installers/build-linux.sh's bundle) is timed in the same runs, against
 running from the virtual environment (target: within 10 %).
+
+An installed app starts from compiled bytecode (pip compiles a package as it installs it; the
+bundle holds only bytecode), so the app's modules are compiled first, as `pip install` would:
+without that, a checkout under PYTHONDONTWRITEBYTECODE compiles ~80 modules at every launch
+(0.25 s here), which no person's start pays. One untimed launch of each then warms the disk
+cache.
 """
 
 from __future__ import annotations
@@ -58,6 +64,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--bundle", help="the bundle's quantdesk executable, timed too")
     args = parser.parse_args()
+    import compileall
+    from pathlib import Path
+
+    compileall.compile_dir(Path(__file__).resolve().parents[1] / "app", quiet=1)
+    launch([sys.executable, "-m", "app"])
+    launch([sys.executable, "-c", BARE])
     app_times, bare_times, bundle_times = [], [], []
     for _ in range(args.runs):
         app_times.append(launch([sys.executable, "-m", "app"]))
@@ -68,7 +80,8 @@ def main() -> None:
     print(f"runs: {args.runs} (fresh process each)")
     print(f"launch to main window painted: quantdesk {med(app_times):.2f} s "
           f"(max {max(app_times):.2f}), bare QMainWindow {med(bare_times):.2f} s, "
-          f"ratio {med(app_times) / med(bare_times):.2f}")  # fmt: skip
+          f"ratio {med(app_times) / med(bare_times):.2f}, "
+          f"difference {med(app_times) - med(bare_times):+.2f} s")  # fmt: skip
     if bundle_times:
         print(f"installed bundle {med(bundle_times):.2f} s (max {max(bundle_times):.2f}) vs "
               f"virtual environment {med(app_times):.2f} s, "

@@ -6,8 +6,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -60,13 +61,28 @@ def _report_first_paint(window: QObject) -> None:
     window.installEventFilter(probe)
 
 
+class _AfterFirstPaint(QObject):
+    """Runs a callback once the window has painted for the first time (from the event loop, not
+    inside the paint), then removes itself."""
+
+    def __init__(self, window: QWidget, callback: Callable[[], object]) -> None:
+        super().__init__(window)
+        self._callback = callback
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._callback)
+        return False
+
+
 SMOKE_SCREENSHOT = "QUANTDESK_SMOKE_SCREENSHOT"
 
 
 def _screenshot_then_quit(app: QApplication, window: QWidget, target: str, after_ms: int) -> None:
     """For installer smoke tests: after the app has run a while (start-up workers done), save
     what a person sees (the main window, and the wizard over it on a first run) and quit."""
-    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QPainter
 
     def shoot() -> None:
@@ -135,7 +151,8 @@ def run_app(argv: list[str]) -> int:
         _report_first_paint(window)
     window.show()
     if window.needs_wizard():
-        window.show_wizard()
+        # Built once the window is on screen (~35 ms of widgets): the window shows first.
+        _AfterFirstPaint(window, window.show_wizard)
     window.detect_hardware_later()
     if os.environ.get(SMOKE_SCREENSHOT):
         seconds = float(os.environ.get("QUANTDESK_SMOKE_SECONDS", "5"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence
@@ -27,7 +28,7 @@ from app.core.engine.engine import LoadedModel
 from app.core.hub.library import find_local_models
 from app.core.machine.hardware import HardwareProfile
 from app.core.machine.process_memory import describe_process_memory
-from app.ui.chat.page import ChatPage
+from app.ui.chat.page import ChatPage, chat_shortcuts
 from app.ui.discover.discover_page import DiscoverPage
 from app.ui.icons import load_icon
 from app.ui.library.downloads_panel import DownloadsPanel
@@ -40,6 +41,9 @@ from app.ui.style import plain_text, show_as_error
 from app.ui.workers.engine import LoadOptions
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
+
+if TYPE_CHECKING:
+    from app.ui.help import ShortcutsDialog
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +195,49 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         quit_action = menu.addAction(self.tr("Quit"), self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # Every page one keystroke away: Ctrl+1 Chats … Ctrl+5 Settings, in the sidebar's order.
+        go = self.menuBar().addMenu(self.tr("&Go"))
+        for row in range(self.sidebar.count()):
+            action = go.addAction(
+                self.sidebar.item(row).text(),
+                lambda row=row: self.sidebar.setCurrentRow(row),
+            )
+            action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
+        self.menu_actions = [quit_action, *go.actions()]
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        shortcuts_action = help_menu.addAction(self.tr("Keyboard shortcuts…"), self.show_shortcuts)
+        shortcuts_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.menu_actions.append(shortcuts_action)
+        help_menu.addAction(self.tr("About Quantdesk"), self.show_about)
+        self.help_menu = help_menu
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+
+    @Slot()
+    def show_about(self) -> None:
+        from app.ui.help import about_box  # not on the way to the first paint
+
+        about_box(self).open()
+
+    def keyboard_shortcuts(self) -> list[tuple[str, str]]:
+        """Every shortcut of the window and the chat, as the system writes keys."""
+        native = QKeySequence.SequenceFormat.NativeText
+        listed = [
+            (action.shortcut().toString(native), action.text().replace("&", "").rstrip("…"))
+            for action in self.menu_actions
+            if not action.shortcut().isEmpty()
+        ]
+        return [*chat_shortcuts(), *listed]
+
+    @Slot()
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help > Keyboard shortcuts: a window listing them (not modal)."""
+        from app.ui.help import ShortcutsDialog  # not on the way to the first paint
+
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self.keyboard_shortcuts(), self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+        return self.shortcuts_dialog
 
     # --- the session and the first run --------------------------------------------------------
 

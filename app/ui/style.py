@@ -41,7 +41,7 @@ def _surroundings(widget: QWidget) -> QPalette:
 def muted_color(widget: QWidget) -> QColor:
     """The color `mute` gives text, for rich text that names its colors."""
     palette = _surroundings(widget)
-    return _blend(
+    return blend(
         palette.color(QPalette.ColorRole.WindowText),
         palette.color(QPalette.ColorRole.Window),
         MUTED_SHARE,
@@ -134,7 +134,8 @@ def _unfollow_palette(widget: QWidget, kind: str) -> None:
             widget.setPalette(QPalette())
 
 
-def _blend(a: QColor, b: QColor, share: float) -> QColor:
+def blend(a: QColor, b: QColor, share: float) -> QColor:
+    """`a` moved `share` of the way towards `b` (0: a, 1: b)."""
     return QColor(
         round(a.red() * (1 - share) + b.red() * share),
         round(a.green() * (1 - share) + b.green() * share),

@@ -40,7 +40,7 @@ from app.core.errors import (
     MessageNotFoundError,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_TITLE = "New chat"
 ROLES = ("system", "user", "assistant")
 
@@ -84,13 +84,25 @@ _SCHEMA = (
         model_path TEXT,
         settings TEXT NOT NULL DEFAULT '{}',
         stats TEXT NOT NULL DEFAULT '{}',
-        created_at REAL NOT NULL
+        created_at REAL NOT NULL,
+        version_of INTEGER,
+        hidden INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS conversations_by_update ON conversations(updated_at)",
     "CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id)",
     # Partial index: finding the replies left streaming stays instant however long the history.
     "CREATE INDEX IF NOT EXISTS messages_streaming ON messages(id) WHERE state = 'streaming'",
 )
+
+# What each schema version adds to the one before, applied in order to an older file.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # Regenerate keeps earlier replies: the versions of one reply share `version_of` (the id of
+    # the first), and all but the one shown are `hidden`.
+    2: (
+        "ALTER TABLE messages ADD COLUMN version_of INTEGER",
+        "ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0",
+    ),
+}
 
 # SQLite's primary result codes for "this file is damaged" and "this is not a database".
 _SQLITE_CORRUPT = 11
@@ -139,6 +151,8 @@ class StoredMessage:
     settings: dict[str, Any]
     stats: dict[str, Any]
     created_at: float
+    # The id of the first version of this reply, when Regenerate made more than one; else None.
+    version_of: int | None = None
 
 
 class _Keep(enum.Enum):
@@ -333,16 +347,93 @@ class ChatStore:
         *,
         model_path: str | None = None,
         settings: dict[str, Any] | None = None,
+        version_of: int | None = None,
     ) -> StoredMessage:
-        """Add an empty assistant message, state "streaming", for `append_reply` to fill."""
-        return self.add_message(
-            conversation_id,
-            "assistant",
-            "",
-            state=MessageState.STREAMING,
-            model_path=model_path,
-            settings=settings,
+        """Add an empty assistant message, state "streaming", for `append_reply` to fill.
+
+        With `version_of` (a reply of this chat), the new message is another version of that
+        reply (Regenerate): it is shown and the earlier versions are kept, hidden, all in one
+        transaction, so a killed app never leaves the chat without its reply.
+        """
+        if version_of is None:
+            return self.add_message(
+                conversation_id,
+                "assistant",
+                "",
+                state=MessageState.STREAMING,
+                model_path=model_path,
+                settings=settings,
+            )
+        with self._transaction() as db:
+            group = self._version_group(version_of)
+            if self._conversation_of(version_of) != conversation_id:
+                raise MessageNotFoundError(version_of)
+            # The first version names the group too, so a chat's grouped replies are one query.
+            db.execute("UPDATE messages SET version_of = ? WHERE id = ?", (group, group))
+            db.execute("UPDATE messages SET hidden = 1 WHERE version_of = ?", (group,))
+            self._touch(conversation_id)
+            cursor = db.execute(
+                "INSERT INTO messages (conversation_id, role, content, state, model_path,"
+                " settings, created_at, version_of) VALUES (?, 'assistant', '', ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    MessageState.STREAMING,
+                    model_path,
+                    _dumps(settings),
+                    time.time(),
+                    group,
+                ),
+            )
+            message_id = _row_id(cursor)
+        return self.message(message_id)
+
+    def versions(self, message_id: int) -> list[StoredMessage]:
+        """Every version of a reply (the message itself when it has no others), oldest first."""
+        message = self.message(message_id)
+        if message.version_of is None:
+            return [message]
+        rows = self._read(
+            "SELECT * FROM messages WHERE version_of = ? ORDER BY id", (message.version_of,)
         )
+        return [_message(row) for row in rows]
+
+    def version_ids(self, conversation_id: int) -> dict[int, list[int]]:
+        """The ids of each reply's versions in a chat, oldest first, keyed by the first's id;
+        replies with one version are left out. One query, for opening a long chat."""
+        rows = self._read(
+            "SELECT id, version_of FROM messages"
+            " WHERE conversation_id = ? AND version_of IS NOT NULL ORDER BY id",
+            (conversation_id,),
+        )
+        groups: dict[int, list[int]] = {}
+        for row in rows:
+            groups.setdefault(row["version_of"], []).append(row["id"])
+        return groups
+
+    def show_version(self, message_id: int) -> None:
+        """Show this version of its reply, hiding the others: the next prompt reads this one."""
+        with self._transaction() as db:
+            group = self._version_group(message_id)
+            db.execute(
+                "UPDATE messages SET hidden = (id != ?) WHERE version_of = ?", (message_id, group)
+            )
+
+    def discard_version(self, message_id: int) -> StoredMessage | None:
+        """Delete one version of a reply (a regenerate that failed before any text) and show the
+        newest one left; returns it, or None when the reply had no other version."""
+        with self._transaction() as db:
+            group = self._version_group(message_id)
+            db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+            row = db.execute(
+                "SELECT id FROM messages WHERE version_of = ? ORDER BY id DESC LIMIT 1", (group,)
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE messages SET hidden = (id != ?) WHERE version_of = ?", (row[0], group)
+            )
+            shown = int(row[0])
+        return self.message(shown)
 
     def append_reply(self, message_id: int, *, content: str = "", reasoning: str = "") -> None:
         """Add text to the end of a message, committed at once.
@@ -384,9 +475,10 @@ class ChatStore:
         return _message(rows[0])
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
-        """A chat's messages, oldest first."""
+        """A chat's messages, oldest first: of a regenerated reply, the version shown."""
         rows = self._read(
-            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+            "SELECT * FROM messages WHERE conversation_id = ? AND hidden = 0 ORDER BY id",
+            (conversation_id,),
         )
         if not rows:
             self.conversation(conversation_id)  # an empty chat, or none at all?
@@ -453,10 +545,22 @@ class ChatStore:
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL stays consistent; no fsync
         with self._transaction() as db:
             # Re-checked under the write lock: another thread may have created it meanwhile.
-            if self._check_version() == 0:
+            version = self._check_version()
+            if version == 0:
                 for statement in _SCHEMA:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version < SCHEMA_VERSION:
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS[step]:
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                log.info(
+                    "chat history upgraded path=%s from=%d to=%d",
+                    self.path,
+                    version,
+                    SCHEMA_VERSION,
+                )
 
     def _check_version(self) -> int:
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
@@ -473,6 +577,15 @@ class ChatStore:
         )
         if cursor.rowcount == 0:
             raise ConversationNotFoundError(conversation_id)
+
+    def _version_group(self, message_id: int) -> int:
+        """The id of the first version of `message_id`'s reply (its own id if it has none)."""
+        row = self._db.execute(
+            "SELECT coalesce(version_of, id) FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        if row is None:
+            raise MessageNotFoundError(message_id)
+        return int(row[0])
 
     def _conversation_of(self, message_id: int) -> int:
         row = self._db.execute(
@@ -633,10 +746,17 @@ def salvage(source: Path, into: ChatStore) -> Salvaged:
                 message = (message[0], orphans, *message[2:])
             target.execute(
                 "INSERT OR IGNORE INTO messages (id, conversation_id, role, content, reasoning,"
-                " reasoning_seconds, state, model_path, settings, stats, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " reasoning_seconds, state, model_path, settings, stats, created_at, version_of,"
+                " hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 message,
             )
+        # A reply whose shown version was lost shows its newest version left.
+        target.execute(
+            "UPDATE messages SET hidden = 0 WHERE version_of IS NOT NULL"
+            " AND id = (SELECT max(id) FROM messages AS v WHERE v.version_of = messages.version_of)"
+            " AND NOT EXISTS (SELECT 1 FROM messages AS v"
+            " WHERE v.version_of = messages.version_of AND v.hidden = 0)"
+        )
     recovered = Salvaged(len(conversations), len(kept_messages))
     log.info("salvaged chat history source=%s into=%s %s", source, into.path, recovered.describe())
     return recovered
@@ -738,6 +858,7 @@ def _mended_message(row: sqlite3.Row) -> tuple[object, ...] | None:
     if state not in STATES or state == "streaming":
         state = "interrupted"
     seconds = _field(row, "reasoning_seconds")
+    version_of = _field(row, "version_of")  # absent from a version 1 file
     return (
         row["id"],
         conversation_id,
@@ -750,6 +871,8 @@ def _mended_message(row: sqlite3.Row) -> tuple[object, ...] | None:
         _json_object_text(_field(row, "settings")),
         _json_object_text(_field(row, "stats")),
         _field_number(row, "created_at", time.time()),
+        version_of if isinstance(version_of, int) else None,
+        1 if _field(row, "hidden") == 1 else 0,
     )
 
 
@@ -1000,4 +1123,5 @@ def _message(row: sqlite3.Row) -> StoredMessage:
         settings=_loads(row["settings"]),
         stats=_loads(row["stats"]),
         created_at=row["created_at"],
+        version_of=row["version_of"],
     )

@@ -45,11 +45,13 @@ class SamplingSettings:
 
 @dataclass(frozen=True)
 class ReplyRecord:
-    """Where the engine thread writes the reply as it streams: a chat database and conversation."""
+    """Where the engine thread writes the reply as it streams: a chat database and conversation;
+    with `version_of`, as another version of that reply (Regenerate)."""
 
     store_path: Path
     conversation_id: int
     model_path: str | None = None
+    version_of: int | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import logging
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -52,6 +52,26 @@ REASONING_BUDGET_KEY = "reasoning_budget"
 CONTEXT_LENGTH_KEY = "context_length"
 # Past this share of the context, the status line warns before the next message overflows it.
 NEARLY_FULL = 0.8
+
+# The chat's keyboard shortcuts and what they do: the page binds them from this table and
+# Help > Keyboard shortcuts lists it, so the list can't drift from the keys.
+CHAT_SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("Ctrl+Return", QT_TRANSLATE_NOOP("ChatPage", "Send the message")),
+    ("Escape", QT_TRANSLATE_NOOP("ChatPage", "Stop the reply, or cancel an edit")),
+    ("Ctrl+N", QT_TRANSLATE_NOOP("ChatPage", "Start a new chat")),
+    ("Ctrl+K", QT_TRANSLATE_NOOP("ChatPage", "Search the chats")),
+)
+
+
+def chat_shortcuts() -> list[tuple[str, str]]:
+    """The chat's shortcuts as the person's system writes keys, with what each does."""
+    return [
+        (
+            QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText),
+            QCoreApplication.translate("ChatPage", str(what)),
+        )
+        for keys, what in CHAT_SHORTCUTS
+    ]
 
 
 class ChatPage(QWidget):
@@ -94,6 +114,10 @@ class ChatPage(QWidget):
         self.new_chat_button: QPushButton | None = None
         self._context_length = 0  # of the reply streaming now, for the status line
         self._streaming_had_no_answer = False
+        # While a new version of a reply streams: the version shown before, and every version.
+        self._replacing: tuple[int, list[int]] | None = None
+        # The reply a Regenerate that overflowed the context would replace.
+        self._overflow_replacing: MessageWidget | None = None
         self._build(header)
         self._connect_worker()
         self._open_latest_conversation()
@@ -112,6 +136,7 @@ class ChatPage(QWidget):
         self.chat_view.set_placeholder(self.tr("Load a model, then type a message below."))
         self.chat_view.edit_requested.connect(self.start_edit)
         self.chat_view.regenerate_requested.connect(self.regenerate)
+        self.chat_view.version_requested.connect(self.show_version)
 
         self.error_label = plain_text(QLabel())
         self.error_label.setWordWrap(True)
@@ -124,6 +149,9 @@ class ChatPage(QWidget):
         self.input_box = QPlainTextEdit()
         self.input_box.setPlaceholderText(self.tr("Type a message (Ctrl+Enter to send)"))
         self.input_box.setMaximumHeight(120)
+        self.input_box.setAccessibleName(self.tr("Message"))
+        # Tab leaves the box for Send, as in every form; a tab character is rarely meant here.
+        self.input_box.setTabChangesFocus(True)
         self.input_box.textChanged.connect(self._update_controls)
         self.thinking_toggle = QCheckBox(self.tr("Thinking"))
         self.thinking_toggle.toggled.connect(self._on_thinking_toggled)
@@ -132,11 +160,14 @@ class ChatPage(QWidget):
         mute(self.thinking_note)
         self.send_button = QPushButton(self.tr("Send"))
         self.send_button.setDefault(True)
+        self.send_button.setAccessibleName(self.tr("Send message"))
         self.send_button.clicked.connect(self.send_message)
         self.stop_button = QPushButton(self.tr("Stop"))
+        self.stop_button.setAccessibleName(self.tr("Stop the reply"))
         self.stop_button.clicked.connect(self.stop_reply)
         # "Reply settings": the sidebar's Settings is the app's own.
         self.settings_button = QPushButton(self.tr("Reply settings"))
+        self.settings_button.setAccessibleName(self.tr("Reply settings"))
         self.settings_button.setCheckable(True)
         self.settings_button.setToolTip(
             self.tr("System prompt, sampling and context length of this chat")
@@ -177,11 +208,21 @@ class ChatPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
-        QShortcut(QKeySequence("Ctrl+Return"), self, self.send_message)
+        actions = {
+            "Ctrl+Return": self.send_message,
+            "Escape": self._on_escape,
+            "Ctrl+N": self.new_conversation,
+            "Ctrl+K": lambda: self.conversations.search_box.setFocus(),
+        }
+        for keys, _what in CHAT_SHORTCUTS:
+            QShortcut(QKeySequence(keys), self, actions[keys])
+        # The keypad's Enter too (listed once, as Ctrl+Return).
         QShortcut(QKeySequence("Ctrl+Enter"), self, self.send_message)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self._on_escape)
-        QShortcut(QKeySequence("Ctrl+N"), self, self.new_conversation)
-        QShortcut(QKeySequence("Ctrl+K"), self, lambda: self.conversations.search_box.setFocus())
+        # Message box, then its buttons in reading order.
+        QWidget.setTabOrder(self.input_box, self.send_button)
+        QWidget.setTabOrder(self.send_button, self.stop_button)
+        QWidget.setTabOrder(self.stop_button, self.thinking_toggle)
+        QWidget.setTabOrder(self.thinking_toggle, self.settings_button)
 
     def _connect_worker(self) -> None:
         self._worker.started.connect(self._on_started)
@@ -211,6 +252,9 @@ class ChatPage(QWidget):
         if model is not None:
             # What llama.cpp really gave (a model trained on less gets less).
             self.settings_panel.show_context_length(model.context_length)
+            from app.ui.chat.code import warm_up_highlighting  # not before the first paint
+
+            warm_up_highlighting()  # before the first reply can hold a code block
         self._apply_profile()
         self._update_controls()
         if model is not None:
@@ -311,21 +355,13 @@ class ChatPage(QWidget):
             or (self._model.context_length if self._model else self._default_context),
         )
         stored: list[StoredMessage] = []
+        versions: dict[int, list[int]] = {}
         if conversation is not None:
             with self._saving(doing="open the chat"):
                 stored = self._store.messages(conversation.id)
+                versions = self._store.version_ids(conversation.id)
             for message in stored:
-                widget = self.chat_view.add_message(
-                    MessageWidget(
-                        message.role,
-                        message.content,
-                        message_id=message.id,
-                        reasoning=message.reasoning,
-                        reasoning_seconds=message.reasoning_seconds,
-                        state=message.state,
-                        dropped_turns=int(message.settings.get("dropped_turns") or 0),
-                    )
-                )
+                widget = self.chat_view.add_message(_message_widget(message, versions))
                 if message.role == "assistant" and message.state == MessageState.COMPLETE:
                     show_unanswered_note(widget, message.stats.get("finish_reason"))
         self._apply_profile()
@@ -412,13 +448,27 @@ class ChatPage(QWidget):
 
     @Slot(object)
     def regenerate(self, widget: MessageWidget) -> None:
-        """Replace the last answer with a new one."""
+        """Ask for another version of the last answer; the earlier ones stay, a "‹ ›" away."""
         if self._generating or self._model is None or widget.role != "assistant":
             return
+        if widget.message_id is None:  # never stored: nothing to keep
+            with self._saving() as saving:
+                self._drop_from(widget)
+            if not saving.failed:
+                self._request_reply(drop_oldest=False)
+            return
+        self._request_reply(drop_oldest=False, replacing=widget)
+
+    @Slot(object, int)
+    def show_version(self, widget: MessageWidget, message_id: int) -> None:
+        """Show another version of a reply; the next prompt reads the one shown."""
+        if self._generating:
+            return
         with self._saving() as saving:
-            self._drop_from(widget)
+            self._store.show_version(message_id)
+            message = self._store.message(message_id)
         if not saving.failed:
-            self._request_reply(drop_oldest=False)
+            widget.show_stored(message)
 
     @Slot(object)
     def start_edit(self, widget: MessageWidget) -> None:
@@ -446,12 +496,16 @@ class ChatPage(QWidget):
             self._store.delete_messages_from(widget.message_id)
         self.chat_view.remove_from(widget)
 
-    def _request_reply(self, *, drop_oldest: bool) -> None:
+    def _request_reply(self, *, drop_oldest: bool, replacing: MessageWidget | None = None) -> None:
+        """Ask the engine thread for the next reply; with `replacing`, for another version of
+        that (last) reply, which the prompt then leaves out."""
         with self._saving() as saving:
             conversation = self._ensure_conversation()
             messages = self._store.messages(conversation.id)
         if saving.failed:
             return
+        if replacing is not None:
+            messages = [m for m in messages if m.id != replacing.message_id]
         request = ReplyRequest(
             turns=turns_for_model(messages),
             system_prompt=self.settings_panel.system_prompt_text(),
@@ -464,9 +518,19 @@ class ChatPage(QWidget):
                 self._store.path,
                 conversation.id,
                 str(self._model.path) if self._model else None,
+                version_of=replacing.message_id if replacing is not None else None,
             ),
         )
         self.show_error("")
+        self._replacing = None
+        self._overflow_replacing = None
+        if replacing is not None and replacing.message_id is not None:
+            # The version shown until now, and all of them: the new one streams in its place.
+            self._replacing = (
+                replacing.message_id,
+                replacing.version_ids or [replacing.message_id],
+            )
+            self.chat_view.remove_from(replacing)
         self._streaming = self.chat_view.add_message(
             MessageWidget("assistant", state=MessageState.STREAMING)
         )
@@ -502,6 +566,9 @@ class ChatPage(QWidget):
             return
         if self._streaming is not None:
             self._streaming.message_id = started.message_id
+            if self._replacing is not None and started.message_id is not None:
+                self._streaming.set_versions([*self._replacing[1], started.message_id])
+                self._streaming.set_versions_enabled(False)  # until the reply ends
         if started.dropped_turns:
             # Said on the reply itself: the status line is rewritten ~30 times a second.
             log.info("left out %d oldest messages to fit the context", started.dropped_turns)
@@ -530,14 +597,19 @@ class ChatPage(QWidget):
         stats = result.stats
         state = stats.finish_reason.message_state
         self._streaming_had_no_answer = bool(result.reasoning) and not result.answer
-        if self._streaming is not None:
-            self._streaming.finish(state, result.reasoning_seconds)
+        widget, self._streaming = self._streaming, None
+        replacing, self._replacing = self._replacing, None
+        if widget is not None and replacing is not None and result.message_id is None:
+            # Stopped before the new version began: the one shown before comes back.
+            self.chat_view.remove_from(widget)
+            self._restore_version(None, *replacing)
+        elif widget is not None:
+            widget.finish(state, result.reasoning_seconds)
             show_unanswered_note(
-                self._streaming,
+                widget,
                 stats.finish_reason,
                 context_full=stats.context_used >= self._context_length,
             )
-        self._streaming = None
         self._generating = False
         self.status_changed.emit(self._finished_line(stats))
         self._after_reply()
@@ -571,11 +643,17 @@ class ChatPage(QWidget):
         if self._closed:  # a late signal from the engine after the window closed
             return
         widget, self._streaming = self._streaming, None
+        replacing, self._replacing = self._replacing, None
+        restored: MessageWidget | None = None
         if widget is not None:
             if widget.content or widget.reasoning:
                 widget.finish(MessageState.FAILED, None)
             else:
                 self.chat_view.remove_from(widget)
+                if replacing is not None:
+                    restored = self._restore_version(widget.message_id, *replacing)
+        # Leaving out the oldest messages then asks again for a new version of this reply.
+        self._overflow_replacing = restored if isinstance(error, ContextOverflowError) else None
         self._generating = False
         self._after_reply()
         if isinstance(error, ContextOverflowError):
@@ -593,6 +671,20 @@ class ChatPage(QWidget):
             report(error, label=self.error_label)
         self.status_changed.emit("")
         self.reply_failed.emit(error)
+
+    def _restore_version(
+        self, failed: int | None, shown: int, versions: list[int]
+    ) -> MessageWidget | None:
+        """A new version failed before any text: forget it and show again the one shown
+        before, so a failed Regenerate never costs the reply the person had."""
+        with self._saving() as saving:
+            if failed is not None:
+                self._store.discard_version(failed)
+            self._store.show_version(shown)
+            message = self._store.message(shown)
+        if saving.failed:
+            return None
+        return self.chat_view.add_message(_message_widget(message, {shown: versions}))
 
     def show_error(self, text: str) -> None:
         """A problem with the last reply, shown above the input until the next message."""
@@ -633,7 +725,7 @@ class ChatPage(QWidget):
             box.deleteLater()
         if button is self.drop_oldest_button:
             # The older messages stay in the history; they are only not sent to the model.
-            self._request_reply(drop_oldest=True)
+            self._request_reply(drop_oldest=True, replacing=self._overflow_replacing)
         elif button is self.new_chat_button:
             last = self._last_user_text()
             self.new_conversation()
@@ -677,3 +769,20 @@ class ChatPage(QWidget):
     @property
     def store_path(self) -> Path:
         return self._store.path
+
+
+def _message_widget(message: StoredMessage, versions: dict[int, list[int]]) -> MessageWidget:
+    """A stored message on screen; `versions` holds the ids of each regenerated reply's
+    versions by its first version's id (`ChatStore.version_ids`)."""
+    widget = MessageWidget(
+        message.role,
+        message.content,
+        message_id=message.id,
+        reasoning=message.reasoning,
+        reasoning_seconds=message.reasoning_seconds,
+        state=message.state,
+        dropped_turns=int(message.settings.get("dropped_turns") or 0),
+    )
+    if message.version_of is not None:
+        widget.set_versions(versions.get(message.version_of, []))
+    return widget

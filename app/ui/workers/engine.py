@@ -263,6 +263,7 @@ class EngineWorker(QObject):
             record.conversation_id,
             model_path=record.model_path or (str(model.path) if model else None),
             settings=settings,
+            version_of=record.version_of,
         )
         return _Recorder(store, message.id)
 

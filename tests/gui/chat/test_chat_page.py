@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.chat.history import ChatStore, open_chat_store
 from app.core.paths import app_paths
-from app.ui.chat.view import MessageWidget, split_blocks
+from app.ui.chat.view import MessageWidget, Segment, split_segments
 from app.ui.main_window import MainWindow
 from app.ui.session import CHAT_DATABASE, Session
 from tests.gui.conftest import set_sampling
@@ -268,27 +268,41 @@ def test_a_conversation_too_long_for_the_context_offers_a_choice(
     assert notice.search(last_message(window).note.text())
 
 
-def test_long_answers_are_split_into_blocks_and_code_stays_whole() -> None:
-    text = "Intro.\n\n```python\na = 1\n\nb = 2\n```\n\n- one\n- two\n\nEnd."
-    assert split_blocks(text) == [
-        "Intro.",
-        "```python\na = 1\n\nb = 2\n```",
-        "- one\n- two",
-        "End.",
+def test_long_answers_are_split_into_paragraphs_and_code_stays_whole() -> None:
+    text = "Intro.\n\n```python\na = 1\n\nb = 2\n```\n\n- one\n- two\nEnd:\n~~~\nx\n~~~"
+    assert split_segments(text) == [
+        Segment("Intro."),
+        Segment("a = 1\n\nb = 2", code=True, language="python"),
+        Segment("- one\n- two\nEnd:"),
+        Segment("x", code=True),
+    ]
+    # Backticks on one line are inline code, not a fence; an info string's first word names it.
+    assert split_segments("```x``` is inline\n\n```py title=a.py\nx\n```") == [
+        Segment("```x``` is inline"),
+        Segment("x", code=True, language="py"),
+    ]
+    # While a reply streams, an open fence runs to the end.
+    assert split_segments("See:\n```js\nlet a") == [
+        Segment("See:"),
+        Segment("let a", code=True, language="js"),
     ]
 
 
 def test_markdown_answers_render_code_and_never_raw_html(qtbot: QtBot) -> None:
     widget = MessageWidget(
         "assistant",
-        "Use **this**:\n\n```python\nprint('hi')\n```\n\n<img src='file:///etc/passwd'>",
+        "Use **this** and `x`:\n\n```python\nprint('hi')\n```\n\n| a | b |\n|---|---|\n"
+        "| 1 | 2 |\n\n<img src='file:///etc/passwd'>",
     )
     qtbot.addWidget(widget)
     html = widget.content_label.text()
-    assert "<pre" in html and "print(" in html
     assert "font-weight" in html  # bold
+    assert "background-color:rgba(" in html  # inline code on its own background
+    assert "<table" in html  # a Markdown table is a table
     assert "<img" not in html  # raw HTML is shown as text, not interpreted
     assert "&lt;img" in html
+    [code] = widget.code_blocks()
+    assert code.code == "print('hi')" and code.language_label.text() == "python"
 
 
 DRIVER = textwrap.dedent(

@@ -15,7 +15,9 @@ import pytest
 
 from app.core.chat.history import (
     DEFAULT_TITLE,
+    SCHEMA_VERSION,
     ChatStore,
+    MessageState,
     Salvaged,
     open_chat_store,
     open_readable_copy,
@@ -54,10 +56,10 @@ def _raw(path: Path) -> sqlite3.Connection:
 # --- the file ------------------------------------------------------------------------------------
 
 
-def test_new_file_is_wal_with_schema_version_1(store: ChatStore, db_path: Path) -> None:
+def test_new_file_is_wal_with_the_current_schema_version(store: ChatStore, db_path: Path) -> None:
     raw = _raw(db_path)
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"conversations", "messages"} <= tables
     raw.close()
@@ -369,6 +371,109 @@ def test_title_from_text(text: str, limit: int, title: str) -> None:
     assert len(title_from_text(text, limit)) <= limit
 
 
+# --- versions of a reply (Regenerate) ------------------------------------------------------------
+
+
+def _reply(store: ChatStore, chat: int, text: str, *, version_of: int | None = None) -> int:
+    message = store.start_reply(chat, version_of=version_of)
+    store.append_reply(message.id, content=text)
+    store.finish_reply(message.id, state=MessageState.COMPLETE)
+    return message.id
+
+
+def test_a_regenerated_reply_keeps_its_earlier_versions_and_shows_the_newest(
+    store: ChatStore,
+) -> None:
+    chat = store.create_conversation().id
+    store.add_message(chat, "user", "Name a color.")
+    first = _reply(store, chat, "Red.")
+    second = _reply(store, chat, "Blue.", version_of=first)
+    third = _reply(store, chat, "Green.", version_of=second)  # any version names the reply
+
+    assert [m.content for m in store.messages(chat)] == ["Name a color.", "Green."]
+    assert [m.content for m in store.versions(third)] == ["Red.", "Blue.", "Green."]
+    assert [m.id for m in store.versions(first)] == [first, second, third]
+    assert store.version_ids(chat) == {first: [first, second, third]}
+    assert store.message(third).version_of == first
+
+    store.show_version(second)
+    assert [m.content for m in store.messages(chat)] == ["Name a color.", "Blue."]
+    # The next turn follows the version shown; the versions stay before it.
+    store.add_message(chat, "user", "Another?")
+    assert [m.content for m in store.messages(chat)] == ["Name a color.", "Blue.", "Another?"]
+    assert len(store.versions(first)) == 3
+
+
+def test_a_version_of_a_reply_in_another_chat_is_refused(store: ChatStore) -> None:
+    one, other = store.create_conversation().id, store.create_conversation().id
+    store.add_message(one, "user", "hi")
+    reply = _reply(store, one, "hello")
+    with pytest.raises(MessageNotFoundError):
+        store.start_reply(other, version_of=reply)
+    with pytest.raises(MessageNotFoundError):
+        store.start_reply(one, version_of=9999)
+    assert [m.content for m in store.messages(one)] == ["hi", "hello"]
+
+
+def test_discarding_a_failed_version_shows_the_one_before(store: ChatStore) -> None:
+    chat = store.create_conversation().id
+    store.add_message(chat, "user", "hi")
+    first = _reply(store, chat, "hello")
+    failed = store.start_reply(chat, version_of=first)
+    assert [m.content for m in store.messages(chat)] == ["hi", ""]
+    shown = store.discard_version(failed.id)
+    assert shown is not None and shown.id == first
+    assert [m.content for m in store.messages(chat)] == ["hi", "hello"]
+    assert store.version_ids(chat) == {first: [first]}
+
+
+def test_a_version_1_file_is_upgraded_in_place_and_keeps_its_chats(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    raw = _raw(db_path)
+    raw.execute(
+        "CREATE TABLE conversations (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL,"
+        " system_prompt TEXT NOT NULL DEFAULT '', settings TEXT NOT NULL DEFAULT '{}',"
+        " thinking TEXT, model_path TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL)"
+    )
+    raw.execute(
+        "CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id INTEGER"
+        " NOT NULL REFERENCES conversations(id) ON DELETE CASCADE, role TEXT NOT NULL,"
+        " content TEXT NOT NULL DEFAULT '', reasoning TEXT NOT NULL DEFAULT '',"
+        " reasoning_seconds REAL, state TEXT NOT NULL DEFAULT 'complete', model_path TEXT,"
+        " settings TEXT NOT NULL DEFAULT '{}', stats TEXT NOT NULL DEFAULT '{}',"
+        " created_at REAL NOT NULL)"
+    )
+    raw.execute("INSERT INTO conversations VALUES (1, 'Old chat', '', '{}', NULL, NULL, 1, 1)")
+    raw.execute(
+        "INSERT INTO messages (conversation_id, role, content, created_at)"
+        " VALUES (1, 'user', 'hi', 1), (1, 'assistant', 'hello', 2)"
+    )
+    raw.execute("PRAGMA user_version = 1")
+    raw.close()
+
+    store, note = open_chat_store(db_path)
+    with store:
+        assert note is None
+        assert [m.content for m in store.messages(1)] == ["hi", "hello"]
+        _reply(store, 1, "hey", version_of=2)
+        assert [m.content for m in store.messages(1)] == ["hi", "hey"]
+    assert _raw(db_path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_salvage_keeps_the_versions_of_a_reply(db_path: Path, tmp_path: Path) -> None:
+    with open_chat_store(db_path)[0] as store:
+        chat = store.create_conversation().id
+        store.add_message(chat, "user", "hi")
+        first = _reply(store, chat, "hello")
+        _reply(store, chat, "hey", version_of=first)
+        store.show_version(first)
+    copy, copied = open_readable_copy(db_path, tmp_path / "copy" / "chats.sqlite3")
+    with copy:
+        assert copied == Salvaged(conversations=1, messages=3)
+        assert [m.content for m in copy.messages(chat)] == ["hi", "hello"]
+        assert [m.content for m in copy.versions(first)] == ["hello", "hey"]
+
+
 # --- recovery, threads, processes ----------------------------------------------------------------
 
 
@@ -572,7 +677,7 @@ def test_a_newer_version_is_refused_and_left_untouched(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True)
     raw = sqlite3.connect(db_path)
     raw.execute("CREATE TABLE future (x)")
-    raw.execute("PRAGMA user_version = 2")
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     raw.commit()
     raw.close()
     before = (db_path.read_bytes(), db_path.stat().st_mtime_ns)
@@ -852,7 +957,7 @@ def test_a_lock_held_at_start_up_says_so_and_a_copy_still_reads_it(
 def test_a_newer_version_is_not_copied(db_path: Path, tmp_path: Path) -> None:
     _history_with_chats(db_path)
     raw = _raw(db_path)
-    raw.execute("PRAGMA user_version = 2")
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     raw.close()
     copy, copied = open_readable_copy(db_path, tmp_path / "copy" / "chats.sqlite3")
     with copy:
