@@ -40,10 +40,14 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(480, 360)
 
+    def _cell(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text() if item is not None else ""
+
     def shortcuts(self) -> list[tuple[str, str]]:
         """What the list shows, row by row."""
         return [
-            (self.table.item(row, 0).text(), self.table.item(row, 1).text())
+            (self._cell(row, 0), self._cell(row, 1))
             for row in range(self.table.rowCount())
         ]
 

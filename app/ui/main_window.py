@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -138,9 +139,7 @@ class MainWindow(QMainWindow):
         self.discover_page = DiscoverPage(session)
         self.discover_page.chat_requested.connect(self.open_chat)
         self.discover_page.show_downloads_requested.connect(self.show_downloads)
-        self.downloads_panel.discover_requested.connect(
-            lambda: self.pages.setCurrentWidget(self.discover_page)
-        )
+        self.downloads_panel.discover_requested.connect(self._show_discover)
         self.settings_page = SettingsPage(session)
 
         self.pages = QStackedWidget()  # the sidebar switches them
@@ -188,6 +187,9 @@ class MainWindow(QMainWindow):
         self._memory_timer.timeout.connect(self._sample_memory)
         self._memory_timer.start()
 
+    def _show_discover(self) -> None:
+        self.pages.setCurrentWidget(self.discover_page)
+
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Quantdesk"))
         menu.addAction(self.tr("Set up a model…"), self.show_wizard)
@@ -198,10 +200,8 @@ class MainWindow(QMainWindow):
         # Every page one keystroke away: Ctrl+1 Chats … Ctrl+5 Settings, in the sidebar's order.
         go = self.menuBar().addMenu(self.tr("&Go"))
         for row in range(self.sidebar.count()):
-            action = go.addAction(
-                self.sidebar.item(row).text(),
-                lambda row=row: self.sidebar.setCurrentRow(row),
-            )
+            action = go.addAction(self.sidebar.item(row).text())
+            action.triggered.connect(partial(self.sidebar.setCurrentRow, row))
             action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
         self.menu_actions = [quit_action, *go.actions()]
         help_menu = self.menuBar().addMenu(self.tr("&Help"))

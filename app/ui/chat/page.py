@@ -55,7 +55,7 @@ NEARLY_FULL = 0.8
 
 # The chat's keyboard shortcuts and what they do: the page binds them from this table and
 # Help > Keyboard shortcuts lists it, so the list can't drift from the keys.
-CHAT_SHORTCUTS: tuple[tuple[str, str], ...] = (
+CHAT_SHORTCUTS: tuple[tuple[str, object], ...] = (  # PySide6 types NOOP as object
     ("Ctrl+Return", QT_TRANSLATE_NOOP("ChatPage", "Send the message")),
     ("Escape", QT_TRANSLATE_NOOP("ChatPage", "Stop the reply, or cancel an edit")),
     ("Ctrl+N", QT_TRANSLATE_NOOP("ChatPage", "Start a new chat")),
