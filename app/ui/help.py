@@ -46,10 +46,7 @@ class ShortcutsDialog(QDialog):
 
     def shortcuts(self) -> list[tuple[str, str]]:
         """What the list shows, row by row."""
-        return [
-            (self._cell(row, 0), self._cell(row, 1))
-            for row in range(self.table.rowCount())
-        ]
+        return [(self._cell(row, 0), self._cell(row, 1)) for row in range(self.table.rowCount())]
 
 
 def about_box(parent: QWidget) -> QMessageBox:
