@@ -132,6 +132,7 @@ def run_app(argv: list[str]) -> int:
     from app.ui.main_window import MainWindow
     from app.ui.session import Session
     from app.ui.theme import apply_theme
+    from app.ui.translations import chosen_language, install_translators
 
     collector = GuiThreadGarbageCollector(app)
     window: MainWindow | None = None
@@ -140,6 +141,8 @@ def run_app(argv: list[str]) -> int:
     hooks = install_hooks(lambda: window)
     try:
         session = Session(paths)  # the one owner of shared state; the window's close ends it
+        # Before any widget is built: each takes its texts from the translators as it is made.
+        install_translators(app, chosen_language(session.preferences.language))
         window = MainWindow(session)
     except Exception as error:  # noqa: BLE001 - a start-up bug is shown, not printed
         _explain_start_failure(error)

@@ -197,6 +197,16 @@ def test_bundle_carries_one_copy_of_each_library(bundle: Path) -> None:
         assert absent not in names
 
 
+@pytest.mark.skipif(sys.platform == "darwin", reason="the .app keeps its data under Resources")
+def test_bundle_carries_the_translations_and_qts_own_for_their_languages(bundle: Path) -> None:
+    """The app shows 简体中文 from the bundle: our catalogue, and Qt's for its standard dialogs
+    (Qt's other languages stay out)."""
+    internal = bundle.parent / "_internal"
+    assert (internal / "app" / "ui" / "translations" / "quantdesk_zh_CN.qm").is_file()
+    qt_translations = sorted(p.name for p in (internal / "PySide6" / "Qt").rglob("*.qm"))
+    assert qt_translations == ["qtbase_zh_CN.qm"]
+
+
 @pytest.mark.skipif(sys.platform == "darwin", reason="the macOS build has no loadable backends")
 def test_corrupt_gpu_backend_in_the_bundle_is_skipped(
     bundle_copy: Path, tiny_model: Path, tmp_path: Path

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 PREFERENCES_FILE = "preferences.json"
 THEMES = ("system", "light", "dark")
+# The languages the app is translated into (app/ui/translations), and "system": the OS's choice.
+LANGUAGES = ("system", "en", "zh_CN")
 DEFAULT_CONTEXT = 4096
 MIN_CONTEXT = 512
 MAX_CONTEXT = 1_048_576
@@ -49,6 +51,7 @@ class Preferences:
         gpu_layers: layers to offload: None automatic (from the recommendation), -1 all of them,
             0 none (CPU only), n > 0 that many.
         theme: "system", "light" or "dark".
+        language: the app's language, one of `LANGUAGES`; read at start.
         hardware_overrides: corrections made by hand to what was detected:
             {"ram_bytes": int, "vram_bytes": {"<gpu index>": int}}, each key optional.
         chooser_goal: what the model chooser (wizard, Discover) fits files for: "fastest" or
@@ -64,6 +67,7 @@ class Preferences:
     threads: int | None = None
     gpu_layers: int | None = None
     theme: str = "system"
+    language: str = "system"
     hardware_overrides: dict[str, Any] = field(default_factory=dict)
     chooser_goal: str = CHOOSER_GOALS[0]
     chooser_context: int | None = None
@@ -155,6 +159,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "threads": lambda v: v is None or (_is_int(v) and 1 <= v <= MAX_THREADS),
     "gpu_layers": lambda v: v is None or (_is_int(v) and -1 <= v <= MAX_GPU_LAYERS),
     "theme": lambda v: v in THEMES,
+    "language": lambda v: v in LANGUAGES,
     "hardware_overrides": _valid_hardware,
     "chooser_goal": lambda v: v in CHOOSER_GOALS,
     "chooser_context": lambda v: v is None or _is_context(v),
@@ -169,6 +174,7 @@ _FIELD_WORDS = {
     "threads": "threads",
     "gpu_layers": "GPU offload",
     "theme": "theme",
+    "language": "language",
     "hardware_overrides": "hardware corrections",
     "chooser_goal": "goal for choosing files",
     "chooser_context": "context length for choosing files",

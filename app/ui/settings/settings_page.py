@@ -159,6 +159,19 @@ class SettingsPage(QWidget):
             self.theme_combo.addItem(label, key)
         self.theme_combo.currentIndexChanged.connect(self._on_theme_changed)
 
+        # Each language named in itself, so a person can find theirs whatever is shown now.
+        self.language_combo = QComboBox()
+        for key, label in (
+            ("system", self.tr("System")),
+            ("en", "English"),
+            ("zh_CN", "简体中文"),
+        ):
+            self.language_combo.addItem(label, key)
+        self.language_combo.currentIndexChanged.connect(self._on_language_changed)
+        self.language_note = QLabel(self.tr("Applies the next time Quantdesk starts."))
+        mute(self.language_note)
+        self.language_note.hide()
+
         self.token_edit = QLineEdit()
         self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.token_edit.setPlaceholderText(self.tr("hf_…"))
@@ -193,6 +206,7 @@ class SettingsPage(QWidget):
         )
         look = _Section(self.tr("Appearance"))
         look.add(self.tr("Theme"), self.theme_combo)
+        look.add(self.tr("Language"), self.language_combo, self.language_note)
         hub = _Section(self.tr("Hugging Face"))
         hub.add(
             self.tr("Access token"),
@@ -248,6 +262,7 @@ class SettingsPage(QWidget):
             self.gpu_combo,
             self.gpu_layers_spin,
             self.theme_combo,
+            self.language_combo,
         )
         for widget in widgets:
             widget.blockSignals(True)
@@ -267,6 +282,7 @@ class SettingsPage(QWidget):
                 self.gpu_layers_spin.setValue(prefs.gpu_layers)
             self.gpu_combo.setCurrentIndex(self.gpu_combo.findData(key))
             self.theme_combo.setCurrentIndex(self.theme_combo.findData(prefs.theme))
+            self.language_combo.setCurrentIndex(self.language_combo.findData(prefs.language))
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
@@ -316,6 +332,12 @@ class SettingsPage(QWidget):
         if isinstance(app, QApplication):
             apply_theme(app, theme)
         self._update(theme=theme)
+
+    @Slot()
+    def _on_language_changed(self) -> None:
+        # The window's texts are set as it is built: a new language shows from the next start.
+        self.language_note.show()
+        self._update(language=self.language_combo.currentData())
 
     # --- models folder ---------------------------------------------------------------------------
 

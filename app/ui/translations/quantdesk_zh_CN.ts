@@ -1,0 +1,974 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ChatPage</name>
+    <message>
+        <source> (stopped)</source>
+        <translation>（已停止）</translation>
+    </message>
+    <message>
+        <source> · the context is full: start a new chat or raise the context length</source>
+        <translation> · 上下文已满：请新建对话或调大上下文长度</translation>
+    </message>
+    <message>
+        <source> · the context is nearly full</source>
+        <translation> · 上下文快满了</translation>
+    </message>
+    <message>
+        <source> · the reply ran out of tokens while thinking: raise Max reply tokens or set a thinking budget in Settings</source>
+        <translation> · 回复在思考阶段就用完了 token：请调大“回复最大 token 数”，或在设置中设定思考预算</translation>
+    </message>
+    <message>
+        <source>Couldn&apos;t save the reply, so it stopped here: {reason}</source>
+        <translation>无法保存回复，因此在此停止：{reason}</translation>
+    </message>
+    <message>
+        <source>Editing a message: Send replaces it and every message after it. Esc cancels.</source>
+        <translation>正在编辑消息：发送后将替换这条消息及其后的所有消息。按 Esc 取消。</translation>
+    </message>
+    <message>
+        <source>Generating</source>
+        <translation>正在生成</translation>
+    </message>
+    <message>
+        <source>Leave out the oldest messages</source>
+        <translation>略去最早的消息</translation>
+    </message>
+    <message>
+        <source>Load a model, then type a message below.</source>
+        <translation>请先加载模型，然后在下方输入消息。</translation>
+    </message>
+    <message>
+        <source>Reading the conversation…</source>
+        <translation>正在读取对话…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Start a new chat</source>
+        <translation>新建对话</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>The conversation is too long</source>
+        <translation>对话太长了</translation>
+    </message>
+    <message>
+        <source>Thinking</source>
+        <translation>思考中</translation>
+    </message>
+    <message>
+        <source>Type a message (Ctrl+Enter to send)</source>
+        <translation>输入消息（Ctrl+Enter 发送）</translation>
+    </message>
+    <message>
+        <source>{phase}… {tps:.1f} tokens/s · context {used:,} of {ctx:,}</source>
+        <translation>{phase}… {tps:.1f} token/秒 · 上下文 {used:,} / {ctx:,}</translation>
+    </message>
+    <message>
+        <source>{tps:.1f} tokens/s · {n} tokens · context {used:,} of {ctx:,}</source>
+        <translation>{tps:.1f} token/秒 · {n} 个 token · 上下文 {used:,} / {ctx:,}</translation>
+    </message>
+</context>
+<context>
+    <name>ChatSettingsPanel</name>
+    <message>
+        <source>&lt;b&gt;Chat settings&lt;/b&gt;</source>
+        <translation>&lt;b&gt;对话设置&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Context length (tokens)</source>
+        <translation>上下文长度（token）</translation>
+    </message>
+    <message>
+        <source>Max reply tokens</source>
+        <translation>回复最大 token 数</translation>
+    </message>
+    <message>
+        <source>Min P</source>
+        <translation>Min P</translation>
+    </message>
+    <message>
+        <source>Optional instructions for every reply</source>
+        <translation>可选：对每次回复的指示</translation>
+    </message>
+    <message>
+        <source>Repeat penalty</source>
+        <translation>重复惩罚</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>Temperature (0 = greedy)</source>
+        <translation>温度（0 = 贪婪解码）</translation>
+    </message>
+    <message>
+        <source>Thinking budget (tokens)</source>
+        <translation>思考预算（token）</translation>
+    </message>
+    <message>
+        <source>Top K</source>
+        <translation>Top K</translation>
+    </message>
+    <message>
+        <source>Top P</source>
+        <translation>Top P</translation>
+    </message>
+    <message>
+        <source>Use the model&apos;s defaults</source>
+        <translation>使用模型默认值</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>不限</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationList</name>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Delete chat</source>
+        <translation>删除对话</translation>
+    </message>
+    <message>
+        <source>Delete “{title}” and all its messages? This can&apos;t be undone.</source>
+        <translation>要删除“{title}”及其全部消息吗？此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新建对话</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Search chats</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <source>Start a new conversation (Ctrl+N)</source>
+        <translation>开始新对话（Ctrl+N）</translation>
+    </message>
+</context>
+<context>
+    <name>DiscoverPage</name>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadPage</name>
+    <message>
+        <source>Cancelled. Go back to choose another file.</source>
+        <translation>已取消。返回上一步可选择其他文件。</translation>
+    </message>
+    <message>
+        <source>Downloaded and verified.</source>
+        <translation>已下载并校验。</translation>
+    </message>
+    <message>
+        <source>Downloading</source>
+        <translation>下载中</translation>
+    </message>
+    <message>
+        <source>Downloading {name}…</source>
+        <translation>正在下载 {name}…</translation>
+    </message>
+    <message>
+        <source>Go back to try again or choose another file.</source>
+        <translation>返回上一步重试，或选择其他文件。</translation>
+    </message>
+    <message>
+        <source>The file is checked against Hugging Face&apos;s checksum when it arrives. You can close this window: the download goes on in Downloads.</source>
+        <translation>文件下载完成后会与 Hugging Face 提供的校验和比对。你可以关闭此窗口，下载会在“下载”页面继续进行。</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadRow</name>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Cancelled; the partial file was deleted.</source>
+        <translation>已取消，未下载完的文件已删除。</translation>
+    </message>
+    <message>
+        <source>Chat with it</source>
+        <translation>开始对话</translation>
+    </message>
+    <message>
+        <source>Done · {size} · {verified}</source>
+        <translation>完成 · {size} · {verified}</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>Stopped; it resumes from here next time.</source>
+        <translation>已暂停，下次将从这里继续。</translation>
+    </message>
+    <message>
+        <source>size checked</source>
+        <translation>大小已核对</translation>
+    </message>
+    <message>
+        <source>verified</source>
+        <translation>已校验</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadsPanel</name>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Hugging Face repo, e.g. bartowski/Model-GGUF</source>
+        <translation>Hugging Face 仓库，例如 bartowski/Model-GGUF</translation>
+    </message>
+    <message>
+        <source>No downloads yet.</source>
+        <translation>还没有下载。</translation>
+    </message>
+    <message>
+        <source>Quant (Q4_K_M) or file name</source>
+        <translation>量化类型（Q4_K_M）或文件名</translation>
+    </message>
+</context>
+<context>
+    <name>FileChooser</name>
+    <message>
+        <source>&lt;b&gt;{repo}&lt;/b&gt;: {n} files. Estimates are for this machine.</source>
+        <translation>&lt;b&gt;{repo}&lt;/b&gt;：{n} 个文件。估算基于本机。</translation>
+    </message>
+    <message>
+        <source>Best quality</source>
+        <translation>质量最佳</translation>
+    </message>
+    <message>
+        <source>Context:</source>
+        <translation>上下文：</translation>
+    </message>
+    <message>
+        <source>Fastest</source>
+        <translation>速度最快</translation>
+    </message>
+    <message>
+        <source>File size</source>
+        <translation>文件大小</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>适配</translation>
+    </message>
+    <message>
+        <source>GPU layers</source>
+        <translation>GPU 层数</translation>
+    </message>
+    <message>
+        <source>Goal:</source>
+        <translation>目标：</translation>
+    </message>
+    <message>
+        <source>Needs</source>
+        <translation>所需内存</translation>
+    </message>
+    <message>
+        <source>Quality</source>
+        <translation>质量</translation>
+    </message>
+    <message>
+        <source>Quant</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Reading {repo} on Hugging Face…</source>
+        <translation>正在读取 Hugging Face 上的 {repo}…</translation>
+    </message>
+    <message>
+        <source>Recommended for this machine.</source>
+        <translation>为本机推荐。</translation>
+    </message>
+    <message>
+        <source>Your choice.</source>
+        <translation>你的选择。</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>{n:,} tokens</source>
+        <translation>{n:,} token</translation>
+    </message>
+</context>
+<context>
+    <name>FilePage</name>
+    <message>
+        <source>Choose the file</source>
+        <translation>选择文件</translation>
+    </message>
+    <message>
+        <source>Models come in several sizes (quantizations). The one marked ★ fits your machine best; the reasons are below the table.</source>
+        <translation>同一个模型有多种大小（量化版本）。标有 ★ 的最适合你的电脑，原因见表格下方。</translation>
+    </message>
+</context>
+<context>
+    <name>FirstRunWizard</name>
+    <message>
+        <source>Quantdesk finds the right version of a model for your machine, downloads it, and lets you chat with it. Everything runs here, on your computer: your conversations never leave it.
+
+The next steps look at your hardware, help you choose a model, and download the file that fits best. It takes a few minutes.</source>
+        <translation>Quantdesk 会为你的电脑找到合适版本的模型，下载后即可开始对话。一切都在你的电脑上本地运行，对话内容绝不会离开这台电脑。
+
+接下来会查看你的硬件，帮你选择模型，并下载最合适的文件。只需几分钟。</translation>
+    </message>
+    <message>
+        <source>Run a language model on this computer</source>
+        <translation>在这台电脑上运行大语言模型</translation>
+    </message>
+    <message>
+        <source>Start chatting</source>
+        <translation>开始对话</translation>
+    </message>
+    <message>
+        <source>Welcome to Quantdesk</source>
+        <translation>欢迎使用 Quantdesk</translation>
+    </message>
+</context>
+<context>
+    <name>Fit</name>
+    <message>
+        <source>Runs on the CPU</source>
+        <translation>在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>Runs on the GPU</source>
+        <translation>在 GPU 上运行</translation>
+    </message>
+    <message>
+        <source>Split GPU + CPU</source>
+        <translation>GPU + CPU 分担</translation>
+    </message>
+    <message>
+        <source>Too large</source>
+        <translation>太大</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+</context>
+<context>
+    <name>GpuEngineSection</name>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Download again</source>
+        <translation>重新下载</translation>
+    </message>
+    <message>
+        <source>Download cancelled.</source>
+        <translation>下载已取消。</translation>
+    </message>
+    <message>
+        <source>Download the {pack}</source>
+        <translation>下载 {pack}</translation>
+    </message>
+    <message>
+        <source>Downloading the {pack}…</source>
+        <translation>正在下载 {pack}…</translation>
+    </message>
+    <message>
+        <source>GPU engine</source>
+        <translation>GPU 引擎</translation>
+    </message>
+    <message>
+        <source>Quantdesk runs on every graphics card through Vulkan. On NVIDIA cards the CUDA engine is faster; it is a separate download because it is large.</source>
+        <translation>Quantdesk 通过 Vulkan 支持所有显卡。在 NVIDIA 显卡上，CUDA 引擎更快；它体积较大，因此需要单独下载。</translation>
+    </message>
+    <message>
+        <source>Reading the list of engines…</source>
+        <translation>正在读取引擎列表…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Removed. A model already loaded keeps the engine until Quantdesk quits.</source>
+        <translation>已移除。已加载的模型会继续使用该引擎，直到 Quantdesk 退出。</translation>
+    </message>
+    <message>
+        <source>in use.</source>
+        <translation>正在使用。</translation>
+    </message>
+    <message>
+        <source>it couldn&apos;t be used: {reason}</source>
+        <translation>无法使用：{reason}</translation>
+    </message>
+    <message>
+        <source>used from the next model load.</source>
+        <translation>下次加载模型时启用。</translation>
+    </message>
+    <message>
+        <source>used when Quantdesk next starts.</source>
+        <translation>下次启动 Quantdesk 时启用。</translation>
+    </message>
+    <message>
+        <source>{pack} installed ({size}); {when}</source>
+        <translation>{pack} 已安装（{size}）；{when}</translation>
+    </message>
+    <message>
+        <source>{pack}: not installed.</source>
+        <translation>{pack}：未安装。</translation>
+    </message>
+</context>
+<context>
+    <name>InterruptedRow</name>
+    <message>
+        <source>Discard</source>
+        <translation>丢弃</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Stopped at {done} of {size}; resume continues from there.</source>
+        <translation>已停在 {done} / {size}，继续下载将从此处接着进行。</translation>
+    </message>
+</context>
+<context>
+    <name>MachinePage</name>
+    <message>
+        <source>Couldn&apos;t detect your hardware ({error}). Enter your memory below.</source>
+        <translation>无法检测你的硬件（{error}）。请在下方填写内存大小。</translation>
+    </message>
+    <message>
+        <source>Looking at your hardware…</source>
+        <translation>正在检测你的硬件…</translation>
+    </message>
+    <message>
+        <source>Memory (RAM)</source>
+        <translation>内存（RAM）</translation>
+    </message>
+    <message>
+        <source>What Quantdesk found. Correct anything it got wrong.</source>
+        <translation>这是 Quantdesk 检测到的配置，如有不对请修改。</translation>
+    </message>
+    <message>
+        <source>Your corrections are remembered. Quantdesk keeps about 1 GB of GPU memory free and leaves some RAM to your other apps.</source>
+        <translation>你的修改会被记住。Quantdesk 会预留约 1 GB 显存，并为其他应用留出一部分内存。</translation>
+    </message>
+    <message>
+        <source>Your machine</source>
+        <translation>你的电脑</translation>
+    </message>
+    <message>
+        <source>{gpu} memory</source>
+        <translation>{gpu} 显存</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>&amp;Quantdesk</source>
+        <translation>Quantdesk(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Chats</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Choose a model file…</source>
+        <translation>选择模型文件…</translation>
+    </message>
+    <message>
+        <source>Discover</source>
+        <translation>发现</translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>Loading {name}…</source>
+        <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>No model loaded.</source>
+        <translation>尚未加载模型。</translation>
+    </message>
+    <message>
+        <source>Open .gguf…</source>
+        <translation>打开 .gguf…</translation>
+    </message>
+    <message>
+        <source>Open a model</source>
+        <translation>打开模型</translation>
+    </message>
+    <message>
+        <source>Quantdesk</source>
+        <translation>Quantdesk</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <source>Ready: {name} · {size} · context {ctx} tokens · {kind} · loaded in {secs}</source>
+        <translation>就绪：{name} · {size} · 上下文 {ctx} token · {kind} · 加载用时 {secs}</translation>
+    </message>
+    <message>
+        <source>Set up a model…</source>
+        <translation>设置模型…</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>unknown quant</source>
+        <translation>未知量化</translation>
+    </message>
+</context>
+<context>
+    <name>MessageWidget</name>
+    <message>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Thinking…</source>
+        <translation>正在思考…</translation>
+    </message>
+    <message>
+        <source>Thought for {time}</source>
+        <translation>思考了 {time}</translation>
+    </message>
+    <message>
+        <source>Thoughts</source>
+        <translation>思考过程</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>interrupted — the app closed during this reply</source>
+        <translation>已中断：回复过程中应用被关闭</translation>
+    </message>
+    <message>
+        <source>left out the {n} oldest messages to fit the context</source>
+        <translation>为适应上下文，略去了最早的 {n} 条消息</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+</context>
+<context>
+    <name>ModelList</name>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>GGUF models matching “{q}”:</source>
+        <translation>与“{q}”匹配的 GGUF 模型：</translation>
+    </message>
+    <message>
+        <source>Hugging Face can&apos;t be reached, so search is off. The recommended models below and files on this computer still work.</source>
+        <translation>无法连接 Hugging Face，搜索暂不可用。下方的推荐模型和这台电脑上的文件仍可使用。</translation>
+    </message>
+    <message>
+        <source>No GGUF models match “{q}”.</source>
+        <translation>没有与“{q}”匹配的 GGUF 模型。</translation>
+    </message>
+    <message>
+        <source>Recommended models (work offline):</source>
+        <translation>推荐模型（可离线使用）：</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Search Hugging Face for GGUF models</source>
+        <translation>在 Hugging Face 上搜索 GGUF 模型</translation>
+    </message>
+    <message>
+        <source>Searching Hugging Face for “{q}”…</source>
+        <translation>正在 Hugging Face 上搜索“{q}”…</translation>
+    </message>
+    <message>
+        <source>Use a .gguf file from this computer…</source>
+        <translation>使用这台电脑上的 .gguf 文件…</translation>
+    </message>
+    <message>
+        <source>Use a model file</source>
+        <translation>使用模型文件</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPage</name>
+    <message>
+        <source>Choose a model</source>
+        <translation>选择模型</translation>
+    </message>
+    <message>
+        <source>Pick one of these, search Hugging Face, or use a file you already have.</source>
+        <translation>从下面挑一个、在 Hugging Face 上搜索，或使用你已有的文件。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsPage</name>
+    <message>
+        <source>Chat with it</source>
+        <translation>开始对话</translation>
+    </message>
+    <message>
+        <source>Delete model</source>
+        <translation>删除模型</translation>
+    </message>
+    <message>
+        <source>Delete {name} ({size}) from disk?</source>
+        <translation>要从磁盘删除 {name}（{size}）吗？</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <source>Forget {name}? The file itself stays where it is.</source>
+        <translation>要移除 {name} 吗？文件本身会保留在原处。</translation>
+    </message>
+    <message>
+        <source>Import .gguf…</source>
+        <translation>导入 .gguf…</translation>
+    </message>
+    <message>
+        <source>Import a model</source>
+        <translation>导入模型</translation>
+    </message>
+    <message>
+        <source>Imported {name}.</source>
+        <translation>已导入 {name}。</translation>
+    </message>
+    <message>
+        <source>Importing {name}…</source>
+        <translation>正在导入 {name}…</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Models: {used} · partial downloads: {partial} · free: {free}</source>
+        <translation>模型：{used} · 未完成的下载：{partial} · 可用空间：{free}</translation>
+    </message>
+    <message>
+        <source>On this machine</source>
+        <translation>在本机上</translation>
+    </message>
+    <message>
+        <source>Open folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <source>Quant</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation>仓库</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>imported</source>
+        <translation>已导入</translation>
+    </message>
+    <message>
+        <source>referenced</source>
+        <translation>已引用</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+</context>
+<context>
+    <name>NoteBanner</name>
+    <message>
+        <source>Got it</source>
+        <translation>知道了</translation>
+    </message>
+</context>
+<context>
+    <name>ReadyPage</name>
+    <message>
+        <source> Thinking starts {mode}; switch it next to Send.</source>
+        <translation> 思考模式初始为{mode}，可在“发送”按钮旁切换。</translation>
+    </message>
+    <message>
+        <source>Getting ready</source>
+        <translation>准备就绪</translation>
+    </message>
+    <message>
+        <source>Go back to choose another model or file.</source>
+        <translation>返回上一步可选择其他模型或文件。</translation>
+    </message>
+    <message>
+        <source>Loading the model into memory, then the chat opens.</source>
+        <translation>正在将模型加载到内存，完成后将打开对话。</translation>
+    </message>
+    <message>
+        <source>Loading {name} into memory…</source>
+        <translation>正在将 {name} 加载到内存…</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <source>{name} is ready ({ctx:,} tokens of context).</source>
+        <translation>{name} 已就绪（上下文 {ctx:,} token）。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <source> layers</source>
+        <translation> 层</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> token</translation>
+    </message>
+    <message>
+        <source>A number of layers</source>
+        <translation>指定层数</translation>
+    </message>
+    <message>
+        <source>Access token</source>
+        <translation>访问令牌</translation>
+    </message>
+    <message>
+        <source>All layers on the GPU</source>
+        <translation>所有层都放在 GPU 上</translation>
+    </message>
+    <message>
+        <source>Appearance</source>
+        <translation>外观</translation>
+    </message>
+    <message>
+        <source>Applies the next time Quantdesk starts.</source>
+        <translation>下次启动 Quantdesk 时生效。</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>Automatic (from the recommendation)</source>
+        <translation>自动（按推荐设置）</translation>
+    </message>
+    <message>
+        <source>CPU only</source>
+        <translation>仅使用 CPU</translation>
+    </message>
+    <message>
+        <source>CPU threads</source>
+        <translation>CPU 线程数</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Checking the system keychain…</source>
+        <translation>正在检查系统钥匙串…</translation>
+    </message>
+    <message>
+        <source>Choose the new models folder</source>
+        <translation>选择新的模型文件夹</translation>
+    </message>
+    <message>
+        <source>Couldn&apos;t save the settings ({reason}); the change applies until Quantdesk closes.</source>
+        <translation>无法保存设置（{reason}）；本次修改在 Quantdesk 关闭前有效。</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <source>Default context length</source>
+        <translation>默认上下文长度</translation>
+    </message>
+    <message>
+        <source>GPU offload</source>
+        <translation>GPU 卸载</translation>
+    </message>
+    <message>
+        <source>Hugging Face</source>
+        <translation>Hugging Face</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Move the models folder and every file in it</source>
+        <translation>移动模型文件夹及其中的所有文件</translation>
+    </message>
+    <message>
+        <source>Moved {size} of models to {path}.</source>
+        <translation>已将 {size} 的模型移动到 {path}。</translation>
+    </message>
+    <message>
+        <source>Move…</source>
+        <translation>移动…</translation>
+    </message>
+    <message>
+        <source>Moving the models to {path}…</source>
+        <translation>正在将模型移动到 {path}…</translation>
+    </message>
+    <message>
+        <source>Needed only for gated or private models. The token is kept in the system keychain, never in a settings file or the log.</source>
+        <translation>仅在使用需授权或私有的模型时需要。令牌保存在系统钥匙串中，绝不会写入设置文件或日志。</translation>
+    </message>
+    <message>
+        <source>No system keychain is available, so Quantdesk can&apos;t save a token here (it never keeps one in a plain file). Setting HF_TOKEN or running `hf auth login` still works.</source>
+        <translation>系统钥匙串不可用，因此 Quantdesk 无法在此保存令牌（它绝不会把令牌存成普通文件）。设置 HF_TOKEN 或运行 `hf auth login` 仍然可用。</translation>
+    </message>
+    <message>
+        <source>No token saved. A saved token is stored in the system keychain; HF_TOKEN or `hf auth login` also work.</source>
+        <translation>尚未保存令牌。保存的令牌会存放在系统钥匙串中；也可以使用 HF_TOKEN 或 `hf auth login`。</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Removing the token from the system keychain…</source>
+        <translation>正在从系统钥匙串中移除令牌…</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Saving the token in the system keychain…</source>
+        <translation>正在将令牌保存到系统钥匙串…</translation>
+    </message>
+    <message>
+        <source>Stored in the system keychain.</source>
+        <translation>已保存在系统钥匙串中。</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Used when a model is loaded. A chat&apos;s own context length, set in its settings, comes first.</source>
+        <translation>加载模型时使用。若对话在自身设置中指定了上下文长度，则以对话设置为准。</translation>
+    </message>
+    <message>
+        <source>hf_…</source>
+        <translation>hf_…</translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation>{done} / {total}</translation>
+    </message>
+</context>
+</TS>
