@@ -180,7 +180,17 @@ def test_english_and_languages_without_a_catalogue_load_nothing(qapp: QApplicati
 # --- every visible string, in Chinese ------------------------------------------------------------
 
 # Words that are the same in every language: names and technical terms.
-SAME_IN_CHINESE = {"Quantdesk", "English", "GGUF", "Hugging Face", "llama.cpp"}
+SAME_IN_CHINESE = {
+    "Quantdesk",
+    "English",
+    "GGUF",
+    "Hugging Face",
+    "llama.cpp",
+    "Vulkan",
+    "CUDA",
+    "Metal",
+    "ROCm",
+}
 # English words that say a text is prose, not a name or a number.
 FUNCTION_WORDS = set(
     [
@@ -327,14 +337,19 @@ def menu_texts(window: MainWindow) -> Iterator[tuple[str, str]]:
                 yield f"menu {menu.title()}", item.toolTip()
 
 
-def english_on_screen(top: QWidget, sources: list[re.Pattern[str]]) -> list[str]:
-    """Every English sentence on the visible widgets under `top`, with where it is."""
+def english_on_screen(
+    top: QWidget, sources: list[re.Pattern[str]], written: tuple[str, ...] = ()
+) -> list[str]:
+    """Every English sentence on the visible widgets under `top`, with where it is; texts
+    that are part of what a person or a model `written` (the chat's messages) are data."""
     found = []
     for widget in [top, *top.findChildren(QWidget)]:
         if not widget.isVisible():
             continue
         for text in widget_texts(widget):
             english = english_in(text, sources) if text else None
+            if english and any(english in _plain(message) for message in written):
+                continue
             if english:
                 found.append(f"{type(widget).__name__}({widget.objectName()}): {english!r}")
     return sorted(set(found))
@@ -376,9 +391,10 @@ def test_every_visible_string_of_the_main_pages_is_in_chinese(
     qtbot.addWidget(window)
     window.show()
     found: dict[str, list[str]] = {}
+    written: list[str] = []  # what the person and the model wrote in the chat
 
     def look(where: str, top: QWidget) -> None:
-        english = english_on_screen(top, sources)
+        english = english_on_screen(top, sources, tuple(written))
         if english:
             found[where] = english
 
@@ -411,6 +427,8 @@ def test_every_visible_string_of_the_main_pages_is_in_chinese(
     qtbot.keyClicks(window.chat.input_box, "hello")  # QTest types Latin keys only
     with qtbot.waitSignal(window.reply_finished, timeout=90_000):
         qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
+    for message in window.session.store.messages(window.chat.conversation.id):
+        written.extend((message.content, message.reasoning or ""))
     look("chats", window)
     for index in range(1, window.sidebar.count()):
         window.sidebar.setCurrentRow(index)

@@ -11,14 +11,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from app.core._util.translation import QT_TRANSLATE_NOOP, Translate, as_written
 from app.core.hub.client import search_models
 from app.resources import RESOURCES
 
+# Words of `CatalogModel.one_line`, translated where the UI shows them (context "Catalog").
 REASONING_WORDS = {
-    "switch": "reasoning on/off",
-    "always": "always reasons",
-    "none": "no reasoning mode",
+    "switch": QT_TRANSLATE_NOOP("Catalog", "reasoning on/off"),
+    "always": QT_TRANSLATE_NOOP("Catalog", "always reasons"),
+    "none": QT_TRANSLATE_NOOP("Catalog", "no reasoning mode"),
 }
+BASE_MODEL = QT_TRANSLATE_NOOP("Catalog", "base model")
+CHAT_MODEL = QT_TRANSLATE_NOOP("Catalog", "chat")
+DOWNLOADS = QT_TRANSLATE_NOOP("Catalog", "{n:,} downloads")
 
 
 @dataclass(frozen=True)
@@ -35,15 +40,16 @@ class CatalogModel:
     curated: bool = False
     downloads: int | None = None  # from search
 
-    def one_line(self) -> str:
-        """'4B · chat · reasoning on/off · NVIDIA Open Model License' — the facts in brief."""
-        parts = [self.parameters, "base model" if self.kind == "base" else "chat"]
+    def one_line(self, translate: Translate = as_written) -> str:
+        """'4B · chat · reasoning on/off · NVIDIA Open Model License' — the facts in brief, each
+        word passed through `translate` (the UI's, for the person's language)."""
+        parts = [self.parameters, translate(BASE_MODEL if self.kind == "base" else CHAT_MODEL)]
         if self.reasoning in REASONING_WORDS and self.curated:
-            parts.append(REASONING_WORDS[self.reasoning])
+            parts.append(translate(REASONING_WORDS[self.reasoning]))
         if self.license:
             parts.append(self.license)
         if self.downloads is not None:
-            parts.append(f"{self.downloads:,} downloads")
+            parts.append(translate(DOWNLOADS).format(n=self.downloads))
         return " · ".join(part for part in parts if part)
 
 

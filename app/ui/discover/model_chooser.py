@@ -55,6 +55,7 @@ from app.ui.style import (
     plain_tooltip,
     translated_columns,
 )
+from app.ui.translations import content_language, core_words
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
@@ -115,7 +116,7 @@ class ModelList(QWidget):
 
     def show_curated(self) -> None:
         self._fill(
-            curated_models(),
+            curated_models(content_language()),
             self.tr(
                 "Recommended models (they can be chosen offline; downloading needs the internet):"
             ),
@@ -124,7 +125,7 @@ class ModelList(QWidget):
     def fit_to(self, profile: HardwareProfile, *, goal: str, context: int) -> None:
         """Say how each curated model fits `profile` (its recommended file for `goal` at
         `context` tokens) and, the first time, preselect the one that suits it."""
-        curated = curated_models()
+        curated = curated_models(content_language())
         self._picks = curated_picks(curated, profile, goal=goal, context=context)
         self._suggested = suited_model(curated, self._picks)
         self._label_entries()  # the person's pick, if any, stays selected
@@ -186,7 +187,7 @@ class ModelList(QWidget):
             )
         else:
             text = error_text(error)
-        self._fill(curated_models(), text)
+        self._fill(curated_models(content_language()), text)
         self.search_finished.emit()
 
     def _end_search(self) -> None:
@@ -224,7 +225,14 @@ class ModelList(QWidget):
             badge = self._badge(model)
             # The item's own text stays plain (for search and accessibility); a label shows it.
             text = "\n".join(
-                part for part in (model.name, model.one_line(), badge, model.summary) if part
+                part
+                for part in (
+                    model.name,
+                    model.one_line(core_words("Catalog")),
+                    badge,
+                    model.summary,
+                )
+                if part
             )
             item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
             label = self.list.itemWidget(item)
@@ -330,9 +338,10 @@ def _model_html(model: CatalogModel, muted: QColor, badge: str = "", fit: Fit | 
         if badge and fit is not None
         else ""
     )
+    facts = html.escape(model.one_line(core_words("Catalog")))
     return (
         f"<b>{html.escape(model.name)}</b> &nbsp;<small>{html.escape(model.repo_id)}</small><br>"
-        f"<span style='color:{muted.name()}'>{html.escape(model.one_line())}</span>{fits}{summary}"
+        f"<span style='color:{muted.name()}'>{facts}</span>{fits}{summary}"
     )
 
 

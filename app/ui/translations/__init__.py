@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
@@ -79,3 +80,20 @@ def install_translators(app: QCoreApplication, language: str) -> list[QTranslato
         app.installTranslator(translator)
     log.info("translation language=%s catalogues=%s", language, [t.filePath() for t in _installed])
     return list(_installed)
+
+
+def current_language() -> str:
+    """The language the app shows now ("zh_CN", ...), "en" when no catalogue is installed."""
+    return _installed[0].language() if _installed else "en"
+
+
+def content_language() -> str:
+    """The language key of shipped content with texts per language (the curated catalogue's
+    summaries: "en", "zh"), matching what the app shows."""
+    return "zh" if current_language().startswith("zh") else "en"
+
+
+def core_words(context: str) -> Callable[[str], str]:
+    """Translates the core's words marked with `QT_TRANSLATE_NOOP(context, …)`
+    (app/core/_util/translation.py) into the app's language."""
+    return lambda text: QCoreApplication.translate(context, text)

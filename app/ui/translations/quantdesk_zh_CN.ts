@@ -2,6 +2,33 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>Catalog</name>
+    <message>
+        <source>always reasons</source>
+        <translation>始终推理</translation>
+    </message>
+    <message>
+        <source>base model</source>
+        <translation>基础模型</translation>
+    </message>
+    <message>
+        <source>chat</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>no reasoning mode</source>
+        <translation>无推理模式</translation>
+    </message>
+    <message>
+        <source>reasoning on/off</source>
+        <translation>推理可开关</translation>
+    </message>
+    <message>
+        <source>{n:,} downloads</source>
+        <translation>{n:,} 次下载</translation>
+    </message>
+</context>
+<context>
     <name>ChatPage</name>
     <message>
         <source> (stopped)</source>

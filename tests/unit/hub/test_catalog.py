@@ -98,3 +98,17 @@ def test_a_search_answer_that_isnt_a_list_of_models_finds_nothing_or_says_so(
         assert "isn't a list" in str(error)
     else:
         assert found == []
+
+
+def test_one_line_words_go_through_the_translation_given() -> None:
+    """The UI passes its translator: every word is marked for it (scripts/translations.py
+    extracts them), the facts from the catalogue stay as they are."""
+    chinese = {
+        "base model": "基础模型",
+        "no reasoning mode": "无推理模式",
+        "{n:,} downloads": "{n:,} 次下载",
+    }
+    model = CatalogModel("o/r", "R", parameters="4B", kind="base", license="MIT", curated=True)
+    assert model.one_line(chinese.__getitem__) == "4B · 基础模型 · 无推理模式 · MIT"
+    found = CatalogModel("o/r", "r", kind="base", downloads=12345)
+    assert found.one_line(chinese.__getitem__) == "基础模型 · 12,345 次下载"
