@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -57,8 +57,10 @@ def describe_gpu_layers(model: LoadedModel) -> str:
     if model.gpu_layers == 0:
         return ""
     if model.gpu_layers < 0 or model.layer_count is None or model.gpu_layers >= model.layer_count:
-        return "all layers on the GPU"
-    return f"{model.gpu_layers} of {model.layer_count} layers on the GPU"
+        return QCoreApplication.translate("MainWindow", "all layers on the GPU")
+    return QCoreApplication.translate("MainWindow", "{n} of {total} layers on the GPU").format(
+        n=model.gpu_layers, total=model.layer_count
+    )
 
 
 class MainWindow(QMainWindow):

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -58,10 +58,12 @@ def error_text(error: BaseException) -> str:
 
 def crash_text(error: BaseException) -> str:
     """One line for a bug: what it was, and where the details are."""
-    return (
+    return QCoreApplication.translate(
+        "Messages", "Something went wrong in Quantdesk: {error}. The details are in the log: {log}"
+    ).format(
         # printable: a bug's message may quote a file's bytes; one clipped line is enough here.
-        f"Something went wrong in Quantdesk: {type(error).__name__}: {printable(str(error), 500)}. "
-        f"The details are in the log: {app_paths().log_file}"
+        error=f"{type(error).__name__}: {printable(str(error), 500)}",
+        log=app_paths().log_file,
     )
 
 
@@ -109,6 +111,14 @@ class Attempt:
     failed: bool = False
 
 
+# What `saving_chat` says failed, whole sentences for translation, by its `doing`.
+_COULD_NOT = {
+    "save the chat": QT_TRANSLATE_NOOP("Messages", "Couldn't save the chat: {reason}"),
+    "read the chats": QT_TRANSLATE_NOOP("Messages", "Couldn't read the chats: {reason}"),
+    "open the chat": QT_TRANSLATE_NOOP("Messages", "Couldn't open the chat: {reason}"),
+}
+
+
 @contextmanager
 def saving_chat(show: Callable[[str], None], *, doing: str = "save the chat") -> Iterator[Attempt]:
     """Run chat-store calls; a `HistoryError` becomes "Couldn't save the chat: ...", passed to
@@ -120,7 +130,11 @@ def saving_chat(show: Callable[[str], None], *, doing: str = "save the chat") ->
     except HistoryError as error:
         attempt.failed = True
         log.warning("couldn't %s: %s", doing, error)
-        show(f"Couldn't {doing}: {error.reason}")
+        template = _COULD_NOT.get(doing)
+        if template is None:  # a new caller's words: English until it is added above
+            show(f"Couldn't {doing}: {error.reason}")
+        else:
+            show(QCoreApplication.translate("Messages", template).format(reason=error.reason))
 
 
 # --- notes that stay until read ------------------------------------------------------------------

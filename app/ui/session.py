@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from app.core.chat.history import ChatStore, open_chat_store, open_readable_copy
 from app.core.config.preferences import Preferences, load_preferences, save_preferences
@@ -47,25 +47,29 @@ def open_history(path: Path) -> tuple[ChatStore, str | None]:
         temporary = Path(tempfile.mkdtemp(prefix="quantdesk-chats-")) / CHAT_DATABASE
         store, copied = open_readable_copy(path, temporary)
         if copied is None or not copied.conversations:
-            return store, (
-                f"{error} Until then, the chats you have won't be kept after Quantdesk closes."
-            )
-        return store, (
-            f"Quantdesk can't write its chat history at {path}: {error.reason} "
-            f"Until then, your chats ({copied.describe()}) are shown from a copy, and what you "
-            "add won't be kept after Quantdesk closes."
-        )
+            return store, QCoreApplication.translate(
+                "Session",
+                "{error} Until then, the chats you have won't be kept after Quantdesk closes.",
+            ).format(error=error)
+        return store, QCoreApplication.translate(
+            "Session",
+            "Quantdesk can't write its chat history at {path}: {reason} Until then, your chats "
+            "({chats}) are shown from a copy, and what you add won't be kept after Quantdesk "
+            "closes.",
+        ).format(path=path, reason=error.reason, chats=copied.describe())
 
 
 def interrupted_reply_note(models: list[str | None]) -> str | None:
     """What to say at start when the last run died during a reply (e.g. llama.cpp aborted)."""
     if not models:
         return None
-    names = sorted({Path(model).name if model else "a model" for model in models})
-    return (
-        f"Quantdesk closed unexpectedly while {', '.join(names)} was replying. "
-        "The reply so far is kept, marked as interrupted."
-    )
+    unnamed = QCoreApplication.translate("Session", "a model")
+    names = sorted({Path(model).name if model else unnamed for model in models})
+    return QCoreApplication.translate(
+        "Session",
+        "Quantdesk closed unexpectedly while {names} was replying. The reply so far is kept, "
+        "marked as interrupted.",
+    ).format(names=", ".join(names))
 
 
 class Session(QObject):

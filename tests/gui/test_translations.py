@@ -268,6 +268,9 @@ def english_in(text: str, sources: list[re.Pattern[str]]) -> str | None:
         lowered = [w.strip(".,:;!?()…·\"'").lower() for w in words]
         if len(set(lowered) & FUNCTION_WORDS) >= 2:
             return run.strip()  # prose
+        plain_words = [re.fullmatch(r"[a-z]{2,}[,;:]?", w) is not None for w in words]
+        if any(a and b for a, b in zip(plain_words, plain_words[1:], strict=False)):
+            return run.strip()  # a phrase: "fast path available", "no limit"
         if (
             re.fullmatch(r"[A-Z][a-z]+(?: [a-z]+)*[.…:!?]?", run.strip())
             and run.strip(".…:!? ") not in SAME_IN_CHINESE
@@ -360,6 +363,7 @@ def test_english_detection_tells_sentences_from_data() -> None:
     assert english_in("Send", sources) == "Send"
     assert english_in("Downloaded 3 GB of 4 GB", sources) == "Downloaded 3 GB of 4 GB"
     assert english_in("已停止 · the context is nearly full", sources) is not None
+    assert english_in("GPU：RTX 3070 — fast path available", sources) is not None
     for data in (
         "SmolLM2 135M Instruct · Q4_1 · 98.4 MB",
         "/tmp/pytest-of-root/models/HuggingFaceTB/smollm2.gguf",
@@ -369,6 +373,8 @@ def test_english_detection_tells_sentences_from_data() -> None:
         "发送",
         "<b>Quantdesk</b> 为你的电脑找到合适的模型",
         "Q4_K_M",
+        "GPU：NVIDIA GeForce RTX 3070，8.0 GB",
+        "hello",
     ):
         assert english_in(data, sources) is None, data
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from app.core._util.translation import QT_TRANSLATE_NOOP, Translate, as_written
 from app.core.engine.ggml import (
     MODULE_PREFIX,
     MODULE_SUFFIX,
@@ -86,31 +87,42 @@ class EngineInfo:
             "pending_restart": self.pending_restart,
         }
 
-    def describe(self, gpus: Iterable[NamedGpu] = ()) -> str:
+    def describe(self, gpus: Iterable[NamedGpu] = (), translate: Translate = as_written) -> str:
         """'CPU engine: AVX2 build (haswell); GPU engine: Vulkan on NVIDIA GeForce RTX 3070',
-        for the wizard and `hw`. `gpus`: the detected GPUs, to name the cards each engine runs."""
+        for the wizard and `hw`. `gpus`: the detected GPUs, to name the cards each engine runs.
+        `translate`: the UI's, for the person's language (context "Engine")."""
         words = CPU_VARIANT_WORDS.get(self.cpu_variant or "")
         if self.cpu_variant == "native":
-            cpu = "CPU engine: one built-in build"
+            cpu = translate(QT_TRANSLATE_NOOP("Engine", "CPU engine: one built-in build"))
+        elif self.cpu_variant and words:
+            cpu = translate(QT_TRANSLATE_NOOP("Engine", "CPU engine: {words} build ({variant})"))
+            cpu = cpu.format(words=translate(words), variant=self.cpu_variant)
         elif self.cpu_variant:
-            cpu = f"CPU engine: {words or self.cpu_variant} build" + (
-                f" ({self.cpu_variant})" if words else ""
-            )
+            cpu = translate(QT_TRANSLATE_NOOP("Engine", "CPU engine: {variant} build"))
+            cpu = cpu.format(variant=self.cpu_variant)
         else:
-            cpu = "CPU engine"
+            cpu = translate(QT_TRANSLATE_NOOP("Engine", "CPU engine"))
         engines = []
         for backend in self.backends:
             if backend["name"].upper() in NOT_GPU_BACKENDS:
                 continue
             cards = [gpu.name for gpu in gpus if gpu.backend == gpu_backend_key(backend["name"])]
-            engines.append(backend["name"] + (f" on {', '.join(cards)}" if cards else ""))
-        gpu = f"GPU engine: {'; '.join(engines)}" if engines else "no GPU engine"
+            if cards:
+                on_cards = translate(QT_TRANSLATE_NOOP("Engine", "{engine} on {cards}"))
+                engines.append(on_cards.format(engine=backend["name"], cards=", ".join(cards)))
+            else:
+                engines.append(backend["name"])
+        if engines:
+            gpu = translate(QT_TRANSLATE_NOOP("Engine", "GPU engine: {engines}"))
+            gpu = gpu.format(engines="; ".join(engines))
+        else:
+            gpu = translate(QT_TRANSLATE_NOOP("Engine", "no GPU engine"))
         return f"{cpu}; {gpu}"
 
 
 # ggml's CPU variants, by the instruction sets a person may have heard of.
 CPU_VARIANT_WORDS = {
-    "x64": "basic x86-64",
+    "x64": QT_TRANSLATE_NOOP("Engine", "basic x86-64"),
     "sse42": "SSE4.2",
     "sandybridge": "AVX",
     "ivybridge": "AVX",

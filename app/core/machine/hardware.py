@@ -27,6 +27,7 @@ from typing import Any
 
 from app.core._util.platforms import cpu_arch, os_name
 from app.core._util.text import printable
+from app.core._util.translation import QT_TRANSLATE_NOOP, Translate, as_written
 from app.core.errors import HardwareFileError
 
 log = logging.getLogger(__name__)
@@ -348,10 +349,13 @@ def with_corrections(
     return replace(profile, ram_bytes=ram_bytes or profile.ram_bytes, gpus=gpus)
 
 
-def describe_cpu_features(cpu: CpuInfo) -> str:
-    """The instruction sets that matter for llama.cpp, in words."""
+def describe_cpu_features(cpu: CpuInfo, translate: Translate = as_written) -> str:
+    """The instruction sets that matter for llama.cpp, in words (through `translate`, the UI's
+    for the person's language: context "Machine")."""
     if cpu.arch == "arm64":
-        return "ARM NEON" + (" with dot product" if cpu.has("dotprod") else "")
+        if cpu.has("dotprod"):
+            return translate(QT_TRANSLATE_NOOP("Machine", "ARM NEON with dot product"))
+        return "ARM NEON"
     wanted = [
         ("avx512f", "AVX-512"),
         ("avx2", "AVX2"),
@@ -360,4 +364,6 @@ def describe_cpu_features(cpu: CpuInfo) -> str:
         ("f16c", "F16C"),
     ]
     present = [label for feature, label in wanted if cpu.has(feature)]
-    return ", ".join(present) if present else "no AVX (the slowest engine variant is used)"
+    if present:
+        return ", ".join(present)
+    return translate(QT_TRANSLATE_NOOP("Machine", "no AVX (the slowest engine variant is used)"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -322,10 +322,13 @@ def _system_prompt_note(profile: ThinkingProfile | None) -> str:
     if profile is None:
         return ""
     if profile.family == ThinkingFamily.NEMOTRON_SWITCH:
-        return (
+        return QCoreApplication.translate(
+            "ChatSettingsPanel",
             "This model's thinking switch is its system prompt; your instructions are sent at "
-            "the start of your first message, as its model card asks."
+            "the start of your first message, as its model card asks.",
         )
     if profile.family == ThinkingFamily.BASE_COMPLETION:
-        return "A base model reads this as the start of the text it continues."
+        return QCoreApplication.translate(
+            "ChatSettingsPanel", "A base model reads this as the start of the text it continues."
+        )
     return ""

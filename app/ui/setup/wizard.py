@@ -15,7 +15,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -40,6 +40,7 @@ from app.ui.discover.model_chooser import FileChooser, ModelList
 from app.ui.library.downloads_panel import DownloadRow
 from app.ui.messages import error_text
 from app.ui.style import mute, plain_text
+from app.ui.translations import core_words
 from app.ui.workers.download import DownloadRequest, DownloadWorker
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -327,7 +328,7 @@ class MachinePage(QWizardPage):
             task = TaskWorker(ensure_backends, name="engine backends")
             task.finished.connect(self._show_engine)
             self._wizard.jobs.start(task)
-            self.summary.setText(self._machine_text + "<br><b>Engine:</b> checking…")
+            self.summary.setText(self._machine_text + "<br>" + self.tr("<b>Engine:</b> checking…"))
         else:
             self._show_engine(engine)
         self.ram.setValue(profile.ram_bytes / GB)
@@ -354,8 +355,11 @@ class MachinePage(QWizardPage):
 
     @Slot(object)
     def _show_engine(self, engine: EngineInfo) -> None:
+        described = engine.describe(self._gpus, core_words("Engine"))
         self.summary.setText(
-            self._machine_text + f"<br><b>Engine:</b> {html.escape(engine.describe(self._gpus))}"
+            self._machine_text
+            + "<br>"
+            + self.tr("<b>Engine:</b> {engine}").format(engine=html.escape(described))
         )
 
     def show_error(self, error: Exception) -> None:
@@ -368,22 +372,47 @@ class MachinePage(QWizardPage):
 
 def describe_machine(profile: HardwareProfile) -> str:
     """The machine in plain words, one line a part, as rich text."""
-    lines = [f"<b>Memory:</b> {format_bytes(profile.ram_bytes)} RAM"]
-    for gpu in profile.gpus:
-        speed = (
-            "fast path available"
-            if gpu.engine_usable
-            else "this engine build can't use it yet; the CPU is used"
+
+    lines = [
+        QCoreApplication.translate("MachinePage", "<b>Memory:</b> {ram} RAM").format(
+            ram=format_bytes(profile.ram_bytes)
         )
-        shared = " (shared with the system)" if profile.unified_memory else ""
+    ]
+    for gpu in profile.gpus:
+        if gpu.engine_usable:
+            speed = QCoreApplication.translate("MachinePage", "fast path available")
+        else:
+            speed = QCoreApplication.translate(
+                "MachinePage", "this engine build can't use it yet; the CPU is used"
+            )
+        if profile.unified_memory:
+            line = QCoreApplication.translate(
+                "MachinePage", "<b>GPU:</b> {name}, {vram} (shared with the system) — {speed}"
+            )
+        else:
+            line = QCoreApplication.translate("MachinePage", "<b>GPU:</b> {name}, {vram} — {speed}")
         lines.append(
-            f"<b>GPU:</b> {html.escape(printable(gpu.name))}, {format_bytes(gpu.vram_bytes)}{shared} — {speed}"
+            line.format(
+                name=html.escape(printable(gpu.name)),
+                vram=format_bytes(gpu.vram_bytes),
+                speed=speed,
+            )
         )
     if not profile.gpus:
-        lines.append("<b>GPU:</b> none found — models run on the CPU")
+        lines.append(
+            QCoreApplication.translate(
+                "MachinePage", "<b>GPU:</b> none found — models run on the CPU"
+            )
+        )
     cpu = profile.cpu
     lines.append(
-        f"<b>CPU:</b> {html.escape(printable(cpu.model or cpu.arch))}, {cpu.cores} cores — {describe_cpu_features(cpu)}"
+        QCoreApplication.translate(
+            "MachinePage", "<b>CPU:</b> {name}, {cores} cores — {features}"
+        ).format(
+            name=html.escape(printable(cpu.model or cpu.arch)),
+            cores=cpu.cores,
+            features=html.escape(describe_cpu_features(cpu, core_words("Machine"))),
+        )
     )
     return "<br>".join(lines)
 

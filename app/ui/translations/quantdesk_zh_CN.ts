@@ -114,6 +114,10 @@
         <translation>&lt;b&gt;对话设置&lt;/b&gt;</translation>
     </message>
     <message>
+        <source>A base model reads this as the start of the text it continues.</source>
+        <translation>基础模型会把这段内容当作要续写的文本开头。</translation>
+    </message>
+    <message>
         <source>Context length (tokens)</source>
         <translation>上下文长度（token）</translation>
     </message>
@@ -144,6 +148,10 @@
     <message>
         <source>Thinking budget (tokens)</source>
         <translation>思考预算（token）</translation>
+    </message>
+    <message>
+        <source>This model&apos;s thinking switch is its system prompt; your instructions are sent at the start of your first message, as its model card asks.</source>
+        <translation>这个模型通过系统提示词开关思考模式；按照其模型卡的要求，你的指示会放在第一条消息的开头发送。</translation>
     </message>
     <message>
         <source>Top K</source>
@@ -198,6 +206,13 @@
     <message>
         <source>Download</source>
         <translation>下载</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadManager</name>
+    <message>
+        <source>This release has no GPU engine for this computer&apos;s graphics card and system.</source>
+        <translation>此版本没有适用于这台电脑的显卡和系统的 GPU 引擎。</translation>
     </message>
 </context>
 <context>
@@ -287,6 +302,41 @@
     <message>
         <source>Quant (Q4_K_M) or file name</source>
         <translation>量化类型（Q4_K_M）或文件名</translation>
+    </message>
+</context>
+<context>
+    <name>Engine</name>
+    <message>
+        <source>CPU engine</source>
+        <translation>CPU 引擎</translation>
+    </message>
+    <message>
+        <source>CPU engine: one built-in build</source>
+        <translation>CPU 引擎：内置的单一版本</translation>
+    </message>
+    <message>
+        <source>CPU engine: {variant} build</source>
+        <translation>CPU 引擎：{variant} 版本</translation>
+    </message>
+    <message>
+        <source>CPU engine: {words} build ({variant})</source>
+        <translation>CPU 引擎：{words} 版本（{variant}）</translation>
+    </message>
+    <message>
+        <source>GPU engine: {engines}</source>
+        <translation>GPU 引擎：{engines}</translation>
+    </message>
+    <message>
+        <source>basic x86-64</source>
+        <translation>基础 x86-64</translation>
+    </message>
+    <message>
+        <source>no GPU engine</source>
+        <translation>无 GPU 引擎</translation>
+    </message>
+    <message>
+        <source>{engine} on {cards}</source>
+        <translation>{engine}，运行于 {cards}</translation>
     </message>
 </context>
 <context>
@@ -496,7 +546,46 @@ The next steps look at your hardware, help you choose a model, and download the 
     </message>
 </context>
 <context>
+    <name>Machine</name>
+    <message>
+        <source>ARM NEON with dot product</source>
+        <translation>ARM NEON（支持点积指令）</translation>
+    </message>
+    <message>
+        <source>no AVX (the slowest engine variant is used)</source>
+        <translation>不支持 AVX（将使用最慢的引擎版本）</translation>
+    </message>
+</context>
+<context>
     <name>MachinePage</name>
+    <message>
+        <source>&lt;b&gt;CPU:&lt;/b&gt; {name}, {cores} cores — {features}</source>
+        <translation>&lt;b&gt;CPU：&lt;/b&gt;{name}，{cores} 核 — {features}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Engine:&lt;/b&gt; checking…</source>
+        <translation>&lt;b&gt;引擎：&lt;/b&gt;检测中…</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Engine:&lt;/b&gt; {engine}</source>
+        <translation>&lt;b&gt;引擎：&lt;/b&gt;{engine}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;GPU:&lt;/b&gt; none found — models run on the CPU</source>
+        <translation>&lt;b&gt;GPU：&lt;/b&gt;未找到 — 模型将在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;GPU:&lt;/b&gt; {name}, {vram} (shared with the system) — {speed}</source>
+        <translation>&lt;b&gt;GPU：&lt;/b&gt;{name}，{vram}（与系统共享）— {speed}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;GPU:&lt;/b&gt; {name}, {vram} — {speed}</source>
+        <translation>&lt;b&gt;GPU：&lt;/b&gt;{name}，{vram} — {speed}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Memory:&lt;/b&gt; {ram} RAM</source>
+        <translation>&lt;b&gt;内存：&lt;/b&gt;{ram} RAM</translation>
+    </message>
     <message>
         <source>Couldn&apos;t detect your hardware ({error}). Enter your memory below.</source>
         <translation>无法检测你的硬件（{error}）。请在下方填写内存大小。</translation>
@@ -520,6 +609,14 @@ The next steps look at your hardware, help you choose a model, and download the 
     <message>
         <source>Your machine</source>
         <translation>你的电脑</translation>
+    </message>
+    <message>
+        <source>fast path available</source>
+        <translation>可使用 GPU 加速</translation>
+    </message>
+    <message>
+        <source>this engine build can&apos;t use it yet; the CPU is used</source>
+        <translation>当前引擎版本暂不支持，将使用 CPU</translation>
     </message>
     <message>
         <source>{gpu} memory</source>
@@ -601,8 +698,16 @@ The next steps look at your hardware, help you choose a model, and download the 
         <translation>设置</translation>
     </message>
     <message>
+        <source>all layers on the GPU</source>
+        <translation>所有层都在 GPU 上</translation>
+    </message>
+    <message>
         <source>unknown quant</source>
         <translation>未知量化</translation>
+    </message>
+    <message>
+        <source>{n} of {total} layers on the GPU</source>
+        <translation>{total} 层中有 {n} 层在 GPU 上</translation>
     </message>
 </context>
 <context>
@@ -654,6 +759,25 @@ The next steps look at your hardware, help you choose a model, and download the 
     <message>
         <source>stopped</source>
         <translation>已停止</translation>
+    </message>
+</context>
+<context>
+    <name>Messages</name>
+    <message>
+        <source>Couldn&apos;t open the chat: {reason}</source>
+        <translation>无法打开对话：{reason}</translation>
+    </message>
+    <message>
+        <source>Couldn&apos;t read the chats: {reason}</source>
+        <translation>无法读取对话：{reason}</translation>
+    </message>
+    <message>
+        <source>Couldn&apos;t save the chat: {reason}</source>
+        <translation>无法保存对话：{reason}</translation>
+    </message>
+    <message>
+        <source>Something went wrong in Quantdesk: {error}. The details are in the log: {log}</source>
+        <translation>Quantdesk 出现了问题：{error}。详细信息请查看日志：{log}</translation>
     </message>
 </context>
 <context>
@@ -829,6 +953,25 @@ The next steps look at your hardware, help you choose a model, and download the 
     <message>
         <source>{name} is ready ({ctx:,} tokens of context).</source>
         <translation>{name} 已就绪（上下文 {ctx:,} token）。</translation>
+    </message>
+</context>
+<context>
+    <name>Session</name>
+    <message>
+        <source>Quantdesk can&apos;t write its chat history at {path}: {reason} Until then, your chats ({chats}) are shown from a copy, and what you add won&apos;t be kept after Quantdesk closes.</source>
+        <translation>Quantdesk 无法写入位于 {path} 的对话记录：{reason} 在此之前，你的对话（{chats}）将从副本中显示，新增的内容在 Quantdesk 关闭后不会保留。</translation>
+    </message>
+    <message>
+        <source>Quantdesk closed unexpectedly while {names} was replying. The reply so far is kept, marked as interrupted.</source>
+        <translation>Quantdesk 在 {names} 回复时意外关闭。已生成的回复已保留，并标记为“已中断”。</translation>
+    </message>
+    <message>
+        <source>a model</source>
+        <translation>某个模型</translation>
+    </message>
+    <message>
+        <source>{error} Until then, the chats you have won&apos;t be kept after Quantdesk closes.</source>
+        <translation>{error} 在此之前，你的对话在 Quantdesk 关闭后不会保留。</translation>
     </message>
 </context>
 <context>

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from app.core.errors import DownloadCancelledError
 from app.core.hub.client import list_repo_files, select_files
@@ -132,7 +132,10 @@ class EnginePackWorker(Job):
         packs = packs_for_machine(fetch_packs(), self.gpu_vendors)
         if not packs:
             raise EnginePackError(
-                "This release has no GPU engine for this computer's graphics card and system."
+                QCoreApplication.translate(
+                    "DownloadManager",
+                    "This release has no GPU engine for this computer's graphics card and system.",
+                )
             )
         self.pack = packs[0]
         return install_pack(self.pack, control=self.control, on_progress=self.progress.emit)

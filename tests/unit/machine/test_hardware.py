@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from app.core.errors import HardwareFileError
-from app.core.machine.hardware import HardwareProfile, detect
+from app.core.machine.hardware import CpuInfo, HardwareProfile, describe_cpu_features, detect
 
 HAS_NVIDIA = Path("/dev/nvidiactl").exists()
 
@@ -76,3 +76,13 @@ def test_detection_survives_a_broken_engine(monkeypatch: pytest.MonkeyPatch) -> 
     profile = detect()
     assert profile.ram_bytes > 0
     assert any("device list could not be read" in note for note in profile.notes)
+
+
+def test_cpu_feature_words_go_through_the_translation_given() -> None:
+    """The wizard passes its translator (context "Machine"); instruction-set names stay."""
+    chinese = {"no AVX (the slowest engine variant is used)": "不支持 AVX（将使用最慢的引擎版本）"}
+    old = CpuInfo("x86_64", "Old CPU", 2, ())
+    assert describe_cpu_features(old, chinese.__getitem__) == "不支持 AVX（将使用最慢的引擎版本）"
+    assert describe_cpu_features(old) == "no AVX (the slowest engine variant is used)"
+    modern = CpuInfo("x86_64", "New CPU", 8, ("avx", "avx2"))
+    assert describe_cpu_features(modern, chinese.__getitem__) == "AVX2, AVX"
