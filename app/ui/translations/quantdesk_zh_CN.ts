@@ -928,7 +928,7 @@ The next steps look at your hardware, help you choose a model, and download the 
     </message>
     <message>
         <source>Getting ready</source>
-        <translation>准备就绪</translation>
+        <translation>正在准备</translation>
     </message>
     <message>
         <source>Go back to choose another model or file.</source>
