@@ -342,10 +342,6 @@
 <context>
     <name>FileChooser</name>
     <message>
-        <source>&lt;b&gt;{repo}&lt;/b&gt;: {n} files. Estimates are for this machine.</source>
-        <translation>&lt;b&gt;{repo}&lt;/b&gt;：{n} 个文件。估算基于本机。</translation>
-    </message>
-    <message>
         <source>Best quality</source>
         <translation>质量最佳</translation>
     </message>
@@ -378,6 +374,10 @@
         <translation>所需内存</translation>
     </message>
     <message>
+        <source>Pick a model to see its files.</source>
+        <translation>选择一个模型以查看其文件。</translation>
+    </message>
+    <message>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
@@ -404,6 +404,18 @@
     <message>
         <source>{n:,} tokens</source>
         <translation>{n:,} token</translation>
+    </message>
+    <message>
+        <source>{repo}: {n} files, as listed in Quantdesk (no internet needed to choose). Estimates are for this machine.</source>
+        <translation>{repo}：{n} 个文件，来自 Quantdesk 内置的列表（选择时无需联网）。估算基于本机。</translation>
+    </message>
+    <message>
+        <source>{repo}: {n} files, as saved when Hugging Face was last reached (it can&apos;t be reached now). Estimates are for this machine.</source>
+        <translation>{repo}：{n} 个文件，来自上次连上 Hugging Face 时保存的列表（现在无法连接）。估算基于本机。</translation>
+    </message>
+    <message>
+        <source>{repo}: {n} files. Estimates are for this machine.</source>
+        <translation>{repo}：{n} 个文件。估算基于本机。</translation>
     </message>
 </context>
 <context>
@@ -799,8 +811,8 @@ The next steps look at your hardware, help you choose a model, and download the 
         <translation>没有与“{q}”匹配的 GGUF 模型。</translation>
     </message>
     <message>
-        <source>Recommended models (work offline):</source>
-        <translation>推荐模型（可离线使用）：</translation>
+        <source>Recommended models (they can be chosen offline; downloading needs the internet):</source>
+        <translation>推荐模型（可离线选择，下载需要联网）：</translation>
     </message>
     <message>
         <source>Search</source>
@@ -821,6 +833,18 @@ The next steps look at your hardware, help you choose a model, and download the 
     <message>
         <source>Use a model file</source>
         <translation>使用模型文件</translation>
+    </message>
+    <message>
+        <source>{fit} with {quant} ({size}).</source>
+        <translation>{fit}，使用 {quant}（{size}）。</translation>
+    </message>
+    <message>
+        <source>{fit} with {quant} ({size}). Suggested for this machine.</source>
+        <translation>{fit}，使用 {quant}（{size}）。推荐这台电脑使用。</translation>
+    </message>
+    <message>
+        <source>{fit}: no file of it fits this machine.</source>
+        <translation>{fit}：没有文件适合这台电脑。</translation>
     </message>
 </context>
 <context>
