@@ -43,8 +43,12 @@
         <translation> · 上下文快满了</translation>
     </message>
     <message>
-        <source> · the reply ran out of tokens while thinking: raise Max reply tokens or set a thinking budget in Settings</source>
-        <translation> · 回复在思考阶段就用完了 token：请调大“回复最大 token 数”，或在设置中设定思考预算</translation>
+        <source> · the reply ran out of tokens while thinking: raise Max reply tokens or set a thinking budget in Reply settings</source>
+        <translation> · 回复在思考阶段就用完了 token：请调大“回复最大 token 数”，或在“回复设置”中设定思考预算</translation>
+    </message>
+    <message>
+        <source>A reply is being written; Stop ends it.</source>
+        <translation>正在生成回复；点击“停止”可结束。</translation>
     </message>
     <message>
         <source>Couldn&apos;t save the reply, so it stopped here: {reason}</source>
@@ -63,6 +67,10 @@
         <translation>略去最早的消息</translation>
     </message>
     <message>
+        <source>Load a model first: choose one in the Model list above.</source>
+        <translation>请先加载模型：在上方的模型列表中选择一个。</translation>
+    </message>
+    <message>
         <source>Load a model, then type a message below.</source>
         <translation>请先加载模型，然后在下方输入消息。</translation>
     </message>
@@ -71,12 +79,16 @@
         <translation>正在读取对话…</translation>
     </message>
     <message>
+        <source>Reply settings</source>
+        <translation>回复设置</translation>
+    </message>
+    <message>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <source>Settings</source>
-        <translation>设置</translation>
+        <source>Send the message (Ctrl+Enter).</source>
+        <translation>发送消息（Ctrl+Enter）。</translation>
     </message>
     <message>
         <source>Start a new chat</source>
@@ -85,6 +97,10 @@
     <message>
         <source>Stop</source>
         <translation>停止</translation>
+    </message>
+    <message>
+        <source>System prompt, sampling and context length of this chat</source>
+        <translation>本对话的系统提示词、采样参数和上下文长度</translation>
     </message>
     <message>
         <source>The conversation is too long</source>
@@ -99,6 +115,10 @@
         <translation>输入消息（Ctrl+Enter 发送）</translation>
     </message>
     <message>
+        <source>Type a message first.</source>
+        <translation>请先输入消息。</translation>
+    </message>
+    <message>
         <source>{phase}… {tps:.1f} tokens/s · context {used:,} of {ctx:,}</source>
         <translation>{phase}… {tps:.1f} token/秒 · 上下文 {used:,} / {ctx:,}</translation>
     </message>
@@ -110,8 +130,8 @@
 <context>
     <name>ChatSettingsPanel</name>
     <message>
-        <source>&lt;b&gt;Chat settings&lt;/b&gt;</source>
-        <translation>&lt;b&gt;对话设置&lt;/b&gt;</translation>
+        <source>&lt;b&gt;Reply settings&lt;/b&gt;</source>
+        <translation>&lt;b&gt;回复设置&lt;/b&gt;</translation>
     </message>
     <message>
         <source>A base model reads this as the start of the text it continues.</source>
@@ -120,6 +140,26 @@
     <message>
         <source>Context length (tokens)</source>
         <translation>上下文长度（token）</translation>
+    </message>
+    <message>
+        <source>How adventurous the wording is. Low values give focused, predictable replies; higher ones give more varied, creative ones. At 0 the model always picks its most likely next word.</source>
+        <translation>控制措辞的随机程度。较低的值让回复更集中、更可预测；较高的值让回复更多样、更有创意。为 0 时，模型总是选择最可能的下一个词。</translation>
+    </message>
+    <message>
+        <source>How much of the conversation the model keeps in view, in tokens. More needs more memory; changing it loads the model again.</source>
+        <translation>模型能“看到”的对话长度，单位为 token。越大占用内存越多；修改后会重新加载模型。</translation>
+    </message>
+    <message>
+        <source>Leaves out words far less likely than the best one: a word needs at least this share of the best word&apos;s chance. Higher values keep replies focused; 0 turns this off.</source>
+        <translation>排除可能性远低于最佳候选的词：一个词的概率至少要达到最佳候选的这一比例。值越高回复越集中；为 0 时关闭。</translation>
+    </message>
+    <message>
+        <source>Load a model to set a thinking budget.</source>
+        <translation>加载模型后才能设置思考预算。</translation>
+    </message>
+    <message>
+        <source>Makes the model less likely to repeat words it has just used. 1 means no penalty; a little more (such as 1.1) helps against a reply that goes round in circles.</source>
+        <translation>降低模型重复刚用过的词的倾向。1 表示不惩罚；稍大一些（如 1.1）可避免回复兜圈子。</translation>
     </message>
     <message>
         <source>Max reply tokens</source>
@@ -146,8 +186,28 @@
         <translation>温度（0 = 贪婪解码）</translation>
     </message>
     <message>
+        <source>The longest a reply may get, in tokens (a token is about three quarters of a word). The reply stops there; the model&apos;s thinking counts too.</source>
+        <translation>回复的最大长度，单位为 token（一个汉字约 1–2 个 token）。达到上限时回复停止；模型的思考内容也计算在内。</translation>
+    </message>
+    <message>
+        <source>The model only chooses among its most likely next words that together make up this share of the chances. Lower values keep replies on safer ground; 1 leaves every word in.</source>
+        <translation>模型只在累计概率达到这一比例的最可能候选词中选择。值越低回复越稳妥；为 1 时保留所有词。</translation>
+    </message>
+    <message>
+        <source>The model only chooses among this many of its most likely next words. Fewer make replies more predictable; 0 turns this limit off.</source>
+        <translation>模型只在这么多个最可能的候选词中选择。越少回复越可预测；为 0 时取消此限制。</translation>
+    </message>
+    <message>
+        <source>The most tokens the model may spend thinking before it answers. With no limit it thinks as long as it needs, up to Max reply tokens.</source>
+        <translation>模型回答前最多可用于思考的 token 数。不限时，它会按需思考，直到达到“回复最大 token 数”。</translation>
+    </message>
+    <message>
         <source>Thinking budget (tokens)</source>
         <translation>思考预算（token）</translation>
+    </message>
+    <message>
+        <source>This model answers without thinking first, so there is no thinking to limit.</source>
+        <translation>这个模型不经思考直接回答，因此没有可限制的思考。</translation>
     </message>
     <message>
         <source>This model&apos;s thinking switch is its system prompt; your instructions are sent at the start of your first message, as its model card asks.</source>
@@ -222,6 +282,10 @@
         <translation>已取消。返回上一步可选择其他文件。</translation>
     </message>
     <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
         <source>Downloaded and verified.</source>
         <translation>已下载并校验。</translation>
     </message>
@@ -245,8 +309,8 @@
 <context>
     <name>DownloadRow</name>
     <message>
-        <source>Cancel</source>
-        <translation>取消</translation>
+        <source>Cancel download</source>
+        <translation>取消下载</translation>
     </message>
     <message>
         <source>Cancelled; the partial file was deleted.</source>
@@ -265,6 +329,10 @@
         <translation>暂停</translation>
     </message>
     <message>
+        <source>Remove from list</source>
+        <translation>从列表中移除</translation>
+    </message>
+    <message>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
@@ -275,6 +343,10 @@
     <message>
         <source>Stopped; it resumes from here next time.</source>
         <translation>已暂停，下次将从这里继续。</translation>
+    </message>
+    <message>
+        <source>The downloaded file stays in your models.</source>
+        <translation>已下载的文件会保留在你的模型中。</translation>
     </message>
     <message>
         <source>size checked</source>
@@ -288,20 +360,36 @@
 <context>
     <name>DownloadsPanel</name>
     <message>
+        <source>Clear finished</source>
+        <translation>清除已完成</translation>
+    </message>
+    <message>
         <source>Download</source>
         <translation>下载</translation>
+    </message>
+    <message>
+        <source>Find a model in Discover</source>
+        <translation>在“发现”中查找模型</translation>
     </message>
     <message>
         <source>Hugging Face repo, e.g. bartowski/Model-GGUF</source>
         <translation>Hugging Face 仓库，例如 bartowski/Model-GGUF</translation>
     </message>
     <message>
-        <source>No downloads yet.</source>
-        <translation>还没有下载。</translation>
+        <source>Nothing is downloading. Models you download appear here with their progress, speed and time left; you can pause them, and a download stopped by closing Quantdesk goes on from where it was.
+
+To start one, find a model in Discover, or type a Hugging Face repo and a quant (such as Q4_K_M) above and press Download.</source>
+        <translation>当前没有下载。下载的模型会显示在这里，并附有进度、速度和剩余时间；你可以暂停下载，关闭 Quantdesk 而中断的下载会从中断处继续。
+
+要开始下载，请在“发现”中查找模型，或在上方输入 Hugging Face 仓库和量化类型（如 Q4_K_M），然后点击“下载”。</translation>
     </message>
     <message>
         <source>Quant (Q4_K_M) or file name</source>
         <translation>量化类型（Q4_K_M）或文件名</translation>
+    </message>
+    <message>
+        <source>Take finished and cancelled downloads off this list; the files stay.</source>
+        <translation>从列表中移除已完成和已取消的下载；文件会保留。</translation>
     </message>
 </context>
 <context>
@@ -341,6 +429,12 @@
 </context>
 <context>
     <name>FileChooser</name>
+    <message numerus="yes">
+        <source>%n files</source>
+        <translation>
+            <numerusform>%n 个文件</numerusform>
+        </translation>
+    </message>
     <message>
         <source>Best quality</source>
         <translation>质量最佳</translation>
@@ -398,6 +492,10 @@
         <translation>你的选择。</translation>
     </message>
     <message>
+        <source>one file</source>
+        <translation>1 个文件</translation>
+    </message>
+    <message>
         <source>unknown</source>
         <translation>未知</translation>
     </message>
@@ -406,16 +504,16 @@
         <translation>{n:,} token</translation>
     </message>
     <message>
-        <source>{repo}: {n} files, as listed in Quantdesk (no internet needed to choose). Estimates are for this machine.</source>
-        <translation>{repo}：{n} 个文件，来自 Quantdesk 内置的列表（选择时无需联网）。估算基于本机。</translation>
+        <source>{repo}: {files}, as listed in Quantdesk (no internet needed to choose). Estimates are for this machine.</source>
+        <translation>{repo}：{files}，来自 Quantdesk 内置的列表（选择时无需联网）。估算基于本机。</translation>
     </message>
     <message>
-        <source>{repo}: {n} files, as saved when Hugging Face was last reached (it can&apos;t be reached now). Estimates are for this machine.</source>
-        <translation>{repo}：{n} 个文件，来自上次连上 Hugging Face 时保存的列表（现在无法连接）。估算基于本机。</translation>
+        <source>{repo}: {files}, as saved when Hugging Face was last reached (it can&apos;t be reached now). Estimates are for this machine.</source>
+        <translation>{repo}：{files}，来自上次连上 Hugging Face 时保存的列表（现在无法连接）。估算基于本机。</translation>
     </message>
     <message>
-        <source>{repo}: {n} files. Estimates are for this machine.</source>
-        <translation>{repo}：{n} 个文件。估算基于本机。</translation>
+        <source>{repo}: {files}. Estimates are for this machine.</source>
+        <translation>{repo}：{files}。估算基于本机。</translation>
     </message>
 </context>
 <context>
@@ -431,18 +529,6 @@
 </context>
 <context>
     <name>FirstRunWizard</name>
-    <message>
-        <source>Quantdesk finds the right version of a model for your machine, downloads it, and lets you chat with it. Everything runs here, on your computer: your conversations never leave it.
-
-The next steps look at your hardware, help you choose a model, and download the file that fits best. It takes a few minutes.</source>
-        <translation>Quantdesk 会为你的电脑找到合适版本的模型，下载后即可开始对话。一切都在你的电脑上本地运行，对话内容绝不会离开这台电脑。
-
-接下来会查看你的硬件，帮你选择模型，并下载最合适的文件。只需几分钟。</translation>
-    </message>
-    <message>
-        <source>Run a language model on this computer</source>
-        <translation>在这台电脑上运行大语言模型</translation>
-    </message>
     <message>
         <source>Start chatting</source>
         <translation>开始对话</translation>
@@ -547,6 +633,14 @@ The next steps look at your hardware, help you choose a model, and download the 
     <message>
         <source>Discard</source>
         <translation>丢弃</translation>
+    </message>
+    <message>
+        <source>Discard download</source>
+        <translation>丢弃下载</translation>
+    </message>
+    <message>
+        <source>Discard the partial download of {name}? The {done} downloaded so far are deleted; downloading it again starts from the beginning.</source>
+        <translation>要丢弃 {name} 未完成的下载吗？已下载的 {done} 将被删除，再次下载需从头开始。</translation>
     </message>
     <message>
         <source>Resume</source>
@@ -662,6 +756,10 @@ The next steps look at your hardware, help you choose a model, and download the 
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
+        <source>Loading the model… Type your message meanwhile; Send works once it is ready.</source>
+        <translation>正在加载模型… 你可以先输入消息，加载完成后即可发送。</translation>
+    </message>
+    <message>
         <source>Loading {name}…</source>
         <translation>正在加载 {name}…</translation>
     </message>
@@ -710,12 +808,24 @@ The next steps look at your hardware, help you choose a model, and download the 
         <translation>设置</translation>
     </message>
     <message>
+        <source>That model couldn&apos;t be loaded (the reason is above). Choose another one in the list above, or add a model file.</source>
+        <translation>无法加载该模型（原因见上方）。请在上方列表中选择其他模型，或添加模型文件。</translation>
+    </message>
+    <message>
+        <source>The model is ready. Type a message below to start.</source>
+        <translation>模型已就绪。在下方输入消息即可开始。</translation>
+    </message>
+    <message>
         <source>all layers on the GPU</source>
         <translation>所有层都在 GPU 上</translation>
     </message>
     <message>
         <source>unknown quant</source>
         <translation>未知量化</translation>
+    </message>
+    <message>
+        <source>{model} — Quantdesk</source>
+        <translation>{model} — Quantdesk</translation>
     </message>
     <message>
         <source>{n} of {total} layers on the GPU</source>
@@ -1153,8 +1263,8 @@ The next steps look at your hardware, help you choose a model, and download the 
         <translation>主题</translation>
     </message>
     <message>
-        <source>Used when a model is loaded. A chat&apos;s own context length, set in its settings, comes first.</source>
-        <translation>加载模型时使用。若对话在自身设置中指定了上下文长度，则以对话设置为准。</translation>
+        <source>Used when a model is loaded. A chat&apos;s own context length, set in its Reply settings, comes first.</source>
+        <translation>加载模型时使用。若对话在“回复设置”中指定了上下文长度，则以对话设置为准。</translation>
     </message>
     <message>
         <source>hf_…</source>
@@ -1163,6 +1273,49 @@ The next steps look at your hardware, help you choose a model, and download the 
     <message>
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomePage</name>
+    <message>
+        <source>1. Your machine: Quantdesk looks at your memory, graphics card and processor, and you can correct what it finds.</source>
+        <translation>1. 你的电脑：Quantdesk 会查看你的内存、显卡和处理器，检测结果不对时你可以修改。</translation>
+    </message>
+    <message>
+        <source>2. A model: pick one of the recommended models, search Hugging Face, or use a model file you already have. Quantdesk stars the file that suits your machine and says why.</source>
+        <translation>2. 模型：从推荐模型中挑选、在 Hugging Face 上搜索，或使用你已有的模型文件。Quantdesk 会用 ★ 标出最适合你电脑的文件，并说明原因。</translation>
+    </message>
+    <message>
+        <source>3. Download and chat: the file is downloaded and checked, then loaded, and the chat opens.</source>
+        <translation>3. 下载并对话：文件下载并校验后会被加载，随后打开对话。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;What happens next&lt;/b&gt;</source>
+        <translation>&lt;b&gt;接下来的步骤&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;What you need&lt;/b&gt;</source>
+        <translation>&lt;b&gt;你需要准备&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Quantdesk finds the right version of a model for your machine, downloads it, and lets you chat with it. Everything runs here: your conversations never leave this computer.</source>
+        <translation>Quantdesk 会为你的电脑找到合适版本的模型，下载后即可开始对话。一切都在本地运行，对话内容绝不会离开这台电脑。</translation>
+    </message>
+    <message>
+        <source>Run a language model on this computer</source>
+        <translation>在这台电脑上运行大语言模型</translation>
+    </message>
+    <message>
+        <source>You have {free} free for models in {folder}.</source>
+        <translation>{folder} 中还有 {free} 可用于存放模型。</translation>
+    </message>
+    <message>
+        <source>• An internet connection for the download (only for it: chatting works offline), and a few minutes to an hour, depending on your connection and the model.</source>
+        <translation>• 下载时需要联网（仅下载需要，对话可离线进行），根据网速和模型大小，需要几分钟到一小时。</translation>
+    </message>
+    <message>
+        <source>• Free disk space for the model: most files are 1 to 10 GB, and each file&apos;s size is shown before anything is downloaded.</source>
+        <translation>• 为模型预留磁盘空间：大多数文件在 1 到 10 GB 之间，下载前会显示每个文件的大小。</translation>
     </message>
 </context>
 </TS>
