@@ -75,6 +75,10 @@
         <translation>请先加载模型，然后在下方输入消息。</translation>
     </message>
     <message>
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
         <source>Reading the conversation…</source>
         <translation>正在读取对话…</translation>
     </message>
@@ -83,8 +87,20 @@
         <translation>回复设置</translation>
     </message>
     <message>
+        <source>Search the chats</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
         <source>Send</source>
         <translation>发送</translation>
+    </message>
+    <message>
+        <source>Send message</source>
+        <translation>发送消息</translation>
+    </message>
+    <message>
+        <source>Send the message</source>
+        <translation>发送这条消息</translation>
     </message>
     <message>
         <source>Send the message (Ctrl+Enter).</source>
@@ -97,6 +113,14 @@
     <message>
         <source>Stop</source>
         <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the reply</source>
+        <translation>停止回复</translation>
+    </message>
+    <message>
+        <source>Stop the reply, or cancel an edit</source>
+        <translation>停止回复，或取消编辑</translation>
     </message>
     <message>
         <source>System prompt, sampling and context length of this chat</source>
@@ -228,6 +252,29 @@
     <message>
         <source>no limit</source>
         <translation>不限</translation>
+    </message>
+</context>
+<context>
+    <name>CodeBlock</name>
+    <message>
+        <source>Code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy code</source>
+        <translation>复制代码</translation>
+    </message>
+    <message>
+        <source>Copy this code</source>
+        <translation>复制这段代码</translation>
+    </message>
+    <message>
+        <source>code</source>
+        <translation>代码</translation>
     </message>
 </context>
 <context>
@@ -732,8 +779,20 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
 <context>
     <name>MainWindow</name>
     <message>
+        <source>&amp;Go</source>
+        <translation>转到(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
         <source>&amp;Quantdesk</source>
         <translation>Quantdesk(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>About Quantdesk</source>
+        <translation>关于 Quantdesk</translation>
     </message>
     <message>
         <source>Chats</source>
@@ -754,6 +813,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts…</source>
+        <translation>键盘快捷键…</translation>
     </message>
     <message>
         <source>Loading the model… Type your message meanwhile; Send works once it is ready.</source>
@@ -843,12 +906,32 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>复制</translation>
     </message>
     <message>
+        <source>Copy message</source>
+        <translation>复制消息</translation>
+    </message>
+    <message>
         <source>Edit</source>
         <translation>编辑</translation>
     </message>
     <message>
+        <source>Edit message</source>
+        <translation>编辑消息</translation>
+    </message>
+    <message>
+        <source>Next version</source>
+        <translation>下一个版本</translation>
+    </message>
+    <message>
+        <source>Previous version</source>
+        <translation>上一个版本</translation>
+    </message>
+    <message>
         <source>Regenerate</source>
         <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Regenerate reply</source>
+        <translation>重新生成回复</translation>
     </message>
     <message>
         <source>Thinking…</source>
@@ -861,6 +944,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Thoughts</source>
         <translation>思考过程</translation>
+    </message>
+    <message>
+        <source>Version {index} of {count}</source>
+        <translation>第 {index} 个版本，共 {count} 个</translation>
     </message>
     <message>
         <source>You</source>
@@ -881,6 +968,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>stopped</source>
         <translation>已停止</translation>
+    </message>
+    <message>
+        <source>{index}/{count}</source>
+        <translation>{index}/{count}</translation>
     </message>
 </context>
 <context>
@@ -1276,6 +1367,21 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     </message>
 </context>
 <context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <source>What they do</source>
+        <translation>作用</translation>
+    </message>
+</context>
+<context>
     <name>WelcomePage</name>
     <message>
         <source>1. Your machine: Quantdesk looks at your memory, graphics card and processor, and you can correct what it finds.</source>
@@ -1316,6 +1422,17 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>• Free disk space for the model: most files are 1 to 10 GB, and each file&apos;s size is shown before anything is downloaded.</source>
         <translation>• 为模型预留磁盘空间：大多数文件在 1 到 10 GB 之间，下载前会显示每个文件的大小。</translation>
+    </message>
+</context>
+<context>
+    <name>box</name>
+    <message>
+        <source>About Quantdesk</source>
+        <translation>关于 Quantdesk</translation>
+    </message>
+    <message>
+        <source>Quantdesk {version}: chat with language models on your own computer. Models run here with llama.cpp; nothing you type leaves this machine.</source>
+        <translation>Quantdesk {version}：在你自己的电脑上与大语言模型对话。模型通过 llama.cpp 在本地运行，你输入的任何内容都不会离开这台电脑。</translation>
     </message>
 </context>
 </TS>
