@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from enum import IntEnum
 from typing import TextIO
@@ -204,8 +205,13 @@ def _log_to_file() -> None:
     setup_logging(console=False)
 
 
+# Folded to one line: runs of line breaks and spaces, never the no-break space that keeps a
+# number with its unit ("38.1 MiB"), which str.split() would also take for a space.
+_LINE_BREAKS = re.compile(r"[^\S\u00a0\u202f]+")  # every whitespace but the no-break ones
+
+
 def _fail(message: str, code: ExitCode) -> int:
-    print(f"quantdesk: {' '.join(message.split())}", file=sys.stderr)
+    print(f"quantdesk: {_LINE_BREAKS.sub(' ', message).strip()}", file=sys.stderr)
     return code
 
 
@@ -401,9 +407,8 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
     out.write(
         f"CPU:  {cpu.model} ({cpu.arch}), {cpu.cores} cores; {', '.join(cpu.features) or 'no SIMD extensions found'}\n"
     )
-    gib = profile.ram_bytes / 2**30
     out.write(
-        f"RAM:  {format_bytes(profile.ram_bytes)} = {gib:.1f} GiB "
+        f"RAM:  {format_bytes(profile.ram_bytes)} "
         f"({format_bytes(profile.ram_available_bytes)} available)\n"
     )
     for gpu in profile.gpus:

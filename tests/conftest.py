@@ -98,7 +98,7 @@ def broken_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 # What each broken copy must be reported as (the reason part of the message).
 BROKEN_REASONS = {
-    "truncated": "file is truncated: 40.0 MB of 98.4 MB",
+    "truncated": "file is truncated: 38.1\u00a0MiB of 93.8\u00a0MiB",
     "header-cut": "header is cut short",
     "wrong-magic": "not a GGUF model",
     "empty": "file is empty (0 bytes)",

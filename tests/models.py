@@ -40,7 +40,7 @@ VARIANTS: dict[str, tuple[str, str | None]] = {
     # A name that looks like markup: shown as written, never restyling the window.
     "markup-name": ('<b style="color:red">Spoof</b>', "chatml_think.jinja"),
 }
-TRUNCATED_SIZE = 40_000_000  # "file is truncated: 40.0 MB of 98.4 MB"
+TRUNCATED_SIZE = 40_000_000  # "file is truncated: 38.1 MiB of 93.8 MiB"
 
 
 def cache_dir() -> Path:

@@ -34,7 +34,7 @@ class ModelFileError(QuantdeskError, ValueError):
 
     Attributes:
         path: the file.
-        reason: what is wrong with it, in plain words ("file is truncated: 40.0 MB of 98.4 MB").
+        reason: what is wrong with it, in plain words ("file is truncated: 38.1 MiB of 93.8 MiB").
     """
 
     def __init__(self, path: str | Path, reason: str) -> None:

@@ -33,7 +33,7 @@ def test_pull_models_rm(local_hub: LocalHub, tiny_model: Path, quantdesk_home: P
         "size_bytes": tiny_model.stat().st_size,
         "sha256_verified": True,
     }
-    assert "98.4 MB of 98.4 MB" in pulled.stderr  # progress goes to stderr
+    assert "93.8\u00a0MiB of 93.8\u00a0MiB" in pulled.stderr  # progress goes to stderr
 
     listed = quantdesk("models", "--json")
     assert json.loads(listed.stdout) == [

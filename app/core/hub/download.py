@@ -247,7 +247,7 @@ def already_downloaded(target: Path, size: int) -> bool:
 
 
 def describe_progress(progress: DownloadProgress) -> str:
-    """ "41.0 MB of 98.4 MB · 12.5 MB/s · 5.0 s left"; speed and ETA "—" when unknown."""
+    """ "41.0 MiB of 93.8 MiB · 12.5 MiB/s · 5.0 s left"; speed and ETA "—" when unknown."""
     head = f"{format_bytes(progress.bytes_done)} of {format_bytes(progress.total_bytes)}"
     states = {
         DownloadState.PAUSED: "paused",

@@ -42,7 +42,7 @@ def process_vram_bytes() -> int | None:
 
 
 def describe_process_memory() -> str:
-    """'RAM 512.3 MB' or 'RAM 512.3 MB · VRAM 4.1 GB'."""
+    """'RAM 512.3 MiB' or 'RAM 512.3 MiB · VRAM 4.1 GiB'."""
     text = f"RAM {format_bytes(process_ram_bytes())}"
     vram = process_vram_bytes()
     if vram:

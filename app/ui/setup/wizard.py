@@ -50,7 +50,10 @@ if TYPE_CHECKING:
 
     from app.ui.session import Session
 
-GB = 1e9
+# RAM and GPU memory are corrected in GiB, the unit every size in the app is shown in
+# (`app/core/_util/units.py`); the unit is a symbol, the same in every language.
+GIB = 1 << 30
+GIB_SUFFIX = "\u00a0GiB"
 
 
 class FirstRunWizard(QWizard):
@@ -288,7 +291,7 @@ class MachinePage(QWizardPage):
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.ram = QDoubleSpinBox()
         self.ram.setRange(1, 4096)
-        self.ram.setSuffix(" GB")
+        self.ram.setSuffix(GIB_SUFFIX)
         self.ram.setDecimals(1)
         self.ram.setMaximumWidth(140)
         self.form = QFormLayout()
@@ -315,8 +318,8 @@ class MachinePage(QWizardPage):
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt's name
         self._wizard.correct_hardware(
-            ram_bytes=round(self.ram.value() * GB),
-            vram_bytes={i: round(box.value() * GB) for i, box in enumerate(self.vram)},
+            ram_bytes=round(self.ram.value() * GIB),
+            vram_bytes={i: round(box.value() * GIB) for i, box in enumerate(self.vram)},
         )
         return True
 
@@ -331,22 +334,22 @@ class MachinePage(QWizardPage):
             self.summary.setText(self._machine_text + "<br>" + self.tr("<b>Engine:</b> checking…"))
         else:
             self._show_engine(engine)
-        self.ram.setValue(profile.ram_bytes / GB)
+        self.ram.setValue(profile.ram_bytes / GIB)
         for box in self.vram:
             self.form.removeRow(box)
         self.vram = []
         for gpu in profile.gpus:
             box = QDoubleSpinBox()
             box.setRange(0, 1024)
-            box.setSuffix(" GB")
+            box.setSuffix(GIB_SUFFIX)
             box.setDecimals(1)
-            box.setValue(gpu.vram_bytes / GB)
+            box.setValue(gpu.vram_bytes / GIB)
             box.setMaximumWidth(140)
             self.form.addRow(self.tr("{gpu} memory").format(gpu=gpu.name), box)
             self.vram.append(box)
         self.note.setText(
             self.tr(
-                "Your corrections are remembered. Quantdesk keeps about 1 GB of GPU memory free "
+                "Your corrections are remembered. Quantdesk keeps about 1\u00a0GiB of GPU memory free "
                 "and leaves some RAM to your other apps."
             )
         )

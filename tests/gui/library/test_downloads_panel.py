@@ -33,7 +33,7 @@ def test_download_from_the_panel_then_chat_with_it(
         qtbot.mouseClick(panel.download_button, Qt.MouseButton.LeftButton)
         row = panel.rows[0]
         qtbot.waitUntil(lambda: 0 < row.bar.value() < 1000, timeout=20_000)
-        assert " of 98.4 MB" in row.status.text()
+        assert " of 93.8\u00a0MiB" in row.status.text()
     (target,) = finished.args[0].paths
     assert row.bar.value() == 1000
     assert "verified" in row.status.text()
@@ -85,7 +85,7 @@ def test_models_page_imports_and_deletes(
         page.import_file(tiny_model, copy=True)
     assert page.table.rowCount() == 1
     assert page.table.item(0, 2).text() == "Q4_1"
-    assert page.table.item(0, 3).text() == "98.4 MB"
+    assert page.table.item(0, 3).text() == "93.8\u00a0MiB"
     page.table.selectRow(0)
     monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(page.deleted, timeout=10_000):

@@ -19,13 +19,13 @@ from app.ui.setup.wizard import FirstRunWizard
 from tests.gui.setup.conftest import FILE, REPO
 from tests.localhub import LocalHub
 
-GB = 10**9
+GIB = 1 << 30
 MACHINE = HardwareProfile(
     os="linux",
     cpu=CpuInfo("x86_64", "Test CPU 8-Core", 8, ("avx", "avx2", "fma", "f16c")),
-    ram_bytes=16 * GB,
-    ram_available_bytes=12 * GB,
-    gpus=(GpuInfo("NVIDIA GeForce RTX 3070", "cuda", 8 * GB, 7 * GB),),
+    ram_bytes=16 * GIB,
+    ram_available_bytes=12 * GIB,
+    gpus=(GpuInfo("NVIDIA GeForce RTX 3070", "cuda", 8 * GIB, 7 * GIB),),
 )
 
 
@@ -52,7 +52,7 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
     qtbot.waitUntil(lambda: "CPU engine" in page.summary.text(), timeout=30_000)
     assert "RTX 3070" in page.summary.text()
     assert "fast path available" in page.summary.text()
-    assert "16.0 GB RAM" in page.summary.text()
+    assert "16.0\u00a0GiB RAM" in page.summary.text()  # as the OS counts it
     assert "AVX2" in page.summary.text()
     page.vram[0].setValue(6.0)
 
@@ -78,7 +78,7 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
     option = chooser.selected_option
     assert option.files == (FILE,) and option.quant == "Q4_1"
     assert option.fit == "gpu"
-    assert "of its 6.0 GB" in chooser.reasons.text()  # fitted to the corrected VRAM
+    assert "of its 6.0\u00a0GiB" in chooser.reasons.text()  # fitted to the corrected VRAM
     assert "Runs on the GPU" in chooser.table.item(0, 3).text()
     needs_before = chooser.table.item(0, 2).text()
     chooser.context_slider.setValue(chooser.context_slider.value() + 1)
@@ -110,7 +110,7 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
 
     preferences, _ = load_preferences(paths.config)
     assert preferences.first_run_done
-    assert preferences.vram_override(0) == 6 * GB  # the correction is remembered
+    assert preferences.vram_override(0) == 6 * GIB  # the correction is remembered
     window.close()
 
     # A second run skips the wizard and goes straight to the chat.
@@ -118,7 +118,7 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
     qtbot.addWidget(again)
     assert not again.needs_wizard()
     assert (
-        again.session.hardware is not None and again.session.hardware.gpus[0].vram_bytes == 6 * GB
+        again.session.hardware is not None and again.session.hardware.gpus[0].vram_bytes == 6 * GIB
     )
     again.close()
 

@@ -162,7 +162,7 @@ def test_whole_on_gpu_reason_names_the_numbers(seed_hub: dict) -> None:
     assert pick is not None and pick.quant == "Q5_K_S" and pick.gpu_layers == 28
     text = " ".join(pick.reasons)
     assert "Runs entirely on the RTX 3070" in text
-    assert "file 5.3 GB" in text and "8,192 tokens" in text and "CUDA runtime" in text
+    assert "file 5.0\u00a0GiB" in text and "8,192 tokens" in text and "CUDA runtime" in text
     assert "1 GiB llama.cpp leaves free per GPU" in text
     assert "Keeps 98.79 %" in text
 
@@ -201,7 +201,7 @@ def test_nothing_fits_says_what_would(seed_hub: dict) -> None:
     assert result.pick is None
     assert all(option.fit == "too_large" for option in result.options)
     message = nothing_fits_reason(result, MACHINES["tiny4"])
-    assert "smallest, IQ2_M (2.8 GB)" in message and "shorter context" in message
+    assert "smallest, IQ2_M (2.6\u00a0GiB)" in message and "shorter context" in message
 
 
 def test_unknown_quants_are_listed_never_picked(seed_hub: dict) -> None:

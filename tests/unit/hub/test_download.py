@@ -155,7 +155,7 @@ def test_disk_too_small_is_refused_before_any_byte(
         download(pick(), models_dir())
     assert caught.value.free_bytes == 50_000_000
     assert caught.value.needed_bytes > 50_000_000
-    assert "50.0 MB free" in str(caught.value)
+    assert "47.7\u00a0MiB free" in str(caught.value)
     assert local_hub.bytes_sent.get("m-Q4_K_M.gguf", 0) == 0
 
 
@@ -441,11 +441,9 @@ def test_disk_filling_up_mid_download_keeps_the_bytes_and_resumes(
 
 def test_every_download_state_is_told_in_words() -> None:
     def line(state: DownloadState) -> str:
-        return describe_progress(
-            DownloadProgress("m.gguf", 1_000_000, 2_000_000, None, None, state)
-        )
+        return describe_progress(DownloadProgress("m.gguf", 1 << 20, 2 << 20, None, None, state))
 
-    assert line(DownloadState.DOWNLOADING) == "1.0 MB of 2.0 MB · — · —"
+    assert line(DownloadState.DOWNLOADING) == "1.0\u00a0MiB of 2.0\u00a0MiB · — · —"
     others = [state for state in DownloadState if state is not DownloadState.DOWNLOADING]
     assert len(others) == 4
     described = {line(state).split(" · ", 1)[1] for state in others}

@@ -103,7 +103,7 @@ def test_a_longer_body_without_a_checksum_is_a_failed_attempt(local_hub: LocalHu
     files = select_files(list_repo_files(REPO), filename="config.json")
     error = finishes(lambda: download(files, models_dir(), control=control), stop=control.cancel)
     assert isinstance(error, DownloadInterruptedError), error
-    assert "more than the listed 2.0 KB" in str(error)
+    assert "more than the listed 2.0\u00a0KiB" in str(error)
     assert not (models_dir() / "tester" / "Tiny-GGUF" / "config.json").exists()
 
 

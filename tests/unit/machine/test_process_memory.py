@@ -24,6 +24,6 @@ def test_the_line_names_ram_and_vram_only_when_known() -> None:
     line = describe_process_memory()
     vram = process_vram_bytes()
     if vram:  # an NVIDIA GPU with NVML, where this process holds memory
-        assert re.fullmatch(r"RAM \d+\.\d [KMGT]B · VRAM \d+\.\d [KMGT]B", line)
+        assert re.fullmatch(r"RAM \d+\.\d\u00a0[KMGT]iB · VRAM \d+\.\d\u00a0[KMGT]iB", line)
     else:  # no NVML here (or nothing on the GPU): RAM alone, never "VRAM 0 B"
-        assert re.fullmatch(r"RAM \d+\.\d [KMGT]B", line)
+        assert re.fullmatch(r"RAM \d+\.\d\u00a0[KMGT]iB", line)
