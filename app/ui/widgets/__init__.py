@@ -1,0 +1,1 @@
+"""Small widgets that any page may use (below every page in the import layers)."""
