@@ -430,7 +430,7 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
 def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk recommend`: fit every file of a repo on a machine and pick one, with reasons."""
     from app.core._util.units import format_bytes
-    from app.core.fit.recommend import nothing_fits_reason
+    from app.core.fit.reasons import explain, explained_dict, nothing_fits
     from app.core.fit.repo_facts import advise, fetch_repo_facts
     from app.core.machine.hardware import HardwareProfile, detect
     from app.core.paths import app_paths
@@ -446,7 +446,7 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     facts = fetch_repo_facts(args.repo_id, app_paths().models)
     result = advise(facts, profile, goal=args.goal, context=args.context or _default_context())
     if args.json:
-        json.dump(result.as_dict(), out, indent=2)
+        json.dump(explained_dict(result), out, indent=2)
         out.write("\n")
         return ExitCode.OK
     out.write(f"{args.repo_id} · goal: {result.goal} · context {result.context:,} tokens\n\n")
@@ -462,9 +462,11 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
         )
     out.write("\n")
     if result.pick is None:
-        out.write(nothing_fits_reason(result, profile) + "\n")
+        out.write(f"{nothing_fits(result)}\n")
     else:
         out.write(f"Pick: {', '.join(result.pick.files)}\n")
-        for reason in result.pick.reasons:
+        summary, *details = explain(result, result.pick).lines()
+        out.write(f"{summary}\n")
+        for reason in details:
             out.write(f"  - {reason}\n")
     return ExitCode.OK

@@ -9,6 +9,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject,
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
+from app.core._util.phrases import Phrase
 from app.core.fit.recommend import Fit
 
 # How far secondary text moves from the text color towards the background: readable, yet
@@ -172,6 +173,12 @@ def translated_columns(context: str, columns: tuple[object, ...]) -> list[str]:
     """Column titles marked with `QT_TRANSLATE_NOOP(context, …)` (typed object by PySide6, the
     text itself at run time), translated."""
     return [QCoreApplication.translate(context, str(column)) for column in columns]
+
+
+def phrase_text(phrase: Phrase) -> str:
+    """A sentence the core wrote (`Phrase`), in the person's language: its template and the
+    phrases inside it are translated under the context they were marked with."""
+    return phrase.render(lambda context, text: QCoreApplication.translate(context, text))
 
 
 def plain_text(label: QLabel) -> QLabel:

@@ -68,8 +68,11 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
         "gpu_layers",
         "estimated_bytes",
         "quality",
+        "summary",
         "reasons",
     }
+    assert pick["summary"].startswith("Very good quality, whole model on the GPU: uses about ")
+    assert pick["reasons"][0].startswith("Why Q5_K_S: ")
     assert len(report["options"]) == 24
     assert {o["fit"] for o in report["options"]} >= {"gpu", "partial"}
     # The header came from a range request, not a download of the 2.8 GB file.
@@ -91,6 +94,7 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
         "→Q5_K_S" in table.stdout
         and "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in table.stdout
     )
+    assert "Very good quality, whole model on the GPU" in table.stdout
 
 
 def test_recommend_fits_at_the_default_context_from_settings(

@@ -8,9 +8,15 @@ the order holds widely, the exact percentages are that model's.
 
 from __future__ import annotations
 
-SOURCE = (
-    "perplexity table of Llama-3.1-Minitron-4B-Width-Base GGUF quants (ThomasBaruzier, seed 004)"
-)
+from app.core._util.enums import TextEnum
+
+# The model the figures were measured on, and the repo whose card has the table.
+SOURCE_MODEL = "Llama-3.1-Minitron-4B-Width-Base"
+SOURCE_REPO = "ThomasBaruzier/Llama-3.1-Minitron-4B-Width-Base-GGUF"
+# Repo names (lower case) of the source model itself, and of models NVIDIA built from it
+# (Llama-3.1-Nemotron-Nano-4B is a derivative of Minitron-4B-Width-Base, per NVIDIA's card).
+_SOURCE_NAMES = ("minitron-4b-width",)
+_SIBLING_NAMES = ("nemotron-nano-4b",)
 
 # quant -> accuracy % vs F16, transcribed from seed 004.
 ACCURACY_PERCENT: dict[str, float] = {
@@ -56,3 +62,30 @@ def bits_class(quant: str | None) -> int | None:
         return 32
     digits = quant.lstrip("IQ")[:1]
     return int(digits) if digits.isdigit() else None
+
+
+def is_k_quant(quant: str | None) -> bool:
+    """Q4_K_M, q4_k, Q6_K, Q3_K_XL: llama.cpp's K-quants (not Q4_0, Q8_0, IQ4_NL or BF16)."""
+    if not quant:
+        return False
+    quant = quant.upper()
+    return len(quant) >= 4 and quant[0] == "Q" and quant[1].isdigit() and quant[2:4] == "_K"
+
+
+class MeasuredOn(TextEnum):
+    """How the quality figures relate to a repo's model: measured on it, on a model built from
+    the same base, or on another model (the order of the quants holds; the exact figures don't)."""
+
+    THIS_MODEL = "this_model"
+    SIBLING = "sibling"
+    OTHER_MODEL = "other_model"
+
+
+def measured_on(repo_id: str) -> MeasuredOn:
+    """Where `repo_id`'s quality figures come from, relative to its own model."""
+    name = repo_id.rpartition("/")[2].lower()
+    if any(source in name for source in _SOURCE_NAMES):
+        return MeasuredOn.THIS_MODEL
+    if any(sibling in name for sibling in _SIBLING_NAMES):
+        return MeasuredOn.SIBLING
+    return MeasuredOn.OTHER_MODEL

@@ -1,4 +1,6 @@
-"""Which file of a GGUF repo to run on a machine, and why, in numbers.
+"""Which file of a GGUF repo to run on a machine: the fit arithmetic and the choice.
+
+The words that explain a fit or a pick are `reasons.py`'s (`explain`).
 
 Rules (the project's DESIGN.md, "Domain rules", from the seed cards):
 - fastest: the whole model on the GPU — a file that fits the GPU's usable memory with its KV
@@ -15,15 +17,14 @@ Rules (the project's DESIGN.md, "Domain rules", from the seed cards):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.core._util.enums import TextEnum
-from app.core._util.units import format_bytes
 from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.fit.memory import GIB, MemoryEstimate, ModelShape, estimate_memory
-from app.core.fit.quality import SOURCE, accuracy_percent, bits_class, is_i_quant
+from app.core.fit.quality import accuracy_percent, bits_class, is_i_quant
 from app.core.gguf.header import check_model_file
 from app.core.gguf.quants import shard_info
 from app.core.hub.client import RemoteFile
@@ -67,12 +68,6 @@ class Budget:
     os_reserve_bytes: int
     shared_pool: bool  # unified memory: GPU and RAM parts come from one pool of `ram_bytes`
 
-    def describe_ram(self, profile: HardwareProfile) -> str:
-        return (
-            f"{format_bytes(profile.ram_bytes)} RAM minus {format_bytes(self.os_reserve_bytes)} kept for the "
-            f"system and other apps"
-        )
-
 
 @dataclass(frozen=True)
 class Option:
@@ -85,7 +80,6 @@ class Option:
     gpu_layers: int
     estimate: MemoryEstimate | None
     quality: float | None
-    reasons: tuple[str, ...] = ()
 
     @property
     def estimated_bytes(self) -> int:
@@ -100,17 +94,21 @@ class Option:
             "gpu_layers": self.gpu_layers,
             "estimated_bytes": self.estimated_bytes,
             "quality": self.quality,
-            "reasons": list(self.reasons),
         }
 
 
 @dataclass(frozen=True)
 class Recommendation:
+    """Every choice of a repo fitted to `profile` at `context` tokens, and the pick for `goal`
+    (None when nothing known fits). `layers`: the model's repeating layers (for the reasons)."""
+
     repo_id: str
     goal: Goal
     context: int
     pick: Option | None
     options: list[Option]
+    profile: HardwareProfile
+    layers: int
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -205,7 +203,8 @@ def recommend(
     context: int | None = None,
     header_quants: dict[str, str] | None = None,
 ) -> Recommendation:
-    """Fit every choice of the repo on `profile` and pick one for `goal`, with reasons.
+    """Fit every choice of the repo on `profile` and pick one for `goal` (`reasons.explain`
+    says why).
 
     `context` defaults to `DEFAULT_CONTEXT`; callers pass the person's default context length,
     so the CLI and the GUI fit at the same length. It is capped at what the model was trained
@@ -224,19 +223,9 @@ def recommend(
     for paths, quant, size in group_options(files):
         quant = quant or (header_quants or {}).get(paths[0])
         fit, layers, estimate = fit_option(shape, size, budget, context)
-        option = Option(paths, quant, size, fit, layers, estimate, accuracy_percent(quant))
-        options.append(
-            replace(option, reasons=_fit_reasons(option, budget, profile, context, shape))
-        )
+        options.append(Option(paths, quant, size, fit, layers, estimate, accuracy_percent(quant)))
     pick = _pick(options, budget, profile, goal)
-    if pick is not None:
-        # The pick's own reasons come first; the option is rebuilt, never changed in place.
-        chosen = replace(
-            pick, reasons=(*_pick_reasons(pick, options, budget, profile, goal), *pick.reasons)
-        )
-        options[next(i for i, option in enumerate(options) if option is pick)] = chosen
-        pick = chosen
-    return Recommendation(repo_id, goal, context, pick, options)
+    return Recommendation(repo_id, goal, context, pick, options, profile, shape.layers)
 
 
 # --- choosing ------------------------------------------------------------------------------------
@@ -246,13 +235,9 @@ def _cpu_only(budget: Budget) -> bool:
     return budget.gpu is None
 
 
-def _iquants_fast(budget: Budget) -> bool:
+def iquants_fast(budget: Budget) -> bool:
+    """I-quants beat K-quants of the same size here: on CUDA and ROCm only."""
     return budget.gpu is not None and budget.gpu.backend in ("cuda", "rocm")
-
-
-def _backend_name(budget: Budget) -> str:
-    """The GPU backend as a person reads it ("CUDA"); empty on a CPU-only machine."""
-    return budget.gpu.backend.upper() if budget.gpu is not None else ""
 
 
 def _quality(option: Option) -> float:
@@ -261,7 +246,8 @@ def _quality(option: Option) -> float:
     return option.quality
 
 
-def _repacks_q4_0(profile: HardwareProfile) -> bool:
+def repacks_q4_0(profile: HardwareProfile) -> bool:
+    """llama.cpp repacks Q4_0 weights at load time for this CPU (AVX2, or ARM with NEON)."""
     cpu = profile.cpu
     return cpu.has("avx2") or (cpu.arch == "arm64" and cpu.has("neon"))
 
@@ -282,7 +268,7 @@ def _pick(
         # Nothing good fits whole on the GPU: the most layers on it at acceptable quality
         # (K-quants where I-quants are slow).
         pool = acceptable
-        if not _iquants_fast(budget):
+        if not iquants_fast(budget):
             pool = [o for o in acceptable if not is_i_quant(o.quant)] or acceptable
         return max(pool, key=lambda o: (o.gpu_layers, o.quality))
     return _best(acceptable, budget)
@@ -290,11 +276,11 @@ def _pick(
 
 def _best(candidates: list[Option], budget: Budget) -> Option:
     """Highest quality, with the K-quant/I-quant rules deciding between similar files."""
-    if not _iquants_fast(budget):
+    if not iquants_fast(budget):
         k_quants = [o for o in candidates if not is_i_quant(o.quant)]
         candidates = k_quants or candidates
     best = _smallest_of_the_best(candidates)
-    if _iquants_fast(budget) and (bits_class(best.quant) or 16) < 4:
+    if iquants_fast(budget) and (bits_class(best.quant) or 16) < 4:
         # Below 4 bits on CUDA/ROCm: an I-quant of the same class gives more quality per byte.
         same_class = [
             o
@@ -321,7 +307,7 @@ def _smallest_of_the_best(candidates: list[Option]) -> Option:
 def _fastest_on_cpu(candidates: list[Option], profile: HardwareProfile, budget: Budget) -> Option:
     # Token speed on a CPU follows bytes read per token: a 4-bit file is the sweet spot;
     # Q4_0 is repacked online on AVX2 and ARM CPUs, which makes it the fastest 4-bit type there.
-    if _repacks_q4_0(profile):
+    if repacks_q4_0(profile):
         # IQ4_NL is repacked too, on ARM (NEON) only.
         repackable = ("Q4_0", "IQ4_NL") if profile.cpu.arch == "arm64" else ("Q4_0",)
         repacked = [o for quant in repackable for o in candidates if o.quant == quant]
@@ -335,128 +321,6 @@ def _fastest_on_cpu(candidates: list[Option], profile: HardwareProfile, budget: 
         return _best(smaller, budget)
     # No 4-bit file or smaller: the fastest is the smallest that is left.
     return min(candidates, key=lambda o: o.size_bytes)
-
-
-# --- reasons -------------------------------------------------------------------------------------
-
-
-def _fit_reasons(
-    option: Option, budget: Budget, profile: HardwareProfile, context: int, shape: ModelShape
-) -> tuple[str, ...]:
-    estimate = option.estimate
-    assert estimate is not None
-    parts = (
-        f"file {format_bytes(option.size_bytes)} + context memory {format_bytes(estimate.kv_bytes)} for "
-        f"{context:,} tokens + compute {format_bytes(estimate.compute_gpu + estimate.compute_ram)}"
-        + (
-            f" + {_backend_name(budget)} runtime {format_bytes(estimate.backend_context)}"
-            if estimate.backend_context
-            else ""
-        )
-    )
-    gpu_name = budget.gpu.name if budget.gpu else ""
-    gpu_vram = budget.gpu.vram_bytes if budget.gpu else 0
-    if option.fit == Fit.GPU:
-        return (
-            f"Runs entirely on the {gpu_name}: needs about {format_bytes(estimate.vram_bytes)} of its "
-            f"{format_bytes(gpu_vram)} ({parts}), keeping the 1 GiB llama.cpp leaves free per GPU.",
-        )
-    if option.fit == Fit.PARTIAL:
-        return (
-            f"Split: {option.gpu_layers} of {shape.layers} layers on the {gpu_name} "
-            f"({format_bytes(estimate.vram_bytes)} of {format_bytes(budget.vram_bytes)} usable), the rest in RAM "
-            f"({format_bytes(estimate.ram_bytes)} of {format_bytes(budget.ram_bytes)} usable: "
-            f"{budget.describe_ram(profile)}); {parts}.",
-        )
-    if option.fit == Fit.CPU:
-        why = (
-            "no GPU the engine can use" if budget.gpu is None else "not even one layer fits the GPU"
-        )
-        return (
-            f"Runs on the CPU ({why}): needs about {format_bytes(estimate.ram_bytes)} of "
-            f"{format_bytes(budget.ram_bytes)} usable ({budget.describe_ram(profile)}); {parts}.",
-        )
-    room = budget.ram_bytes + (0 if budget.shared_pool else budget.vram_bytes)
-    return (
-        f"Too large: needs about {format_bytes(estimate.total_bytes)} but this machine can give "
-        f"{format_bytes(room)} ({budget.describe_ram(profile)}"
-        + (
-            f", plus {format_bytes(budget.vram_bytes)} usable on the {gpu_name}"
-            if budget.gpu and not budget.shared_pool
-            else ""
-        )
-        + f"); {parts}.",
-    )
-
-
-def _pick_reasons(
-    pick: Option, options: list[Option], budget: Budget, profile: HardwareProfile, goal: Goal
-) -> list[str]:
-    reasons = []
-    quant = pick.quant or "?"
-    if goal == Goal.FASTEST and pick.fit == Fit.GPU:
-        reasons.append(
-            f"Fastest: the whole model on the GPU. {quant} is the best quality that fits there "
-            f"(rule: a file 1-2 GB under the GPU's memory)."
-        )
-    elif goal == Goal.FASTEST and pick.fit == Fit.PARTIAL and budget.gpu is not None:
-        reasons.append(
-            f"Fastest: no file of good quality fits entirely on the {budget.gpu.name}; {quant} puts "
-            f"the most layers ({pick.gpu_layers}) on it."
-        )
-    elif goal == Goal.FASTEST:
-        where = "" if budget.gpu is None else f" (not even one layer fits the {budget.gpu.name})"
-        reasons.append(
-            f"Fastest on this CPU{where}: a 4-bit file reads the fewest bytes per token at good "
-            f"quality; {quant} ({format_bytes(pick.size_bytes)})."
-        )
-    else:
-        reasons.append(
-            f"Best quality that fits RAM + GPU memory: {quant} "
-            f"(rule: a file 1-2 GB under RAM + VRAM, split across GPU and CPU when needed)."
-        )
-    reasons.append(f"Keeps {pick.quality:.2f} % of the full model's accuracy ({SOURCE}).")
-    if quant == "Q4_0" and _cpu_only(budget) and _repacks_q4_0(profile):
-        isa = "ARM NEON" if profile.cpu.arch == "arm64" else "AVX2"
-        reasons.append(
-            f"Q4_0: llama.cpp repacks Q4_0 weights at load time for {isa} CPUs, which makes it faster on the CPU."
-        )
-    if is_i_quant(pick.quant) and _iquants_fast(budget):
-        reasons.append(
-            f"I-quant: below 4 bits on {_backend_name(budget)} an I-quant keeps more quality per byte than a K-quant."
-        )
-    elif not is_i_quant(pick.quant) and any(
-        is_i_quant(o.quant) and o.fit != Fit.TOO_LARGE for o in options
-    ):
-        where = "on the CPU" if _cpu_only(budget) else f"with {_backend_name(budget)}"
-        if not _iquants_fast(budget):
-            reasons.append(f"K-quant: I-quants run slower than K-quants of similar size {where}.")
-    if budget.shared_pool and budget.gpu is not None:
-        reasons.append(
-            f"Apple unified memory: Metal may use {format_bytes(budget.gpu.vram_bytes)} of the "
-            f"{format_bytes(profile.ram_bytes)} RAM; the model's GPU and CPU parts share that RAM."
-        )
-    return reasons
-
-
-def nothing_fits_reason(recommendation: Recommendation, profile: HardwareProfile) -> str:
-    """What to say when no option fits: how much the smallest needs vs what there is."""
-    if not recommendation.options:
-        return "This repo has no GGUF files."
-    if all(option.quality is None for option in recommendation.options):
-        return (
-            "No file in this repo names a quant Quantdesk knows (e.g. Q4_K_M), so none is picked "
-            "automatically; the table shows each file's fit."
-        )
-    smallest = min(recommendation.options, key=lambda o: o.estimated_bytes)
-    budget = machine_budget(profile)
-    room = budget.ram_bytes + (0 if budget.shared_pool else budget.vram_bytes)
-    return (
-        f"Nothing in this repo fits: the smallest, {smallest.quant or smallest.files[0]} "
-        f"({format_bytes(smallest.size_bytes)}), needs about {format_bytes(smallest.estimated_bytes)} with a "
-        f"{recommendation.context:,}-token context; this machine can give {format_bytes(room)}. "
-        "A smaller model, a shorter context, or more memory would."
-    )
 
 
 # --- model files on disk ---------------------------------------------------------------------------

@@ -32,9 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core._util.units import format_bytes
+from app.core._util.units import format_bytes, format_percent
 from app.core.errors import OfflineError
-from app.core.fit.recommend import Fit, Goal, Option, Recommendation, nothing_fits_reason
+from app.core.fit.reasons import explain, nothing_fits
+from app.core.fit.recommend import Fit, Goal, Option, Recommendation
 from app.core.fit.repo_facts import (
     FactsSource,
     RepoFacts,
@@ -51,11 +52,13 @@ from app.ui.style import (
     fit_words,
     mute,
     muted_color,
+    phrase_text,
     plain_text,
     plain_tooltip,
     translated_columns,
 )
 from app.ui.translations import content_language, core_words
+from app.ui.widgets.expander import Expander
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
@@ -414,10 +417,13 @@ class FileChooser(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        # Tab leaves the table (rows are picked with the arrow keys) for "Why this file?".
+        self.table.setTabKeyNavigation(False)
         self.table.itemSelectionChanged.connect(self._on_selection)
-        self.reasons = plain_text(QLabel())
-        self.reasons.setWordWrap(True)
-        self.reasons.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The selected file in one plain sentence; the rules and numbers behind it in `why`.
+        self.summary = plain_text(QLabel())
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         controls = QHBoxLayout()
         controls.addWidget(QLabel(self.tr("Goal:")))
         controls.addWidget(self.goal)
@@ -430,7 +436,9 @@ class FileChooser(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(controls)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.reasons)
+        layout.addWidget(self.summary)
+        self.why = Expander(self.tr("Why this file?"), self)
+        layout.addWidget(self.why)
         self._update_context_label()
 
     @property
@@ -472,7 +480,7 @@ class FileChooser(QWidget):
         self._facts = None
         self.recommendation = None
         self.table.setRowCount(0)
-        self.reasons.clear()
+        self._explain(None)
         self.title.setText(self.tr("Reading {repo} on Hugging Face…").format(repo=repo_id))
         self._request += 1
         models_dir = self._models_dir
@@ -487,7 +495,7 @@ class FileChooser(QWidget):
         self._facts = None
         self.recommendation = None
         self.table.setRowCount(0)
-        self.reasons.clear()
+        self._explain(None)
         self.title.setText(self.tr("Pick a model to see its files."))
         self.selection_changed.emit(None)
 
@@ -558,7 +566,9 @@ class FileChooser(QWidget):
                 format_bytes(option.estimated_bytes),
                 fit_words(option.fit),
                 str(option.gpu_layers) if option.fit in (Fit.GPU, Fit.PARTIAL) else "—",
-                f"{option.quality:.1f} %" if option.quality is not None else self.tr("unknown"),
+                format_percent(option.quality)
+                if option.quality is not None
+                else self.tr("unknown"),
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -573,7 +583,6 @@ class FileChooser(QWidget):
             )
         else:
             self.table.clearSelection()
-            self.reasons.setText(nothing_fits_reason(recommendation, self._hardware))
         self._on_selection()
 
     def _update_context_label(self) -> None:
@@ -589,14 +598,29 @@ class FileChooser(QWidget):
     @Slot()
     def _on_selection(self) -> None:
         option = self.selected_option
-        if option is not None:
-            lead = (
-                self.tr("Recommended for this machine.")
-                if self.recommendation and option is self.recommendation.pick
-                else self.tr("Your choice.")
-            )
-            self.reasons.setText(lead + " " + " ".join(option.reasons))
+        self._explain(option)
         self.selection_changed.emit(option)
+
+    def _explain(self, option: Option | None) -> None:
+        """The plain sentence for `option` under the table, its rules and numbers behind "Why
+        this file?"; with nothing selected, why nothing was picked (or nothing at all)."""
+        recommendation = self.recommendation
+        if recommendation is None:
+            self.summary.clear()
+            self.why.set_details([])
+            return
+        if option is None:
+            self.summary.setText(phrase_text(nothing_fits(recommendation)))
+            self.why.set_details([])
+            return
+        explanation = explain(recommendation, option)
+        summary = phrase_text(explanation.summary)
+        self.summary.setText(
+            self.tr("★ Recommended for this machine. {summary}").format(summary=summary)
+            if option is recommendation.pick
+            else self.tr("Your choice. {summary}").format(summary=summary)
+        )
+        self.why.set_details([phrase_text(detail) for detail in explanation.details])
 
     def shutdown(self) -> None:
         self._jobs.shutdown()

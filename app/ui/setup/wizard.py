@@ -475,7 +475,8 @@ class FilePage(QWizardPage):
         self.setSubTitle(
             self.tr(
                 "Models come in several sizes (quantizations). The one marked ★ fits your "
-                "machine best; the reasons are below the table."
+                'machine best; below the table, one line says why and "Why this file?" '
+                "shows the details."
             )
         )
         self.chooser = FileChooser(models_dir, HardwareProfile.empty(), context=context, goal=goal)

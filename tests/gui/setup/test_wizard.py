@@ -78,7 +78,7 @@ def test_the_wizard_takes_a_new_user_from_nothing_to_a_streamed_reply(
     option = chooser.selected_option
     assert option.files == (FILE,) and option.quant == "Q4_1"
     assert option.fit == "gpu"
-    assert "of its 6.0\u00a0GiB" in chooser.reasons.text()  # fitted to the corrected VRAM
+    assert "of its 6.0\u00a0GiB" in chooser.summary.text()  # fitted to the corrected VRAM
     assert "Runs on the GPU" in chooser.table.item(0, 3).text()
     needs_before = chooser.table.item(0, 2).text()
     chooser.context_slider.setValue(chooser.context_slider.value() + 1)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.fit.quality import accuracy_percent, bits_class, is_i_quant
+from app.core.fit.quality import (
+    MeasuredOn,
+    accuracy_percent,
+    bits_class,
+    is_i_quant,
+    is_k_quant,
+    measured_on,
+)
 from app.core.gguf.quants import parse_quant
 from tests.localhub import seed_repos
 
@@ -49,3 +56,24 @@ def test_i_quants_and_bit_classes() -> None:
         4, 3, 16, 8, 32, 8,
     ]  # fmt: skip
     assert bits_class(None) is None and bits_class("MXFP4") is None
+
+
+def test_k_quants_are_only_the_k_types() -> None:
+    assert all(is_k_quant(q) for q in ("Q4_K_M", "q4_k", "Q6_K", "Q3_K_XL", "Q2_K_L", "Q5_K_S"))
+    assert not any(
+        is_k_quant(q)
+        for q in ("Q4_0", "Q8_0", "Q4_1", "IQ4_NL", "IQ3_XXS", "BF16", "bf16-q8_0", None)
+    )
+
+
+@pytest.mark.parametrize(
+    ("repo", "relation"),
+    [
+        ("ThomasBaruzier/Llama-3.1-Minitron-4B-Width-Base-GGUF", MeasuredOn.THIS_MODEL),
+        ("bartowski/nvidia_Llama-3.1-Nemotron-Nano-4B-v1.1-GGUF", MeasuredOn.SIBLING),
+        ("Mungert/Llama-3.1-Nemotron-Nano-8B-v1-GGUF", MeasuredOn.OTHER_MODEL),
+        ("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", MeasuredOn.OTHER_MODEL),
+    ],
+)
+def test_where_the_figures_were_measured(repo: str, relation: MeasuredOn) -> None:
+    assert measured_on(repo) is relation

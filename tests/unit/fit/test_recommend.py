@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from app.core.config.preferences import DEFAULT_CONTEXT
-from app.core.fit.memory import ModelShape
+from app.core.fit.reasons import explain, nothing_fits
 from app.core.fit.recommend import (
     Fit,
     Goal,
+    Option,
     Recommendation,
     header_file,
-    nothing_fits_reason,
     recommend,
 )
-from app.core.hub.client import RemoteFile, list_repo_files
-from app.core.hub.remote_header import read_remote_header
+from app.core.hub.client import RemoteFile
 from app.core.machine.hardware import HardwareProfile
-from tests.localhub import LocalHub, seed_repos
+from tests.unit.fit.conftest import REPOS
 
 GIB = 1 << 30
 AVX2 = ["avx", "avx2", "fma", "f16c"]
@@ -61,12 +59,6 @@ MACHINES = {
     "cpu8noavx2": machine(8, features=["avx"]),
     "arm16": machine(16, arch="arm64", features=["neon", "dotprod"]),
     "tiny4": machine(4),
-}
-REPOS = {
-    "nano4b": "bartowski/nvidia_Llama-3.1-Nemotron-Nano-4B-v1.1-GGUF",
-    "nano8b": "Mungert/Llama-3.1-Nemotron-Nano-8B-v1-GGUF",
-    "ace7b": "bartowski/nvidia_AceReason-Nemotron-1.1-7B-GGUF",
-    "minitron": "ThomasBaruzier/Llama-3.1-Minitron-4B-Width-Base-GGUF",
 }
 # (machine, repo): ((fastest quant, fit), (quality quant, fit)) at an 8,192-token context.
 CONTEXT = 8192
@@ -122,21 +114,11 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def seed_hub() -> Iterator[dict[str, tuple[list[RemoteFile], ModelShape]]]:
-    """The seed repos on a local Hub; each repo's files and the shape read from a remote header."""
-    with LocalHub() as hub, pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_ENDPOINT", hub.url)
-        patch.setenv("HF_HOME", "/nonexistent-hf-home")
-        for repo, files in seed_repos().items():
-            hub.add_listing_repo(repo, files)
-        loaded = {}
-        for key, repo in REPOS.items():
-            files = list_repo_files(repo)
-            first = header_file(files)
-            assert first is not None
-            loaded[key] = (files, ModelShape.from_header(read_remote_header(first), first.size))
-        yield loaded
+def reasons(result: Recommendation, option: Option | None = None) -> list[str]:
+    """The summary and details for `option` (the pick by default), in English."""
+    chosen = option or result.pick
+    assert chosen is not None
+    return explain(result, chosen).lines()
 
 
 def run(seed_hub: dict, machine_name: str, repo: str, goal: str) -> Recommendation:
@@ -151,41 +133,50 @@ def test_pick_for_machine_and_repo(seed_hub: dict, machine_name: str, repo: str)
         got = (result.pick.quant, result.pick.fit) if result.pick else None
         assert got == expected, (goal, [(o.quant, o.fit, o.gpu_layers) for o in result.options])
         if result.pick:
-            assert result.pick.reasons and all(
-                reason.endswith(".") for reason in result.pick.reasons
-            )
-            assert "seed 004" in " ".join(result.pick.reasons)
+            lines = reasons(result)
+            assert all(line.endswith(".") for line in lines), lines
+            assert "seed" not in " ".join(lines)  # the source is named in words, not a file number
 
 
 def test_whole_on_gpu_reason_names_the_numbers(seed_hub: dict) -> None:
     pick = run(seed_hub, "nv8", "ace7b", "fastest").pick
     assert pick is not None and pick.quant == "Q5_K_S" and pick.gpu_layers == 28
-    text = " ".join(pick.reasons)
+    text = " ".join(reasons(run(seed_hub, "nv8", "ace7b", "fastest")))
     assert "Runs entirely on the RTX 3070" in text
-    assert "file 5.0\u00a0GiB" in text and "8,192 tokens" in text and "CUDA runtime" in text
-    assert "1 GiB llama.cpp leaves free per GPU" in text
-    assert "Keeps 98.79 %" in text
+    assert "file 5.0\u00a0GiB" in text and "8,192\u00a0tokens" in text and "CUDA runtime" in text
+    assert "1\u00a0GiB llama.cpp leaves free on each GPU" in text
+    assert "keeps about 98.79\u00a0%" in text
 
 
 def test_cpu_only_prefers_repacked_q4_0_and_k_quants(seed_hub: dict) -> None:
     pick = run(seed_hub, "cpu16avx2", "ace7b", "fastest").pick
     assert pick is not None
-    text = " ".join(pick.reasons)
-    assert "repacks Q4_0 weights at load time for AVX2 CPUs" in text
-    assert "I-quants run slower than K-quants of similar size on the CPU" in text
+    text = " ".join(reasons(run(seed_hub, "cpu16avx2", "ace7b", "fastest")))
+    assert "Q4_0: llama.cpp rearranges these weights at load time for AVX2 CPUs" in text
     assert "kept for the system and other apps" in text
-    arm = run(seed_hub, "arm16", "ace7b", "fastest").pick
-    assert arm is not None and "ARM NEON" in " ".join(arm.reasons)
+    arm = run(seed_hub, "arm16", "ace7b", "fastest")
+    assert arm.pick is not None and "ARM NEON" in " ".join(reasons(arm))
+    # Without AVX2 there is no repacking: a K-quant, and the rule that chose it.
+    plain = run(seed_hub, "cpu8noavx2", "ace7b", "fastest")
+    assert plain.pick is not None and plain.pick.quant == "Q4_K_M"
+    assert (
+        "Q4_K_M is a K-quant: on the CPU, I-quants run slower than K-quants of a similar size"
+        in (" ".join(reasons(plain)))
+    )
 
 
 def test_below_four_bits_on_cuda_an_i_quant(seed_hub: dict) -> None:
     pick = run(seed_hub, "nv4", "ace7b", "fastest").pick
     assert pick is not None and pick.quant == "IQ3_XXS" and pick.fit == "partial"
-    assert "I-quant" in " ".join(pick.reasons)
+    assert "IQ3_XXS is an I-quant: below 4 bits on CUDA" in " ".join(
+        reasons(run(seed_hub, "nv4", "ace7b", "fastest"))
+    )
     # The same 4 GB on Metal: I-quants are slow there, so a K-quant.
-    apple = run(seed_hub, "apple8", "ace7b", "fastest").pick
-    assert apple is not None and apple.quant == "Q3_K_S"
-    assert "Apple unified memory" in " ".join(apple.reasons)
+    apple = run(seed_hub, "apple8", "ace7b", "fastest")
+    assert apple.pick is not None and apple.pick.quant == "Q3_K_S"
+    text = " ".join(reasons(apple))
+    assert "Unified memory: the GPU may use" in text
+    assert "Q3_K_S is a K-quant: with Metal, I-quants run slower" in text
 
 
 def test_quality_splits_layers_between_gpu_and_ram(seed_hub: dict) -> None:
@@ -193,14 +184,14 @@ def test_quality_splits_layers_between_gpu_and_ram(seed_hub: dict) -> None:
     pick = result.pick
     assert pick is not None and pick.quant == "Q8_0" and pick.fit == "partial"
     assert 0 < pick.gpu_layers < 28
-    assert f"{pick.gpu_layers} of 28 layers" in " ".join(pick.reasons)
+    assert f"{pick.gpu_layers} of 28\u00a0layers" in " ".join(reasons(result))
 
 
 def test_nothing_fits_says_what_would(seed_hub: dict) -> None:
     result = run(seed_hub, "tiny4", "ace7b", "quality")
     assert result.pick is None
     assert all(option.fit == "too_large" for option in result.options)
-    message = nothing_fits_reason(result, MACHINES["tiny4"])
+    message = str(nothing_fits(result))
     assert "smallest, IQ2_M (2.6\u00a0GiB)" in message and "shorter context" in message
 
 
@@ -231,7 +222,9 @@ def test_a_gpu_too_small_for_any_layer_is_fastest_on_the_cpu(seed_hub: dict) -> 
     for repo in REPOS:
         pick = run_on(seed_hub, SMALL_GPU, repo, "fastest").pick
         assert pick is not None and pick.fit == "cpu" and pick.quant == "Q4_0", repo  # not BF16
-        assert "Fastest on this CPU" in pick.reasons[0]
+        result = run_on(seed_hub, SMALL_GPU, repo, "fastest")
+        assert "on the CPU, smaller files give faster replies" in reasons(result)[1]
+        assert "not even one layer fits the GeForce MX450" in " ".join(reasons(result))
 
 
 def test_i_quant_swap_only_when_it_is_at_least_as_good(seed_hub: dict) -> None:
@@ -265,7 +258,7 @@ def test_a_file_without_a_quant_name_uses_its_header(seed_hub: dict) -> None:
     plain = [RemoteFile(REPOS["ace7b"], "model.gguf", 4_680_000_000, None)]
     unnamed = recommend(REPOS["ace7b"], plain, shape, MACHINES["nv24"])
     assert unnamed.pick is None
-    assert "names a quant Quantdesk knows" in nothing_fits_reason(unnamed, MACHINES["nv24"])
+    assert "names a quant Quantdesk knows" in str(nothing_fits(unnamed))
     named = recommend(
         REPOS["ace7b"], plain, shape, MACHINES["nv24"], header_quants={"model.gguf": "Q4_K_M"}
     )
