@@ -3,6 +3,7 @@ one Cancel."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -38,7 +39,7 @@ def test_the_welcome_page_explains_the_three_steps_and_what_is_needed(qtbot: QtB
         assert step in text
     assert "disk space" in text and "internet connection" in text
     assert str(window.models_dir) in text  # where the space was measured
-    assert " GB free" in text or " MB free" in text or " TB free" in text
+    assert re.search(r"\d\u00a0[KMGT]iB free", text)  # binary units, never split from the number
     window.close()
 
 
