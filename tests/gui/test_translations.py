@@ -403,12 +403,16 @@ def test_every_visible_string_of_the_main_pages_is_in_chinese(
     found: dict[str, list[str]] = {}
     written: list[str] = []  # what the person and the model wrote in the chat
 
-    # The recommendation's reasons are the core's English sentences (app/core/fit/recommend.py)
-    # until the plain-reasons work (issue 15 item 4) brings them as translatable templates.
+    # The recommendation's reasons (summary, "Why this file?" and its details) are translatable
+    # templates (app/core/fit/reasons.py, context FitReasons) still waiting for their zh_CN text.
     reasons: list[str] = []
 
     def look(where: str, top: QWidget) -> None:
-        skip = tuple(chooser.reasons for chooser in top.findChildren(FileChooser))
+        skip = tuple(
+            label
+            for chooser in top.findChildren(FileChooser)
+            for label in (chooser.summary, chooser.why.button, chooser.why.details)
+        )
         for label in skip:
             reasons.extend(english_on_screen(label, sources))
         english = english_on_screen(top, sources, tuple(written), skip)
