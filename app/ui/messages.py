@@ -134,7 +134,7 @@ def saving_chat(show: Callable[[str], None], *, doing: str = "save the chat") ->
         if template is None:  # a new caller's words: English until it is added above
             show(f"Couldn't {doing}: {error.reason}")
         else:
-            show(QCoreApplication.translate("Messages", template).format(reason=error.reason))
+            show(QCoreApplication.translate("Messages", str(template)).format(reason=error.reason))
 
 
 # --- notes that stay until read ------------------------------------------------------------------
