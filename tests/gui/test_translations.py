@@ -37,7 +37,6 @@ from pytestqt.qtbot import QtBot
 
 from app.core.config.preferences import Preferences, load_preferences, save_preferences
 from app.core.paths import app_paths
-from app.ui.discover.model_chooser import FileChooser
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.setup.wizard import FirstRunWizard
@@ -403,19 +402,8 @@ def test_every_visible_string_of_the_main_pages_is_in_chinese(
     found: dict[str, list[str]] = {}
     written: list[str] = []  # what the person and the model wrote in the chat
 
-    # The recommendation's reasons (summary, "Why this file?" and its details) are translatable
-    # templates (app/core/fit/reasons.py, context FitReasons) still waiting for their zh_CN text.
-    reasons: list[str] = []
-
     def look(where: str, top: QWidget) -> None:
-        skip = tuple(
-            label
-            for chooser in top.findChildren(FileChooser)
-            for label in (chooser.summary, chooser.why.button, chooser.why.details)
-        )
-        for label in skip:
-            reasons.extend(english_on_screen(label, sources))
-        english = english_on_screen(top, sources, tuple(written), skip)
+        english = english_on_screen(top, sources, tuple(written))
         if english:
             found[where] = english
 
@@ -463,8 +451,6 @@ def test_every_visible_string_of_the_main_pages_is_in_chinese(
         found["menus"] = menus
     window.close()
 
-    if reasons and not found:
-        pytest.xfail(f"the recommendation's reasons are still English: {reasons}")
     assert found == {}, "\n".join(
         f"{where}: {text}" for where, texts in found.items() for text in texts
     )

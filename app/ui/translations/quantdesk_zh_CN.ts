@@ -475,6 +475,17 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     </message>
 </context>
 <context>
+    <name>Expander</name>
+    <message>
+        <source>Details hidden</source>
+        <translation>详情已收起</translation>
+    </message>
+    <message>
+        <source>Details shown</source>
+        <translation>详情已展开</translation>
+    </message>
+</context>
+<context>
     <name>FileChooser</name>
     <message numerus="yes">
         <source>%n files</source>
@@ -531,12 +542,12 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>正在读取 Hugging Face 上的 {repo}…</translation>
     </message>
     <message>
-        <source>Recommended for this machine.</source>
-        <translation>为本机推荐。</translation>
+        <source>Why this file?</source>
+        <translation>为什么选这个文件？</translation>
     </message>
     <message>
-        <source>Your choice.</source>
-        <translation>你的选择。</translation>
+        <source>Your choice. {summary}</source>
+        <translation>你的选择。{summary}</translation>
     </message>
     <message>
         <source>one file</source>
@@ -562,6 +573,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <source>{repo}: {files}. Estimates are for this machine.</source>
         <translation>{repo}：{files}。估算基于本机。</translation>
     </message>
+    <message>
+        <source>★ Recommended for this machine. {summary}</source>
+        <translation>★ 为本机推荐。{summary}</translation>
+    </message>
 </context>
 <context>
     <name>FilePage</name>
@@ -570,8 +585,8 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>选择文件</translation>
     </message>
     <message>
-        <source>Models come in several sizes (quantizations). The one marked ★ fits your machine best; the reasons are below the table.</source>
-        <translation>同一个模型有多种大小（量化版本）。标有 ★ 的最适合你的电脑，原因见表格下方。</translation>
+        <source>Models come in several sizes (quantizations). The one marked ★ fits your machine best; below the table, one line says why and &quot;Why this file?&quot; shows the details.</source>
+        <translation>同一个模型有多种大小（量化版本）。标有 ★ 的最适合你的电脑；表格下方有一句话说明原因，点击“为什么选这个文件？”可查看详情。</translation>
     </message>
 </context>
 <context>
@@ -606,6 +621,189 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Unknown</source>
         <translation>未知</translation>
+    </message>
+</context>
+<context>
+    <name>FitReasons</name>
+    <message>
+        <source>Fair quality</source>
+        <translation>质量一般</translation>
+    </message>
+    <message>
+        <source>Good quality</source>
+        <translation>质量良好</translation>
+    </message>
+    <message>
+        <source>Low quality</source>
+        <translation>质量较低</translation>
+    </message>
+    <message>
+        <source>Near-full quality</source>
+        <translation>接近原始质量</translation>
+    </message>
+    <message>
+        <source>No file in this repo names a quant Quantdesk knows (such as Q4_K_M), so none is picked for you; the table shows how each file fits.</source>
+        <translation>这个仓库中没有文件名标明 Quantdesk 认识的量化类型（如 Q4_K_M），因此不会替你选择；表格中列出了每个文件的适配情况。</translation>
+    </message>
+    <message>
+        <source>Nothing in this repo fits: the smallest, {name} ({size}), needs about {needed} with {context}&#xa0;tokens of context, and this machine can give {room}. A smaller model, a shorter context or more memory would.</source>
+        <translation>这个仓库中没有能运行的文件：最小的 {name}（{size}）在 {context}&#xa0;token 上下文下约需 {needed}，而这台电脑只能提供 {room}。可以换更小的模型、缩短上下文或增加内存。</translation>
+    </message>
+    <message>
+        <source>Quality unknown: the file&apos;s name doesn&apos;t say how it was quantized.</source>
+        <translation>质量未知：文件名没有标明量化方式。</translation>
+    </message>
+    <message>
+        <source>Quality unknown: there is no measurement for {quant} files.</source>
+        <translation>质量未知：没有 {quant} 文件的测量数据。</translation>
+    </message>
+    <message>
+        <source>Quality: keeps about {percent} of the full model&apos;s accuracy, as measured on another model, {source}. Quantized files rank the same way on most models, but this model&apos;s exact figures may differ.</source>
+        <translation>质量：约保留完整模型 {percent} 的准确度（在另一个模型 {source} 上测得）。各量化版本的优劣排序在大多数模型上一致，但本模型的具体数值可能不同。</translation>
+    </message>
+    <message>
+        <source>Quality: keeps about {percent} of the full model&apos;s accuracy, measured on a sibling model, {source}, which this model was built from; this model&apos;s own figure may differ a little.</source>
+        <translation>质量：约保留完整模型 {percent} 的准确度（在同源模型 {source} 上测得，本模型由它衍生）；本模型自身的数值可能略有不同。</translation>
+    </message>
+    <message>
+        <source>Quality: keeps {percent} of the full model&apos;s accuracy, measured on this model&apos;s own quantized files.</source>
+        <translation>质量：保留完整模型 {percent} 的准确度（在本模型自己的量化文件上测得）。</translation>
+    </message>
+    <message>
+        <source>Reduced quality</source>
+        <translation>质量有所下降</translation>
+    </message>
+    <message>
+        <source>Runs entirely on the {gpu}: needs about {used} of its {total} ({parts}), keeping the 1&#xa0;GiB llama.cpp leaves free on each GPU.</source>
+        <translation>完全在 {gpu} 上运行：约需其 {total} 中的 {used}（{parts}），并保留 llama.cpp 在每块 GPU 上预留的 1&#xa0;GiB。</translation>
+    </message>
+    <message>
+        <source>Runs on the CPU, because not even one layer fits the {gpu}: needs about {used} of the {usable} of RAM it can use; {parts}.</source>
+        <translation>在 CPU 上运行，因为 {gpu} 连一层都放不下：约需可用内存 {usable} 中的 {used}；{parts}。</translation>
+    </message>
+    <message>
+        <source>Runs on the CPU, because this engine can&apos;t use the {gpu}: needs about {used} of the {usable} of RAM it can use; {parts}.</source>
+        <translation>在 CPU 上运行，因为当前引擎无法使用 {gpu}：约需可用内存 {usable} 中的 {used}；{parts}。</translation>
+    </message>
+    <message>
+        <source>Runs on the CPU: needs about {used} of the {usable} of RAM it can use; {parts}.</source>
+        <translation>在 CPU 上运行：约需可用内存 {usable} 中的 {used}；{parts}。</translation>
+    </message>
+    <message>
+        <source>Split: {layers} of {all_layers}&#xa0;layers on the {gpu} ({gpu_used} of {gpu_usable} usable), the rest in RAM ({ram_used} of {ram_usable} usable); {parts}.</source>
+        <translation>分担运行：{all_layers}&#xa0;层中的 {layers} 层在 {gpu} 上（可用 {gpu_usable}，占用 {gpu_used}），其余在内存中（可用 {ram_usable}，占用 {ram_used}）；{parts}。</translation>
+    </message>
+    <message>
+        <source>This repo has no GGUF files.</source>
+        <translation>这个仓库没有 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>Too large for this machine: needs about {needed}; it can give {room}.</source>
+        <translation>对这台电脑来说太大：约需 {needed}，而它只能提供 {room}。</translation>
+    </message>
+    <message>
+        <source>Too large: needs about {needed}, but this machine can give {room} of memory; {parts}.</source>
+        <translation>太大：约需 {needed}，而这台电脑只能提供 {room} 内存；{parts}。</translation>
+    </message>
+    <message>
+        <source>Too large: needs about {needed}, but this machine can give {room}: {ram_usable} of RAM and {gpu_usable} on the {gpu}; {parts}.</source>
+        <translation>太大：约需 {needed}，而这台电脑只能提供 {room}：{ram_usable} 内存加 {gpu} 上的 {gpu_usable}；{parts}。</translation>
+    </message>
+    <message>
+        <source>Unified memory: the GPU may use {share} of your {ram} of RAM, and the model&apos;s GPU and CPU parts share that RAM.</source>
+        <translation>统一内存：GPU 最多可使用你 {ram} 内存中的 {share}，模型的 GPU 和 CPU 部分共享这些内存。</translation>
+    </message>
+    <message>
+        <source>Unknown quality</source>
+        <translation>质量未知</translation>
+    </message>
+    <message>
+        <source>Usable RAM: your {ram} minus {reserve} kept for the system and other apps.</source>
+        <translation>可用内存：你的 {ram} 减去为系统和其他应用保留的 {reserve}。</translation>
+    </message>
+    <message>
+        <source>Very good quality</source>
+        <translation>质量很好</translation>
+    </message>
+    <message>
+        <source>Why {quant}: it is the best quality that fits RAM and GPU memory together (rule: a file 1–2&#xa0;GiB smaller than both together, split between them when needed).</source>
+        <translation>为什么选 {quant}：它是内存和显存加起来能容纳的最佳质量（规则：文件比两者之和小 1–2&#xa0;GiB，必要时在两者间分担）。</translation>
+    </message>
+    <message>
+        <source>Why {quant}: it is the best quality that fits this machine&apos;s memory.</source>
+        <translation>为什么选 {quant}：它是这台电脑内存能容纳的最佳质量。</translation>
+    </message>
+    <message>
+        <source>Why {quant}: it is the best quality that fits your RAM, with room for its context and for the system.</source>
+        <translation>为什么选 {quant}：它是你的内存能容纳的最佳质量，并为上下文和系统留有余地。</translation>
+    </message>
+    <message>
+        <source>Why {quant}: no file of good quality fits entirely on the {gpu}, and {quant} puts the most layers on it ({layers} of {all_layers}).</source>
+        <translation>为什么选 {quant}：没有质量良好的文件能完全放进 {gpu}，而 {quant} 能在上面放下最多的层（{all_layers} 层中的 {layers} 层）。</translation>
+    </message>
+    <message>
+        <source>Why {quant}: on the CPU, smaller files give faster replies, and 4-bit files are the smallest that keep good quality.</source>
+        <translation>为什么选 {quant}：在 CPU 上，文件越小回复越快，而 4 位文件是能保持良好质量的最小文件。</translation>
+    </message>
+    <message>
+        <source>Why {quant}: on the CPU, smaller files give faster replies, and no 4-bit file of this model fits, so {quant} is the fastest one that does.</source>
+        <translation>为什么选 {quant}：在 CPU 上，文件越小回复越快，而这个模型没有能放下的 4 位文件，所以 {quant} 是能放下的文件中最快的。</translation>
+    </message>
+    <message>
+        <source>Why {quant}: replies are fastest with the whole model on the GPU, and {quant} is the best quality that fits there (rule: a file 1–2&#xa0;GiB smaller than the GPU&apos;s memory).</source>
+        <translation>为什么选 {quant}：整个模型放在 GPU 上时回复最快，而 {quant} 是能放进 GPU 的最佳质量（规则：文件比显存小 1–2&#xa0;GiB）。</translation>
+    </message>
+    <message>
+        <source>file {file} + context memory {kv} for {context}&#xa0;tokens + working memory {compute}</source>
+        <translation>文件 {file} + {context}&#xa0;token 的上下文内存 {kv} + 工作内存 {compute}</translation>
+    </message>
+    <message>
+        <source>file {file} + context memory {kv} for {context}&#xa0;tokens + working memory {compute} + {backend} runtime {runtime}</source>
+        <translation>文件 {file} + {context}&#xa0;token 的上下文内存 {kv} + 工作内存 {compute} + {backend} 运行时 {runtime}</translation>
+    </message>
+    <message>
+        <source>{quality}, runs on the CPU: uses about {used} of your {ram} of RAM, leaving {left} for everything else.</source>
+        <translation>{quality}，在 CPU 上运行：约占用你 {ram} 内存中的 {used}，剩余 {left} 供其他程序使用。</translation>
+    </message>
+    <message>
+        <source>{quality}, runs on the CPU: uses about {used} of your {ram} of RAM. That is a tight fit: close other large apps before loading it.</source>
+        <translation>{quality}，在 CPU 上运行：约占用你 {ram} 内存中的 {used}。内存比较紧张：加载前请关闭其他大型应用。</translation>
+    </message>
+    <message>
+        <source>{quality}, split between GPU and CPU: uses about {gpu_used} of the GPU&apos;s {gpu_total} and {ram_used} of your {ram} of RAM.</source>
+        <translation>{quality}，由 GPU 和 CPU 分担：约占用 GPU {gpu_total} 中的 {gpu_used}，以及你 {ram} 内存中的 {ram_used}。</translation>
+    </message>
+    <message>
+        <source>{quality}, split between GPU and CPU: uses about {used} of your {ram} of memory.</source>
+        <translation>{quality}，由 GPU 和 CPU 分担：约占用你 {ram} 内存中的 {used}。</translation>
+    </message>
+    <message>
+        <source>{quality}, whole model on the GPU: uses about {used} of its {total}, leaving {left} free.</source>
+        <translation>{quality}，整个模型在 GPU 上运行：约占用其 {total} 中的 {used}，剩余 {left}。</translation>
+    </message>
+    <message>
+        <source>{quality}, whole model on the GPU: uses about {used} of the {share} of memory the GPU may use.</source>
+        <translation>{quality}，整个模型在 GPU 上运行：约占用 GPU 可用的 {share} 内存中的 {used}。</translation>
+    </message>
+    <message>
+        <source>{quant} is a K-quant: on the CPU, I-quants run slower than K-quants of a similar size.</source>
+        <translation>{quant} 是 K-quant：在 CPU 上，I-quant 比大小相近的 K-quant 运行得慢。</translation>
+    </message>
+    <message>
+        <source>{quant} is a K-quant: with {backend}, I-quants run slower than K-quants of a similar size.</source>
+        <translation>{quant} 是 K-quant：使用 {backend} 时，I-quant 比大小相近的 K-quant 运行得慢。</translation>
+    </message>
+    <message>
+        <source>{quant} is an I-quant: below 4 bits on {backend}, I-quants keep more quality per byte than K-quants.</source>
+        <translation>{quant} 是 I-quant：在 {backend} 上低于 4 位时，I-quant 每字节保留的质量比 K-quant 更高。</translation>
+    </message>
+    <message>
+        <source>{quant}: llama.cpp rearranges these weights at load time for {isa} CPUs, which makes it faster on the CPU.</source>
+        <translation>{quant}：llama.cpp 会在加载时为 {isa} CPU 重排这些权重，使其在 CPU 上运行更快。</translation>
+    </message>
+    <message>
+        <source>{rule} Larger files here add no measurable quality.</source>
+        <translation>{rule} 更大的文件不会带来可测量的质量提升。</translation>
     </message>
 </context>
 <context>
@@ -756,8 +954,8 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>这是 Quantdesk 检测到的配置，如有不对请修改。</translation>
     </message>
     <message>
-        <source>Your corrections are remembered. Quantdesk keeps about 1 GB of GPU memory free and leaves some RAM to your other apps.</source>
-        <translation>你的修改会被记住。Quantdesk 会预留约 1 GB 显存，并为其他应用留出一部分内存。</translation>
+        <source>Your corrections are remembered. Quantdesk keeps about 1&#xa0;GiB of GPU memory free and leaves some RAM to your other apps.</source>
+        <translation>你的修改会被记住。Quantdesk 会预留约 1&#xa0;GiB 显存，并为其他应用留出一部分内存。</translation>
     </message>
     <message>
         <source>Your machine</source>
