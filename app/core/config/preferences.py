@@ -1,4 +1,5 @@
-"""The person's preferences: models folder, defaults for loading models, theme, hardware fixes.
+"""The person's preferences: models folder, defaults for loading models, theme, hardware fixes,
+and the model to load again at start.
 
 Kept in `config/preferences.json`. A file someone edited by hand, or one written by another
 version, never stops the app: each field that can't be read falls back to its default and
@@ -46,6 +47,8 @@ class Preferences:
         theme: "system", "light" or "dark".
         hardware_overrides: corrections made by hand to what was detected:
             {"ram_bytes": int, "vram_bytes": {"<gpu index>": int}}, each key optional.
+        load_last_model: load `last_model` again when the app starts.
+        last_model: the path of the model loaded last (None before the first load).
     """
 
     first_run_done: bool = False
@@ -55,6 +58,8 @@ class Preferences:
     gpu_layers: int | None = None
     theme: str = "system"
     hardware_overrides: dict[str, Any] = field(default_factory=dict)
+    load_last_model: bool = True
+    last_model: str | None = None
 
     def __post_init__(self) -> None:
         for name, check in _CHECKS.items():
@@ -107,6 +112,8 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "gpu_layers": lambda v: v is None or (_is_int(v) and -1 <= v <= MAX_GPU_LAYERS),
     "theme": lambda v: v in THEMES,
     "hardware_overrides": _valid_hardware,
+    "load_last_model": lambda v: isinstance(v, bool),
+    "last_model": lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
 }
 
 # How each field is named in the note about a bad file.
@@ -118,6 +125,8 @@ _FIELD_WORDS = {
     "gpu_layers": "GPU offload",
     "theme": "theme",
     "hardware_overrides": "hardware corrections",
+    "load_last_model": "loading the last model at start",
+    "last_model": "last model",
 }
 
 
