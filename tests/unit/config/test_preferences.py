@@ -162,9 +162,7 @@ def test_no_token_is_ever_written(config_dir: Path) -> None:
 
 def test_the_last_model_is_remembered_and_loading_it_can_be_turned_off(config_dir: Path) -> None:
     assert Preferences().load_last_model is True and Preferences().last_model is None
-    save_preferences(
-        config_dir, Preferences(last_model="/models/a.gguf", load_last_model=False)
-    )
+    save_preferences(config_dir, Preferences(last_model="/models/a.gguf", load_last_model=False))
     loaded, note = load_preferences(config_dir)
     assert note is None
     assert (loaded.last_model, loaded.load_last_model) == ("/models/a.gguf", False)
