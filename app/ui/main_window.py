@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self._loading = False
         self.wizard: FirstRunWizard | None = None
         self.add_dialog: AddModelDialog | None = None
+        self._closed = False  # a load that ends after the window closed changes nothing
         self._memory_jobs = Jobs(self)  # the status bar's memory figure, sampled off the GUI
         # Both notes, each until the person has read it (a status line would lose them).
         self._start_notes = [n for n in (session.store_note, session.preferences_note) if n]
@@ -139,13 +140,14 @@ class MainWindow(QMainWindow):
 
         self.models_page = ModelsPage(session.paths_with_models_dir())
         self.models_page.chat_requested.connect(self.open_chat)
-        self.models_page.imported.connect(self._on_library_changed)
+        self.models_page.imported.connect(self.refresh_models)
         self.models_page.deleted.connect(self.refresh_models)
         self.downloads_panel = DownloadsPanel(session.downloads)
         self.downloads_panel.chat_requested.connect(self.open_chat)
         self.downloads_panel.download_finished.connect(self._on_download_finished)
         self.discover_page = DiscoverPage(session)
         self.discover_page.chat_requested.connect(self.open_chat)
+        self.discover_page.chat_requested.connect(self._on_library_changed)  # a file it added
         self.discover_page.show_downloads_requested.connect(self.show_downloads)
         self.settings_page = SettingsPage(session)
 
@@ -256,6 +258,7 @@ class MainWindow(QMainWindow):
         # saying how to get one.
         self.pages.setCurrentWidget(self.chat)
         self.activateWindow()
+        self._on_library_changed()  # the wizard may have added or downloaded a model
         if result == QWizard.DialogCode.Accepted:
             self.session.update_preferences(first_run_done=True)
             self.chat.input_box.setFocus()
@@ -325,6 +328,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_library_changed(self, _model: object = None) -> None:
         self.refresh_models()
+        self.models_page.refresh()
 
     @Slot()
     def show_add_model_dialog(self) -> AddModelDialog:
@@ -408,6 +412,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_loaded(self, model: LoadedModel) -> None:
+        if self._closed:
+            return
         self._loading = False
         self._model = model
         label = self.loaded_label(model)
@@ -437,6 +443,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_load_failed(self, error: Exception) -> None:
+        if self._closed:
+            return
         self._loading = False
         self._model = None
         self.chat.set_model(None)
@@ -554,6 +562,7 @@ class MainWindow(QMainWindow):
         self.memory_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self._closed = True
         self._memory_timer.stop()
         if self.wizard is not None:
             self.wizard.shutdown()

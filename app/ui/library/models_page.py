@@ -59,6 +59,8 @@ class ModelsPage(QWidget):
         self.models: list[LocalModel] = []
         self._hardware: HardwareProfile | None = None
         self._fits: dict[Path, Fit | None] = {}
+        self._context = 0  # the context length the fits are worked out for
+        self._fitting: set[Path] = set()  # models whose fit a task is working out
         self._jobs = Jobs(self)  # each job leaves the list when its thread ends
         self.add_dialog: AddModelDialog | None = None
         self.table = QTableWidget(0, len(self.COLUMNS))
@@ -132,6 +134,7 @@ class ModelsPage(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(plain_tooltip(tooltip))
                 self.table.setItem(row, column, item)
+        self._fit_unfitted()
         usage = disk_usage(self._paths)
         self.usage_label.setText(
             self.tr("Models: {used} · partial downloads: {partial} · free: {free}").format(
@@ -145,7 +148,23 @@ class ModelsPage(QWidget):
     def set_hardware(self, profile: HardwareProfile, *, context: int) -> None:
         """Work out each model's fit badge on a worker thread (headers are read from disk)."""
         self._hardware = profile
-        models = [model for model in self.models if not model.missing]
+        self._context = context
+        self._fits.clear()
+        self._fitting.clear()
+        self._fit_unfitted()
+
+    def _fit_unfitted(self) -> None:
+        """Fit the models that have no badge yet: all of them for a new machine, or one just
+        downloaded or added (else it would show "…" until the app restarts)."""
+        profile, context = self._hardware, self._context
+        models = [
+            m
+            for m in self.models
+            if not m.missing and m.path not in self._fits and m.path not in self._fitting
+        ]
+        if profile is None or not models:
+            return
+        self._fitting.update(m.path for m in models)
         task = TaskWorker(
             lambda: {m.path: local_fit(m.path, profile, context=context) for m in models},
             name="fit badges",
@@ -155,6 +174,7 @@ class ModelsPage(QWidget):
 
     @Slot(object)
     def _on_fits(self, fits: dict[Path, Fit | None]) -> None:
+        self._fitting.difference_update(fits)
         self._fits.update(fits)
         self.refresh()
 

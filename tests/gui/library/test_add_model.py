@@ -18,6 +18,7 @@ from app.core.paths import app_paths
 from app.ui.library.add_model import AddModelDialog
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
+from tests.gui.test_session import MACHINE
 
 ADD = "Add a model file…"
 
@@ -193,4 +194,20 @@ def test_a_broken_file_is_refused_in_the_dialog_with_its_reason(
         qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     assert "not a GGUF model" in dialog.message.text()
     assert window.models_page.table.rowCount() == 0
+    window.close()
+
+
+def test_a_model_added_in_this_run_gets_its_fit_badge(qtbot: QtBot, tiny_model: Path) -> None:
+    window = MainWindow(Session(app_paths().ensure(), hardware=MACHINE))
+    qtbot.addWidget(window)
+    window.show()
+    window.detect_hardware_later()  # the machine is known: the badges can be worked out
+    window.sidebar.setCurrentRow(1)
+    page = window.models_page
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    dialog = visible_dialog(qtbot)
+    qtbot.keyClicks(dialog.path_edit, str(tiny_model))
+    with qtbot.waitSignal(page.imported, timeout=30_000):
+        qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.table.item(0, 4).text() not in ("", "…"), timeout=20_000)
     window.close()
