@@ -469,12 +469,18 @@ class MainWindow(QMainWindow):
     def _set_status(self, text: str, *, error: bool = False) -> None:
         self.model_status.setText(text)
         self.model_status.setStyleSheet(ERROR_STYLE if error else "")
+        self.model_status.show()
 
     @Slot()
     def _update_controls(self) -> None:
         self.model_picker.setEnabled(not self._loading)
         self.add_file_button.setEnabled(not self._loading)
-        self.chat.empty_state.setVisible(self._model is None and not self._loading)
+        empty = self._model is None and not self._loading
+        self.chat.empty_state.setVisible(empty)
+        # The empty state says it already; a note (a failed load, a file gone) stays shown.
+        self.model_status.setVisible(
+            not (empty and self.model_status.text() == self.tr("No model loaded."))
+        )
         self._update_model_offer()
 
     # --- each chat's own model -------------------------------------------------------------------

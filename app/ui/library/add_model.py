@@ -80,6 +80,7 @@ class AddModelDialog(QDialog):
         self._how.addButton(self.copy_button)
         self.copy_note = plain_text(QLabel(str(paths.models)))
         self.copy_note.setWordWrap(True)
+        self.copy_note.setIndent(24)  # under its option's text: where the copy goes
         mute(self.copy_note)
         self.message = plain_text(QLabel())  # errors quote file names
         self.message.setWordWrap(True)
