@@ -11,7 +11,7 @@ from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -26,19 +26,21 @@ from PySide6.QtWidgets import (
 
 from app.core._util.units import format_bytes, format_seconds
 from app.core.engine.engine import LoadedModel
-from app.core.hub.library import find_local_models
+from app.core.errors import HistoryError
+from app.core.hub.library import LocalModel, describe_model, list_models
 from app.core.machine.hardware import HardwareProfile
 from app.core.machine.process_memory import describe_process_memory
 from app.ui.chat.page import ChatPage, chat_shortcuts
 from app.ui.discover.discover_page import DiscoverPage
 from app.ui.icons import load_icon
+from app.ui.library.add_model import AddModelDialog
 from app.ui.library.downloads_panel import DownloadsPanel
 from app.ui.library.models_page import ModelsPage
 from app.ui.messages import NoteBanner, error_text
 from app.ui.session import Session
 from app.ui.settings.settings_page import SettingsPage
 from app.ui.setup.wizard import FirstRunWizard
-from app.ui.style import plain_text, show_as_error
+from app.ui.style import plain_text, plain_tooltip, show_as_error
 from app.ui.workers.engine import LoadOptions
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
@@ -85,6 +87,8 @@ class MainWindow(QMainWindow):
         self._model: LoadedModel | None = None
         self._loading = False
         self.wizard: FirstRunWizard | None = None
+        self.add_dialog: AddModelDialog | None = None
+        self._closed = False  # a load that ends after the window closed changes nothing
         self._memory_jobs = Jobs(self)  # the status bar's memory figure, sampled off the GUI
         # Both notes, each until the person has read it (a status line would lose them).
         self._start_notes = [n for n in (session.store_note, session.preferences_note) if n]
@@ -95,6 +99,7 @@ class MainWindow(QMainWindow):
         self._connect_session()
         self.refresh_models()
         self._update_controls()
+        self._load_last_model()
 
     # --- layout ----------------------------------------------------------------------------------
 
@@ -105,8 +110,11 @@ class MainWindow(QMainWindow):
         self.model_picker.setMinimumWidth(200)
         self.model_picker.setPlaceholderText(self.tr("Choose a model file…"))
         self.model_picker.activated.connect(self._on_model_chosen)
-        self.open_button = QPushButton(self.tr("Open .gguf…"))
-        self.open_button.clicked.connect(self._open_model_file)
+        self.add_file_button = QPushButton(self.tr("Add a model file…"))
+        self.add_file_button.setToolTip(
+            self.tr("Use a .gguf file that is already on this computer")
+        )
+        self.add_file_button.clicked.connect(self.show_add_model_dialog)
         self.model_status = plain_text(QLabel(self.tr("No model loaded.")))
         self.model_status.setWordWrap(True)
         self.model_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -114,12 +122,13 @@ class MainWindow(QMainWindow):
         picker_row = QHBoxLayout()
         picker_row.addWidget(QLabel(self.tr("Model:")))
         picker_row.addWidget(self.model_picker, 1)
-        picker_row.addWidget(self.open_button)
+        picker_row.addWidget(self.add_file_button)
         header = QWidget()
         header_layout = QVBoxLayout(header)
         header_layout.setContentsMargins(0, 0, 0, 0)
         header_layout.addLayout(picker_row)
         header_layout.addWidget(self.model_status)
+        header_layout.addWidget(self._build_model_offer())
 
         session = self.session
         self.chat = ChatPage(
@@ -132,14 +141,22 @@ class MainWindow(QMainWindow):
         self.chat.reply_failed.connect(self.reply_failed)
         self.chat.status_changed.connect(self._show_chat_status)
         self.chat.context_length_requested.connect(self._reload_with_context)
+        self.chat.conversation_shown.connect(self._update_model_offer)
+        empty = self.chat.empty_state
+        empty.discover_requested.connect(self.show_discover)
+        empty.add_file_requested.connect(self.show_add_model_dialog)
+        empty.setup_requested.connect(self.show_wizard)
 
         self.models_page = ModelsPage(session.paths_with_models_dir())
         self.models_page.chat_requested.connect(self.open_chat)
+        self.models_page.imported.connect(self.refresh_models)
+        self.models_page.deleted.connect(self.refresh_models)
         self.downloads_panel = DownloadsPanel(session.downloads)
         self.downloads_panel.chat_requested.connect(self.open_chat)
         self.downloads_panel.download_finished.connect(self._on_download_finished)
         self.discover_page = DiscoverPage(session)
         self.discover_page.chat_requested.connect(self.open_chat)
+        self.discover_page.chat_requested.connect(self._on_library_changed)  # a file it added
         self.discover_page.show_downloads_requested.connect(self.show_downloads)
         self.downloads_panel.discover_requested.connect(self._show_discover)
         self.settings_page = SettingsPage(session)
@@ -195,6 +212,8 @@ class MainWindow(QMainWindow):
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Quantdesk"))
         menu.addAction(self.tr("Set up a model…"), self.show_wizard)
+        add_action = menu.addAction(self.tr("Add a model file…"), self.show_add_model_dialog)
+        add_action.setShortcut(QKeySequence.StandardKey.Open)
         menu.addAction(self.tr("Settings"), lambda: self.pages.setCurrentWidget(self.settings_page))
         menu.addSeparator()
         quit_action = menu.addAction(self.tr("Quit"), self.close)
@@ -272,7 +291,7 @@ class MainWindow(QMainWindow):
     def needs_wizard(self) -> bool:
         """First run, and no models yet: the wizard leads the way."""
         prefs = self.session.preferences
-        return not prefs.first_run_done and not find_local_models(self.models_dir)
+        return not prefs.first_run_done and not self._library()
 
     def show_wizard(self) -> FirstRunWizard:
         """Open the setup wizard (first run, or from the menu)."""
@@ -289,10 +308,13 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_wizard_finished(self, result: int) -> None:
+        # Finished or cancelled, the chat comes next: with a model, or with its empty state
+        # saying how to get one.
+        self.pages.setCurrentWidget(self.chat)
+        self.activateWindow()
+        self._on_library_changed()  # the wizard may have added or downloaded a model
         if result == QWizard.DialogCode.Accepted:
             self.session.update_preferences(first_run_done=True)
-            self.pages.setCurrentWidget(self.chat)
-            self.activateWindow()
             self.chat.input_box.setFocus()
         if self.wizard is not None:
             self.wizard.deleteLater()
@@ -300,25 +322,37 @@ class MainWindow(QMainWindow):
 
     # --- models ----------------------------------------------------------------------------------
 
+    def _library(self) -> list[LocalModel]:
+        """The library's models whose files are here (a missing one is shown on Models)."""
+        return [m for m in list_models(self.session.paths_with_models_dir()) if not m.missing]
+
+    def describe(self, path: Path) -> LocalModel:
+        """The library's view of a model file: its name, quant and where it came from."""
+        return describe_model(self.session.paths_with_models_dir(), Path(path))
+
+    @Slot()
     def refresh_models(self) -> None:
-        """List the `.gguf` files in the models folder in the picker (no model is loaded)."""
+        """List the library's models in the picker (no model is loaded)."""
         current = self.model_picker.currentData()
         self.model_picker.clear()
-        for path in find_local_models(self.models_dir):
-            self._add_model_entry(path)
+        for model in self._library():
+            self._add_model_entry(model)
         if current:
             self._select_model_entry(Path(current))
+        self.chat.empty_state.set_has_models(self.model_picker.count() > 0)
 
-    def _add_model_entry(self, path: Path) -> int:
-        index = self.model_picker.findData(str(path))
+    def _add_model_entry(self, model: LocalModel) -> int:
+        """The picker's entry for `model`: its name and quant, the file on hover."""
+        index = self.model_picker.findData(str(model.path))
         if index < 0:
-            label = (
-                f"{path.name}  ({format_bytes(path.stat().st_size)})"
-                if path.exists()
-                else path.name
-            )
-            self.model_picker.addItem(label, str(path))
+            label = model.label
+            if not model.missing:
+                label = f"{label}  ({format_bytes(model.size_bytes)})"
+            self.model_picker.addItem(label, str(model.path))
             index = self.model_picker.count() - 1
+            self.model_picker.setItemData(
+                index, plain_tooltip(str(model.path)), Qt.ItemDataRole.ToolTipRole
+            )
         return index
 
     def _select_model_entry(self, path: Path) -> None:
@@ -336,18 +370,61 @@ class MainWindow(QMainWindow):
     def show_downloads(self) -> None:
         self.pages.setCurrentWidget(self.downloads_panel)
 
+    @Slot()
+    def show_discover(self) -> None:
+        self.pages.setCurrentWidget(self.discover_page)
+
     @Slot(object)
     def _on_download_finished(self, _result: object) -> None:
         self.refresh_models()
         self.models_page.refresh()
 
+    @Slot(object)
+    def _on_library_changed(self, _model: object = None) -> None:
+        self.refresh_models()
+        self.models_page.refresh()
+
     @Slot()
-    def _open_model_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open a model"), str(self.models_dir), self.tr("GGUF models (*.gguf)")
+    def show_add_model_dialog(self) -> AddModelDialog:
+        """ "Add a model file…" (menu, picker row, empty chat): the file joins the library, then
+        loads in the chat."""
+        if self.add_dialog is not None and self.add_dialog.isVisible():
+            self.add_dialog.raise_()
+            return self.add_dialog
+        self._close_add_dialog()
+        dialog = AddModelDialog(self.session.paths_with_models_dir(), self)
+        dialog.added.connect(self._on_model_added)
+        self.add_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _close_add_dialog(self) -> None:
+        if self.add_dialog is not None:
+            self.add_dialog.shutdown()
+            self.add_dialog.deleteLater()
+            self.add_dialog = None
+
+    @Slot(object)
+    def _on_model_added(self, model: LocalModel) -> None:
+        self.models_page.refresh()
+        self.refresh_models()
+        self.open_chat(model.path)
+
+    def _load_last_model(self) -> None:
+        """Load the model of the last run again, unless the person turned that off."""
+        prefs = self.session.preferences
+        if not (prefs.load_last_model and prefs.last_model):
+            return
+        path = Path(prefs.last_model)
+        if path.is_file():
+            self.load_model(path)
+            return
+        self._set_status(
+            self.tr(
+                "The model you used last, {name}, is no longer at {path}. Choose another one."
+            ).format(name=self.describe(path).label, path=str(path)),
+            error=True,
         )
-        if path:
-            self.load_model(Path(path))
 
     @Slot(int)
     def _on_model_chosen(self, index: int) -> None:
@@ -368,12 +445,13 @@ class MainWindow(QMainWindow):
             self.chat.stop_reply()
         self._model = None
         self.chat.set_model(None)
-        self.model_picker.setCurrentIndex(self._add_model_entry(Path(path)))
-        name = Path(path).name
-        self._set_status(self.tr("Loading {name}…").format(name=name))
+        entry = self.describe(Path(path))
+        self.model_picker.setCurrentIndex(self._add_model_entry(entry))
+        loading = self.tr("Loading {name}…").format(name=entry.label)
+        self._set_status(loading)
         self._show_model_state(
-            self.tr("Loading {name}…").format(name=name),
-            # No file name here: the hint is rich text (the status bar names the file).
+            loading,
+            # No model name here: the hint is rich text (the status bar names the model).
             hint=self.tr(
                 "Loading the model… Type your message meanwhile; Send works once it is ready."
             ),
@@ -400,15 +478,25 @@ class MainWindow(QMainWindow):
             ),
         )
 
+    def loaded_label(self, model: LoadedModel) -> str:
+        """The loaded model as people know it: its library name and quant (never the free
+        text of `general.name` inside the file)."""
+        entry = self.describe(model.path)
+        quant = model.quant or entry.quant
+        return f"{entry.title} · {quant}" if quant else entry.title
+
     @Slot(object)
     def _on_loaded(self, model: LoadedModel) -> None:
+        if self._closed:
+            return
         self._loading = False
         self._model = model
+        label = self.loaded_label(model)
         self._set_status(
             self.tr(
                 "Ready: {name} · {size} · context {ctx} tokens · {kind} · loaded in {secs}"
             ).format(
-                name=model.display_name,
+                name=label,
                 size=format_bytes(model.file_size),
                 ctx=model.context_length,
                 kind=model.thinking.label,
@@ -417,20 +505,25 @@ class MainWindow(QMainWindow):
         )
         self._update_controls()
         self.chat.set_model(model)
-        parts = [model.display_name, model.quant or self.tr("unknown quant")]
+        parts = [label if model.quant else f"{label} · {self.tr('unknown quant')}"]
         if layers := describe_gpu_layers(model):
             parts.append(layers)
         self._show_model_state(
             " · ".join(parts),
             # Not the model's own name: the hint is rich text, and a name is the file's to choose.
             hint=self.tr("The model is ready. Type a message below to start."),
-            title=model.display_name,
+            title=label,
         )
+        self.model_label.setToolTip(plain_tooltip(str(model.path)))
+        if self.session.preferences.last_model != str(model.path):
+            self.session.update_preferences(last_model=str(model.path))
         self._sample_memory()
         self.model_loaded.emit(model)
 
     @Slot(object)
     def _on_load_failed(self, error: Exception) -> None:
+        if self._closed:
+            return
         self._loading = False
         self._model = None
         self.chat.set_model(None)
@@ -442,6 +535,7 @@ class MainWindow(QMainWindow):
                 "the list above, or add a model file."
             ),
         )
+        self.model_label.setToolTip("")
         self._update_controls()
         self.model_failed.emit(error)
 
@@ -470,11 +564,81 @@ class MainWindow(QMainWindow):
     def _set_status(self, text: str, *, error: bool = False) -> None:
         self.model_status.setText(text)
         show_as_error(self.model_status, error)
+        self.model_status.show()
 
     @Slot()
     def _update_controls(self) -> None:
         self.model_picker.setEnabled(not self._loading)
-        self.open_button.setEnabled(not self._loading)
+        self.add_file_button.setEnabled(not self._loading)
+        empty = self._model is None and not self._loading
+        self.chat.empty_state.setVisible(empty)
+        # The empty state says it already; a note (a failed load, a file gone) stays shown.
+        self.model_status.setVisible(
+            not (empty and self.model_status.text() == self.tr("No model loaded."))
+        )
+        self._update_model_offer()
+
+    # --- each chat's own model -------------------------------------------------------------------
+
+    def _build_model_offer(self) -> QFrame:
+        """The bar that offers a chat's own model when another one (or none) is loaded."""
+        self.model_offer = QFrame()
+        self.model_offer.setObjectName("modelOffer")
+        self.model_offer.setFrameShape(QFrame.Shape.StyledPanel)
+        self.model_offer_text = plain_text(QLabel())  # model and file names, as written
+        self.model_offer_text.setWordWrap(True)
+        self.switch_model_button = QPushButton()
+        self.switch_model_button.clicked.connect(self._switch_to_chat_model)
+        row = QHBoxLayout(self.model_offer)
+        row.setContentsMargins(8, 4, 8, 4)
+        row.addWidget(self.model_offer_text, 1)
+        row.addWidget(self.switch_model_button)
+        self.model_offer.hide()
+        return self.model_offer
+
+    def chat_model(self) -> Path | None:
+        """The model the open chat was last with (the store has it: each message records it)."""
+        conversation = self.chat.conversation
+        if conversation is None:
+            return None
+        model_path = conversation.model_path
+        try:
+            model_path = self.session.store.conversation(conversation.id).model_path
+        except HistoryError as error:  # the start-up notes already say what is wrong
+            log.warning("couldn't read the chat's model: %s", error)
+        return Path(model_path) if model_path else None
+
+    @Slot()
+    def _update_model_offer(self, *_args: object) -> None:
+        wanted = self.chat_model()
+        loaded = self._model.path if self._model is not None else None
+        if wanted is None or self._loading or self.chat.is_generating or wanted == loaded:
+            self.model_offer.hide()
+            return
+        entry = self.describe(wanted)
+        if entry.missing:
+            text = self.tr(
+                "This chat was with {name}, but its file is no longer at {path}. Choose "
+                "another model above, or add the file again."
+            ).format(name=entry.label, path=str(wanted))
+        elif loaded is None:
+            text = self.tr("This chat was with {name}.").format(name=entry.label)
+            self.switch_model_button.setText(self.tr("Load it"))
+        else:
+            text = self.tr("This chat was with {name}; {loaded} is loaded now.").format(
+                name=entry.label, loaded=self.describe(loaded).label
+            )
+            self.switch_model_button.setText(self.tr("Switch to it"))
+        self.model_offer_text.setText(text)
+        self.model_offer_text.setToolTip(plain_tooltip(str(wanted)))
+        self.switch_model_button.setVisible(not entry.missing)
+        self.model_offer.show()
+
+    @Slot()
+    def _switch_to_chat_model(self) -> None:
+        wanted = self.chat_model()
+        if wanted is not None:
+            self.load_model(wanted)
 
     @property
     def is_generating(self) -> bool:
@@ -499,9 +663,12 @@ class MainWindow(QMainWindow):
         self.memory_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self._closed = True
         self._memory_timer.stop()
         if self.wizard is not None:
             self.wizard.shutdown()
+        if self.add_dialog is not None:
+            self.add_dialog.shutdown()
         self.chat.shutdown()
         self.discover_page.shutdown()
         self.settings_page.shutdown()

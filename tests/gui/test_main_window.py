@@ -150,7 +150,10 @@ def test_model_picker_lists_local_models(qtbot: QtBot, tiny_model: Path) -> None
     window = MainWindow(Session(paths))
     qtbot.addWidget(window)
     assert window.model_picker.count() == 1
-    assert tiny_model.name in window.model_picker.itemText(0)
+    # The repo's name and the quant; the file itself on hover.
+    assert window.model_picker.itemText(0).startswith("SmolLM2 135M Instruct · Q4_1")
+    tooltip = window.model_picker.itemData(0, Qt.ItemDataRole.ToolTipRole)
+    assert tiny_model.name in tooltip
     with qtbot.waitSignal(window.model_loaded, timeout=90_000):
         window.model_picker.activated.emit(0)
     window.close()
@@ -213,16 +216,51 @@ def test_memory_figure_is_sampled_off_the_gui_thread(
     assert threading.main_thread() not in sampled_on
 
 
-def test_a_model_name_that_looks_like_markup_is_shown_as_written(
-    qtbot: QtBot, window: MainWindow
+def test_a_model_is_named_by_its_repo_and_quant_never_by_the_name_inside_the_file(
+    qtbot: QtBot, tiny_model: Path
 ) -> None:
-    """`general.name` comes from the file: shown as HTML, it could restyle or spoof the window."""
-    name = '<b style="color:red">Spoof</b>'
-    load(qtbot, window, models.variant("markup-name"))
+    paths = app_paths().ensure()
+    target = paths.models / "HuggingFaceTB" / "SmolLM2-135M-Instruct-GGUF" / tiny_model.name
+    target.parent.mkdir(parents=True)
+    target.symlink_to(tiny_model)
+    window = MainWindow(Session(paths))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.model_loaded, timeout=90_000) as loaded:
+        window.model_picker.activated.emit(0)
+    inside = loaded.args[0].display_name  # general.name: free text ("Smollm2 135M 8k ...")
+    assert inside != "SmolLM2 135M Instruct"
+    window.models_page.refresh()
+    named = {
+        "status line": window.model_status.text(),
+        "status bar": window.model_label.text(),
+        "window title": window.windowTitle(),
+        "model picker": window.model_picker.itemText(0),
+        "Models page": window.models_page.table.item(0, 0).text(),
+    }
+    for where, text in named.items():
+        assert "SmolLM2 135M Instruct" in text, where
+        assert inside not in text, where
+    assert "SmolLM2 135M Instruct · Q4_1" in window.model_label.text()
+    # The file itself on hover.
+    assert tiny_model.name in window.model_label.toolTip()
+    assert tiny_model.name in window.models_page.table.item(0, 0).toolTip()
+    window.close()
+
+
+def test_names_are_shown_as_written_and_never_the_markup_inside_the_file(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """`general.name` comes from the file: never shown (it is free text, and shown as HTML it
+    could restyle or spoof the window). A file name can look like markup too: shown as written."""
+    link = tmp_path / "<i>Spoof<u>-Q4_1.gguf"
+    link.symlink_to(models.variant("markup-name"))
+    load(qtbot, window, link)
+    assert not [label for label in window.findChildren(QLabel) if "color:red" in label.text()]
     showing = [label for label in window.findChildren(QLabel) if "Spoof" in label.text()]
     assert window.model_status in showing and window.model_label in showing
     for label in showing:
-        assert name in label.text()
+        assert "<i>Spoof<u>" in label.text()
         assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName() or label.text()
     # What a person sees: the tags as letters, so the label is as wide as the whole text.
     plain = QLabel(window.model_label.text())

@@ -39,9 +39,11 @@ def test_pull_models_rm(local_hub: LocalHub, tiny_model: Path, quantdesk_home: P
     assert json.loads(listed.stdout) == [
         {
             "path": str(target),
+            "name": "Tiny",  # the repo's name, as the app shows it
             "repo": REPO,
             "quant": "Q4_1",
             "size_bytes": tiny_model.stat().st_size,
+            "missing": False,
         }
     ]
     assert "Q4_1" in quantdesk("models").stdout

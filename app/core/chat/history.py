@@ -314,11 +314,19 @@ class ChatStore:
         settings: dict[str, Any] | None = None,
         stats: dict[str, Any] | None = None,
     ) -> StoredMessage:
-        """Add a message at the end of a chat; a chat's first user message names it."""
+        """Add a message at the end of a chat; a chat's first user message names it.
+
+        A message sent to or written by a model (`model_path`) makes that model the chat's
+        own: the one offered when the chat is opened again."""
         _check_choice("role", role, ROLES)
         _check_choice("state", state, STATES)
         with self._transaction() as db:
             self._touch(conversation_id)
+            if model_path is not None:
+                db.execute(
+                    "UPDATE conversations SET model_path = ? WHERE id = ?",
+                    (model_path, conversation_id),
+                )
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, role, content, reasoning,"
                 " reasoning_seconds, state, model_path, settings, stats, created_at)"

@@ -1,4 +1,5 @@
-"""The person's preferences: models folder, defaults for loading models, theme, hardware fixes.
+"""The person's preferences: models folder, defaults for loading models, theme, hardware fixes,
+and the model to load again at start.
 
 Kept in `config/preferences.json`. A file someone edited by hand, or one written by another
 version, never stops the app: each field that can't be read falls back to its default and
@@ -59,6 +60,8 @@ class Preferences:
         chooser_context: the context length it fits them at, or None for `default_context`.
         model_contexts: the context length chosen for each model file (absolute path: tokens),
             used whenever that file loads without one given.
+        load_last_model: load `last_model` again when the app starts.
+        last_model: the path of the model loaded last (None before the first load).
     """
 
     first_run_done: bool = False
@@ -72,6 +75,8 @@ class Preferences:
     chooser_goal: str = CHOOSER_GOALS[0]
     chooser_context: int | None = None
     model_contexts: dict[str, int] = field(default_factory=dict)
+    load_last_model: bool = True
+    last_model: str | None = None
 
     def __post_init__(self) -> None:
         for name, check in _CHECKS.items():
@@ -164,6 +169,8 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "chooser_goal": lambda v: v in CHOOSER_GOALS,
     "chooser_context": lambda v: v is None or _is_context(v),
     "model_contexts": _valid_contexts,
+    "load_last_model": lambda v: isinstance(v, bool),
+    "last_model": lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
 }
 
 # How each field is named in the note about a bad file.
@@ -179,6 +186,8 @@ _FIELD_WORDS = {
     "chooser_goal": "goal for choosing files",
     "chooser_context": "context length for choosing files",
     "model_contexts": "context lengths chosen per model",
+    "load_last_model": "loading the last model at start",
+    "last_model": "last model",
 }
 
 

@@ -11,7 +11,14 @@ hidden folder on the same disk (so finishing one is an atomic rename), and are n
         .partial/<key>.json                 its sidecar: repo, path, revision, size, sha256, destination
         .partial/<key>.lock                 held (OS file lock) by the process downloading it
 
-    config/library.json                     models imported by reference: {"references": [paths]}
+    data/library.json                       model files added by reference (they stay where they
+                                            are): {"references": [paths]}; read from
+                                            config/library.json too, where older versions kept it
+
+A model is named by the catalog's name for its repo, else by its repo's name, else by a tidy
+form of its file name (`model_title`); never by `general.name` inside the file, which is free
+text ("Smollm2 135M 8k Lc100K Mix1 Ep2"). A downloaded file's repo is recorded by where it lies:
+`<owner>/<repo>/`, so the name survives restarts and a moved models folder.
 
 This is the only module that builds paths under `models/`. Names from the Hub are untrusted:
 `safe_model_path` refuses anything that would land outside the models folder.
@@ -19,6 +26,7 @@ This is the only module that builds paths under `models/`. Names from the Hub ar
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -50,6 +58,10 @@ _WINDOWS_DEVICE = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re
 _WINDOWS_RESERVED = set('<>:"|?*')
 # The longest file or folder name most file systems store (ext4, APFS, NTFS: 255).
 MAX_NAME_BYTES = 255
+LIBRARY_FILE = "library.json"
+# What a repo's name adds to say it holds GGUF files ("X-GGUF", "X_gguf"), and a shard's suffix.
+_GGUF_SUFFIX = re.compile(r"[-_. ]?gguf$", re.IGNORECASE)
+_SHARD_SUFFIX = re.compile(r"-\d{5}-of-\d{5}$")
 
 
 @dataclass(frozen=True)
@@ -87,25 +99,85 @@ class PartialFiles:
 
 @dataclass(frozen=True)
 class LocalModel:
-    """One model the library knows: a file in the models tree, or a referenced file elsewhere."""
+    """One model the library knows: a file in the models tree, or a referenced file elsewhere.
+
+    `missing`: a referenced file that is no longer there (moved, deleted, on a disk that is
+    not plugged in); it stays listed so the person sees what happened and can remove it.
+    """
 
     path: Path
     repo_id: str | None
     quant: str | None
     size_bytes: int
     referenced: bool = False
+    missing: bool = False
 
     @property
     def name(self) -> str:
+        """The file name (what the command line matches)."""
         return self.path.name
+
+    @property
+    def title(self) -> str:
+        """The model's name for people: "SmolLM2 135M Instruct" (see `model_title`)."""
+        return model_title(self.repo_id, self.path.name)
+
+    @property
+    def label(self) -> str:
+        """The title and the quant: "SmolLM2 135M Instruct · Q4_1"."""
+        return f"{self.title} · {self.quant}" if self.quant else self.title
 
     def as_dict(self) -> dict[str, object]:
         return {
             "path": str(self.path),
+            "name": self.title,
             "repo": self.repo_id,
             "quant": self.quant,
             "size_bytes": self.size_bytes,
+            "missing": self.missing,
         }
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+def model_title(repo_id: str | None, filename: str) -> str:
+    """A model's name for people: the curated catalog's name for `repo_id`, else the repo's
+    name tidied ("bartowski/Qwen3-4B-GGUF" -> "Qwen3 4B"), else the file name tidied
+    ("SmolLM2-135M-Instruct-Q4_1.gguf" -> "SmolLM2 135M Instruct": no quant, shard or
+    extension; the quant is shown on its own)."""
+    if repo_id:
+        curated = _curated_names().get(repo_id.casefold())
+        if curated:
+            return curated
+        tidy = _tidy(_GGUF_SUFFIX.sub("", repo_id.rsplit("/", 1)[-1]))
+        if tidy:
+            return tidy
+    return _title_from_file_name(filename)
+
+
+def _title_from_file_name(filename: str) -> str:
+    stem = PurePosixPath(filename).name
+    if stem.lower().endswith(".gguf"):
+        stem = stem[: -len(".gguf")]
+    stem = _SHARD_SUFFIX.sub("", stem)
+    quant = parse_quant(filename)
+    if quant:
+        # The quant at the end, after a separator: "X-Q4_K_M", "X.Q4_1", "X-q4_k".
+        stem = re.sub(rf"(^|[-_. ]){re.escape(quant)}$", "", stem, flags=re.IGNORECASE)
+    return _tidy(_GGUF_SUFFIX.sub("", stem)) or filename
+
+
+def _tidy(name: str) -> str:
+    """Separators between words become spaces; dots stay ("Llama 3.1", "v1.1")."""
+    return " ".join(re.sub(r"[-_]+", " ", name).split())
+
+
+@functools.cache
+def _curated_names() -> dict[str, str]:
+    from app.core.hub.catalog import curated_models  # read once, when a name is first needed
+
+    return {model.repo_id.casefold(): model.name for model in curated_models()}
 
 
 @dataclass(frozen=True)
@@ -212,22 +284,40 @@ def find_local_models(models_dir: Path) -> list[Path]:
 
 
 def list_models(paths: AppPaths) -> list[LocalModel]:
-    """The models in the models tree, then those imported by reference that still exist."""
+    """The models in the models tree, then those added by reference (a referenced file that is
+    gone is listed as `missing`)."""
     models = [_describe(paths.models, path) for path in find_local_models(paths.models)]
+    in_tree = {model.path for model in models}
     for reference in _read_references(paths):
-        if reference.is_file():
+        if reference not in in_tree:
             models.append(_describe(paths.models, reference, referenced=True))
     return models
 
 
-def _describe(models_dir: Path, path: Path, *, referenced: bool = False) -> LocalModel:
+def describe_model(paths: AppPaths, path: Path) -> LocalModel:
+    """The library's view of any model file: from the models tree (with its repo), referenced,
+    or neither (a file loaded from elsewhere: named from its file name)."""
+    path = Path(path)
+    if path.is_relative_to(paths.models):
+        return _describe(paths.models, path)
+    referenced = path in _read_references(paths)
+    return _describe(paths.models, path, referenced=referenced, outside=True)
+
+
+def _describe(
+    models_dir: Path, path: Path, *, referenced: bool = False, outside: bool = False
+) -> LocalModel:
     repo_id = None
-    if not referenced:
+    if not referenced and not outside:
         parts = path.relative_to(models_dir).parts
         if len(parts) >= 3 and parts[0] != IMPORTED_DIR:
             repo_id = f"{parts[0]}/{parts[1]}"
-    size = path.stat().st_size if path.exists() else 0
-    return LocalModel(path, repo_id, parse_quant(path.name), size, referenced)
+    try:
+        size = path.stat().st_size
+        missing = not path.is_file()
+    except OSError:
+        size, missing = 0, True
+    return LocalModel(path, repo_id, parse_quant(path.name), size, referenced, missing)
 
 
 def find_model(paths: AppPaths, path_or_name: str) -> LocalModel | None:
@@ -247,7 +337,8 @@ def find_model(paths: AppPaths, path_or_name: str) -> LocalModel | None:
 def delete_model(paths: AppPaths, model: LocalModel) -> list[Path]:
     """Remove a model: its file (all shards of a split model) and partial downloads of it.
 
-    A model imported by reference is only forgotten; its file elsewhere is left alone.
+    A model added by reference is only forgotten (missing or not); its file elsewhere is left
+    alone.
     Returns the paths that were removed (or forgotten).
     """
     if model.referenced:
@@ -370,18 +461,23 @@ def disk_usage(paths: AppPaths) -> DiskUsage:
 
 
 def _references_file(paths: AppPaths) -> Path:
-    return paths.config / "library.json"
+    return paths.data / LIBRARY_FILE
 
 
 def _read_references(paths: AppPaths) -> list[Path]:
-    try:
-        data = json.loads(_references_file(paths).read_text(encoding="utf-8"))
-        return [Path(p) for p in data.get("references", []) if isinstance(p, str)]
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError, AttributeError):
-        log.warning("library.json is unreadable; ignoring referenced models")
-        return []
+    """The files added by reference, in the order they were added. Versions before the data
+    folder kept the list in the config folder: it is read from there until the next change
+    writes it to the data folder."""
+    for source in (_references_file(paths), paths.config / LIBRARY_FILE):
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+            return [Path(p) for p in data.get("references", []) if isinstance(p, str)]
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, AttributeError):
+            log.warning("library list is unreadable path=%s; ignoring referenced models", source)
+            return []
+    return []
 
 
 def _write_references(paths: AppPaths, references: list[Path]) -> None:

@@ -33,6 +33,7 @@ from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.engine.engine import FinishReason, GenerationStats, LoadedModel
 from app.core.errors import ContextOverflowError, HistoryError
 from app.ui.chat.conversation_list import ConversationList
+from app.ui.chat.empty_state import EmptyChatState
 from app.ui.chat.settings_panel import ChatSettingsPanel
 from app.ui.chat.unanswered import show_unanswered_note
 from app.ui.chat.view import ChatView, MessageWidget
@@ -82,12 +83,14 @@ class ChatPage(QWidget):
         reply_failed(object): the error of a reply that could not be generated.
         status_changed(str): a line for the status bar (speed, context use).
         context_length_requested(int): the person chose another context length (reload).
+        conversation_shown(object): the `Conversation` now shown (None: a new, empty chat).
     """
 
     reply_finished = Signal(object)
     reply_failed = Signal(object)
     status_changed = Signal(str)
     context_length_requested = Signal(int)
+    conversation_shown = Signal(object)
 
     def __init__(
         self,
@@ -186,6 +189,9 @@ class ChatPage(QWidget):
         center_layout = QVBoxLayout(center)
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.addWidget(header)
+        self.empty_state = EmptyChatState()  # the window shows it while no model is loaded
+        self.empty_state.hide()
+        center_layout.addWidget(self.empty_state)
         center_layout.addWidget(self.chat_view, 1)
         center_layout.addWidget(self.thinking_note)
         center_layout.addWidget(self.error_label)
@@ -366,6 +372,7 @@ class ChatPage(QWidget):
                     show_unanswered_note(widget, message.stats.get("finish_reason"))
         self._apply_profile()
         self._update_controls()
+        self.conversation_shown.emit(conversation)
 
     def _conversation_id(self) -> int | None:
         return self._conversation.id if self._conversation else None

@@ -35,7 +35,7 @@ class DiscoverPage(QWidget):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self._session = session
-        self.model_list = ModelList()
+        self.model_list = ModelList(session.paths_with_models_dir)
         self.model_list.model_selected.connect(self._on_model_selected)
         self.model_list.import_requested.connect(self.chat_requested)
         prefs = session.preferences

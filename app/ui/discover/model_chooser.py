@@ -17,7 +17,6 @@ from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -45,7 +44,10 @@ from app.core.fit.repo_facts import (
     suited_model,
 )
 from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
+from app.core.hub.library import LocalModel
 from app.core.machine.hardware import HardwareProfile
+from app.core.paths import AppPaths, app_paths
+from app.ui.library.add_model import AddModelDialog
 from app.ui.messages import error_text
 from app.ui.style import (
     FIT_COLORS,
@@ -71,7 +73,8 @@ class ModelList(QWidget):
 
     Signals:
         model_selected(object): the chosen `CatalogModel` (None when the selection is cleared).
-        import_requested(object): the `Path` of a local `.gguf` the person picked.
+        import_requested(object): the `Path` of a model file the person added to the library
+            ("Add a model file…").
         search_finished(): a search ended (found, empty or failed; the list says which).
     """
 
@@ -79,8 +82,11 @@ class ModelList(QWidget):
     import_requested = Signal(object)
     search_finished = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, library: Callable[[], AppPaths] = app_paths) -> None:
+        """`library`: the folders the library is in now (the session's models folder)."""
         super().__init__()
+        self._library = library
+        self.add_dialog: AddModelDialog | None = None
         self._jobs = Jobs(self)
         self._searching = False
         self._query = ""
@@ -95,7 +101,8 @@ class ModelList(QWidget):
         self.search_box.returnPressed.connect(self.search)
         self.search_button = QPushButton(self.tr("Search"))
         self.search_button.clicked.connect(self.search)
-        self.import_button = QPushButton(self.tr("Use a .gguf file from this computer…"))
+        self.import_button = QPushButton(self.tr("Add a model file…"))
+        self.import_button.setToolTip(self.tr("Use a .gguf file that is already on this computer"))
         self.import_button.clicked.connect(self._choose_file)
         self.list = QListWidget()
         self.list.setWordWrap(True)
@@ -304,17 +311,27 @@ class ModelList(QWidget):
         return item.data(_MODEL_ROLE) if item is not None else None
 
     @Slot()
-    def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Use a model file"), str(Path.home()), self.tr("GGUF models (*.gguf)")
-        )
-        if path:
-            self.import_requested.emit(Path(path))
+    def _choose_file(self) -> AddModelDialog:
+        """ "Add a model file…", as everywhere: the file joins the library, then is used."""
+        if self.add_dialog is not None:
+            self.add_dialog.shutdown()
+            self.add_dialog.deleteLater()
+        dialog = AddModelDialog(self._library(), self)
+        dialog.added.connect(self._on_added)
+        self.add_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(object)
+    def _on_added(self, model: LocalModel) -> None:
+        self.import_requested.emit(model.path)
 
     def _on_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
         self.model_selected.emit(current.data(_MODEL_ROLE) if current is not None else None)
 
     def shutdown(self) -> None:
+        if self.add_dialog is not None:
+            self.add_dialog.shutdown()
         self._jobs.shutdown()
 
     def hand_over(self, heir: Jobs) -> None:

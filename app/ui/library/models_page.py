@@ -1,4 +1,5 @@
-"""The Models page: the local library with size and quant; chat, delete, import, open folder."""
+"""The Models page: the local library with name, quant and size; chat, delete or remove, add a
+model file, open the folder."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -27,6 +27,7 @@ from app.core.fit.recommend import Fit, local_fit
 from app.core.hub.library import LocalModel, delete_model, disk_usage, import_model, list_models
 from app.core.machine.hardware import HardwareProfile
 from app.core.paths import AppPaths
+from app.ui.library.add_model import AddModelDialog
 from app.ui.messages import report
 from app.ui.style import fit_words, plain_text, plain_tooltip, show_as_error, translated_columns
 from app.ui.workers.job import Jobs
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 class ModelsPage(QWidget):
     """Signals:
     chat_requested(object): the `Path` of a model to load in the chat.
-    imported(object): the `LocalModel` just imported (after the table refreshed).
+    imported(object): the `LocalModel` just added (after the table refreshed).
     import_failed(object): the error of a failed import (already shown).
     deleted(): a model was deleted (after the table refreshed).
     """
@@ -61,9 +62,10 @@ class ModelsPage(QWidget):
         self.models: list[LocalModel] = []
         self._hardware: HardwareProfile | None = None
         self._fits: dict[Path, Fit | None] = {}
-        self._fitting: set[Path] = set()  # fits being worked out now
-        self._context = 0
+        self._context = 0  # the context length the fits are worked out for
+        self._fitting: set[Path] = set()  # models whose fit a task is working out
         self._jobs = Jobs(self)  # each job leaves the list when its thread ends
+        self.add_dialog: AddModelDialog | None = None
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(translated_columns("ModelsPage", self.COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -79,8 +81,9 @@ class ModelsPage(QWidget):
         self.chat_button.clicked.connect(self._chat)
         self.delete_button = QPushButton(self.tr("Delete…"))
         self.delete_button.clicked.connect(self._delete)
-        self.import_button = QPushButton(self.tr("Import .gguf…"))
-        self.import_button.clicked.connect(self._import)
+        self.import_button = QPushButton(self.tr("Add a model file…"))
+        self.import_button.setToolTip(self.tr("Use a .gguf file that is already on this computer"))
+        self.import_button.clicked.connect(self.show_add_model_dialog)
         self.folder_button = QPushButton(self.tr("Open folder"))
         self.folder_button.clicked.connect(self._open_folder)
         self.usage_label = plain_text(QLabel())
@@ -116,20 +119,25 @@ class ModelsPage(QWidget):
         self.table.setRowCount(len(self.models))
         for row, model in enumerate(self.models):
             where = model.repo_id or (
-                self.tr("referenced") if model.referenced else self.tr("imported")
+                self.tr("used where it is") if model.referenced else self.tr("copied in")
             )
             cells = (
-                model.name,
+                model.title,
                 where,
                 model.quant or self.tr("unknown"),
-                format_bytes(model.size_bytes),
+                self.tr("file not found") if model.missing else format_bytes(model.size_bytes),
                 self._fit_words(model),
             )
+            tooltip = (
+                self.tr("{path} is no longer there. Remove it from the list, or put it back.")
+                if model.missing
+                else "{path}"
+            ).format(path=str(model.path))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(plain_tooltip(str(model.path)))
+                item.setToolTip(plain_tooltip(tooltip))
                 self.table.setItem(row, column, item)
-        self._fit_new_models()
+        self._fit_unfitted()
         usage = disk_usage(self._paths)
         self.usage_label.setText(
             self.tr("Models: {used} · partial downloads: {partial} · free: {free}").format(
@@ -144,20 +152,19 @@ class ModelsPage(QWidget):
         """Work out each model's fit badge on a worker thread (headers are read from disk)."""
         self._hardware = profile
         self._context = context
-        self._fits.clear()  # another machine (or corrections): every badge again
-        self._fit(list(self.models))
+        self._fits.clear()
+        self._fitting.clear()
+        self._fit_unfitted()
 
-    def _fit_new_models(self) -> None:
-        """Models that joined the library since the badges were worked out (a download that
-        finished, an import) get theirs too."""
-        if self._hardware is None:
-            return
-        new = [m for m in self.models if m.path not in self._fits and m.path not in self._fitting]
-        if new:
-            self._fit(new)
-
-    def _fit(self, models: list[LocalModel]) -> None:
+    def _fit_unfitted(self) -> None:
+        """Fit the models that have no badge yet: all of them for a new machine, or one just
+        downloaded or added (else it would show "…" until the app restarts)."""
         profile, context = self._hardware, self._context
+        models = [
+            m
+            for m in self.models
+            if not m.missing and m.path not in self._fits and m.path not in self._fitting
+        ]
         if profile is None or not models:
             return
         self._fitting.update(m.path for m in models)
@@ -172,6 +179,8 @@ class ModelsPage(QWidget):
         self.refresh()
 
     def _fit_words(self, model: LocalModel) -> str:
+        if model.missing:
+            return ""
         if model.path not in self._fits:
             return "…" if self._hardware is not None else ""
         return fit_words(self._fits[model.path])
@@ -182,14 +191,19 @@ class ModelsPage(QWidget):
 
     @Slot()
     def _update_buttons(self) -> None:
-        has = self.selected_model() is not None
-        self.chat_button.setEnabled(has)
-        self.delete_button.setEnabled(has)
+        model = self.selected_model()
+        self.chat_button.setEnabled(model is not None and not model.missing)
+        self.delete_button.setEnabled(model is not None)
+        # A file used where it is is only taken off the list; its file stays.
+        referenced = model is not None and model.referenced
+        self.delete_button.setText(
+            self.tr("Remove from the list…") if referenced else self.tr("Delete…")
+        )
 
     @Slot()
     def _chat(self) -> None:
         model = self.selected_model()
-        if model:
+        if model and not model.missing:
             self.chat_requested.emit(model.path)
 
     @Slot()
@@ -197,12 +211,19 @@ class ModelsPage(QWidget):
         model = self.selected_model()
         if model is None:
             return
-        question = (
-            self.tr("Forget {name}? The file itself stays where it is.")
-            if model.referenced
-            else self.tr("Delete {name} ({size}) from disk?")
-        ).format(name=model.name, size=format_bytes(model.size_bytes))
-        answer = QMessageBox.question(self, self.tr("Delete model"), question)
+        if model.missing:
+            question = self.tr("Remove {name} from the list? Its file is no longer at {path}.")
+        elif model.referenced:
+            question = self.tr(
+                "Remove {name} from the list? The file itself stays where it is ({path})."
+            )
+        else:
+            question = self.tr("Delete {name} ({size}) from disk?")
+        question = question.format(
+            name=model.label, size=format_bytes(model.size_bytes), path=str(model.path)
+        )
+        title = self.tr("Remove model") if model.referenced else self.tr("Delete model")
+        answer = QMessageBox.question(self, title, question)
         if answer != QMessageBox.StandardButton.Yes:
             return
         # Deleting a 40 GB file can take a moment: on a worker thread.
@@ -224,17 +245,21 @@ class ModelsPage(QWidget):
         self.refresh()
 
     @Slot()
-    def _import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Import a model"), str(Path.home()), "GGUF (*.gguf)"
-        )
-        if path:
-            self.import_file(Path(path), copy=True)
+    def show_add_model_dialog(self) -> AddModelDialog:
+        """ "Add a model file…": the same dialog as everywhere; the new model is listed here."""
+        if self.add_dialog is not None:
+            self.add_dialog.shutdown()
+            self.add_dialog.deleteLater()
+        dialog = AddModelDialog(self._paths, self)
+        dialog.added.connect(self._on_imported)
+        self.add_dialog = dialog
+        dialog.open()
+        return dialog
 
     def import_file(self, path: Path, *, copy: bool) -> TaskWorker:
-        """Check and import `path` on a worker thread (copying gigabytes takes a while)."""
+        """Check and add `path` on a worker thread (copying gigabytes takes a while)."""
         show_as_error(self.message, False)
-        self.message.setText(self.tr("Importing {name}…").format(name=path.name))
+        self.message.setText(self.tr("Adding {name}…").format(name=path.name))
         self.import_button.setEnabled(False)
         cancel = CancelToken()
         worker = TaskWorker(
@@ -250,9 +275,17 @@ class ModelsPage(QWidget):
     @Slot(object)
     def _on_imported(self, model: LocalModel) -> None:
         self.import_button.setEnabled(True)
-        self.message.setText(self.tr("Imported {name}.").format(name=model.name))
+        show_as_error(self.message, False)
+        self.message.setText(self.tr("Added {name}.").format(name=model.label))
         self.refresh()
+        self._select(model.path)
         self.imported.emit(model)
+
+    def _select(self, path: Path) -> None:
+        for row, model in enumerate(self.models):
+            if model.path == path:
+                self.table.selectRow(row)
+                return
 
     @Slot(object)
     def _on_import_failed(self, error: Exception) -> None:
@@ -262,6 +295,8 @@ class ModelsPage(QWidget):
 
     def shutdown(self) -> None:
         """Cancel imports in progress and wait for every task thread (copies stop within 8 MB)."""
+        if self.add_dialog is not None:
+            self.add_dialog.shutdown()
         self._jobs.shutdown()
 
     @Slot()

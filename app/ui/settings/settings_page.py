@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QGridLayout,
@@ -149,6 +150,8 @@ class SettingsPage(QWidget):
         self.gpu_layers_spin.setSuffix(self.tr(" layers"))
         self.gpu_layers_spin.setKeyboardTracking(False)
         self.gpu_layers_spin.valueChanged.connect(self._on_gpu_changed)
+        self.load_last_check = QCheckBox(self.tr("Load the last model when Quantdesk starts"))
+        self.load_last_check.toggled.connect(self._on_load_last_toggled)
 
         self.theme_combo = QComboBox()
         for key, label in (
@@ -198,6 +201,7 @@ class SettingsPage(QWidget):
         models.add(self.tr("Default context length"), self.context_spin)
         models.add(self.tr("CPU threads"), self.threads_spin)
         self.gpu_label = models.add(self.tr("GPU offload"), self.gpu_combo, self.gpu_layers_spin)
+        models.add("", self.load_last_check)
         models.note(
             self.tr(
                 "Used when a model is loaded. A chat's own context length, set in its Reply "
@@ -263,6 +267,7 @@ class SettingsPage(QWidget):
             self.gpu_layers_spin,
             self.theme_combo,
             self.language_combo,
+            self.load_last_check,
         )
         for widget in widgets:
             widget.blockSignals(True)
@@ -283,6 +288,7 @@ class SettingsPage(QWidget):
             self.gpu_combo.setCurrentIndex(self.gpu_combo.findData(key))
             self.theme_combo.setCurrentIndex(self.theme_combo.findData(prefs.theme))
             self.language_combo.setCurrentIndex(self.language_combo.findData(prefs.language))
+            self.load_last_check.setChecked(prefs.load_last_model)
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
@@ -308,6 +314,10 @@ class SettingsPage(QWidget):
     @Slot(int)
     def _on_context_changed(self, value: int) -> None:
         self._update(default_context=value)
+
+    @Slot(bool)
+    def _on_load_last_toggled(self, checked: bool) -> None:
+        self._update(load_last_model=checked)
 
     @Slot(int)
     def _on_threads_changed(self, value: int) -> None:

@@ -430,7 +430,7 @@ class ModelPage(QWizardPage):
         self.setSubTitle(
             self.tr("Pick one of these, search Hugging Face, or use a file you already have.")
         )
-        self.model_list = ModelList()
+        self.model_list = ModelList(wizard.session.paths_with_models_dir)
         self.model_list.model_selected.connect(self._on_selected)
         self.model_list.import_requested.connect(self.use_local_file)
         layout = QVBoxLayout(self)

@@ -162,6 +162,17 @@ def test_update_conversation_changes_only_given_fields(store: ChatStore) -> None
     assert store.conversation(chat.id).title == "T"
 
 
+def test_a_chat_remembers_the_model_its_latest_message_used(store: ChatStore) -> None:
+    chat = store.create_conversation(model_path="/models/a.gguf")
+    store.add_message(chat.id, "user", "Hi", model_path="/models/b.gguf")
+    assert store.conversation(chat.id).model_path == "/models/b.gguf"
+    reply = store.start_reply(chat.id, model_path="/models/c.gguf")
+    store.finish_reply(reply.id, state=MessageState.COMPLETE)
+    assert store.conversation(chat.id).model_path == "/models/c.gguf"
+    store.add_message(chat.id, "system", "A note with no model")  # keeps the chat's model
+    assert store.conversation(chat.id).model_path == "/models/c.gguf"
+
+
 def test_list_is_most_recently_updated_first(store: ChatStore) -> None:
     a = store.create_conversation("A")
     b = store.create_conversation("B")

@@ -207,3 +207,15 @@ def test_bad_chooser_values_fall_back_alone(config_dir: Path, field: str, value:
     assert prefs.theme == "dark"
     assert getattr(prefs, field) == getattr(Preferences(), field)
     assert note is not None and "reset to their defaults" in note
+
+
+def test_the_last_model_is_remembered_and_loading_it_can_be_turned_off(config_dir: Path) -> None:
+    assert Preferences().load_last_model is True and Preferences().last_model is None
+    save_preferences(config_dir, Preferences(last_model="/models/a.gguf", load_last_model=False))
+    loaded, note = load_preferences(config_dir)
+    assert note is None
+    assert (loaded.last_model, loaded.load_last_model) == ("/models/a.gguf", False)
+    write(config_dir, {"last_model": 3, "load_last_model": "yes"})
+    loaded, note = load_preferences(config_dir)
+    assert (loaded.last_model, loaded.load_last_model) == (None, True)
+    assert note is not None and "last model" in note

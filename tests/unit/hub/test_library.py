@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -11,11 +12,13 @@ from app.core.errors import DownloadError, ModelFileError, ModelNameTakenError, 
 from app.core.hub.download import cleanup_stale_partials
 from app.core.hub.library import (
     delete_model,
+    describe_model,
     disk_usage,
     find_model,
     import_model,
     list_models,
     list_partial_downloads,
+    model_title,
     partial_dir,
     safe_model_path,
 )
@@ -135,3 +138,80 @@ def test_stale_partials_are_cleaned() -> None:
     removed = cleanup_stale_partials(paths.models)
     assert set(removed) == {old, folder / "old.json", orphan}
     assert fresh.exists()
+
+
+@pytest.mark.parametrize(
+    ("repo_id", "filename", "title"),
+    [
+        # The curated catalog's name for its repos.
+        (
+            "bartowski/nvidia_Llama-3.1-Nemotron-Nano-4B-v1.1-GGUF",
+            "nvidia_Llama-3.1-Nemotron-Nano-4B-v1.1-Q4_K_M.gguf",
+            "Llama 3.1 Nemotron Nano 4B v1.1",
+        ),
+        # Other repos: the repo's name, without the "-GGUF" that every such repo carries.
+        ("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "x.gguf", "SmolLM2 135M Instruct"),
+        ("unsloth/Qwen3_4B_gguf", "Qwen3-4B-Q4_K_M.gguf", "Qwen3 4B"),
+        # Files added by hand: the file name without quant, shard and extension.
+        (None, "SmolLM2-135M-Instruct-Q4_1.gguf", "SmolLM2 135M Instruct"),
+        (None, "SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2 135M Instruct"),
+        (None, "Big-Model-q8_0-00001-of-00003.gguf", "Big Model"),
+        (None, "mystery.gguf", "mystery"),
+        (None, "Q4_K_M.gguf", "Q4_K_M.gguf"),  # nothing left but the quant: the file name
+    ],
+)
+def test_a_model_is_named_by_catalog_repo_or_file_never_by_its_header(
+    repo_id: str | None, filename: str, title: str
+) -> None:
+    assert model_title(repo_id, filename) == title
+
+
+def test_names_come_from_where_the_file_lies(tiny_model: Path) -> None:
+    paths = app_paths().ensure()
+    downloaded = _place(
+        paths.models / "HuggingFaceTB" / "SmolLM2-135M-Instruct-GGUF" / "smollm2-q4_1.gguf"
+    )
+    [model] = list_models(paths)
+    assert (model.title, model.quant, model.label) == (
+        "SmolLM2 135M Instruct",
+        "Q4_1",
+        "SmolLM2 135M Instruct · Q4_1",
+    )
+    assert describe_model(paths, downloaded).title == "SmolLM2 135M Instruct"
+    # A file loaded from anywhere else is named from its file name.
+    elsewhere = describe_model(paths, tiny_model)
+    assert (elsewhere.title, elsewhere.referenced, elsewhere.repo_id) == (
+        "SmolLM2 135M Instruct",
+        False,
+        None,
+    )
+
+
+def test_a_referenced_file_is_kept_in_the_data_folder_and_shown_missing_when_gone(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    paths = app_paths().ensure()
+    outside = tmp_path / "elsewhere" / "SmolLM2-135M-Instruct-Q4_1.gguf"
+    outside.parent.mkdir()
+    shutil.copyfile(tiny_model, outside)  # a link would be followed to the shared test model
+    referenced = import_model(paths, outside, copy=False)
+    assert (paths.data / "library.json").exists()
+    assert not (paths.config / "library.json").exists()
+    assert describe_model(paths, referenced.path).referenced
+
+    outside.unlink()
+    [gone] = list_models(paths)
+    assert gone.missing and gone.referenced and gone.size_bytes == 0
+    delete_model(paths, gone)  # removing a missing file only forgets it
+    assert list_models(paths) == []
+
+
+def test_references_kept_by_older_versions_in_the_config_folder_are_read(
+    tiny_model: Path,
+) -> None:
+    paths = app_paths().ensure()
+    (paths.config / "library.json").write_text(
+        json.dumps({"references": [str(tiny_model)]}), encoding="utf-8"
+    )
+    [model] = list_models(paths)
+    assert model.path == tiny_model and model.referenced and not model.missing
