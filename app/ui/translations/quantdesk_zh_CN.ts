@@ -2,6 +2,57 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AddModelDialog</name>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Add a model file</source>
+        <translation>添加模型文件</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Checking {name}…</source>
+        <translation>正在检查 {name}…</translation>
+    </message>
+    <message>
+        <source>Choose a .gguf model file on this computer. It joins your models and is still there the next time Quantdesk starts.</source>
+        <translation>选择这台电脑上的 .gguf 模型文件。它会加入你的模型列表，下次启动 Quantdesk 时依然在。</translation>
+    </message>
+    <message>
+        <source>Choose a model file</source>
+        <translation>选择模型文件</translation>
+    </message>
+    <message>
+        <source>Copy it into the models folder</source>
+        <translation>复制到模型文件夹</translation>
+    </message>
+    <message>
+        <source>Copying {name} into the models folder…</source>
+        <translation>正在将 {name} 复制到模型文件夹…</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>Model file</source>
+        <translation>模型文件</translation>
+    </message>
+    <message>
+        <source>Path to a .gguf file</source>
+        <translation>.gguf 文件的路径</translation>
+    </message>
+    <message>
+        <source>Use it where it is (the file stays in its folder)</source>
+        <translation>在原位置使用（文件保留在原文件夹中）</translation>
+    </message>
+</context>
+<context>
     <name>Catalog</name>
     <message>
         <source>always reasons</source>
@@ -437,6 +488,45 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Take finished and cancelled downloads off this list; the files stay.</source>
         <translation>从列表中移除已完成和已取消的下载；文件会保留。</translation>
+    </message>
+</context>
+<context>
+    <name>EmptyChatState</name>
+    <message>
+        <source>Add a model file…</source>
+        <translation>添加模型文件…</translation>
+    </message>
+    <message>
+        <source>Discover models</source>
+        <translation>发现模型</translation>
+    </message>
+    <message>
+        <source>Find a model to download</source>
+        <translation>查找要下载的模型</translation>
+    </message>
+    <message>
+        <source>Let Quantdesk suggest a model for this computer</source>
+        <translation>让 Quantdesk 为这台电脑推荐模型</translation>
+    </message>
+    <message>
+        <source>No model is loaded</source>
+        <translation>尚未加载模型</translation>
+    </message>
+    <message>
+        <source>Set up a model…</source>
+        <translation>设置模型…</translation>
+    </message>
+    <message>
+        <source>To chat, load a model: pick one of your models in the list above, find a new one in Discover, or add a model file you already have.</source>
+        <translation>要开始对话，请先加载模型：在上方列表中选择你的模型、在“发现”中查找新模型，或添加你已有的模型文件。</translation>
+    </message>
+    <message>
+        <source>To chat, you need a model. Set one up with Quantdesk&apos;s help, find one in Discover, or add a model file you already have.</source>
+        <translation>要开始对话，你需要一个模型。可以让 Quantdesk 帮你设置、在“发现”中查找，或添加你已有的模型文件。</translation>
+    </message>
+    <message>
+        <source>Use a .gguf file that is already on this computer</source>
+        <translation>使用这台电脑上已有的 .gguf 文件</translation>
     </message>
 </context>
 <context>
@@ -993,6 +1083,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>关于 Quantdesk</translation>
     </message>
     <message>
+        <source>Add a model file…</source>
+        <translation>添加模型文件…</translation>
+    </message>
+    <message>
         <source>Chats</source>
         <translation>对话</translation>
     </message>
@@ -1009,12 +1103,12 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>下载</translation>
     </message>
     <message>
-        <source>GGUF models (*.gguf)</source>
-        <translation>GGUF 模型 (*.gguf)</translation>
-    </message>
-    <message>
         <source>Keyboard shortcuts…</source>
         <translation>键盘快捷键…</translation>
+    </message>
+    <message>
+        <source>Load it</source>
+        <translation>加载</translation>
     </message>
     <message>
         <source>Loading the model… Type your message meanwhile; Send works once it is ready.</source>
@@ -1041,14 +1135,6 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>尚未加载模型。</translation>
     </message>
     <message>
-        <source>Open .gguf…</source>
-        <translation>打开 .gguf…</translation>
-    </message>
-    <message>
-        <source>Open a model</source>
-        <translation>打开模型</translation>
-    </message>
-    <message>
         <source>Quantdesk</source>
         <translation>Quantdesk</translation>
     </message>
@@ -1069,6 +1155,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>设置</translation>
     </message>
     <message>
+        <source>Switch to it</source>
+        <translation>切换到它</translation>
+    </message>
+    <message>
         <source>That model couldn&apos;t be loaded (the reason is above). Choose another one in the list above, or add a model file.</source>
         <translation>无法加载该模型（原因见上方）。请在上方列表中选择其他模型，或添加模型文件。</translation>
     </message>
@@ -1077,12 +1167,28 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>模型已就绪。在下方输入消息即可开始。</translation>
     </message>
     <message>
-        <source>all layers on the GPU</source>
-        <translation>所有层都在 GPU 上</translation>
+        <source>The model you used last, {name}, is no longer at {path}. Choose another one.</source>
+        <translation>你上次使用的模型 {name} 已不在 {path}。请选择其他模型。</translation>
     </message>
     <message>
-        <source>unknown quant</source>
-        <translation>未知量化</translation>
+        <source>This chat was with {name}, but its file is no longer at {path}. Choose another model above, or add the file again.</source>
+        <translation>这个对话使用的是 {name}，但它的文件已不在 {path}。请在上方选择其他模型，或重新添加该文件。</translation>
+    </message>
+    <message>
+        <source>This chat was with {name}.</source>
+        <translation>这个对话使用的是 {name}。</translation>
+    </message>
+    <message>
+        <source>This chat was with {name}; {loaded} is loaded now.</source>
+        <translation>这个对话使用的是 {name}；当前加载的是 {loaded}。</translation>
+    </message>
+    <message>
+        <source>Use a .gguf file that is already on this computer</source>
+        <translation>使用这台电脑上已有的 .gguf 文件</translation>
+    </message>
+    <message>
+        <source>all layers on the GPU</source>
+        <translation>所有层都在 GPU 上</translation>
     </message>
     <message>
         <source>{model} — Quantdesk</source>
@@ -1194,8 +1300,8 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
 <context>
     <name>ModelList</name>
     <message>
-        <source>GGUF models (*.gguf)</source>
-        <translation>GGUF 模型 (*.gguf)</translation>
+        <source>Add a model file…</source>
+        <translation>添加模型文件…</translation>
     </message>
     <message>
         <source>GGUF models matching “{q}”:</source>
@@ -1226,12 +1332,8 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>正在 Hugging Face 上搜索“{q}”…</translation>
     </message>
     <message>
-        <source>Use a .gguf file from this computer…</source>
-        <translation>使用这台电脑上的 .gguf 文件…</translation>
-    </message>
-    <message>
-        <source>Use a model file</source>
-        <translation>使用模型文件</translation>
+        <source>Use a .gguf file that is already on this computer</source>
+        <translation>使用这台电脑上已有的 .gguf 文件</translation>
     </message>
     <message>
         <source>{fit} with {quant} ({size}).</source>
@@ -1260,6 +1362,18 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
 <context>
     <name>ModelsPage</name>
     <message>
+        <source>Add a model file…</source>
+        <translation>添加模型文件…</translation>
+    </message>
+    <message>
+        <source>Added {name}.</source>
+        <translation>已添加 {name}。</translation>
+    </message>
+    <message>
+        <source>Adding {name}…</source>
+        <translation>正在添加 {name}…</translation>
+    </message>
+    <message>
         <source>Chat with it</source>
         <translation>开始对话</translation>
     </message>
@@ -1274,26 +1388,6 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Delete…</source>
         <translation>删除…</translation>
-    </message>
-    <message>
-        <source>Forget {name}? The file itself stays where it is.</source>
-        <translation>要移除 {name} 吗？文件本身会保留在原处。</translation>
-    </message>
-    <message>
-        <source>Import .gguf…</source>
-        <translation>导入 .gguf…</translation>
-    </message>
-    <message>
-        <source>Import a model</source>
-        <translation>导入模型</translation>
-    </message>
-    <message>
-        <source>Imported {name}.</source>
-        <translation>已导入 {name}。</translation>
-    </message>
-    <message>
-        <source>Importing {name}…</source>
-        <translation>正在导入 {name}…</translation>
     </message>
     <message>
         <source>Model</source>
@@ -1316,6 +1410,22 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>量化</translation>
     </message>
     <message>
+        <source>Remove from the list…</source>
+        <translation>从列表中移除…</translation>
+    </message>
+    <message>
+        <source>Remove model</source>
+        <translation>移除模型</translation>
+    </message>
+    <message>
+        <source>Remove {name} from the list? Its file is no longer at {path}.</source>
+        <translation>要将 {name} 从列表中移除吗？它的文件已不在 {path}。</translation>
+    </message>
+    <message>
+        <source>Remove {name} from the list? The file itself stays where it is ({path}).</source>
+        <translation>要将 {name} 从列表中移除吗？文件本身会保留在原处（{path}）。</translation>
+    </message>
+    <message>
         <source>Repository</source>
         <translation>仓库</translation>
     </message>
@@ -1324,16 +1434,28 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>大小</translation>
     </message>
     <message>
-        <source>imported</source>
-        <translation>已导入</translation>
+        <source>Use a .gguf file that is already on this computer</source>
+        <translation>使用这台电脑上已有的 .gguf 文件</translation>
     </message>
     <message>
-        <source>referenced</source>
-        <translation>已引用</translation>
+        <source>copied in</source>
+        <translation>已复制</translation>
+    </message>
+    <message>
+        <source>file not found</source>
+        <translation>找不到文件</translation>
     </message>
     <message>
         <source>unknown</source>
         <translation>未知</translation>
+    </message>
+    <message>
+        <source>used where it is</source>
+        <translation>在原位置使用</translation>
+    </message>
+    <message>
+        <source>{path} is no longer there. Remove it from the list, or put it back.</source>
+        <translation>{path} 已不存在。请将它从列表中移除，或把文件放回原处。</translation>
     </message>
 </context>
 <context>
@@ -1486,6 +1608,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Light</source>
         <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Load the last model when Quantdesk starts</source>
+        <translation>启动 Quantdesk 时加载上次使用的模型</translation>
     </message>
     <message>
         <source>Models</source>
