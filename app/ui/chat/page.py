@@ -136,7 +136,7 @@ class ChatPage(QWidget):
         self.conversations.deleted.connect(self._on_conversation_deleted)
 
         self.chat_view = ChatView()
-        self.chat_view.set_placeholder(self.tr("Load a model, then type a message below."))
+        # No hint while no model is loaded: the window's empty state says what to do then.
         self.chat_view.edit_requested.connect(self.start_edit)
         self.chat_view.regenerate_requested.connect(self.regenerate)
         self.chat_view.version_requested.connect(self.show_version)

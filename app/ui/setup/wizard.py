@@ -34,7 +34,7 @@ from app.core.engine.engine import LoadedModel
 from app.core.fit.recommend import Fit, Option
 from app.core.hub.catalog import CatalogModel
 from app.core.hub.download import already_downloaded
-from app.core.hub.library import safe_model_path
+from app.core.hub.library import describe_model, safe_model_path
 from app.core.machine.hardware import GpuInfo, HardwareProfile, describe_cpu_features
 from app.ui.discover.model_chooser import FileChooser, ModelList
 from app.ui.library.downloads_panel import DownloadRow
@@ -620,7 +620,9 @@ class ReadyPage(QWizardPage):
             extra = ""
         self.status.setText(
             self.tr("{name} is ready ({ctx:,} tokens of context).").format(
-                name=model.display_name, ctx=model.context_length
+                # The library's name (catalog or repo), never the free text inside the file.
+                name=describe_model(self._wizard.session.paths_with_models_dir(), model.path).label,
+                ctx=model.context_length,
             )
             + extra
         )

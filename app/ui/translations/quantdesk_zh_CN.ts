@@ -122,10 +122,6 @@
         <translation>请先加载模型：在上方的模型列表中选择一个。</translation>
     </message>
     <message>
-        <source>Load a model, then type a message below.</source>
-        <translation>请先加载模型，然后在下方输入消息。</translation>
-    </message>
-    <message>
         <source>Message</source>
         <translation>消息</translation>
     </message>
