@@ -40,7 +40,7 @@ def test_status_bar_hint_and_title_follow_the_model(
     with qtbot.waitSignal(window.model_loaded, timeout=90_000) as loaded:
         window.load_model(tiny_model)
         assert window.model_label.text().startswith("Loading")
-    name = loaded.args[0].display_name
+    name = window.describe(loaded.args[0].path).label  # the library's name, as everywhere
     assert name in window.model_label.text()
     assert name in window.windowTitle()
     assert "is ready" in empty_chat_hint(window)
