@@ -80,7 +80,7 @@ REASONING_QUESTION = "Why is the sky blue?"
 
 # Seconds to wait for each kind of thing on a loaded 2-core machine.
 QUICK = 30
-SLOW = 300
+SLOW = 900
 
 
 @dataclass(frozen=True)
