@@ -181,7 +181,8 @@ class MainWindow(QMainWindow):
         self.sidebar.setCurrentRow(0)
         self.notes = NoteBanner()
         pages_column = QVBoxLayout()
-        pages_column.setContentsMargins(0, 0, 0, 0)
+        # A little room at the window's edge: buttons there would otherwise touch it.
+        pages_column.setContentsMargins(0, 0, 8, 6)
         pages_column.addWidget(self.notes)
         pages_column.addWidget(self.pages, 1)
         central = QWidget()

@@ -159,6 +159,20 @@ FIT_COLORS = {
     Fit.CPU: "#2b5fab",
     Fit.TOO_LARGE: "#b00020",
 }
+# The same meanings, light enough to read on a dark window (contrast ≥ 4.5 on #2b2b2b-ish).
+FIT_COLORS_ON_DARK = {
+    Fit.GPU: "#6fd08c",
+    Fit.PARTIAL: "#e6c84f",
+    Fit.CPU: "#8db4f5",
+    Fit.TOO_LARGE: "#ff7a8a",
+}
+
+
+def fit_color(fit: Fit, widget: QWidget) -> QColor:
+    """The colour of a fit badge that reads on `widget`'s background in the current theme."""
+    window = _surroundings(widget).color(QPalette.ColorRole.Window)
+    colors = FIT_COLORS_ON_DARK if window.lightness() < 128 else FIT_COLORS
+    return QColor(colors[fit])
 
 
 def fit_words(fit: Fit | None) -> str:

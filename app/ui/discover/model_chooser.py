@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -50,7 +50,7 @@ from app.core.paths import AppPaths, app_paths
 from app.ui.library.add_model import AddModelDialog
 from app.ui.messages import error_text
 from app.ui.style import (
-    FIT_COLORS,
+    fit_color,
     fit_words,
     mute,
     muted_color,
@@ -108,6 +108,8 @@ class ModelList(QWidget):
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
         self.list.currentItemChanged.connect(self._on_current_changed)
+        # A selected entry is drawn on the selection colour: its lines change colour with it.
+        self.list.itemSelectionChanged.connect(self._label_entries)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.viewport().installEventFilter(self)
         self.message = QLabel()
@@ -229,6 +231,7 @@ class ModelList(QWidget):
     def _label_entries(self) -> None:
         """Write each entry's label and screen-reader text (the badges change with the fit)."""
         muted = muted_color(self.list)
+        selected_text = self.list.palette().color(QPalette.ColorRole.HighlightedText)
         for row in range(self.list.count()):
             item = self.list.item(row)
             model: CatalogModel = item.data(_MODEL_ROLE)
@@ -247,7 +250,12 @@ class ModelList(QWidget):
             item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
             label = self.list.itemWidget(item)
             if isinstance(label, QLabel):
-                label.setText(_model_html(model, muted, badge, self._fit_of(model)))
+                fit = self._fit_of(model)
+                if item.isSelected():  # on the selection's colour, every line in its text colour
+                    label.setText(_model_html(model, selected_text, badge, fit, selected_text))
+                else:
+                    color = fit_color(fit, self.list) if fit is not None else None
+                    label.setText(_model_html(model, muted, badge, fit, color))
         self._fit_item_heights()
 
     def _fit_of(self, model: CatalogModel) -> Fit | None:
@@ -349,13 +357,20 @@ class SearchBox(QLineEdit):
             event.accept()
 
 
-def _model_html(model: CatalogModel, muted: QColor, badge: str = "", fit: Fit | None = None) -> str:
+def _model_html(
+    model: CatalogModel,
+    muted: QColor,
+    badge: str = "",
+    fit: Fit | None = None,
+    fit_shade: QColor | None = None,
+) -> str:
     """The entry as rich text; its one-line facts in `muted`, the theme's secondary text, and
-    how it fits this machine (`badge`) in the fit's colour, as the file table shows fits."""
+    how it fits this machine (`badge`) in `fit_shade`, the fit's colour, as the file table
+    shows fits."""
     summary = f"<br>{html.escape(model.summary)}" if model.summary else ""
     fits = (
-        f"<br><span style='color:{FIT_COLORS[fit]}'>{html.escape(badge)}</span>"
-        if badge and fit is not None
+        f"<br><span style='color:{fit_shade.name()}'>{html.escape(badge)}</span>"
+        if badge and fit is not None and fit_shade is not None
         else ""
     )
     facts = html.escape(model.one_line(core_words("Catalog")))
@@ -590,7 +605,7 @@ class FileChooser(QWidget):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column == 3:
-                    item.setForeground(QColor(FIT_COLORS[option.fit]))
+                    item.setForeground(fit_color(option.fit, self.table))
                 self.table.setItem(row, column, item)
         self.table.blockSignals(False)
         if pick_row >= 0:

@@ -15,7 +15,8 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -56,6 +57,17 @@ GIB = 1 << 30
 GIB_SUFFIX = "\u00a0GiB"
 
 
+def _fitting_size(width: int, height: int) -> QSize:
+    """`width`×`height`, made smaller where the screen's free area (without panels and docks)
+    is: on a 1024×640 screen the wizard's buttons must stay on screen."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return QSize(width, height)
+    room = screen.availableGeometry()
+    margin = 48  # the title bar and a little air
+    return QSize(min(width, room.width() - margin), min(height, room.height() - margin))
+
+
 class FirstRunWizard(QWizard):
     """The six steps, over the session's machine, downloads and preferences.
 
@@ -85,7 +97,7 @@ class FirstRunWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("Start chatting"))
-        self.resize(900, 640)
+        self.resize(_fitting_size(900, 640))
         self.welcome_page = WelcomePage(self)
         self.setPage(self.PAGE_WELCOME, self.welcome_page)
         self.machine_page = MachinePage(self)

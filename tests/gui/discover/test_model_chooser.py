@@ -115,3 +115,37 @@ def test_a_new_search_in_discover_takes_the_old_models_files_and_download_away(
     assert FAST_REPO not in page.chooser.title.text()
     assert not page.download_button.isEnabled()
     window.close()
+
+
+def test_fit_badges_read_in_dark_and_on_the_selected_entry(
+    qtbot: QtBot, qapp: QApplication
+) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    from app.core.fit.recommend import Fit
+    from app.ui.discover.model_chooser import _MODEL_ROLE
+    from app.ui.style import FIT_COLORS, FIT_COLORS_ON_DARK
+    from tests.gui.settings.test_theme_switch import READABLE, contrast
+
+    apply_theme(qapp, "dark")
+    try:
+        models = ModelList()
+        qtbot.addWidget(models)
+        models.fit_to(MACHINE, goal="fastest", context=4096)
+        background = models.list.palette().color(QPalette.ColorRole.Base)
+        for fit in Fit:
+            assert contrast(QColor(FIT_COLORS_ON_DARK[fit]), background) >= READABLE, fit
+        selected = [models.list.row(item) for item in models.list.selectedItems()]
+        assert selected, "the entry that suits this machine is preselected"
+        other_row = 1 if selected[0] != 1 else 0
+        click_entry(qtbot, models.list, models.list.item(other_row).data(_MODEL_ROLE).repo_id)
+        (row,) = [models.list.row(item) for item in models.list.selectedItems()]
+        chosen = models.list.itemWidget(models.list.item(row)).text()
+        on_selection = models.list.palette().color(QPalette.ColorRole.HighlightedText).name()
+        assert on_selection in chosen  # its facts and badge in the selection's text colour
+        assert not any(color in chosen for color in FIT_COLORS_ON_DARK.values())
+        other = models.list.itemWidget(models.list.item(selected[0])).text()
+        assert any(color in other for color in FIT_COLORS_ON_DARK.values())
+        assert not any(color in other for color in FIT_COLORS.values())  # the light-theme blue
+    finally:
+        apply_theme(qapp, "system")
