@@ -589,6 +589,7 @@ class MainWindow(QMainWindow):
         self.model_offer_text = plain_text(QLabel())  # model and file names, as written
         self.model_offer_text.setWordWrap(True)
         self.switch_model_button = QPushButton()
+        self.switch_model_button.setAccessibleName(self.tr("Load this chat's model"))
         self.switch_model_button.clicked.connect(self._switch_to_chat_model)
         row = QHBoxLayout(self.model_offer)
         row.setContentsMargins(8, 4, 8, 4)

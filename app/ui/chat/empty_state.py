@@ -44,6 +44,8 @@ class EmptyChatState(QFrame):
         self.add_file_button.setToolTip(
             self.tr("Use a .gguf file that is already on this computer")
         )
+        # The header has a button of the same name: a screen reader hears where this one is.
+        self.add_file_button.setAccessibleName(self.tr("Add a model file to start chatting"))
         self.add_file_button.clicked.connect(self.add_file_requested)
         self.setup_button = QPushButton(self.tr("Set up a model…"))
         self.setup_button.setToolTip(self.tr("Let Quantdesk suggest a model for this computer"))

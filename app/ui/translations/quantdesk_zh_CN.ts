@@ -489,6 +489,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
 <context>
     <name>EmptyChatState</name>
     <message>
+        <source>Add a model file to start chatting</source>
+        <translation>添加模型文件以开始对话</translation>
+    </message>
+    <message>
         <source>Add a model file…</source>
         <translation>添加模型文件…</translation>
     </message>
@@ -1105,6 +1109,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Load it</source>
         <translation>加载</translation>
+    </message>
+    <message>
+        <source>Load this chat&apos;s model</source>
+        <translation>加载此对话的模型</translation>
     </message>
     <message>
         <source>Loading the model… Type your message meanwhile; Send works once it is ready.</source>
