@@ -30,6 +30,13 @@ def open_window(qtbot: QtBot) -> MainWindow:
     return window
 
 
+def _window_shown(dialog: AddModelDialog) -> bool:
+    """Whether the window the dialog belongs to is still shown: not one an earlier test closed
+    (its dialog, never deleted, may still be listed as visible)."""
+    parent = dialog.parentWidget()
+    return parent is None or parent.window().isVisible()
+
+
 def visible_dialog(qtbot: QtBot) -> AddModelDialog:
     found: list[AddModelDialog] = []
 
@@ -37,7 +44,7 @@ def visible_dialog(qtbot: QtBot) -> AddModelDialog:
         found[:] = [
             w
             for w in QApplication.topLevelWidgets()
-            if isinstance(w, AddModelDialog) and w.isVisible()
+            if isinstance(w, AddModelDialog) and w.isVisible() and _window_shown(w)
         ]
         return bool(found)
 
