@@ -60,7 +60,7 @@ def describe_gpu_layers(model: LoadedModel) -> str:
         return ""
     if model.gpu_layers < 0 or model.layer_count is None or model.gpu_layers >= model.layer_count:
         return QCoreApplication.translate("MainWindow", "all layers on the GPU")
-    return QCoreApplication.translate("MainWindow", "{n} of {total} layers on the GPU").format(
+    return QCoreApplication.translate("MainWindow", "{n} of {total} layers on the GPU").format(
         n=model.gpu_layers, total=model.layer_count
     )
 
@@ -495,7 +495,7 @@ class MainWindow(QMainWindow):
         label = self.loaded_label(model)
         self._set_status(
             self.tr(
-                "Ready: {name} · {size} · context {ctx} tokens · {kind} · loaded in {secs}"
+                "Ready: {name} · {size} · context {ctx:,} tokens · {kind} · loaded in {secs}"
             ).format(
                 name=label,
                 size=format_bytes(model.file_size),

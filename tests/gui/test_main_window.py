@@ -194,7 +194,7 @@ def test_status_bar_says_where_the_layers_run_in_words(qtbot: QtBot, tiny_model:
         assert model.gpu_layers == 0 and "GPU" not in label
     # What a machine with a GPU reads, for the counts llama.cpp reports there.
     assert describe_gpu_layers(replace(model, gpu_layers=30)) == "all layers on the GPU"
-    assert describe_gpu_layers(replace(model, gpu_layers=12)) == "12 of 30 layers on the GPU"
+    assert describe_gpu_layers(replace(model, gpu_layers=12)) == "12 of 30\u00a0layers on the GPU"
     assert describe_gpu_layers(replace(model, gpu_layers=0)) == ""
     window.close()
 

@@ -592,7 +592,7 @@ class ChatPage(QWidget):
         speed = update.tokens / update.seconds if update.seconds > 0 else 0.0
         phase = self.tr("Thinking") if update.in_reasoning else self.tr("Generating")
         self.status_changed.emit(
-            self.tr("{phase}… {tps:.1f} tokens/s · context {used:,} of {ctx:,}").format(
+            self.tr("{phase}… {tps:.1f} tokens/s · context {used:,} of {ctx:,}").format(
                 phase=phase, tps=speed, used=update.context_used, ctx=self._context_length
             )
         )
@@ -623,7 +623,7 @@ class ChatPage(QWidget):
         self.reply_finished.emit(stats)
 
     def _finished_line(self, stats: GenerationStats) -> str:
-        line = self.tr("{tps:.1f} tokens/s · {n} tokens · context {used:,} of {ctx:,}").format(
+        line = self.tr("{tps:.1f} tokens/s · {n} tokens · context {used:,} of {ctx:,}").format(
             tps=stats.tokens_per_second,
             n=stats.completion_tokens,
             used=stats.context_used,

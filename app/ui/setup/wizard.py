@@ -246,7 +246,7 @@ class WelcomePage(QWizardPage):
         needs_title = QLabel(self.tr("<b>What you need</b>"))
         self.needs = [
             self.tr(
-                "• Free disk space for the model: most files are 1 to 10 GB, and each file's size "
+                "• Free disk space for the model: most files are 1 to 10 GiB, and each file's size "
                 "is shown before anything is downloaded."
             ),
             self.tr(
@@ -631,7 +631,7 @@ class ReadyPage(QWizardPage):
         else:
             extra = ""
         self.status.setText(
-            self.tr("{name} is ready ({ctx:,} tokens of context).").format(
+            self.tr("{name} is ready ({ctx:,} tokens of context).").format(
                 # The library's name (catalog or repo), never the free text inside the file.
                 name=describe_model(self._wizard.session.paths_with_models_dir(), model.path).label,
                 ctx=model.context_length,

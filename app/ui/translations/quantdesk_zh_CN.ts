@@ -190,11 +190,11 @@
         <translation>请先输入消息。</translation>
     </message>
     <message>
-        <source>{phase}… {tps:.1f} tokens/s · context {used:,} of {ctx:,}</source>
+        <source>{phase}… {tps:.1f}&#xa0;tokens/s · context {used:,} of {ctx:,}</source>
         <translation>{phase}… {tps:.1f} token/秒 · 上下文 {used:,} / {ctx:,}</translation>
     </message>
     <message>
-        <source>{tps:.1f} tokens/s · {n} tokens · context {used:,} of {ctx:,}</source>
+        <source>{tps:.1f}&#xa0;tokens/s · {n}&#xa0;tokens · context {used:,} of {ctx:,}</source>
         <translation>{tps:.1f} token/秒 · {n} 个 token · 上下文 {used:,} / {ctx:,}</translation>
     </message>
 </context>
@@ -1147,8 +1147,8 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>退出</translation>
     </message>
     <message>
-        <source>Ready: {name} · {size} · context {ctx} tokens · {kind} · loaded in {secs}</source>
-        <translation>就绪：{name} · {size} · 上下文 {ctx} token · {kind} · 加载用时 {secs}</translation>
+        <source>Ready: {name} · {size} · context {ctx:,}&#xa0;tokens · {kind} · loaded in {secs}</source>
+        <translation>就绪：{name} · {size} · 上下文 {ctx:,} token · {kind} · 加载用时 {secs}</translation>
     </message>
     <message>
         <source>Set up a model…</source>
@@ -1199,7 +1199,7 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>{model} — Quantdesk</translation>
     </message>
     <message>
-        <source>{n} of {total} layers on the GPU</source>
+        <source>{n} of {total}&#xa0;layers on the GPU</source>
         <translation>{total} 层中有 {n} 层在 GPU 上</translation>
     </message>
 </context>
@@ -1500,7 +1500,7 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>开启</translation>
     </message>
     <message>
-        <source>{name} is ready ({ctx:,} tokens of context).</source>
+        <source>{name} is ready ({ctx:,}&#xa0;tokens of context).</source>
         <translation>{name} 已就绪（上下文 {ctx:,} token）。</translation>
     </message>
 </context>
@@ -1748,8 +1748,8 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>• 下载时需要联网（仅下载需要，对话可离线进行），根据网速和模型大小，需要几分钟到一小时。</translation>
     </message>
     <message>
-        <source>• Free disk space for the model: most files are 1 to 10 GB, and each file&apos;s size is shown before anything is downloaded.</source>
-        <translation>• 为模型预留磁盘空间：大多数文件在 1 到 10 GB 之间，下载前会显示每个文件的大小。</translation>
+        <source>• Free disk space for the model: most files are 1 to 10&#xa0;GiB, and each file&apos;s size is shown before anything is downloaded.</source>
+        <translation>• 为模型预留磁盘空间：大多数文件在 1 到 10&#xa0;GiB 之间，下载前会显示每个文件的大小。</translation>
     </message>
 </context>
 <context>

@@ -95,7 +95,7 @@ def test_the_context_chosen_in_the_wizard_is_what_loads_and_is_remembered(
     click_next(qtbot, wizard)  # downloads, then loads
     finish = wizard.button(QWizard.WizardButton.FinishButton)
     qtbot.waitUntil(finish.isEnabled, timeout=90_000)
-    assert "2,048 tokens of context" in wizard.ready_page.status.text()
+    assert "2,048\u00a0tokens of context" in wizard.ready_page.status.text()
     qtbot.mouseClick(finish, Qt.MouseButton.LeftButton)
     assert window.loaded_model is not None and window.loaded_model.context_length == 2048
     assert window.chat.settings_panel.context_length.value() == 2048
