@@ -26,6 +26,16 @@ def window(qtbot: QtBot) -> Iterator[MainWindow]:
     window.close()
 
 
+def pick_in_model_picker(qtbot: QtBot, window: MainWindow, row: int) -> None:
+    """Open the model picker and click row `row` in its list, as a person chooses a model."""
+    picker = window.model_picker
+    picker.showPopup()
+    view = picker.view()
+    qtbot.waitUntil(view.isVisible, timeout=5_000)
+    center = view.visualRect(view.model().index(row, 0)).center()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=center)
+
+
 def set_sampling(window: MainWindow, **values: float) -> None:
     """Set the current chat's sampling as a person would, in its settings panel."""
     panel = window.chat.settings_panel

@@ -22,7 +22,7 @@ from app.ui.main_window import MainWindow, describe_gpu_layers
 from app.ui.session import Session
 from tests import models
 from tests.conftest import BROKEN_REASONS
-from tests.gui.conftest import StallMeter, set_sampling
+from tests.gui.conftest import StallMeter, pick_in_model_picker, set_sampling
 
 STALL_LIMIT_MS = 100
 
@@ -155,7 +155,7 @@ def test_model_picker_lists_local_models(qtbot: QtBot, tiny_model: Path) -> None
     tooltip = window.model_picker.itemData(0, Qt.ItemDataRole.ToolTipRole)
     assert tiny_model.name in tooltip
     with qtbot.waitSignal(window.model_loaded, timeout=90_000):
-        window.model_picker.activated.emit(0)
+        pick_in_model_picker(qtbot, window, 0)
     window.close()
 
 
@@ -227,7 +227,7 @@ def test_a_model_is_named_by_its_repo_and_quant_never_by_the_name_inside_the_fil
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.model_loaded, timeout=90_000) as loaded:
-        window.model_picker.activated.emit(0)
+        pick_in_model_picker(qtbot, window, 0)
     inside = loaded.args[0].display_name  # general.name: free text ("Smollm2 135M 8k ...")
     assert inside != "SmolLM2 135M Instruct"
     window.models_page.refresh()

@@ -12,7 +12,7 @@ from app.core.config.preferences import Preferences, save_preferences
 from app.core.paths import AppPaths, app_paths
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
-from tests.gui.conftest import set_sampling
+from tests.gui.conftest import pick_in_model_picker, set_sampling
 
 SMOL_REPO = ("HuggingFaceTB", "SmolLM2-135M-Instruct-GGUF")
 NEMOTRON_REPO = ("bartowski", "nvidia_Llama-3.1-Nemotron-Nano-4B-v1.1-GGUF")
@@ -38,8 +38,7 @@ def choose(qtbot: QtBot, window: MainWindow, path: Path) -> None:
     index = window.model_picker.findData(str(path))
     assert index >= 0
     with qtbot.waitSignal(window.model_loaded, timeout=90_000):
-        window.model_picker.setCurrentIndex(index)
-        window.model_picker.activated.emit(index)
+        pick_in_model_picker(qtbot, window, index)
 
 
 def say(qtbot: QtBot, window: MainWindow, text: str) -> None:

@@ -14,6 +14,7 @@ from app.ui.library.add_model import AddModelDialog
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from app.ui.setup.wizard import FirstRunWizard
+from tests.gui.conftest import pick_in_model_picker
 
 
 def first_run(qtbot: QtBot) -> tuple[MainWindow, FirstRunWizard]:
@@ -80,6 +81,6 @@ def test_the_empty_state_leaves_once_a_model_loads_and_points_to_the_picker(
     assert empty.isVisible()
     assert "pick one of your models in the list above" in empty.explanation.text()
     with qtbot.waitSignal(window.model_loaded, timeout=90_000):
-        window.model_picker.activated.emit(0)
+        pick_in_model_picker(qtbot, window, 0)
     assert not empty.isVisible()
     window.close()
