@@ -146,8 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in HIDDEN_COMMANDS:
         return _hidden_command(argv[0], argv[1:])
-    args = build_parser().parse_args(argv)
-    if args.command is None:
+    # No arguments opens the window, without building the parser on the way to its first paint.
+    args = build_parser().parse_args(argv) if argv else None
+    if args is None or args.command is None:
         from app.ui.app import no_display_reason, run_app
 
         reason = no_display_reason()

@@ -143,20 +143,24 @@ def run_app(argv: list[str]) -> int:
         session = Session(paths)  # the one owner of shared state; the window's close ends it
         # Before any widget is built: each takes its texts from the translators as it is made.
         install_translators(app, chosen_language(session.preferences.language))
+        # Before the widgets too: a style or palette set afterwards re-polishes every one.
+        apply_theme(app, session.preferences.theme)
         window = MainWindow(session)
     except Exception as error:  # noqa: BLE001 - a start-up bug is shown, not printed
         _explain_start_failure(error)
         hooks.uninstall()
         collector.stop()
         return 1
-    apply_theme(app, session.preferences.theme)
     if os.environ.get(STARTUP_PROBE):
         _report_first_paint(window)
     window.show()
+    # Built once the window is on screen: the wizard (~35 ms of widgets) on a first run, then the
+    # pages after the chat, one per event-loop turn. The window shows first.
     if window.needs_wizard():
-        # Built once the window is on screen (~35 ms of widgets): the window shows first.
         _AfterFirstPaint(window, window.show_wizard)
-    window.detect_hardware_later()
+    _AfterFirstPaint(window, window.finish_building_later)
+    # Off the GUI thread, but it holds the interpreter now and then: after the first paint too.
+    _AfterFirstPaint(window, window.detect_hardware_later)
     if os.environ.get(SMOKE_SCREENSHOT):
         seconds = float(os.environ.get("QUANTDESK_SMOKE_SECONDS", "5"))
         _screenshot_then_quit(app, window, os.environ[SMOKE_SCREENSHOT], int(seconds * 1000))

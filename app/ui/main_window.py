@@ -28,29 +28,37 @@ from app.core._util.units import format_bytes, format_seconds
 from app.core.engine.engine import LoadedModel
 from app.core.errors import HistoryError
 from app.core.hub.library import LocalModel, describe_model, list_models
-from app.core.machine.hardware import HardwareProfile
 from app.core.machine.process_memory import describe_process_memory
 from app.ui.chat.page import ChatPage, chat_shortcuts
-from app.ui.discover.discover_page import DiscoverPage
 from app.ui.icons import load_icon
-from app.ui.library.add_model import AddModelDialog
-from app.ui.library.downloads_panel import DownloadsPanel
-from app.ui.library.models_page import ModelsPage
 from app.ui.messages import NoteBanner, error_text
 from app.ui.session import Session
-from app.ui.settings.settings_page import SettingsPage
-from app.ui.setup.wizard import FirstRunWizard
 from app.ui.style import plain_text, plain_tooltip, show_as_error
 from app.ui.workers.engine import LoadOptions
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
 if TYPE_CHECKING:
+    from app.core.machine.hardware import HardwareProfile
+
+    # The pages a person sees after the chat, the wizard and the dialogs are imported when
+    # first built (`_build_page`), not on the way to the window's first paint.
+    from app.ui.discover.discover_page import DiscoverPage
     from app.ui.help import ShortcutsDialog
+    from app.ui.library.add_model import AddModelDialog
+    from app.ui.library.downloads_panel import DownloadsPanel
+    from app.ui.library.models_page import ModelsPage
+    from app.ui.settings.settings_page import SettingsPage
+    from app.ui.setup.wizard import FirstRunWizard
 
 log = logging.getLogger(__name__)
 
 MEMORY_REFRESH_MS = 2000
+
+# The sidebar's rows, in order. Only the chat is built before the window first paints; each
+# other page is built when first shown or asked for, or in the idle moments after the first
+# paint (`finish_building_later`), whichever comes first.
+CHATS, MODELS, DISCOVER, DOWNLOADS, SETTINGS = range(5)
 
 
 def describe_gpu_layers(model: LoadedModel) -> str:
@@ -147,38 +155,26 @@ class MainWindow(QMainWindow):
         empty.add_file_requested.connect(self.show_add_model_dialog)
         empty.setup_requested.connect(self.show_wizard)
 
-        self.models_page = ModelsPage(session.paths_with_models_dir())
-        self.models_page.chat_requested.connect(self.open_chat)
-        self.models_page.imported.connect(self.refresh_models)
-        self.models_page.deleted.connect(self.refresh_models)
-        self.downloads_panel = DownloadsPanel(session.downloads)
-        self.downloads_panel.chat_requested.connect(self.open_chat)
-        self.downloads_panel.download_finished.connect(self._on_download_finished)
-        self.discover_page = DiscoverPage(session)
-        self.discover_page.chat_requested.connect(self.open_chat)
-        self.discover_page.chat_requested.connect(self._on_library_changed)  # a file it added
-        self.discover_page.show_downloads_requested.connect(self.show_downloads)
-        self.downloads_panel.discover_requested.connect(self._show_discover)
-        self.settings_page = SettingsPage(session)
-
         self.pages = QStackedWidget()  # the sidebar switches them
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setFixedWidth(150)
         self.sidebar.setIconSize(QSize(20, 20))
-        pages = [
-            (self.chat, self.tr("Chats"), "chat"),
-            (self.models_page, self.tr("Models"), "models"),
-            (self.discover_page, self.tr("Discover"), "discover"),
-            (self.downloads_panel, self.tr("Downloads"), "downloads"),
-            (self.settings_page, self.tr("Settings"), "settings"),
+        rows = [
+            (self.tr("Chats"), "chat"),
+            (self.tr("Models"), "models"),
+            (self.tr("Discover"), "discover"),
+            (self.tr("Downloads"), "downloads"),
+            (self.tr("Settings"), "settings"),
         ]
-        for page, label, icon in pages:
-            self.pages.addWidget(page)
+        self._built_pages: dict[int, QWidget] = {CHATS: self.chat}
+        for index, (label, icon) in enumerate(rows):
+            # A stand-in holds each later page's place until the page is built.
+            self.pages.addWidget(self.chat if index == CHATS else QWidget())
             self.sidebar.addItem(QListWidgetItem(load_icon(icon), label))
-        self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.sidebar.currentRowChanged.connect(self._show_row)
         self.pages.currentChanged.connect(self.sidebar.setCurrentRow)
-        self.sidebar.setCurrentRow(0)
+        self.sidebar.setCurrentRow(CHATS)
         self.notes = NoteBanner()
         pages_column = QVBoxLayout()
         # A little room at the window's edge: buttons there would otherwise touch it.
@@ -207,15 +203,98 @@ class MainWindow(QMainWindow):
         self._memory_timer.timeout.connect(self._sample_memory)
         self._memory_timer.start()
 
-    def _show_discover(self) -> None:
-        self.pages.setCurrentWidget(self.discover_page)
+    # --- the pages after the chat, built when first needed --------------------------------------
+
+    @property
+    def models_page(self) -> ModelsPage:
+        return self._page(MODELS)  # type: ignore[return-value]
+
+    @property
+    def discover_page(self) -> DiscoverPage:
+        return self._page(DISCOVER)  # type: ignore[return-value]
+
+    @property
+    def downloads_panel(self) -> DownloadsPanel:
+        return self._page(DOWNLOADS)  # type: ignore[return-value]
+
+    @property
+    def settings_page(self) -> SettingsPage:
+        return self._page(SETTINGS)  # type: ignore[return-value]
+
+    def _page(self, row: int) -> QWidget:
+        """The page of sidebar row `row`, built now if it wasn't yet."""
+        page = self._built_pages.get(row)
+        if page is None:
+            page = self._build_page(row)
+            self._built_pages[row] = page
+            stand_in = self.pages.widget(row)
+            # Swapping the stand-in must not look like the person switching pages.
+            blocked = self.pages.blockSignals(True)
+            self.pages.insertWidget(row, page)
+            if stand_in is not None:
+                self.pages.removeWidget(stand_in)
+                stand_in.deleteLater()
+            self.pages.blockSignals(blocked)
+        return page
+
+    def _build_page(self, row: int) -> QWidget:
+        session = self.session
+        if row == MODELS:
+            from app.ui.library.models_page import ModelsPage
+
+            models = ModelsPage(session.paths_with_models_dir())
+            models.chat_requested.connect(self.open_chat)
+            models.imported.connect(self.refresh_models)
+            models.deleted.connect(self.refresh_models)
+            if session.hardware is not None:
+                models.set_hardware(session.hardware, context=session.preferences.default_context)
+            return models
+        if row == DISCOVER:
+            from app.ui.discover.discover_page import DiscoverPage
+
+            discover = DiscoverPage(session)
+            discover.chat_requested.connect(self.open_chat)
+            discover.chat_requested.connect(self._on_library_changed)  # a file it added
+            discover.show_downloads_requested.connect(self.show_downloads)
+            return discover
+        if row == DOWNLOADS:
+            from app.ui.library.downloads_panel import DownloadsPanel
+
+            downloads = DownloadsPanel(session.downloads)
+            downloads.chat_requested.connect(self.open_chat)
+            downloads.download_finished.connect(self._on_download_finished)
+            downloads.discover_requested.connect(self.show_discover)
+            return downloads
+        if row == SETTINGS:
+            from app.ui.settings.settings_page import SettingsPage
+
+            settings = SettingsPage(session)
+            if session.hardware is not None:
+                settings.set_hardware(session.hardware)
+            return settings
+        raise ValueError(f"no page for sidebar row {row}")
+
+    def finish_building_later(self) -> None:
+        """Build the pages not yet built, one per event-loop turn once the window is up, so
+        the first click on each is instant and the first paint waits for none of them."""
+        for row in (MODELS, DISCOVER, DOWNLOADS, SETTINGS):
+            QTimer.singleShot(0, partial(self._build_unless_closed, row))
+
+    def _build_unless_closed(self, row: int) -> None:
+        if not self._closed:
+            self._page(row)
+
+    @Slot(int)
+    def _show_row(self, row: int) -> None:
+        if row >= 0:
+            self.pages.setCurrentWidget(self._page(row))
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Quantdesk"))
         menu.addAction(self.tr("Set up a model…"), self.show_wizard)
         add_action = menu.addAction(self.tr("Add a model file…"), self.show_add_model_dialog)
         add_action.setShortcut(QKeySequence.StandardKey.Open)
-        menu.addAction(self.tr("Settings"), lambda: self.pages.setCurrentWidget(self.settings_page))
+        menu.addAction(self.tr("Settings"), partial(self.sidebar.setCurrentRow, SETTINGS))
         menu.addSeparator()
         quit_action = menu.addAction(self.tr("Quit"), self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -277,13 +356,17 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_models_dir_changed(self, folder: Path) -> None:
-        self.models_page.set_models_dir(folder)
+        if MODELS in self._built_pages:  # a page built later lists the new folder
+            self.models_page.set_models_dir(folder)
         self.refresh_models()
 
     @Slot(object)
     def _on_hardware(self, profile: HardwareProfile) -> None:
-        self.models_page.set_hardware(profile, context=self.session.preferences.default_context)
-        self.settings_page.set_hardware(profile)
+        # A page built later takes the machine from the session.
+        if MODELS in self._built_pages:
+            self.models_page.set_hardware(profile, context=self.session.preferences.default_context)
+        if SETTINGS in self._built_pages:
+            self.settings_page.set_hardware(profile)
 
     def detect_hardware_later(self) -> None:
         """Detect the machine off the GUI thread after start-up (for the fit badges)."""
@@ -297,6 +380,8 @@ class MainWindow(QMainWindow):
     def show_wizard(self) -> FirstRunWizard:
         """Open the setup wizard (first run, or from the menu)."""
         if self.wizard is None:
+            from app.ui.setup.wizard import FirstRunWizard
+
             self.wizard = FirstRunWizard(self.session, self)
             self.wizard.finished.connect(self._on_wizard_finished)
             self.wizard.load_requested.connect(self._load_from_wizard)
@@ -377,13 +462,13 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_download_finished(self, _result: object) -> None:
-        self.refresh_models()
-        self.models_page.refresh()
+        self._on_library_changed()
 
     @Slot(object)
     def _on_library_changed(self, _model: object = None) -> None:
         self.refresh_models()
-        self.models_page.refresh()
+        if MODELS in self._built_pages:  # a page built later lists the library as it is then
+            self.models_page.refresh()
 
     @Slot()
     def show_add_model_dialog(self) -> AddModelDialog:
@@ -393,6 +478,8 @@ class MainWindow(QMainWindow):
             self.add_dialog.raise_()
             return self.add_dialog
         self._close_add_dialog()
+        from app.ui.library.add_model import AddModelDialog
+
         dialog = AddModelDialog(self.session.paths_with_models_dir(), self)
         dialog.added.connect(self._on_model_added)
         self.add_dialog = dialog
@@ -407,8 +494,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_model_added(self, model: LocalModel) -> None:
-        self.models_page.refresh()
-        self.refresh_models()
+        self._on_library_changed()
         self.open_chat(model.path)
 
     def _load_last_model(self) -> None:
@@ -672,10 +758,10 @@ class MainWindow(QMainWindow):
         if self.add_dialog is not None:
             self.add_dialog.shutdown()
         self.chat.shutdown()
-        self.discover_page.shutdown()
-        self.settings_page.shutdown()
-        self.downloads_panel.shutdown()
-        self.models_page.shutdown()
+        for row in (DISCOVER, SETTINGS, DOWNLOADS, MODELS):  # only those built
+            page = self._built_pages.get(row)
+            if page is not None:
+                page.shutdown()  # type: ignore[attr-defined]
         self._memory_jobs.shutdown()
         # The app has one window: closing it ends the session's threads and its chat store.
         self.session.shutdown()

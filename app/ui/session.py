@@ -13,18 +13,21 @@ import logging
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from app.core.chat.history import ChatStore, open_chat_store, open_readable_copy
 from app.core.config.preferences import Preferences, load_preferences, save_preferences
 from app.core.errors import HistoryError
-from app.core.machine.hardware import HardwareProfile, with_corrections
 from app.core.paths import AppPaths
 from app.ui.workers.download import DownloadManager
 from app.ui.workers.engine import EngineThread
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import HardwareJob
+
+if TYPE_CHECKING:
+    from app.core.machine.hardware import HardwareProfile
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +202,8 @@ class Session(QObject):
             for index in range(len(profile.gpus))
             if (value := prefs.vram_override(index))
         }
+        from app.core.machine.hardware import with_corrections
+
         return with_corrections(profile, ram_bytes=prefs.ram_override, vram_bytes=vram)
 
     # --- closing ---------------------------------------------------------------------------------

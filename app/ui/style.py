@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.core._util.phrases import Phrase
-from app.core.fit.recommend import Fit
+from app.core.fit.verdicts import Fit
 
 # How far secondary text moves from the text color towards the background: readable, yet
 # clearly second to the answer, in light and dark themes alike.

@@ -20,12 +20,15 @@ def apply_theme(app: QApplication, theme: str) -> None:
         _system["style"] = app.style().name()
         _system["palette"] = QPalette(app.palette())
     if theme == "system":
-        app.setStyle(str(_system["style"]))
+        # Setting a style re-polishes every widget: only when it changes.
+        if app.style().name() != _system["style"]:
+            app.setStyle(str(_system["style"]))
         palette = _system["palette"]
         assert isinstance(palette, QPalette)
         app.setPalette(palette)
         return
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
     app.setPalette(dark_palette() if theme == "dark" else light_palette())
 
 

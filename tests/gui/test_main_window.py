@@ -266,3 +266,40 @@ def test_names_are_shown_as_written_and_never_the_markup_inside_the_file(
     plain = QLabel(window.model_label.text())
     plain.setTextFormat(Qt.TextFormat.PlainText)
     assert window.model_label.sizeHint().width() == plain.sizeHint().width()
+
+
+def _thread_niceness() -> dict[int, tuple[str, int]]:
+    """Each thread of this process: its name and nice value (Linux /proc)."""
+    threads = {}
+    for task in Path("/proc/self/task").iterdir():
+        stat = (task / "stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        threads[int(task.name)] = ((task / "comm").read_text().strip(), int(fields[16]))
+    return threads
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_llama_cpp_threads_yield_the_cpu_to_the_window(
+    qtbot: QtBot, window: MainWindow, tiny_model: Path
+) -> None:
+    """While a reply streams, llama.cpp's threads keep the cores busy; at the GUI thread's
+    priority they would make the window wait its turn (bench/bench_chat_stall.py). The engine
+    thread and every thread llama.cpp starts from it run at a lower priority (higher nice)."""
+    before = _thread_niceness()
+    gui_nice = before[threading.get_native_id()][1]
+    window.session.update_preferences(threads=2)  # llama.cpp starts a worker thread
+    load(qtbot, window, tiny_model)
+    set_sampling(window, temperature=0.0, max_tokens=16)
+    qtbot.keyClicks(window.chat.input_box, "Count to ten.")
+    with qtbot.waitSignal(window.reply_finished, timeout=90_000):
+        qtbot.keyClick(
+            window.chat.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+        )
+
+    assert window.session.engine.worker.priority_lowered
+    after = _thread_niceness()
+    engine_threads = {tid: nice for tid, (name, nice) in after.items() if name == "engine"}
+    # The engine thread and llama.cpp's worker threads (named after the thread that started them).
+    assert len(engine_threads) >= 2, after
+    assert all(nice >= gui_nice + 5 for nice in engine_threads.values()), after
+    assert after[threading.get_native_id()][1] == gui_nice  # the window keeps its priority

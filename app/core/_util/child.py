@@ -19,17 +19,20 @@ import json
 import os
 import queue
 import re
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from app.core._util.cancel import CancelToken
 from app.core.errors import ChildWorkError
+
+if TYPE_CHECKING:
+    # Imported where a child starts: the renderer is made at import but started by a load.
+    import subprocess
 
 # How often a waiting parent looks at the cancel token: Stop acts within this.
 POLL_SECONDS = 0.05
@@ -78,6 +81,8 @@ def _child_env() -> dict[str, str]:
 
 
 def _popen(args: Sequence[str], *, stdin: Any, stdout: Any, stderr: IO[bytes]) -> subprocess.Popen:
+    import subprocess
+
     flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console flashing up on Windows
     return subprocess.Popen(
         child_command(*args),
@@ -136,6 +141,8 @@ def run_once(
     Raises:
         ChildWorkError: past the deadline, cancelled, or it exited with a non-zero code.
     """
+    import subprocess
+
     with tempfile.TemporaryFile() as stderr:
         process = _popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
         ends_at = time.monotonic() + deadline_seconds
@@ -226,6 +233,8 @@ class PersistentChild:
     def _spawn_if_needed(self) -> None:
         if self._process is not None and self._process.poll() is None:
             return
+        import subprocess
+
         self._stop()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
         self._process = _popen(

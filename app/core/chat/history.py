@@ -17,7 +17,6 @@ message must not make its chat, or the whole history, unreadable.
 from __future__ import annotations
 
 import enum
-import getpass
 import json
 import logging
 import os
@@ -1021,6 +1020,8 @@ def _read_only_reason(path: Path) -> str | None:
     else:
         return None
     if os.name == "posix":
+        import getpass  # only for this rare sentence, not on every start
+
         fix = (
             f"Make it yours again (after running Quantdesk with sudo: "
             f"sudo chown -R {getpass.getuser()} {folder}), then try again."

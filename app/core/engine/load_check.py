@@ -14,7 +14,6 @@ small model; the weights are memory-mapped, not read).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -121,6 +120,8 @@ def check_load_here(path: str) -> int:
 
 
 def _identity(path: Path) -> _Identity:
+    import hashlib  # OpenSSL's start-up cost, paid by the first load rather than the first paint
+
     stat = path.stat()
     digest = hashlib.sha256()
     with path.open("rb") as stream:

@@ -25,6 +25,7 @@ from app.core._util.enums import TextEnum
 from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.fit.memory import GIB, MemoryEstimate, ModelShape, estimate_memory
 from app.core.fit.quality import accuracy_percent, bits_class, is_i_quant
+from app.core.fit.verdicts import Fit
 from app.core.gguf.header import check_model_file
 from app.core.gguf.quants import shard_info
 from app.core.hub.client import RemoteFile
@@ -37,15 +38,6 @@ SAME_QUALITY_POINTS = 0.1
 # Below this accuracy (seed 004: IQ3_XXS 81 %, Q2_K 73 %, IQ2_XXS 46 %) a model loses too much to
 # be picked just because it is fast; such files are still listed, and picked when nothing else fits.
 ACCEPTABLE_QUALITY = 80.0
-
-
-class Fit(TextEnum):
-    """Where a file runs on a machine."""
-
-    GPU = "gpu"  # whole on the GPU
-    PARTIAL = "partial"  # split: some layers on the GPU, the rest in RAM
-    CPU = "cpu"
-    TOO_LARGE = "too_large"
 
 
 class Goal(TextEnum):

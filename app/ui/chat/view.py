@@ -725,6 +725,10 @@ class ChatView(QScrollArea):
             and event.type() == QEvent.Type.LayoutRequest
             and self._follow
         ):
-            QTimer.singleShot(0, lambda: self.verticalScrollBar().setValue(
-                self.verticalScrollBar().maximum()))  # fmt: skip
+            # With `self` as the context: dropped if the view is gone by then (a closed window).
+            QTimer.singleShot(0, self, self._scroll_to_end)
         return super().eventFilter(watched, event)
+
+    @Slot()
+    def _scroll_to_end(self) -> None:
+        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())

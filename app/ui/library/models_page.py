@@ -154,7 +154,7 @@ class ModelsPage(QWidget):
         self._context = context
         self._fits.clear()
         self._fitting.clear()
-        self._fit_unfitted()
+        self.refresh()  # each badge says "…" until its fit is worked out
 
     def _fit_unfitted(self) -> None:
         """Fit the models that have no badge yet: all of them for a new machine, or one just

@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from app.core.errors import DownloadCancelledError
-from app.core.hub.client import list_repo_files, select_files
-from app.core.hub.download import DownloadControl, DownloadProgress, download
 from app.ui.workers.job import Job, Jobs
 
 if TYPE_CHECKING:
     from app.core.fit.recommend import Option
+    from app.core.hub.download import DownloadProgress
     from app.core.hub.packs import EnginePack
 
 log = logging.getLogger(__name__)
@@ -68,6 +67,9 @@ class DownloadWorker(Job):
         super().__init__(f"download {request.repo_id}")
         self.request = request
         self.models_dir = models_dir
+        # The downloader is imported with the first download, not on the way to the first paint.
+        from app.core.hub.download import DownloadControl
+
         self.control = DownloadControl()
 
     @property
@@ -92,6 +94,9 @@ class DownloadWorker(Job):
         self.control.cancel(keep_partial=True)
 
     def run(self) -> object:
+        from app.core.hub.client import list_repo_files, select_files
+        from app.core.hub.download import download
+
         request = self.request
         files = select_files(
             list_repo_files(request.repo_id), quant=request.quant, filename=request.filename
@@ -112,6 +117,8 @@ class EnginePackWorker(Job):
     def __init__(self, gpu_vendors: set[str]) -> None:
         super().__init__("engine pack")
         self.gpu_vendors = gpu_vendors
+        from app.core.hub.download import DownloadControl
+
         self.control = DownloadControl()
         self.pack: EnginePack | None = None
 

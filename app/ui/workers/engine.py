@@ -7,18 +7,21 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.core._util.cancel import CancelToken
+from app.core._util.priority import lower_this_threads_priority
 from app.core.chat.history import ChatStore, MessageState
 from app.core.chat.prompting import PreparedReply, ReplyRequest
 from app.core.chat.reasoning import REASONING
 from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.engine.engine import Engine, FinishReason, GenerationStats, Reply
 from app.core.errors import ChatTemplateError, HistoryError, QuantdeskError
-from app.core.fit.recommend import automatic_gpu_layers
-from app.core.machine.hardware import HardwareProfile
+
+if TYPE_CHECKING:
+    from app.core.machine.hardware import HardwareProfile
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +117,7 @@ class EngineWorker(QObject):
         # Set when the app closes: a load or reply still queued then starts cancelled.
         self._closing = threading.Event()
         self._stores: dict[Path, ChatStore] = {}
+        self.priority_lowered = False  # set on the engine thread as it starts
         self.load_requested.connect(self._load)
         self.reply_requested.connect(self._reply)
         self.shutdown_requested.connect(self._shutdown)
@@ -123,6 +127,12 @@ class EngineWorker(QObject):
         """A model is loaded. Read it from another thread only when this one is idle or ended
         (e.g. after `EngineThread.shutdown`): the engine thread changes it."""
         return self._engine.model is not None
+
+    @Slot()
+    def yield_to_the_window(self) -> None:
+        """On the engine thread, first thing: give it (and the threads llama.cpp starts from it)
+        a lower priority than the GUI thread's."""
+        self.priority_lowered = lower_this_threads_priority()
 
     def stop(self) -> None:
         """Ask the running generation to end; thread-safe, returns at once."""
@@ -147,6 +157,9 @@ class EngineWorker(QObject):
         try:
             layers = options.gpu_layers
             if layers is None:
+                # The fit arithmetic, imported here (on the engine thread) when first needed.
+                from app.core.fit.recommend import automatic_gpu_layers
+
                 layers = automatic_gpu_layers(Path(path), options.hardware, context=context)
             model = self._engine.load(
                 path,
@@ -333,7 +346,10 @@ class EngineThread:
         self.thread.setObjectName("engine")
         self.worker = EngineWorker(engine)
         self.worker.moveToThread(self.thread)
-        self.thread.start()
+        # The GUI thread goes first when both want a core (`_util/priority.py`); `started` runs
+        # on the new thread, before any load, so llama.cpp's threads inherit the lower priority.
+        self.thread.started.connect(self.worker.yield_to_the_window)
+        self.thread.start(QThread.Priority.LowPriority)
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop any reply, unload on the worker thread, and end the thread (never terminate())."""

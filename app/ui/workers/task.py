@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.core.machine.hardware import detect
 from app.ui.workers.job import Job
 
 
@@ -45,4 +44,7 @@ class HardwareJob(Job):
         super().__init__("hardware")
 
     def run(self) -> object:
+        # Imported on the job's thread: the probes (ctypes, subprocess) aren't needed sooner.
+        from app.core.machine.hardware import detect
+
         return detect()
