@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.core._util.units import format_bytes, format_seconds
 from app.core.engine.engine import LoadedModel
 from app.core.errors import HistoryError
-from app.core.hub.library import LocalModel, describe_model, list_models
+from app.core.hub.library import LocalModel, describe_model, list_models, with_header_quant
 from app.core.machine.process_memory import describe_process_memory
 from app.ui.chat.page import ChatPage, chat_shortcuts
 from app.ui.icons import load_icon
@@ -242,10 +242,13 @@ class MainWindow(QMainWindow):
         if row == MODELS:
             from app.ui.library.models_page import ModelsPage
 
-            models = ModelsPage(session.paths_with_models_dir())
+            models = ModelsPage(
+                session.paths_with_models_dir(), header_quants=session.header_quants
+            )
             models.chat_requested.connect(self.open_chat)
             models.imported.connect(self.refresh_models)
             models.deleted.connect(self.refresh_models)
+            models.header_quants_read.connect(self.refresh_models)
             if session.hardware is not None:
                 models.set_hardware(session.hardware, context=session.preferences.default_context)
             return models
@@ -410,11 +413,15 @@ class MainWindow(QMainWindow):
 
     def _library(self) -> list[LocalModel]:
         """The library's models whose files are here (a missing one is shown on Models)."""
-        return [m for m in list_models(self.session.paths_with_models_dir()) if not m.missing]
+        models = list_models(self.session.paths_with_models_dir())
+        quants = self.session.header_quants
+        return [with_header_quant(m, quants) for m in models if not m.missing]
 
     def describe(self, path: Path) -> LocalModel:
-        """The library's view of a model file: its name, quant and where it came from."""
-        return describe_model(self.session.paths_with_models_dir(), Path(path))
+        """The library's view of a model file: its name, quant (from its header, once the
+        Models page has read it, when the file name names none) and where it came from."""
+        model = describe_model(self.session.paths_with_models_dir(), Path(path))
+        return with_header_quant(model, self.session.header_quants)
 
     @Slot()
     def refresh_models(self) -> None:

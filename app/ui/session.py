@@ -117,6 +117,9 @@ class Session(QObject):
             self.store_note = " ".join(note for note in (self.store_note, crash) if note)
         self.engine = engine or EngineThread()
         self.downloads = DownloadManager(self.models_dir, self)
+        # The quant each header names, for files whose names name none: the Models page's task
+        # reads them, and every list that names models shows them (`library.with_header_quant`).
+        self.header_quants: dict[Path, str | None] = {}
 
     # --- preferences -----------------------------------------------------------------------------
 

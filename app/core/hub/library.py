@@ -26,11 +26,13 @@ This is the only module that builds paths under `models/`. Names from the Hub ar
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -40,11 +42,12 @@ from app.core._util.text import BIDI_CONTROLS, is_control
 from app.core.errors import (
     DownloadError,
     ImportCancelledError,
+    ModelFileError,
     ModelNameTakenError,
     UnsafePathError,
 )
 from app.core.gguf.header import check_model_file
-from app.core.gguf.quants import parse_quant, shard_info
+from app.core.gguf.quants import parse_quant, quant_from_file_type, shard_info
 from app.core.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -318,6 +321,26 @@ def _describe(
     except OSError:
         size, missing = 0, True
     return LocalModel(path, repo_id, parse_quant(path.name), size, referenced, missing)
+
+
+def header_quant(path: Path) -> str | None:
+    """The quant a model file's GGUF header names (`general.file_type`), for a file whose name
+    names none ("my-model.gguf"); None when the header can't be read or names none. Reads the
+    file: never on the GUI thread."""
+    try:
+        header = check_model_file(path)
+    except ModelFileError:
+        return None
+    return quant_from_file_type(header.metadata.get("general.file_type"))
+
+
+def with_header_quant(model: LocalModel, header_quants: Mapping[Path, str | None]) -> LocalModel:
+    """`model` with the quant its header names (`header_quants`: path -> `header_quant`, as
+    read earlier) when its file name names none; reads no file."""
+    if model.quant is not None:
+        return model
+    quant = header_quants.get(model.path)
+    return dataclasses.replace(model, quant=quant) if quant else model
 
 
 def find_model(paths: AppPaths, path_or_name: str) -> LocalModel | None:

@@ -4,7 +4,9 @@ model file, open the folder."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -24,7 +26,15 @@ from PySide6.QtWidgets import (
 from app.core._util.cancel import CancelToken
 from app.core._util.units import format_bytes
 from app.core.fit.recommend import Fit, local_fit
-from app.core.hub.library import LocalModel, delete_model, disk_usage, import_model, list_models
+from app.core.hub.library import (
+    LocalModel,
+    delete_model,
+    disk_usage,
+    header_quant,
+    import_model,
+    list_models,
+    with_header_quant,
+)
 from app.core.machine.hardware import HardwareProfile
 from app.core.paths import AppPaths
 from app.ui.library.add_model import AddModelDialog
@@ -42,12 +52,15 @@ class ModelsPage(QWidget):
     imported(object): the `LocalModel` just added (after the table refreshed).
     import_failed(object): the error of a failed import (already shown).
     deleted(): a model was deleted (after the table refreshed).
+    header_quants_read(): quants were read from the headers of files whose names name none
+        (the `header_quants` given now hold them).
     """
 
     chat_requested = Signal(object)
     imported = Signal(object)
     import_failed = Signal(object)
     deleted = Signal()
+    header_quants_read = Signal()
     COLUMNS = (
         QT_TRANSLATE_NOOP("ModelsPage", "Model"),
         QT_TRANSLATE_NOOP("ModelsPage", "Repository"),
@@ -56,14 +69,20 @@ class ModelsPage(QWidget):
         QT_TRANSLATE_NOOP("ModelsPage", "On this machine"),
     )
 
-    def __init__(self, paths: AppPaths) -> None:
+    def __init__(
+        self, paths: AppPaths, *, header_quants: dict[Path, str | None] | None = None
+    ) -> None:
+        """`header_quants`: where the quants read from headers are kept (the session's, so the
+        other lists that name models show them too)."""
         super().__init__()
         self._paths = paths
         self.models: list[LocalModel] = []
         self._hardware: HardwareProfile | None = None
         self._fits: dict[Path, Fit | None] = {}
+        # The quant in the header of each file whose name names none (None: it names none).
+        self._header_quants = header_quants if header_quants is not None else {}
         self._context = 0  # the context length the fits are worked out for
-        self._fitting: set[Path] = set()  # models whose fit a task is working out
+        self._reading: set[Path] = set()  # models whose header a task is reading
         self._jobs = Jobs(self)  # each job leaves the list when its thread ends
         self.add_dialog: AddModelDialog | None = None
         self.table = QTableWidget(0, len(self.COLUMNS))
@@ -108,16 +127,16 @@ class ModelsPage(QWidget):
     @Slot()
     def set_models_dir(self, folder: Path) -> None:
         """The models folder moved (Settings): list the new one."""
-        from dataclasses import replace
-
         self._paths = replace(self._paths, models=Path(folder))
         self.refresh()
 
     def refresh(self) -> None:
         """Re-read the library from disk."""
         self.models = list_models(self._paths)
+        self._forget_unlisted()
         self.table.setRowCount(len(self.models))
         for row, model in enumerate(self.models):
+            model = with_header_quant(model, self._header_quants)
             where = model.repo_id or (
                 self.tr("used where it is") if model.referenced else self.tr("copied in")
             )
@@ -137,7 +156,7 @@ class ModelsPage(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(plain_tooltip(tooltip))
                 self.table.setItem(row, column, item)
-        self._fit_unfitted()
+        self._read_headers_later()
         usage = disk_usage(self._paths)
         self.usage_label.setText(
             self.tr("Models: {used} · partial downloads: {partial} · free: {free}").format(
@@ -153,30 +172,40 @@ class ModelsPage(QWidget):
         self._hardware = profile
         self._context = context
         self._fits.clear()
-        self._fitting.clear()
+        self._reading.clear()
         self.refresh()  # each badge says "…" until its fit is worked out
 
-    def _fit_unfitted(self) -> None:
-        """Fit the models that have no badge yet: all of them for a new machine, or one just
-        downloaded or added (else it would show "…" until the app restarts)."""
+    def _forget_unlisted(self) -> None:
+        """Drop what was read for files no longer listed: a file added again under the same
+        path may be another model."""
+        listed = {m.path for m in self.models if not m.missing}
+        for known in (self._fits, self._header_quants):
+            for path in known.keys() - listed:
+                del known[path]
+
+    def _read_headers_later(self) -> None:
+        """Read on a task thread the headers not read yet: for the fit badges (all models for a
+        new machine, or one just downloaded or added, else it would show "…" until the app
+        restarts), and for the quant of files whose names name none."""
         profile, context = self._hardware, self._context
-        models = [
-            m
-            for m in self.models
-            if not m.missing and m.path not in self._fits and m.path not in self._fitting
-        ]
-        if profile is None or not models:
+        unread = [m for m in self.models if not m.missing and m.path not in self._reading]
+        fit = [m for m in unread if profile is not None and m.path not in self._fits]
+        quant = [m for m in unread if m.quant is None and m.path not in self._header_quants]
+        if not fit and not quant:
             return
-        self._fitting.update(m.path for m in models)
-        task = TaskWorker(lambda: _fits(models, profile, context), name="fit badges")
-        task.finished.connect(self._on_fits)
+        self._reading.update(m.path for m in fit + quant)
+        task = TaskWorker(lambda: _read_headers(fit, quant, profile, context), name="model headers")
+        task.finished.connect(self._on_headers_read)
         self._jobs.start(task)
 
     @Slot(object)
-    def _on_fits(self, fits: dict[Path, Fit | None]) -> None:
-        self._fitting.difference_update(fits)
-        self._fits.update(fits)
+    def _on_headers_read(self, read: _HeadersRead) -> None:
+        self._reading.difference_update(read.fits.keys() | read.quants.keys())
+        self._fits.update(read.fits)
+        self._header_quants.update(read.quants)
         self.refresh()
+        if read.quants:
+            self.header_quants_read.emit()
 
     def _fit_words(self, model: LocalModel) -> str:
         if model.missing:
@@ -187,7 +216,7 @@ class ModelsPage(QWidget):
 
     def selected_model(self) -> LocalModel | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.models[rows[0].row()] if rows else None
+        return with_header_quant(self.models[rows[0].row()], self._header_quants) if rows else None
 
     @Slot()
     def _update_buttons(self) -> None:
@@ -305,16 +334,32 @@ class ModelsPage(QWidget):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._paths.models)))
 
 
-def _fits(
-    models: list[LocalModel], profile: HardwareProfile, context: int
-) -> dict[Path, Fit | None]:
-    """Each model's fit (on a task thread). One that can't be worked out is None ("Unknown"):
-    a badge never stays "…"."""
+class _HeadersRead(NamedTuple):
+    fits: dict[Path, Fit | None]
+    quants: dict[Path, str | None]
+
+
+def _read_headers(
+    fit: list[LocalModel],
+    quant: list[LocalModel],
+    profile: HardwareProfile | None,
+    context: int,
+) -> _HeadersRead:
+    """The fit of each model of `fit` and the header's quant of each of `quant` (on a task
+    thread). A fit that can't be worked out is None ("Unknown"): a badge never stays "…"."""
     fits: dict[Path, Fit | None] = {}
-    for model in models:
+    for model in fit if profile is not None else []:
         try:
             fits[model.path] = local_fit(model.path, profile, context=context)
         except Exception:  # a bug for one file must not leave the others without a badge
             log.exception("couldn't work out the fit of %s", model.path)
             fits[model.path] = None
-    return fits
+    # Only for files whose names name no quant (rare): their header is read a second time.
+    quants: dict[Path, str | None] = {}
+    for model in quant:
+        try:
+            quants[model.path] = header_quant(model.path)
+        except Exception:  # nor leave the others without their quant
+            log.exception("couldn't read the quant of %s", model.path)
+            quants[model.path] = None
+    return _HeadersRead(fits, quants)

@@ -220,3 +220,24 @@ def test_a_model_added_in_this_run_gets_its_fit_badge(qtbot: QtBot, tiny_model: 
         qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.table.item(0, 4).text() not in ("", "…"), timeout=20_000)
     window.close()
+
+
+def test_a_file_whose_name_names_no_quant_shows_the_quant_its_header_names(
+    qtbot: QtBot, tiny_model: Path, tmp_path: Path
+) -> None:
+    renamed = tmp_path / "Downloads" / "my-model.gguf"
+    renamed.parent.mkdir()
+    shutil.copyfile(tiny_model, renamed)
+    window = open_window(qtbot)  # no machine known: the quant doesn't wait for fit badges
+    window.sidebar.setCurrentRow(1)
+    page = window.models_page
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    dialog = visible_dialog(qtbot)
+    qtbot.keyClicks(dialog.path_edit, str(renamed))
+    with qtbot.waitSignal(page.imported, timeout=30_000):
+        qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    assert page.table.item(0, 0).text() == "my model"
+    # Read from `general.file_type` on a task thread, then shown in both lists.
+    qtbot.waitUntil(lambda: page.table.item(0, 2).text() == "Q4_1", timeout=20_000)
+    qtbot.waitUntil(lambda: window.model_picker.itemText(0).startswith("my model · Q4_1"))
+    window.close()

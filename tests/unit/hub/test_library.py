@@ -15,12 +15,14 @@ from app.core.hub.library import (
     describe_model,
     disk_usage,
     find_model,
+    header_quant,
     import_model,
     list_models,
     list_partial_downloads,
     model_title,
     partial_dir,
     safe_model_path,
+    with_header_quant,
 )
 from app.core.paths import app_paths
 
@@ -215,3 +217,19 @@ def test_references_kept_by_older_versions_in_the_config_folder_are_read(
     )
     [model] = list_models(paths)
     assert model.path == tiny_model and model.referenced and not model.missing
+
+
+def test_header_quant_reads_the_quant_a_renamed_file_no_longer_names(
+    tmp_path: Path, tiny_model: Path, broken_models: dict[str, Path]
+) -> None:
+    renamed = tmp_path / "my-model.gguf"
+    shutil.copyfile(tiny_model, renamed)
+    assert header_quant(renamed) == "Q4_1"  # general.file_type 3
+    assert header_quant(broken_models["wrong-magic"]) is None
+    assert header_quant(tmp_path / "gone.gguf") is None
+    # Shown without reading the file again, only where the name names no quant.
+    model = describe_model(app_paths(), renamed)
+    assert model.label == "my model"
+    assert with_header_quant(model, {renamed: "Q4_1"}).label == "my model · Q4_1"
+    named = describe_model(app_paths(), tiny_model)
+    assert with_header_quant(named, {tiny_model: "Q8_0"}) == named
