@@ -27,7 +27,13 @@ from PySide6.QtWidgets import (
 from app.core._util.units import format_bytes, format_seconds
 from app.core.engine.engine import LoadedModel
 from app.core.errors import HistoryError
-from app.core.hub.library import LocalModel, describe_model, list_models, with_header_quant
+from app.core.hub.library import (
+    LocalModel,
+    describe_model,
+    list_models,
+    model_label,
+    with_header_quant,
+)
 from app.core.machine.process_memory import describe_process_memory
 from app.ui.chat.page import ChatPage, chat_shortcuts
 from app.ui.icons import load_icon
@@ -144,6 +150,7 @@ class MainWindow(QMainWindow):
             session.engine.worker,
             header,
             default_context=session.preferences.default_context,
+            model_label=self.chat_model_label,
         )
         self.chat.reply_finished.connect(self.reply_finished)
         self.chat.reply_failed.connect(self.reply_failed)
@@ -249,6 +256,7 @@ class MainWindow(QMainWindow):
             models.imported.connect(self.refresh_models)
             models.deleted.connect(self.refresh_models)
             models.header_quants_read.connect(self.refresh_models)
+            models.header_quants_read.connect(self.chat.conversations.refresh)
             if session.hardware is not None:
                 models.set_hardware(session.hardware, context=session.preferences.default_context)
             return models
@@ -362,6 +370,7 @@ class MainWindow(QMainWindow):
         if MODELS in self._built_pages:  # a page built later lists the new folder
             self.models_page.set_models_dir(folder)
         self.refresh_models()
+        self.chat.conversations.refresh()  # a chat's model is named by where it lies
 
     @Slot(object)
     def _on_hardware(self, profile: HardwareProfile) -> None:
@@ -422,6 +431,15 @@ class MainWindow(QMainWindow):
         Models page has read it, when the file name names none) and where it came from."""
         model = describe_model(self.session.paths_with_models_dir(), Path(path))
         return with_header_quant(model, self.session.header_quants)
+
+    def chat_model_label(self, path: Path) -> str:
+        """The library's name for a chat's model, from its path alone (no file is read: the
+        conversation list names every chat's model each time it is filled)."""
+        return model_label(
+            self.session.models_dir,
+            path,
+            header_quant=self.session.header_quants.get(Path(path)),
+        )
 
     @Slot()
     def refresh_models(self) -> None:

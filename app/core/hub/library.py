@@ -307,14 +307,26 @@ def describe_model(paths: AppPaths, path: Path) -> LocalModel:
     return _describe(paths.models, path, referenced=referenced, outside=True)
 
 
+def model_label(models_dir: Path, path: Path, *, header_quant: str | None = None) -> str:
+    """What the library calls the model file at `path`, with its quant: `describe_model(...)
+    .label` ("SmolLM2 135M Instruct · Q4_1"), worked out from the path alone. No file is read,
+    so a list (the chats, each with its model) can name many models at once. `header_quant`:
+    the quant the file's header names, when known, for a file whose name names none."""
+    path = Path(path)
+    repo_id = _repo_of(models_dir, path) if path.is_relative_to(models_dir) else None
+    return LocalModel(path, repo_id, parse_quant(path.name) or header_quant, 0).label
+
+
+def _repo_of(models_dir: Path, path: Path) -> str | None:
+    """The repo of a file in the models tree, from where it lies: `<owner>/<repo>/...`."""
+    parts = path.relative_to(models_dir).parts
+    return f"{parts[0]}/{parts[1]}" if len(parts) >= 3 and parts[0] != IMPORTED_DIR else None
+
+
 def _describe(
     models_dir: Path, path: Path, *, referenced: bool = False, outside: bool = False
 ) -> LocalModel:
-    repo_id = None
-    if not referenced and not outside:
-        parts = path.relative_to(models_dir).parts
-        if len(parts) >= 3 and parts[0] != IMPORTED_DIR:
-            repo_id = f"{parts[0]}/{parts[1]}"
+    repo_id = None if referenced or outside else _repo_of(models_dir, path)
     try:
         size = path.stat().st_size
         missing = not path.is_file()

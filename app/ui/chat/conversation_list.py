@@ -1,27 +1,38 @@
-"""The conversation sidebar: new chat, search by title, rename (double-click or F2), delete."""
+"""The conversation sidebar: new chat, search by title, rename (double-click or F2), delete.
+Each entry is the chat's title and, on a muted second line, the model it was with."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.core.chat.history import ChatStore
+from app.core.chat.history import ChatStore, Conversation
 from app.ui.messages import Attempt, saving_chat
-from app.ui.style import plain_tooltip
+from app.ui.style import MUTED_SHARE, blend, plain_tooltip
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
+# The entry's second line: the library's name for the chat's model ("" when none is recorded).
+_MODEL_ROLE = Qt.ItemDataRole.UserRole + 1
+_Index = QModelIndex | QPersistentModelIndex
 
 
 class ConversationList(QWidget):
@@ -39,9 +50,14 @@ class ConversationList(QWidget):
     deleted = Signal(int)
     problem = Signal(str)
 
-    def __init__(self, store: ChatStore) -> None:
+    def __init__(
+        self, store: ChatStore, *, model_label: Callable[[Path], str] | None = None
+    ) -> None:
+        """`model_label` names a model file as the library does, from its path alone (it is
+        called for every chat each time the list is filled); without it, no model is shown."""
         super().__init__()
         self._store = store
+        self._model_label = model_label
         self._refreshing = False
         self._busy = False
         self.new_button = QPushButton(self.tr("New chat"))
@@ -58,6 +74,7 @@ class ConversationList(QWidget):
         )
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setItemDelegate(_ChatEntryDelegate(self.list))
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.list.itemChanged.connect(self._on_item_renamed)
         self.delete_button = QPushButton(self.tr("Delete"))
@@ -85,17 +102,33 @@ class ConversationList(QWidget):
             found = []
             with self._saving(doing="read the chats"):
                 found = self._store.list_conversations(self.search_box.text())
+            labels: dict[str, str] = {}  # most chats share a few models
             for conversation in found:
-                item = QListWidgetItem(conversation.title)
-                item.setData(_ID_ROLE, conversation.id)
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-                item.setToolTip(plain_tooltip(conversation.title))
-                self.list.addItem(item)
+                self.list.addItem(self._entry(conversation, labels))
             if current is not None:
                 self._select_quietly(current)
         finally:
             self._refreshing = False
         self._update_buttons()
+
+    def _entry(self, conversation: Conversation, labels: dict[str, str]) -> QListWidgetItem:
+        """A chat's entry: its title (what a rename edits) and its model's name, worked out
+        here, once, so that painting reads no file."""
+        item = QListWidgetItem(conversation.title)
+        item.setData(_ID_ROLE, conversation.id)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        path = conversation.model_path
+        if path and self._model_label is not None and path not in labels:
+            labels[path] = self._model_label(Path(path))
+        model = labels.get(path, "") if path else ""
+        item.setData(_MODEL_ROLE, model)
+        tooltip = plain_tooltip(conversation.title)
+        if model:
+            with_model = self.tr("Model: {model}").format(model=model)
+            item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, with_model)
+            tooltip += "<br>" + plain_tooltip(with_model)
+        item.setToolTip(tooltip)
+        return item
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()
@@ -188,3 +221,56 @@ class ConversationList(QWidget):
         has_current = self.list.currentItem() is not None and not self._busy
         self.delete_button.setEnabled(has_current)
         self.rename_button.setEnabled(has_current)
+
+
+class _ChatEntryDelegate(QStyledItemDelegate):
+    """Paints an entry as two lines: the title, and under it, muted, the model's name (from the
+    item: nothing is read while painting). An entry without a model is painted as usual."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        model = index.data(_MODEL_ROLE)
+        if not model:
+            super().paint(painter, option, index)
+            return
+        view = QStyleOptionViewItem(option)
+        self.initStyleOption(view, index)
+        title, view.text = view.text, ""
+        widget = view.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        # The selection, hover and focus as Qt draws them, without the text.
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, view, painter, widget)
+        area = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, view, widget)
+        area = area.adjusted(2, 0, -2, 0)  # the margin Qt leaves around an entry's text
+        selected = bool(view.state & QStyle.StateFlag.State_Selected)
+        group = (
+            QPalette.ColorGroup.Active
+            if view.state & QStyle.StateFlag.State_Active
+            else QPalette.ColorGroup.Inactive
+        )
+        text = view.palette.color(
+            group, QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        )
+        ground = view.palette.color(
+            group, QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Base
+        )
+        metrics = view.fontMetrics
+        line = metrics.height()
+        top = area.top() + max(0, (area.height() - 2 * line) // 2)
+        painter.save()
+        painter.setFont(view.font)
+        for row, (words, color) in enumerate(
+            ((title, text), (model, blend(text, ground, MUTED_SHARE)))
+        ):
+            painter.setPen(color)
+            painter.drawText(
+                QRect(area.left(), top + row * line, area.width(), line),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                metrics.elidedText(words, Qt.TextElideMode.ElideRight, area.width()),
+            )
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # noqa: N802 - Qt's name
+        size = super().sizeHint(option, index)
+        if index.data(_MODEL_ROLE):
+            size.setHeight(size.height() + option.fontMetrics.height())
+        return size

@@ -8,6 +8,7 @@ nothing that was on screen. The model itself is loaded by the main window.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -99,8 +100,12 @@ class ChatPage(QWidget):
         header: QWidget,
         *,
         default_context: int = DEFAULT_CONTEXT,
+        model_label: Callable[[Path], str] | None = None,
     ) -> None:
+        """`model_label` names each chat's model in the conversation list (see
+        `ConversationList`)."""
         super().__init__()
+        self._model_label = model_label
         self._default_context = default_context
         self._store = store
         self._worker = worker
@@ -129,7 +134,7 @@ class ChatPage(QWidget):
     # --- layout ----------------------------------------------------------------------------------
 
     def _build(self, header: QWidget) -> None:
-        self.conversations = ConversationList(self._store)
+        self.conversations = ConversationList(self._store, model_label=self._model_label)
         self.conversations.problem.connect(self.show_error)
         self.conversations.selected.connect(self.open_conversation)
         self.conversations.new_requested.connect(self.new_conversation)

@@ -339,6 +339,10 @@
         <translation>要删除“{title}”及其全部消息吗？此操作无法撤销。</translation>
     </message>
     <message>
+        <source>Model: {model}</source>
+        <translation>模型：{model}</translation>
+    </message>
+    <message>
         <source>New chat</source>
         <translation>新建对话</translation>
     </message>

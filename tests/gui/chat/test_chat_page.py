@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from app.core.paths import app_paths
 from app.ui.chat.view import MessageWidget, Segment, split_segments
 from app.ui.main_window import MainWindow
 from app.ui.session import CHAT_DATABASE, Session
-from tests.gui.conftest import set_sampling
+from tests.gui.conftest import pick_in_model_picker, set_sampling
 
 
 def load(qtbot: QtBot, window: MainWindow, path: Path) -> None:
@@ -389,3 +390,41 @@ def test_after_each_reply_the_database_file_alone_holds_the_chat(
             ("user", "Hello, checkpoint"),
             ("assistant", reply),
         ]
+
+
+def test_each_chat_in_the_list_names_its_own_model_as_the_library_does(
+    qtbot: QtBot, tiny_model: Path, base_model: Path
+) -> None:
+    paths = app_paths().ensure()
+    in_library = paths.models / "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF" / tiny_model.name
+    in_library.parent.mkdir(parents=True)
+    shutil.copyfile(tiny_model, in_library)
+    window = MainWindow(Session(paths))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.model_loaded, timeout=90_000):
+        pick_in_model_picker(qtbot, window, 0)
+    set_sampling(window, temperature=0.0, max_tokens=16)
+    send(qtbot, window, "Tell me about owls")
+    qtbot.mouseClick(window.chat.conversations.new_button, Qt.MouseButton.LeftButton)
+    load(qtbot, window, base_model)  # a file from elsewhere: named from its file name
+    set_sampling(window, temperature=0.0, max_tokens=16)
+    send(qtbot, window, "Tell me about cats")
+
+    entries = window.chat.conversations.list
+    shown = {
+        entries.item(row).text(): entries.item(row).toolTip() for row in range(entries.count())
+    }
+    assert set(shown) == {"Tell me about cats", "Tell me about owls"}
+    assert "SmolLM2 135M Instruct · Q4_1" in shown["Tell me about owls"]
+    assert "SmolLM2 135M base" in shown["Tell me about cats"]
+    assert "SmolLM2 135M Instruct" not in shown["Tell me about cats"]
+    # Never the name inside the file (general.name says "Llama 3.1 Minitron 4B Width Base").
+    assert "Minitron" not in shown["Tell me about cats"]
+    # The model is a second line of the entry, under its title.
+    first = entries.item(0)
+    described = first.data(Qt.ItemDataRole.AccessibleDescriptionRole)
+    assert described and "SmolLM2 135M base" in described
+    one_line = entries.fontMetrics().height()
+    assert entries.visualItemRect(first).height() >= 2 * one_line
+    window.close()

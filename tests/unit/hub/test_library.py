@@ -19,6 +19,7 @@ from app.core.hub.library import (
     import_model,
     list_models,
     list_partial_downloads,
+    model_label,
     model_title,
     partial_dir,
     safe_model_path,
@@ -233,3 +234,23 @@ def test_header_quant_reads_the_quant_a_renamed_file_no_longer_names(
     assert with_header_quant(model, {renamed: "Q4_1"}).label == "my model · Q4_1"
     named = describe_model(app_paths(), tiny_model)
     assert with_header_quant(named, {tiny_model: "Q8_0"}) == named
+
+
+def test_model_label_names_a_file_as_describe_model_does_from_its_path_alone(
+    tmp_path: Path,
+) -> None:
+    paths = app_paths().ensure()
+    in_tree = _place(paths.models / "bartowski/nvidia_AceReason-Nemotron-1.1-7B-GGUF/x-Q4_K_M.gguf")
+    imported = _place(paths.models / "imported" / "my-model-Q8_0.gguf")
+    outside = _place(tmp_path / "Downloads" / "SmolLM2-135M-Instruct-Q4_1.gguf")
+    for path in (in_tree, imported, outside):
+        assert model_label(paths.models, path) == describe_model(paths, path).label
+    assert model_label(paths.models, in_tree) == "AceReason Nemotron 1.1 7B · Q4_K_M"
+    # No file is read: a chat's model that was deleted since is still named.
+    gone = paths.models / "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct-Q4_1.gguf"
+    assert model_label(paths.models, gone) == "SmolLM2 135M Instruct · Q4_1"
+    # The header's quant only where the name names none.
+    assert model_label(paths.models, tmp_path / "my-model.gguf", header_quant="Q4_1") == (
+        "my model · Q4_1"
+    )
+    assert model_label(paths.models, outside, header_quant="Q8_0").endswith("· Q4_1")
