@@ -48,11 +48,16 @@ from app.ui.messages import error_text, report
 from app.ui.settings.gpu_engine_section import GpuEngineSection
 from app.ui.style import mute, plain_text, show_as_error
 from app.ui.theme import apply_theme
+from app.ui.translations import LANGUAGE_ENV, forced_language
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
 if TYPE_CHECKING:
     from app.ui.session import Session
+
+# The languages offered, each named in itself so a person finds theirs whatever is shown now
+# ("system" is named in the language shown).
+LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
 
 # GPU offload choices: (key, label); "layers" uses the spin box.
 GPU_AUTO, GPU_ALL, GPU_CPU, GPU_LAYERS = "auto", "all", "cpu", "layers"
@@ -162,18 +167,15 @@ class SettingsPage(QWidget):
             self.theme_combo.addItem(label, key)
         self.theme_combo.currentIndexChanged.connect(self._on_theme_changed)
 
-        # Each language named in itself, so a person can find theirs whatever is shown now.
         self.language_combo = QComboBox()
-        for key, label in (
-            ("system", self.tr("System")),
-            ("en", "English"),
-            ("zh_CN", "简体中文"),
-        ):
+        self.language_combo.addItem(self.tr("System"), "system")
+        for key, label in LANGUAGE_NAMES.items():
             self.language_combo.addItem(label, key)
         self.language_combo.currentIndexChanged.connect(self._on_language_changed)
         self.language_note = QLabel(self.tr("Applies the next time Quantdesk starts."))
         mute(self.language_note)
         self.language_note.hide()
+        self.language_forced_note = self._language_forced_note()
 
         self.token_edit = QLineEdit()
         self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -211,6 +213,7 @@ class SettingsPage(QWidget):
         look = _Section(self.tr("Appearance"))
         look.add(self.tr("Theme"), self.theme_combo)
         look.add(self.tr("Language"), self.language_combo, self.language_note)
+        look.add("", self.language_forced_note, stretch=True)
         hub = _Section(self.tr("Hugging Face"))
         hub.add(
             self.tr("Access token"),
@@ -342,6 +345,29 @@ class SettingsPage(QWidget):
         if isinstance(app, QApplication):
             apply_theme(app, theme)
         self._update(theme=theme)
+
+    def _language_forced_note(self) -> QLabel:
+        """The note that tells the truth when `QUANTDESK_LANGUAGE` sets this run's language
+        (the list then shows the person's choice, not what is shown); hidden otherwise."""
+        forced = forced_language()
+        # The variable's value is shown as written (plain text): it can be anything.
+        note = plain_text(QLabel())
+        note.setWordWrap(True)
+        mute(note)
+        note.setVisible(forced is not None)
+        if forced is not None:
+            note.setText(
+                self.tr(
+                    "Set to {language} by {variable} for this run; your choice applies when "
+                    "it is not set."
+                ).format(language=self._language_name(forced), variable=LANGUAGE_ENV)
+            )
+        return note
+
+    def _language_name(self, key: str) -> str:
+        """A language as the list names it ("简体中文", "System"); a key it lacks, as written."""
+        index = self.language_combo.findData(key)
+        return self.language_combo.itemText(index) if index >= 0 else key
 
     @Slot()
     def _on_language_changed(self) -> None:

@@ -31,7 +31,13 @@ _installed: list[QTranslator] = []
 
 def chosen_language(preference: str) -> str:
     """The language to show: `QUANTDESK_LANGUAGE` when set, else the person's preference."""
-    return os.environ.get(LANGUAGE_ENV, "").strip() or preference
+    return forced_language() or preference
+
+
+def forced_language() -> str | None:
+    """The language `QUANTDESK_LANGUAGE` sets for this run, as written; None when it is not
+    set (Settings says so: the person's choice then waits for a run without it)."""
+    return os.environ.get(LANGUAGE_ENV, "").strip() or None
 
 
 def locale_for(language: str) -> QLocale | None:

@@ -1674,6 +1674,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>正在将令牌保存到系统钥匙串…</translation>
     </message>
     <message>
+        <source>Set to {language} by {variable} for this run; your choice applies when it is not set.</source>
+        <translation>本次运行由 {variable} 设为{language}；未设置该变量时，你的选择才会生效。</translation>
+    </message>
+    <message>
         <source>Stored in the system keychain.</source>
         <translation>已保存在系统钥匙串中。</translation>
     </message>

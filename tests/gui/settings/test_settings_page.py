@@ -27,6 +27,7 @@ from app.ui.session import Session
 from app.ui.settings.settings_page import SettingsPage
 from app.ui.style import is_shown_as_error
 from app.ui.theme import apply_theme, current_theme_is_dark
+from app.ui.translations import LANGUAGE_ENV
 from tests.keychain import MemoryKeychain
 from tests.localhub import LocalHub
 from tests.release import cuda_pack_archive, publish
@@ -470,3 +471,37 @@ def test_gpu_engine_failure_is_shown(
     assert "has no GPU engine packs" in box.message.text()
     assert is_shown_as_error(box.message)
     assert box.download_button.isVisible() and not box.cancel_button.isVisible()
+
+
+# --- language -------------------------------------------------------------------------------------
+
+
+def test_the_language_row_says_when_quantdesk_language_sets_it_for_this_run(
+    make_page: MakePage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(LANGUAGE_ENV, "zh_CN")
+    page = make_page(Preferences(language="system"))
+    page.show()
+    assert page.language_combo.currentData() == "system"  # the person's choice, kept
+    note = page.language_forced_note
+    assert note.isVisible()
+    assert note.text() == (
+        "Set to 简体中文 by QUANTDESK_LANGUAGE for this run; your choice applies when it is "
+        "not set."
+    )
+    # Changing the choice is still saved (for the runs without the variable).
+    page.language_combo.setCurrentIndex(page.language_combo.findData("en"))
+    assert note.isVisible()
+
+    # A value Quantdesk has no name for is shown as written.
+    monkeypatch.setenv(LANGUAGE_ENV, "fr_FR")
+    page = make_page()
+    page.show()
+    assert "Set to fr_FR by QUANTDESK_LANGUAGE" in page.language_forced_note.text()
+
+    # Without the variable, the row is the choice alone.
+    monkeypatch.delenv(LANGUAGE_ENV)
+    page = make_page()
+    page.show()
+    assert not page.language_forced_note.isVisible()
+    assert "QUANTDESK_LANGUAGE" not in all_text(page)
