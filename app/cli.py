@@ -432,7 +432,7 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk recommend`: fit every file of a repo on a machine and pick one, with reasons."""
     from app.core._util.units import format_bytes
     from app.core.fit.reasons import explain, explained_dict, nothing_fits
-    from app.core.fit.repo_facts import advise, fetch_repo_facts
+    from app.core.fit.repo_facts import FactsSource, advise, repo_facts
     from app.core.machine.hardware import HardwareProfile, detect
     from app.core.paths import app_paths
 
@@ -444,13 +444,21 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
             return _fail(f"Can't use {args.hardware}: {exc}", ExitCode.USAGE)
     else:
         profile = detect()
-    facts = fetch_repo_facts(args.repo_id, app_paths().models)
+    # As the app does: a curated model's facts ship with it, another repo's are saved after each
+    # fetch, so a pick needs the Hub only for a repo never fetched.
+    facts = repo_facts(args.repo_id, app_paths().models)
     result = advise(facts, profile, goal=args.goal, context=args.context or _default_context())
     if args.json:
-        json.dump(explained_dict(result), out, indent=2)
+        # Where the file list came from: "hub", "shipped" (curated) or "saved" (Hub unreachable).
+        json.dump({**explained_dict(result), "facts": str(facts.source)}, out, indent=2)
         out.write("\n")
         return ExitCode.OK
-    out.write(f"{args.repo_id} · goal: {result.goal} · context {result.context:,} tokens\n\n")
+    out.write(f"{args.repo_id} · goal: {result.goal} · context {result.context:,} tokens\n")
+    if facts.source is FactsSource.SHIPPED:
+        out.write("Files as listed in Quantdesk (no internet needed).\n")
+    elif facts.source is FactsSource.SAVED:
+        out.write("Files as saved when Hugging Face was last reached (it can't be reached now).\n")
+    out.write("\n")
     out.write(
         f"{'quant':<12} {'size':>9} {'needs':>9}  {'fit':<10} {'GPU layers':>10}  {'quality':>8}\n"
     )

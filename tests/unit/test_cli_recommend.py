@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from app.cli import GOAL_CHOICES
 from app.core.config.preferences import DEFAULT_CONTEXT, Preferences, save_preferences
@@ -15,6 +19,8 @@ from app.core.paths import app_paths
 from tests.localhub import LocalHub, seed_repos
 
 REPO = "bartowski/nvidia_AceReason-Nemotron-1.1-7B-GGUF"
+# The same files under a repo Quantdesk doesn't list: its facts come from the Hub.
+MIRROR = "someone/nvidia_AceReason-Nemotron-1.1-7B-GGUF"
 RTX_3070 = {
     "os": "linux",
     "cpu": {
@@ -48,15 +54,16 @@ def quantdesk(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
-    local_hub.add_listing_repo(REPO, seed_repos()[REPO])
+    local_hub.add_listing_repo(MIRROR, seed_repos()[REPO])
     hardware = tmp_path / "rtx3070.json"
     hardware.write_text(json.dumps(RTX_3070))
     result = quantdesk(
-        "recommend", REPO, "--hardware", str(hardware), "--context", "8192", "--json"
+        "recommend", MIRROR, "--hardware", str(hardware), "--context", "8192", "--json"
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert (report["repo"], report["goal"], report["context"]) == (REPO, "fastest", 8192)
+    assert (report["repo"], report["goal"], report["context"]) == (MIRROR, "fastest", 8192)
+    assert report["facts"] == "hub"
     pick = report["pick"]
     assert pick["quant"] == "Q5_K_S" and pick["fit"] == "gpu" and pick["gpu_layers"] == 28
     assert pick["files"] == ["nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf"]
@@ -82,19 +89,54 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
 
     quality = json.loads(
         quantdesk(
-            "recommend", REPO, "--hardware", str(hardware), "--goal", "quality",
+            "recommend", MIRROR, "--hardware", str(hardware), "--goal", "quality",
             "--context", "8192", "--json",
         ).stdout
     )  # fmt: skip
     assert quality["pick"]["quant"] == "Q8_0" and quality["pick"]["fit"] == "partial"
 
-    table = quantdesk("recommend", REPO, "--hardware", str(hardware), "--context", "8192")
+    table = quantdesk("recommend", MIRROR, "--hardware", str(hardware), "--context", "8192")
     assert table.returncode == 0
     assert (
         "→Q5_K_S" in table.stdout
         and "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in table.stdout
     )
     assert "Very good quality, whole model on the GPU" in table.stdout
+
+    # The Hub goes away: the facts saved by the last fetch still give the same pick.
+    local_hub.stop()
+    saved = quantdesk("recommend", MIRROR, "--hardware", str(hardware), "--context", "8192")
+    assert saved.returncode == 0, saved.stderr
+    assert "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in saved.stdout
+    assert "as saved when Hugging Face was last reached" in saved.stdout
+
+
+def dead_endpoint() -> str:
+    """A local port nothing listens on: the Hub can't be reached (refused at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_recommend_a_curated_model_works_without_the_hub(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", dead_endpoint())
+    hardware = tmp_path / "rtx3070.json"
+    hardware.write_text(json.dumps(RTX_3070))
+    started = time.monotonic()
+    table = quantdesk("recommend", REPO, "--hardware", str(hardware), "--context", "8192")
+    assert table.returncode == 0, table.stderr
+    assert time.monotonic() - started < 30  # a few seconds; slower means it waited on the Hub
+    # The same pick as from the Hub: the facts the app ships are what the Hub serves.
+    assert "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in table.stdout
+    assert "as listed in Quantdesk (no internet needed)" in table.stdout
+    result = quantdesk(
+        "recommend", REPO, "--hardware", str(hardware), "--context", "8192", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["pick"]["quant"], report["facts"]) == ("Q5_K_S", "shipped")
 
 
 def test_recommend_fits_at_the_default_context_from_settings(
