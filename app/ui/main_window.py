@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
+from app.core._util.files import moved_path
 from app.core._util.units import format_bytes, format_seconds
 from app.core.engine.engine import LoadedModel
 from app.core.errors import HistoryError
@@ -361,6 +363,7 @@ class MainWindow(QMainWindow):
         session = self.session
         session.hardware_changed.connect(self._on_hardware)
         session.models_dir_changed.connect(self._on_models_dir_changed)
+        session.models_moved.connect(self._on_models_moved)
         worker = session.engine.worker
         worker.loaded.connect(self._on_loaded)
         worker.load_failed.connect(self._on_load_failed)
@@ -371,6 +374,20 @@ class MainWindow(QMainWindow):
             self.models_page.set_models_dir(folder)
         self.refresh_models()
         self.chat.conversations.refresh()  # a chat's model is named by where it lies
+
+    @Slot(object, object)
+    def _on_models_moved(self, old: Path, new: Path) -> None:
+        """The loaded model's file moved with the folder (llama.cpp keeps reading it): name it
+        where it is now, so the messages sent next record a file that is there."""
+        model = self._model
+        path = moved_path(model.path, old, new) if model is not None else None
+        if model is None or path is None:
+            return
+        self._model = replace(model, path=path)
+        self.chat.set_model(self._model)
+        self._select_model_entry(path)
+        self.model_label.setToolTip(plain_tooltip(str(path)))
+        self._update_model_offer()
 
     @Slot(object)
     def _on_hardware(self, profile: HardwareProfile) -> None:

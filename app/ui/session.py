@@ -88,6 +88,8 @@ class Session(QObject):
         hardware_changed(object): the machine (`HardwareProfile`) with the corrections applied.
         hardware_failed(object): detection failed.
         models_dir_changed(object): the `Path` of the models folder, after it changed.
+        models_moved(object, object): the old and new `Path` of the models folder after
+            Settings moved every file in it (after `models_dir_changed`).
     """
 
     preferences_changed = Signal(object)
@@ -95,6 +97,7 @@ class Session(QObject):
     hardware_changed = Signal(object)
     hardware_failed = Signal(object)
     models_dir_changed = Signal(object)
+    models_moved = Signal(object, object)
 
     def __init__(
         self,
@@ -143,6 +146,21 @@ class Session(QObject):
         if self._preferences.hardware_overrides != before.hardware_overrides:
             self._announce_hardware()
         return self._preferences
+
+    def models_folder_moved(self, old: Path, new: Path) -> None:
+        """Every file of the models folder `old` now lives in `new` (Settings moved them): what
+        named a file inside it follows (each chat's model, the last model, the context lengths
+        remembered per file), then `new` becomes the models folder."""
+        try:
+            self.store.follow_moved_models(old, new)
+        except HistoryError as error:  # the files moved all the same; the log says why
+            log.warning("chats still name models in the old folder: %s", error)
+        default = self.paths.models.expanduser().resolve()
+        self.update_preferences(
+            models_dir=None if new == default else str(new),
+            **self._preferences.models_moved(old, new),
+        )
+        self.models_moved.emit(old, new)
 
     @property
     def models_dir(self) -> Path:

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.config.preferences import Preferences, save_preferences
 from app.core.engine import backends
+from app.core.hub.library import import_model
 from app.core.machine import process_memory
 from app.core.paths import app_paths
 from app.ui.main_window import MainWindow, describe_gpu_layers
@@ -303,3 +304,31 @@ def test_llama_cpp_threads_yield_the_cpu_to_the_window(
     assert len(engine_threads) >= 2, after
     assert all(nice >= gui_nice + 5 for nice in engine_threads.values()), after
     assert after[threading.get_native_id()][1] == gui_nice  # the window keeps its priority
+
+
+def test_the_loaded_model_follows_a_move_of_the_models_folder(
+    qtbot: QtBot, window: MainWindow, tiny_model: Path, tmp_path: Path
+) -> None:
+    copied = import_model(window.session.paths, tiny_model, copy=True).path
+    window.refresh_models()
+    with qtbot.waitSignal(window.model_loaded, timeout=90_000):
+        pick_in_model_picker(qtbot, window, 0)
+    set_sampling(window, temperature=0.0, max_tokens=4)
+    qtbot.keyClicks(window.chat.input_box, "Hello")
+    with qtbot.waitSignal(window.reply_finished, timeout=90_000):
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
+
+    target = (tmp_path / "bigger-disk" / "models").resolve()
+    with qtbot.waitSignal(window.session.models_moved, timeout=30_000):
+        window.settings_page.move_models_folder_to(target)
+    now = target / copied.relative_to(window.session.paths.models)
+    assert window.loaded_model is not None and window.loaded_model.path == now
+    assert not window.model_offer.isVisible()  # the chat's model is the one loaded
+    qtbot.keyClicks(window.chat.input_box, "Again")
+    with qtbot.waitSignal(window.reply_finished, timeout=90_000):
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
+    conversation = window.chat.conversation
+    assert conversation is not None
+    stored = window.session.store.messages(conversation.id)
+    assert {m.model_path for m in stored} == {str(now)}
+    assert window.model_picker.currentData() == str(now)

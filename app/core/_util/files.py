@@ -17,6 +17,17 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(temporary, path)
 
 
+def moved_path(path: str | Path, old: Path, new: Path) -> Path | None:
+    """Where the file at `path` is once the folder `old` has moved to `new` (the same place
+    inside it), or None when `path` was not inside `old`. `old` is matched as written and with
+    its links resolved: stored paths may use either spelling."""
+    path = Path(path)
+    for before in dict.fromkeys((Path(old), Path(old).expanduser().resolve())):
+        if path.is_relative_to(before):
+            return Path(new) / path.relative_to(before)
+    return None
+
+
 def free_bytes(folder: Path) -> int:
     """Free bytes on the disk holding `folder` (its nearest existing parent)."""
     while not folder.exists() and folder != folder.parent:

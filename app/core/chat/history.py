@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import Any
 
 from app.core._util.enums import TextEnum
+from app.core._util.files import moved_path
 from app.core.errors import (
     ConversationNotFoundError,
     CorruptHistoryError,
@@ -297,6 +298,32 @@ class ChatStore:
                 "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone():
                 raise ConversationNotFoundError(conversation_id)
+
+    def follow_moved_models(self, old: Path, new: Path) -> int:
+        """After the models folder moved from `old` to `new`, point every chat and message
+        whose model file lived inside it at where the file is now, so each chat still finds
+        its model. Returns how many model paths changed (a few: chats share models)."""
+        tables = ("conversations", "messages")  # fixed names, never the caller's
+        with self._transaction() as db:
+            stored = {
+                row[0]
+                for table in tables
+                for row in db.execute(
+                    f"SELECT DISTINCT model_path FROM {table} WHERE model_path IS NOT NULL"
+                )
+            }
+            changed = 0
+            for before in sorted(stored):
+                after = moved_path(before, old, new)
+                if after is None:
+                    continue
+                for table in tables:
+                    db.execute(
+                        f"UPDATE {table} SET model_path = ? WHERE model_path = ?",
+                        (str(after), before),
+                    )
+                changed += 1
+        return changed
 
     # --- messages ---
 

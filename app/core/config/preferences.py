@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core._util.files import write_json_atomic
+from app.core._util.files import moved_path, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,21 @@ class Preferences:
         contexts = {k: v for k, v in self.model_contexts.items() if k != key}
         contexts[key] = tokens
         return dict(list(contexts.items())[-MAX_REMEMBERED_CONTEXTS:])
+
+    def models_moved(self, old: Path, new: Path) -> dict[str, Any]:
+        """The changes that make `last_model` and `model_contexts` follow files that moved
+        with the models folder from `old` to `new` (for `replace(**...)`); {} when none did."""
+        changes: dict[str, Any] = {}
+        last = moved_path(self.last_model, old, new) if self.last_model else None
+        if last is not None:
+            changes["last_model"] = str(last)
+        contexts = {}
+        for key, tokens in self.model_contexts.items():
+            moved = moved_path(key, old, new)
+            contexts[_model_key(moved) if moved is not None else key] = tokens
+        if contexts != self.model_contexts:
+            changes["model_contexts"] = contexts
+        return changes
 
 
 def _model_key(path: Path | str) -> str:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from app.core._util.cancel import CancelToken
-from app.core._util.files import FileLock, free_bytes, is_locked, write_json_atomic
+from app.core._util.files import FileLock, free_bytes, is_locked, moved_path, write_json_atomic
 from app.core._util.text import BIDI_CONTROLS, is_control
 from app.core.errors import (
     DownloadError,
@@ -493,6 +493,19 @@ def disk_usage(paths: AppPaths) -> DiskUsage:
     folder = partial_dir(paths.models)
     partial = sum(p.stat().st_size for p in folder.glob("*.part")) if folder.is_dir() else 0
     return DiskUsage(models, partial, free_bytes(paths.models))
+
+
+def follow_moved_references(paths: AppPaths, old: Path, new: Path) -> int:
+    """After the models folder moved from `old` to `new` (`models_folder.move_models_folder`),
+    point the files added by reference that lived inside it at where they are now (else they
+    would be listed as missing beside their moved selves). Returns how many changed."""
+    references = _read_references(paths)
+    followed = [moved_path(p, old, new) or p for p in references]
+    changed = sum(a != b for a, b in zip(references, followed, strict=True))
+    if changed:
+        _write_references(paths, followed)
+        log.info("references followed the models folder count=%d new=%s", changed, new)
+    return changed
 
 
 def _references_file(paths: AppPaths) -> Path:

@@ -7,6 +7,11 @@ flushed to disk, checked for size, renamed into place, and only then deleted fro
 So at any moment, even if the app is killed or the move is cancelled, each file is complete in
 at least one place and never half-written under its real name; a cancelled move leaves each
 file complete in exactly one of the two folders, and moving again finishes the job.
+
+What names a file inside the folder follows a finished move (the app does it: see
+`Session.models_folder_moved`): files added by reference (`library.follow_moved_references`),
+each chat's model (`ChatStore.follow_moved_models`), the last model and the context lengths
+remembered per file (`Preferences.models_moved`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ keychain asks the person; a move across disks copies gigabytes): both run on tas
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,7 @@ from app.core.config.preferences import (
 )
 from app.core.config.secrets import delete_token, keychain_available, load_token, save_token
 from app.core.errors import MoveCancelledError
+from app.core.hub.library import follow_moved_references
 from app.core.hub.models_folder import move_models_folder
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text, report
@@ -54,6 +56,8 @@ from app.ui.workers.task import TaskWorker
 
 if TYPE_CHECKING:
     from app.ui.session import Session
+
+log = logging.getLogger(__name__)
 
 # The languages offered, each named in itself so a person finds theirs whatever is shown now
 # ("system" is named in the language shown).
@@ -92,6 +96,7 @@ class SettingsPage(QWidget):
         self.session = session
         self._jobs = Jobs(self)
         self._move_cancel: CancelToken | None = None
+        self._move_source: Path | None = None
         self._move_target: Path | None = None
         self._pending_token: bool | None = None
         self._move_progress_relay = _Progress(self)
@@ -391,13 +396,16 @@ class SettingsPage(QWidget):
 
     def move_models_folder_to(self, path: Path) -> TaskWorker | None:
         """Move every file of the models folder into `path` on a task thread; on success the
-        preferences point at `path` and `models_dir_changed` is emitted. None if a move is
+        paths that pointed inside the old folder follow the files (`Session.models_folder_moved`),
+        the preferences point at `path` and `models_dir_changed` is emitted. None if a move is
         already running."""
         if self.is_moving:
             return None
         source, target = self.models_dir, Path(path)
+        library = self.session.paths
         cancel = CancelToken()
         self._move_cancel = cancel
+        self._move_source = source
         self._move_target = target
         progress = self._move_progress_relay
         last = [-1]
@@ -414,10 +422,17 @@ class SettingsPage(QWidget):
         self.cancel_move_button.setEnabled(True)
         self.cancel_move_button.show()
         self._show_move_message(self.tr("Moving the models to {path}…").format(path=target))
-        worker = TaskWorker(
-            lambda: move_models_folder(source, target, progress=report, cancel=cancel),
-            name="move-models",
-        )
+
+        def move() -> int:  # on the move's thread
+            moved = move_models_folder(source, target, progress=report, cancel=cancel)
+            # Files added by reference from inside the folder moved too: list them there.
+            try:
+                follow_moved_references(library, source, target.expanduser().resolve())
+            except OSError as exc:  # the files did move: the folder must still change
+                log.warning("references didn't follow the models folder: %s", exc)
+            return moved
+
+        worker = TaskWorker(move, name="move-models")
         # Bound methods of this page, so that Qt queues the results to the GUI thread.
         worker.finished.connect(self._on_moved)
         worker.failed.connect(self._on_move_failed)
@@ -440,6 +455,7 @@ class SettingsPage(QWidget):
 
     def _end_move(self) -> None:
         self._move_cancel = None
+        self._move_source = None
         self._move_target = None
         self.move_button.setEnabled(True)
         self.move_progress.hide()
@@ -447,11 +463,11 @@ class SettingsPage(QWidget):
 
     @Slot(object)
     def _on_moved(self, moved: int) -> None:
-        assert self._move_target is not None
-        target = self._move_target.expanduser().resolve()
+        assert self._move_source is not None and self._move_target is not None
+        source, target = self._move_source, self._move_target.expanduser().resolve()
         self._end_move()
-        default = self.session.paths.models.expanduser().resolve()
-        self._update(models_dir=None if target == default else str(target))
+        self._show_message("")
+        self.session.models_folder_moved(source, target)
         self.models_dir_label.setText(str(self.models_dir))
         self._show_move_message(
             self.tr("Moved {size} of models to {path}.").format(

@@ -4,7 +4,9 @@ backend that keeps secrets in memory (`tests/keychain.py`), Qt's offscreen platf
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import keyring
@@ -19,6 +21,7 @@ from app.core.config.preferences import Preferences, load_preferences, save_pref
 from app.core.config.secrets import ACCOUNT, SERVICE
 from app.core.errors import MoveCancelledError, MoveFolderError
 from app.core.hub import models_folder
+from app.core.hub.library import import_model, list_models
 from app.core.hub.models_folder import COPY_BLOCK_BYTES
 from app.core.hub.packs import MANIFEST_URL_ENV
 from app.core.machine.hardware import CpuInfo, GpuInfo, HardwareProfile
@@ -505,3 +508,40 @@ def test_the_language_row_says_when_quantdesk_language_sets_it_for_this_run(
     page.show()
     assert not page.language_forced_note.isVisible()
     assert "QUANTDESK_LANGUAGE" not in all_text(page)
+
+
+def test_after_a_move_every_model_and_what_names_it_is_found_where_it_went(
+    make_page: MakePage, paths: AppPaths, qtbot: QtBot, tmp_path: Path, tiny_model: Path
+) -> None:
+    # Added by reference from inside the models folder (it moves), and from beside it (it
+    # stays); and copied in (it moves with the folder).
+    inside = paths.models / "mine" / "inside.gguf"
+    beside = paths.models.parent / "beside.gguf"
+    for path in (inside, beside):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tiny_model, path)
+        import_model(paths, path, copy=False)
+    copied = import_model(paths, tiny_model, copy=True).path
+    assert copied.is_relative_to(paths.models)
+    page = make_page(
+        Preferences(last_model=str(copied), model_contexts={str(copied): 2048, str(beside): 1024})
+    )
+    store = page.session.store
+    chat = store.create_conversation("Owls")
+    store.add_message(chat.id, "user", "Tell me about owls", model_path=str(copied))
+
+    target = (tmp_path / "bigger-disk" / "models").resolve()
+    with qtbot.waitSignal(page.models_dir_changed, timeout=30_000):
+        page.move_models_folder_to(target)
+
+    moved = copied.relative_to(paths.models)
+    models = list_models(replace(paths, models=target))
+    assert [m for m in models if m.missing] == []
+    assert sorted(m.path for m in models) == sorted(
+        [target / "mine" / "inside.gguf", target / moved, beside]
+    )
+    prefs = saved(paths)
+    assert prefs.last_model == str(target / moved)
+    assert prefs.model_contexts == {str(target / moved): 2048, str(beside): 1024}
+    assert store.conversation(chat.id).model_path == str(target / moved)
+    assert [m.model_path for m in store.messages(chat.id)] == [str(target / moved)]

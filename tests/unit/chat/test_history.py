@@ -989,3 +989,25 @@ def test_a_checkpoint_puts_every_chat_in_the_file_itself(
         ("in the file, not only the WAL",)
     ]
     raw.close()
+
+
+def test_chats_follow_their_models_when_the_models_folder_moves(
+    store: ChatStore, tmp_path: Path
+) -> None:
+    old, new = tmp_path / "models", tmp_path / "bigger-disk" / "models"
+    inside = str(old / "imported" / "mine-Q4_1.gguf")
+    elsewhere = str(tmp_path / "Downloads" / "other-Q8_0.gguf")
+    owls = store.create_conversation("Owls")
+    store.add_message(owls.id, "user", "Tell me about owls", model_path=inside)
+    store.add_message(owls.id, "assistant", "They hoot.", model_path=inside)
+    cats = store.create_conversation("Cats")
+    store.add_message(cats.id, "user", "Tell me about cats", model_path=elsewhere)
+    listed = [c.id for c in store.list_conversations()]
+
+    assert store.follow_moved_models(old, new) == 1
+    moved = str(new / "imported" / "mine-Q4_1.gguf")
+    assert store.conversation(owls.id).model_path == moved
+    assert {m.model_path for m in store.messages(owls.id)} == {moved}
+    assert store.conversation(cats.id).model_path == elsewhere  # outside the folder: kept
+    assert [c.id for c in store.list_conversations()] == listed  # no chat became "recent"
+    assert store.follow_moved_models(old, new) == 0

@@ -219,3 +219,20 @@ def test_the_last_model_is_remembered_and_loading_it_can_be_turned_off(config_di
     loaded, note = load_preferences(config_dir)
     assert (loaded.last_model, loaded.load_last_model) == (None, True)
     assert note is not None and "last model" in note
+
+
+def test_the_last_model_and_remembered_contexts_follow_a_moved_models_folder(
+    tmp_path: Path,
+) -> None:
+    old, new = tmp_path / "models", tmp_path / "bigger-disk" / "models"
+    inside, outside = old / "imported" / "a-Q4_1.gguf", tmp_path / "b-Q8_0.gguf"
+    prefs = Preferences(
+        last_model=str(inside), model_contexts={str(inside): 2048, str(outside): 1024}
+    )
+    changes = prefs.models_moved(old, new)
+    assert changes == {
+        "last_model": str(new / "imported" / "a-Q4_1.gguf"),
+        "model_contexts": {str(new / "imported" / "a-Q4_1.gguf"): 2048, str(outside): 1024},
+    }
+    assert prefs.replace(**changes).model_context(new / "imported" / "a-Q4_1.gguf") == 2048
+    assert Preferences(last_model=str(outside)).models_moved(old, new) == {}

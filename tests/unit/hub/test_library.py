@@ -254,3 +254,31 @@ def test_model_label_names_a_file_as_describe_model_does_from_its_path_alone(
         "my model · Q4_1"
     )
     assert model_label(paths.models, outside, header_quant="Q8_0").endswith("· Q4_1")
+
+
+def test_files_referenced_inside_a_moved_models_folder_are_found_where_they_went(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    from dataclasses import replace
+
+    from app.core.hub.library import follow_moved_references
+    from app.core.hub.models_folder import move_models_folder
+
+    paths = app_paths().ensure()
+    inside = paths.models / "mine" / "inside.gguf"  # moves with the folder
+    beside = paths.models.parent / "beside.gguf"  # stays where it is
+    for path in (inside, beside):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tiny_model, path)
+        import_model(paths, path, copy=False)
+    target = (tmp_path / "bigger-disk" / "models").resolve()
+    move_models_folder(paths.models, target)
+    moved = replace(paths, models=target)
+    # What the move alone leaves: the moved file, and its stale reference shown as missing.
+    assert [m.path for m in list_models(moved) if m.missing] == [inside.resolve()]
+
+    assert follow_moved_references(paths, paths.models, target) == 1
+    assert sorted((m.path, m.missing) for m in list_models(moved)) == sorted(
+        [(target / "mine" / "inside.gguf", False), (beside.resolve(), False)]
+    )
+    assert follow_moved_references(paths, paths.models, target) == 0
