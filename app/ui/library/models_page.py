@@ -348,7 +348,9 @@ def _read_headers(
     """The fit of each model of `fit` and the header's quant of each of `quant` (on a task
     thread). A fit that can't be worked out is None ("Unknown"): a badge never stays "…"."""
     fits: dict[Path, Fit | None] = {}
-    for model in fit if profile is not None else []:
+    for model in fit:
+        if profile is None:  # no machine yet: only the quants are read
+            break
         try:
             fits[model.path] = local_fit(model.path, profile, context=context)
         except Exception:  # a bug for one file must not leave the others without a badge
