@@ -62,6 +62,9 @@ class ModelShape:
     # offload llama.cpp copies the embedding to the GPU (measured on an H100:
     # docs/gpu-measurements.md).
     tied_output: bool = False
+    # Share of a layer's weights one token reads: 1 for a dense model; a mixture of experts
+    # reads only its used experts (expert tensors x used / total). For the speed prediction.
+    active_layer_share: float = 1.0
 
     @property
     def weights_bytes(self) -> int:
@@ -119,6 +122,9 @@ class ModelShape:
             embed_bytes=embed_bytes,
             output_bytes=output_bytes,
             tied_output=tied,
+            active_layer_share=_active_layer_share(
+                header, number("expert_count", 0), number("expert_used_count", 0)
+            ),
         )
 
     def with_file_size(self, file_size: int) -> ModelShape:
@@ -144,6 +150,19 @@ def _weight_split(header: GGUFHeader, file_size: int, layers: int) -> tuple[int,
     embed = sum(n for name, n in sizes if name.startswith("token_embd"))
     output = sum(n for name, n in sizes if name.startswith("output"))
     return layer_total // layers, embed, output
+
+
+def _active_layer_share(header: GGUFHeader, experts: int, used: int) -> float:
+    """The share of the `blk.*` bytes one token reads: expert tensors (`*_exps`) count
+    `used / experts` (a mixture of experts routes each token through a few of them)."""
+    if experts <= 0 or used <= 0 or used >= experts:
+        return 1.0
+    sizes = [(t.name, tensor_nbytes(t) or 0) for t in header.tensors if t.name.startswith("blk.")]
+    total = sum(n for _name, n in sizes)
+    experts_bytes = sum(n for name, n in sizes if "_exps" in name)
+    if total <= 0:
+        return used / experts  # no tensor table: assume the layer is all experts
+    return (total - experts_bytes + experts_bytes * used / experts) / total
 
 
 @dataclass(frozen=True)

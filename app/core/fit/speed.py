@@ -1,0 +1,494 @@
+"""How fast a model file would generate on a machine, before it is downloaded.
+
+Token generation reads every weight the token passes through once, so its time is set by memory
+bandwidth (the study: /work/shared/reference/speed-prediction.md, "Proposed model"):
+
+    t_token = sum over devices d of  W_d / (eta_d x BW_d)  +  t0 (the backend's fixed cost)
+
+- W_d: bytes read per token on device d: the `blk.*` layers on it (a mixture-of-experts layer
+  reads only its used experts: `ModelShape.active_layer_share`) and the output head where it sits
+  (the token embedding is a lookup, not read; a model whose head *is* the embedding reads it
+  whole as its head). Per-device times add for a split.
+- BW_d: the GPU's bandwidth (NVML's bus width x memory clock; a table of common GPUs and Apple
+  chips), the CPU's RAM bandwidth measured here with a short multi-threaded read.
+- eta, t0: per backend, from the study's calibration rows. Before calibration the answer is a
+  range over the backend's eta and t0 ranges ("bandwidth"); after `quantdesk bench` on this
+  machine, predictions are scaled by measured / predicted and shown as +-10 %
+  ("measured on this machine").
+
+Predictions are for the start of a chat (depth 0): a long conversation reads its KV cache too and
+runs slower (the study measured 13-31 % at 8k tokens).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from app.core._util.enums import TextEnum
+from app.core._util.files import write_json_atomic
+from app.core.fit.memory import ModelShape
+from app.core.fit.recommend import Option, machine_budget
+from app.core.fit.verdicts import Fit
+from app.core.machine.hardware import GpuInfo, HardwareProfile
+
+log = logging.getLogger(__name__)
+
+# Plain-words speed: English prose runs about 0.75 words per token (OpenAI's rule of thumb of
+# ~100 tokens per 75 words; SmolLM2's and Llama's BPE vocabularies are in that range).
+WORDS_PER_TOKEN = 0.75
+# Below this many words per second a reply is slower than a person reads aloud (~2.5 words/s):
+# "Best quality" warns about it.
+SLOW_WORDS_PER_SECOND = 3.0
+# After calibration a prediction is shown as +-10 % (the study's held-out error on Metal was a
+# median 4 %, max 14 %).
+CALIBRATED_SPREAD = 0.10
+MEASUREMENTS_FILE = "speed-measurements.json"
+BANDWIDTH_FILE = "ram-bandwidth.json"
+FILE_FORMAT = 1
+
+
+class SpeedBasis(TextEnum):
+    """Where a predicted speed comes from."""
+
+    BANDWIDTH = "bandwidth"  # bytes per token over the device's bandwidth (a wide range)
+    MEASURED = "measured on this machine"  # scaled by `quantdesk bench` here (+-10 %)
+
+
+@dataclass(frozen=True)
+class BackendSpeed:
+    """One backend's share of its bandwidth reached (eta) and fixed cost per token (t0, s):
+    central values and the range seen in the study's calibration rows."""
+
+    eta: float
+    eta_low: float
+    eta_high: float
+    t0: float
+    t0_low: float
+    t0_high: float
+
+
+# From the study's table "Proposed model" (CUDA: the 2025 scoreboard fit; Metal: M1/M2 fits,
+# checked held-out on M3/M4). The CPU's eta is of a *measured* read bandwidth (0.5-0.8 in the
+# study); its t0 is the Python binding's ~1 ms per token measured here (measured-here.md).
+BACKEND_SPEED: dict[str, BackendSpeed] = {
+    "cuda": BackendSpeed(0.85, 0.75, 1.0, 1.0e-3, 0.5e-3, 3e-3),
+    "rocm": BackendSpeed(0.83, 0.6, 0.95, 1.2e-3, 0.5e-3, 3e-3),
+    "vulkan": BackendSpeed(0.83, 0.6, 0.95, 1.2e-3, 0.5e-3, 3e-3),
+    "sycl": BackendSpeed(0.5, 0.39, 0.59, 1.2e-3, 0.5e-3, 3e-3),
+    "metal": BackendSpeed(0.94, 0.84, 0.98, 5e-3, 3.3e-3, 8.3e-3),
+    "cpu": BackendSpeed(0.7, 0.5, 0.8, 1e-3, 0.5e-3, 2e-3),
+}
+
+# Memory bandwidth in GB/s of common GPUs (makers' data sheets, as TechPowerUp lists them), for
+# machines where NVML can't be asked (AMD, Intel, a machine described in a file). Matched as
+# words inside the device's name, longest first ("RTX 4060 Ti" before "RTX 4060").
+GPU_BANDWIDTH_GBPS: dict[str, float] = {
+    "RTX 5090": 1792, "RTX 5080": 960, "RTX 5070 Ti": 896, "RTX 5070": 672,
+    "RTX 5060 Ti": 448, "RTX 5060": 448,
+    "RTX 4090": 1008, "RTX 4080": 717, "RTX 4070 Ti": 504, "RTX 4070": 504,
+    "RTX 4060 Ti": 288, "RTX 4060": 272,
+    "RTX 3090 Ti": 1008, "RTX 3090": 936, "RTX 3080 Ti": 912, "RTX 3080": 760,
+    "RTX 3070 Ti": 608, "RTX 3070": 448, "RTX 3060 Ti": 448, "RTX 3060": 360, "RTX 3050": 224,
+    "RTX 2080 Ti": 616, "RTX 2080": 448, "RTX 2070": 448, "RTX 2060": 336,
+    "GTX 1080 Ti": 484, "GTX 1080": 320, "GTX 1070": 256, "GTX 1660": 192, "GTX 1650": 128,
+    "Tesla P40": 347, "Tesla T4": 320, "A100": 1555, "H100": 3350, "H200": 4800, "L40S": 864,
+    "L4": 300, "A10": 600, "RTX A6000": 768, "RTX 6000 Ada": 960,
+    "RX 7900 XTX": 960, "RX 7900 XT": 800, "RX 7800 XT": 624, "RX 7700 XT": 432,
+    "RX 7600": 288, "RX 6900 XT": 512, "RX 6800 XT": 512, "RX 6800": 512, "RX 6700 XT": 384,
+    "RX 6600": 224, "RX 5700 XT": 448, "Arc A770": 512, "Arc B580": 456,
+    # Apple silicon (unified memory; the binned Max chips are the lower figure).
+    "M1 Ultra": 800, "M1 Max": 400, "M1 Pro": 200, "M1": 68,
+    "M2 Ultra": 800, "M2 Max": 400, "M2 Pro": 200, "M2": 100,
+    "M3 Ultra": 800, "M3 Max": 300, "M3 Pro": 150, "M3": 100,
+    "M4 Max": 410, "M4 Pro": 273, "M4": 120,
+    "M5 Max": 460, "M5 Pro": 307, "M5": 153,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SpeedRange:
+    """Predicted generation speed in tokens per second, low to high, and where it came from."""
+
+    low: float
+    high: float
+    basis: SpeedBasis
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"low": round(self.low, 1), "high": round(self.high, 1), "basis": str(self.basis)}
+
+    def words(self) -> tuple[int, int]:
+        """The range in words per second (`WORDS_PER_TOKEN`), rounded, at least 1."""
+        return (
+            max(1, round(self.low * WORDS_PER_TOKEN)),
+            max(1, round(self.high * WORDS_PER_TOKEN)),
+        )
+
+    @property
+    def slow_to_read(self) -> bool:
+        """Even the high end is slower than a person reads."""
+        return self.high * WORDS_PER_TOKEN < SLOW_WORDS_PER_SECOND
+
+
+@dataclass(frozen=True)
+class Bandwidths:
+    """What a machine's devices can read, in GB/s (None: not known)."""
+
+    ram_gbps: float | None
+    gpu_gbps: float | None = None
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A benchmark on this machine: measured time per token over the predicted (central) one."""
+
+    scale: float
+    file: str  # the file measured (for the reasons)
+
+
+# --- bytes per token -----------------------------------------------------------------------------
+
+
+def bytes_read_per_token(shape: ModelShape, gpu_layers: int) -> tuple[int, int]:
+    """(bytes on the GPU, bytes in RAM) one generated token reads with the last `gpu_layers`
+    layers offloaded; the output head sits on the GPU only at full offload (as in memory.py)."""
+    gpu_layers = max(0, min(gpu_layers, shape.layers))
+    active_layer = shape.layer_bytes * shape.active_layer_share
+    head = shape.embed_bytes if shape.tied_output else shape.output_bytes
+    full = gpu_layers == shape.layers and gpu_layers > 0
+    on_gpu = active_layer * gpu_layers + (head if full else 0)
+    in_ram = active_layer * (shape.layers - gpu_layers) + (0 if full else head)
+    return int(on_gpu), int(in_ram)
+
+
+# --- prediction ----------------------------------------------------------------------------------
+
+
+def predict_speed(
+    shape: ModelShape,
+    *,
+    gpu_layers: int,
+    backend: str | None,
+    bandwidths: Bandwidths,
+    calibration: Calibration | None = None,
+) -> SpeedRange | None:
+    """Generation speed of `shape` with `gpu_layers` layers on the `backend` GPU (the rest on the
+    CPU); None when a device it uses has no known bandwidth."""
+    times = _token_times(shape, gpu_layers, backend, bandwidths)
+    if times is None:
+        return None
+    low_t, central_t, high_t = times
+    if calibration is not None:
+        measured = central_t * calibration.scale
+        return SpeedRange(
+            (1 - CALIBRATED_SPREAD) / measured,
+            (1 + CALIBRATED_SPREAD) / measured,
+            SpeedBasis.MEASURED,
+        )
+    return SpeedRange(1 / high_t, 1 / low_t, SpeedBasis.BANDWIDTH)
+
+
+def predicted_seconds_per_token(
+    shape: ModelShape, *, gpu_layers: int, backend: str | None, bandwidths: Bandwidths
+) -> float | None:
+    """The central predicted time per token (what a benchmark is compared with)."""
+    times = _token_times(shape, gpu_layers, backend, bandwidths)
+    return times[1] if times else None
+
+
+def _token_times(
+    shape: ModelShape, gpu_layers: int, backend: str | None, bandwidths: Bandwidths
+) -> tuple[float, float, float] | None:
+    """(fastest, central, slowest) seconds per token."""
+    gpu_layers = gpu_layers if backend else 0
+    on_gpu, in_ram = bytes_read_per_token(shape, gpu_layers)
+    parts: list[tuple[int, float, BackendSpeed]] = []
+    if in_ram:
+        if not bandwidths.ram_gbps:
+            return None
+        parts.append((in_ram, bandwidths.ram_gbps, BACKEND_SPEED["cpu"]))
+    if on_gpu and backend:
+        if not bandwidths.gpu_gbps:
+            return None
+        parts.append((on_gpu, bandwidths.gpu_gbps, BACKEND_SPEED.get(backend, BACKEND_SPEED["vulkan"])))  # fmt: skip
+    if not parts:
+        return None
+    # The fixed cost is paid once per token, by the backend that ends it (the GPU's in a split).
+    fixed = parts[-1][2]
+
+    def seconds(eta_of: str, t0: float) -> float:
+        return t0 + sum(size / (getattr(speed, eta_of) * gbps * 1e9) for size, gbps, speed in parts)
+
+    return (
+        seconds("eta_high", fixed.t0_low),
+        seconds("eta", fixed.t0),
+        seconds("eta_low", fixed.t0_high),
+    )
+
+
+# --- bandwidth -----------------------------------------------------------------------------------
+
+
+def table_bandwidth(name: str) -> float | None:
+    """A GPU's (or Apple chip's) bandwidth from `GPU_BANDWIDTH_GBPS`, by its marketing name."""
+    for key in sorted(GPU_BANDWIDTH_GBPS, key=len, reverse=True):
+        if re.search(rf"(?<![\w]){re.escape(key)}(?![\w])", name, re.IGNORECASE):
+            return GPU_BANDWIDTH_GBPS[key]
+    return None
+
+
+def gpu_bandwidth(gpu: GpuInfo, profile: HardwareProfile | None = None) -> float | None:
+    """The GPU's bandwidth: NVML's bus width x memory clock for an NVIDIA card in this machine
+    (kept only when within 2x of the table, which catches drivers that report half clocks),
+    else the table; Apple's GPU by the chip's name."""
+    table = table_bandwidth(gpu.name)
+    if table is None and gpu.backend == "metal" and profile is not None:
+        table = table_bandwidth(profile.cpu.model)
+    if gpu.backend == "cuda":
+        nvml = _nvml_bandwidths().get(gpu.name)
+        if nvml and (table is None or table / 2 <= nvml <= table * 2):
+            return nvml
+    return table
+
+
+@lru_cache(maxsize=1)
+def _nvml_bandwidths() -> dict[str, float]:
+    """{device name: GB/s} from NVML: 2 (double data rate) x max memory MHz x bus bits / 8."""
+    try:
+        with warnings.catch_warnings():  # the `pynvml` wrapper package warns it is deprecated
+            warnings.simplefilter("ignore", FutureWarning)
+            import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:  # noqa: BLE001 - no driver / no library is the normal case
+        return {}
+    found: dict[str, float] = {}
+    try:
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            bits = pynvml.nvmlDeviceGetMemoryBusWidth(handle)
+            mhz = pynvml.nvmlDeviceGetMaxClockInfo(handle, pynvml.NVML_CLOCK_MEM)
+            found[str(pynvml.nvmlDeviceGetName(handle))] = 2 * mhz * bits / 8 / 1000
+    except Exception as exc:  # noqa: BLE001 - a half-working driver: use the table
+        log.info("NVML bandwidth query failed error=%s", exc)
+    finally:
+        with contextlib.suppress(Exception):
+            pynvml.nvmlShutdown()
+    return found
+
+
+def measure_ram_bandwidth(threads: int, *, mib_per_thread: int = 64, rounds: int = 3) -> float:
+    """RAM read bandwidth in GB/s: `threads` threads each reduce their own array (numpy releases
+    the GIL), the best of `rounds`. About 0.3 s on a 2-core machine. Arrays far larger than the
+    caches, so what is timed is memory, not cache."""
+    import numpy as np
+
+    count = mib_per_thread * (1 << 20) // 4
+    arrays = [np.ones(count, dtype=np.int32) for _ in range(max(1, threads))]
+    best = 0.0
+    for _ in range(rounds):
+        barrier = threading.Barrier(len(arrays) + 1)
+
+        def read(array: Any, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            array.max()  # the fastest whole-array read numpy has here (int32 max: ~9 GB/s/core)
+
+        workers = [threading.Thread(target=read, args=(a,), daemon=True) for a in arrays]
+        for worker in workers:
+            worker.start()
+        started = time.perf_counter()
+        barrier.wait()
+        for worker in workers:
+            worker.join()
+        elapsed = time.perf_counter() - started
+        best = max(best, len(arrays) * count * 4 / elapsed / 1e9)
+    return best
+
+
+def machine_key(profile: HardwareProfile) -> str:
+    """A short id of this machine: its CPU, RAM size and GPUs (what sets its speed)."""
+    text = "|".join([
+        profile.os,
+        profile.cpu.model,
+        str(profile.cpu.cores),
+        str(round(profile.ram_bytes / (1 << 30))),
+        *sorted(g.name for g in profile.gpus),
+    ])  # fmt: skip
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def ram_bandwidth(profile: HardwareProfile, cache_dir: Path) -> float:
+    """This machine's RAM bandwidth (GB/s), measured once and kept in `cache_dir` per machine.
+    Call it off the GUI thread: the first call reads memory for about a third of a second."""
+    path = cache_dir / BANDWIDTH_FILE
+    key = machine_key(profile)
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("machine") == key and float(saved["gbps"]) > 0:
+            return float(saved["gbps"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    gbps = measure_ram_bandwidth(max(1, profile.cpu.cores))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, {"format": FILE_FORMAT, "machine": key, "gbps": round(gbps, 2)})
+    except OSError as exc:  # a cache: the figure is still good for now
+        log.warning("couldn't save RAM bandwidth path=%s error=%s", path, exc)
+    return gbps
+
+
+def machine_bandwidths(profile: HardwareProfile, ram_gbps: float | None) -> Bandwidths:
+    """The bandwidths of `profile`'s devices: `ram_gbps` as measured (None for a machine
+    described in a file: its RAM is not this one's) and its largest usable GPU's."""
+    gpu = max(
+        (g for g in profile.gpus if g.engine_usable), key=lambda g: g.vram_bytes, default=None
+    )
+    return Bandwidths(ram_gbps, gpu_bandwidth(gpu, profile) if gpu else None)
+
+
+# --- measurements on this machine ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpeedMeasurement:
+    """One `quantdesk bench` run, stored per machine, backend, engine build and file."""
+
+    machine: str
+    backend: str  # "cpu", or the GPU backend when layers were offloaded
+    build: str
+    file: str  # the file's name
+    file_size: int
+    gpu_layers: int
+    threads: int
+    prompt_tokens_per_second: float
+    generation_tokens_per_second: float  # at depth 0
+    generation_tokens_per_second_deep: float | None  # at `deep_depth` tokens of context
+    deep_depth: int | None
+    time_to_first_token: float  # seconds, for a `prompt_tokens`-token prompt
+    prompt_tokens: int
+    predicted_seconds_per_token: float | None  # the bandwidth model's central figure
+    measured_at: float
+
+    @property
+    def scale(self) -> float | None:
+        """Measured time per token over the predicted one (None without a prediction)."""
+        if not self.predicted_seconds_per_token or self.generation_tokens_per_second <= 0:
+            return None
+        return (1 / self.generation_tokens_per_second) / self.predicted_seconds_per_token
+
+    def key(self) -> tuple[str, str, str, str, int]:
+        return (self.machine, self.backend, self.build, self.file, self.file_size)
+
+
+def load_measurements(data_dir: Path) -> list[SpeedMeasurement]:
+    """Every stored benchmark (none when the file is missing or unreadable)."""
+    path = data_dir / MEASUREMENTS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != FILE_FORMAT:
+            return []
+        return [SpeedMeasurement(**row) for row in data["runs"]]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("speed measurements unreadable path=%s error=%s", path, exc)
+        return []
+
+
+def save_measurement(data_dir: Path, measurement: SpeedMeasurement) -> None:
+    """Keep `measurement`, replacing an earlier one of the same machine, backend, build and file
+    (an atomic write: a crash leaves the old file or the new one)."""
+    runs = [m for m in load_measurements(data_dir) if m.key() != measurement.key()]
+    runs.append(measurement)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(
+        data_dir / MEASUREMENTS_FILE, {"format": FILE_FORMAT, "runs": [asdict(m) for m in runs]}
+    )
+
+
+def calibration_for(
+    measurements: list[SpeedMeasurement], *, machine: str, backend: str, build: str | None = None
+) -> Calibration | None:
+    """The latest benchmark on this machine and backend (and engine build, when given) as a
+    calibration; None before any."""
+    usable = [
+        m
+        for m in measurements
+        if m.machine == machine
+        and m.backend == backend
+        and (build is None or m.build == build)
+        and m.scale is not None
+    ]
+    if not usable:
+        return None
+    latest = max(usable, key=lambda m: m.measured_at)
+    assert latest.scale is not None
+    return Calibration(latest.scale, latest.file)
+
+
+# --- one machine's predictions --------------------------------------------------------------------
+
+
+def engine_build() -> str:
+    """The engine build speeds are measured with (without importing it: the package version)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"llama-cpp-python {version('llama_cpp_python')}"
+    except PackageNotFoundError:
+        return "llama-cpp-python unknown"
+
+
+@dataclass(frozen=True)
+class SpeedContext:
+    """What predicting speeds on one machine needs, gathered once (off the GUI thread: the RAM
+    bandwidth may be measured)."""
+
+    bandwidths: Bandwidths
+    machine: str
+    build: str
+    measurements: tuple[SpeedMeasurement, ...] = ()
+
+    def calibration(self, backend: str) -> Calibration | None:
+        return calibration_for(
+            list(self.measurements), machine=self.machine, backend=backend, build=self.build
+        )
+
+
+def speed_context(
+    profile: HardwareProfile, *, data_dir: Path, cache_dir: Path, this_machine: bool = True
+) -> SpeedContext:
+    """`profile`'s speed facts: its bandwidths (RAM measured and cached when `this_machine`;
+    a machine described in a file has no RAM figure) and the benchmarks stored in `data_dir`."""
+    ram = ram_bandwidth(profile, cache_dir) if this_machine else None
+    measurements = tuple(load_measurements(data_dir)) if this_machine else ()
+    return SpeedContext(
+        machine_bandwidths(profile, ram), machine_key(profile), engine_build(), measurements
+    )
+
+
+def option_speed(
+    shape: ModelShape, option: Option, profile: HardwareProfile, context: SpeedContext
+) -> SpeedRange | None:
+    """The predicted generation speed of a recommendation's `option` (another quant of the model
+    `shape` describes), where its fit puts it."""
+    gpu = machine_budget(profile).gpu
+    on_gpu = option.fit in (Fit.GPU, Fit.PARTIAL) and gpu is not None
+    backend = gpu.backend if on_gpu and gpu is not None else None
+    return predict_speed(
+        shape.with_file_size(option.size_bytes),
+        gpu_layers=option.gpu_layers if on_gpu else 0,
+        backend=backend,
+        bandwidths=context.bandwidths,
+        calibration=context.calibration(backend or "cpu"),
+    )
