@@ -9,6 +9,7 @@
     quantdesk rm PATH_OR_NAME
     quantdesk hw [--json]
     quantdesk recommend REPO_ID [--hardware FILE] [--goal fastest|quality] [--context N] [--json]
+    quantdesk bench MODEL [--ctx N] [--threads N] [--gpu-layers N] [--json]
 
 Errors are one line on stderr and a named exit code (`ExitCode`); tracebacks go to the log only.
 """
@@ -20,16 +21,23 @@ import json
 import logging
 import re
 import sys
+import time
 from enum import IntEnum
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
+
+if TYPE_CHECKING:
+    from app.core.fit.memory import ModelShape
+    from app.core.fit.recommend import Recommendation
 
 log = logging.getLogger(__name__)
 
 # `recommend --goal`: `fit.recommend.Goal`'s values, spelled out here so `--help` stays fast
 # (a test checks they agree).
 GOAL_CHOICES = ("fastest", "quality")
+# `bench`: room for the measurement at a depth of 2,048 tokens.
+BENCH_CONTEXT = 4096
 
 
 class ExitCode(IntEnum):
@@ -122,6 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("--json", action="store_true", help="print JSON")
 
+    bench = commands.add_parser(
+        "bench", help="measure a model's speed here (about 10 s); later predictions use it"
+    )
+    bench.add_argument("model", metavar="MODEL", help="path of a .gguf model file")
+    bench.add_argument(
+        "--ctx", type=_positive_int, default=BENCH_CONTEXT, help="context length (default: 4096)"
+    )
+    bench.add_argument("--threads", type=_positive_int, help="CPU threads (default: the app's)")
+    bench.add_argument(
+        "--gpu-layers", type=int, help="layers on the GPU (default: what fits, as the app loads)"
+    )
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+
     remove = commands.add_parser("rm", help="delete a local model (and its partial downloads)")
     remove.add_argument("model", metavar="PATH_OR_NAME", help="a path, or a name from `models`")
     return parser
@@ -170,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             return hw_command(args, out=sys.stdout)
         if args.command == "recommend":
             return recommend_command(args, out=sys.stdout)
+        if args.command == "bench":
+            return bench_command(args, out=sys.stdout)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception as exc:  # a person gets one line; the log gets the trace
@@ -450,7 +473,9 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     result = advise(facts, profile, goal=args.goal, context=args.context or _default_context())
     if args.json:
         # Where the file list came from: "hub", "shipped" (curated) or "saved" (Hub unreachable).
-        json.dump({**explained_dict(result), "facts": str(facts.source)}, out, indent=2)
+        data = {**explained_dict(result), "facts": str(facts.source)}
+        _add_speeds(data, result, facts.shape, this_machine=not args.hardware)
+        json.dump(data, out, indent=2)
         out.write("\n")
         return ExitCode.OK
     out.write(f"{args.repo_id} · goal: {result.goal} · context {result.context:,} tokens\n")
@@ -478,4 +503,124 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
         out.write(f"{summary}\n")
         for reason in details:
             out.write(f"  - {reason}\n")
+    return ExitCode.OK
+
+
+def _add_speeds(
+    data: dict[str, Any], result: Recommendation, shape: ModelShape, *, this_machine: bool
+) -> None:
+    """Each option's predicted generation speed (`speed_tokens_per_second`, null when a device's
+    bandwidth is unknown), scaled by this machine's benchmark once there is one."""
+    from app.core.fit.speed import option_speed, speed_context
+    from app.core.paths import app_paths
+
+    paths = app_paths()
+    context = speed_context(
+        result.profile, data_dir=paths.data, cache_dir=paths.cache, this_machine=this_machine
+    )
+    for option, row in zip(result.options, data["options"], strict=True):
+        speed = option_speed(shape, option, result.profile, context)
+        row["speed_tokens_per_second"] = speed.as_dict() if speed else None
+    if result.pick is not None:
+        data["pick"] = data["options"][result.options.index(result.pick)]
+
+
+def bench_command(args: argparse.Namespace, *, out: TextIO) -> int:
+    """`quantdesk bench`: load MODEL, measure its speed for about ten seconds, store the result
+    for this machine (later predictions are scaled by it), and print it."""
+    from app.core.engine.engine import Engine
+    from app.core.fit.memory import ModelShape
+    from app.core.fit.recommend import automatic_gpu_layers
+    from app.core.fit.speed import (
+        SpeedMeasurement,
+        engine_build,
+        machine_bandwidths,
+        machine_key,
+        predicted_seconds_per_token,
+        ram_bandwidth,
+        save_measurement,
+    )
+    from app.core.gguf.header import check_model_file
+    from app.core.machine.hardware import detect
+    from app.core.paths import app_paths
+
+    paths = app_paths()
+    profile = detect()
+    gpu_layers = args.gpu_layers
+    if gpu_layers is None:
+        gpu_layers = automatic_gpu_layers(args.model, profile, context=args.ctx)
+    engine = Engine()
+    try:
+        model = engine.load(
+            args.model, context_length=args.ctx, threads=args.threads, gpu_layers=gpu_layers
+        )
+        result = engine.benchmark()
+    finally:
+        engine.unload()
+    header = check_model_file(model.path)
+    shape = ModelShape.from_header(header, model.file_size)
+    gpu = next((g for g in profile.gpus if g.engine_usable), None)
+    backend = gpu.backend if gpu is not None and model.gpu_layers > 0 else None
+    predicted = predicted_seconds_per_token(
+        shape,
+        gpu_layers=model.gpu_layers,
+        backend=backend,
+        bandwidths=machine_bandwidths(profile, ram_bandwidth(profile, paths.cache)),
+    )
+    measurement = SpeedMeasurement(
+        machine=machine_key(profile),
+        backend=backend or "cpu",
+        build=engine_build(),
+        file=model.path.name,
+        file_size=model.file_size,
+        gpu_layers=model.gpu_layers,
+        threads=model.threads,
+        prompt_tokens_per_second=result.prompt_tokens_per_second,
+        generation_tokens_per_second=result.generation_tokens_per_second,
+        generation_tokens_per_second_deep=result.generation_tokens_per_second_deep,
+        deep_depth=result.deep_depth,
+        time_to_first_token=result.time_to_first_token,
+        prompt_tokens=result.prompt_tokens,
+        predicted_seconds_per_token=predicted,
+        measured_at=time.time(),
+    )
+    save_measurement(paths.data, measurement)
+    if args.json:
+        json.dump(
+            {
+                "model": str(args.model),
+                "backend": measurement.backend,
+                "build": measurement.build,
+                "threads": model.threads,
+                "gpu_layers": model.gpu_layers,
+                "context": model.context_length,
+                "prompt_tokens": result.prompt_tokens,
+                "prompt_tokens_per_second": round(result.prompt_tokens_per_second, 2),
+                "time_to_first_token": round(result.time_to_first_token, 4),
+                "generation_tokens_per_second": round(result.generation_tokens_per_second, 2),
+                "generation_tokens_per_second_deep": _round(
+                    result.generation_tokens_per_second_deep
+                ),
+                "deep_depth": result.deep_depth,
+                "predicted_tokens_per_second": round(1 / predicted, 2) if predicted else None,
+                "seconds": round(result.seconds, 2),
+            },
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return ExitCode.OK
+    out.write(f"{model.display_name} · {measurement.backend} · {model.threads} threads\n")
+    out.write(
+        f"prompt: {result.prompt_tokens_per_second:.1f} tokens/s "
+        f"(first token after {result.time_to_first_token:.2f} s for {result.prompt_tokens} tokens)\n"
+    )
+    out.write(f"generation: {result.generation_tokens_per_second:.1f} tokens/s\n")
+    if result.generation_tokens_per_second_deep is not None:
+        out.write(
+            f"generation at {result.deep_depth:,} tokens of context: "
+            f"{result.generation_tokens_per_second_deep:.1f} tokens/s\n"
+        )
+    if predicted:
+        out.write(f"predicted from bandwidth: {1 / predicted:.1f} tokens/s\n")
     return ExitCode.OK

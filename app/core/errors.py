@@ -142,6 +142,10 @@ class ContextOverflowError(QuantdeskError, ValueError):
         )
 
 
+class BenchmarkCancelledError(QuantdeskError):
+    """The person (or closing the app) stopped a speed benchmark; nothing was stored."""
+
+
 class EngineStateError(QuantdeskError, RuntimeError):
     """An engine call that needs a loaded model was made without one."""
 

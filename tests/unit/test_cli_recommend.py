@@ -77,6 +77,7 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
         "quality",
         "summary",
         "reasons",
+        "speed_tokens_per_second",
     }
     assert pick["summary"].startswith("Very good quality, whole model on the GPU: uses about ")
     assert pick["reasons"][0].startswith("Why Q5_K_S: ")

@@ -57,7 +57,7 @@ def test_every_public_error_is_a_quantdesk_error_and_a_builtin() -> None:
         # Something more telling than Exception itself, which a caller would never catch alone.
         # Exempt: a cancellation is no failure at all, and HistoryError is the heading of a
         # missing chat (a LookupError) and a failing file (an OSError) alike.
-        if value not in (errors.ImportCancelledError, HistoryError):
+        if value not in (errors.ImportCancelledError, errors.BenchmarkCancelledError, HistoryError):
             assert builtins[0] not in (Exception, BaseException), value
         assert value.__name__.endswith("Error"), value
 

@@ -19,7 +19,7 @@ import codecs
 import logging
 import os
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,8 @@ from app.core.gguf.quants import parse_quant, quant_from_file_type
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
+
+    from app.core.engine.benchmark import BenchmarkResult
 
 log = logging.getLogger(__name__)
 
@@ -495,6 +497,27 @@ class Engine:
                 "generated tokens=%d prompt_tokens=%d seconds=%.2f finish=%s",
                 produced, len(prompt_tokens), ended - started, finish,
             )  # fmt: skip
+
+    # --- speed ------------------------------------------------------------------------------------
+
+    def benchmark(
+        self,
+        *,
+        cancel: CancelToken | None = None,
+        progress: Callable[[float], None] | None = None,
+        budget_seconds: float | None = None,
+    ) -> BenchmarkResult:
+        """About ten seconds (`budget_seconds`) measuring the loaded model's speed
+        (`benchmark.run_benchmark`).
+
+        Raises:
+            EngineStateError: no model is loaded.
+            BenchmarkCancelledError: `cancel` was set.
+        """
+        from app.core.engine.benchmark import run_benchmark
+
+        llama, model = self._require_model()
+        return run_benchmark(llama, context=model.context_length, cancel=cancel, progress=progress)
 
     def _require_model(self) -> tuple[Llama, LoadedModel]:
         if self._llama is None or self._model is None:
