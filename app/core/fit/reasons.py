@@ -5,8 +5,8 @@ the file uses, and whether that leaves room ("Good quality, runs on the CPU: use
 1.3 GiB of your 15.6 GiB of RAM, leaving 14.3 GiB for everything else."). The rules and the
 numbers behind it follow as details (the window's "Why this file?"): the pick's rule, the memory
 arithmetic, what RAM is usable, where the quality figure was measured, and the quant rules that
-apply on this machine. No speed is claimed: until replies are measured, none is shown rather
-than a guess.
+apply on this machine. The speed is a sentence of its own (`speed_sentence`): predicted from the
+memory's bandwidth, or scaled by a speed test on this machine, and said as such.
 
 What is said is only what is true of this machine: a machine without a GPU reads no GPU words;
 the K-quant rule is said only of a K-quant; a quality figure measured on another model says so,
@@ -40,6 +40,7 @@ from app.core.fit.recommend import (
     machine_budget,
     repacks_q4_0,
 )
+from app.core.fit.speed import SpeedBasis, SpeedRange
 from app.core.machine.hardware import HardwareProfile
 
 CONTEXT = "FitReasons"  # the translation context of every text here
@@ -607,4 +608,46 @@ def nothing_fits(recommendation: Recommendation) -> Phrase:
         needed=format_bytes(smallest.estimated_bytes),
         context=f"{recommendation.context:,}",
         room=format_bytes(_room(machine_budget(recommendation.profile))),
+    )
+
+
+# --- speed ---------------------------------------------------------------------------------------
+
+
+def speed_words(speed: SpeedRange) -> Phrase:
+    """The speed in plain words: "about 14\u201318 words/s" (tokens x `WORDS_PER_TOKEN`)."""
+    low, high = speed.words()
+    if low == high:
+        return _say(QT_TRANSLATE_NOOP("FitReasons", "about {n}\u00a0words/s"), n=low)
+    return _say(
+        QT_TRANSLATE_NOOP("FitReasons", "about {low}\u2013{high}\u00a0words/s"), low=low, high=high
+    )
+
+
+def speed_sentence(speed: SpeedRange, *, goal: Goal) -> Phrase:
+    """One sentence on how fast replies come: where the figure comes from, and for "Best
+    quality" a warning when it would be slower than a person reads."""
+    words = speed_words(speed)
+    if goal == Goal.QUALITY and speed.slow_to_read:
+        return _say(
+            QT_TRANSLATE_NOOP(
+                "FitReasons",
+                "Replies come at {words} on this machine: slower than you read. "
+                "Choose Fastest for a quicker file.",
+            ),
+            words=words,
+        )
+    if speed.basis is SpeedBasis.MEASURED:
+        return _say(
+            QT_TRANSLATE_NOOP(
+                "FitReasons", "Replies come at {words} on this machine (from a speed test here)."
+            ),
+            words=words,
+        )
+    return _say(
+        QT_TRANSLATE_NOOP(
+            "FitReasons",
+            "Replies come at {words} on this machine (estimated from its memory speed).",
+        ),
+        words=words,
     )

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.core._util.units import format_bytes, format_percent
 from app.core.errors import OfflineError
-from app.core.fit.reasons import explain, nothing_fits
+from app.core.fit.reasons import explain, nothing_fits, speed_sentence, speed_words
 from app.core.fit.recommend import Fit, Goal, Option, Recommendation
 from app.core.fit.repo_facts import (
     FactsSource,
@@ -43,6 +43,7 @@ from app.core.fit.repo_facts import (
     repo_facts,
     suited_model,
 )
+from app.core.fit.speed import SpeedContext, SpeedRange, option_speed, speed_context
 from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
 from app.core.hub.library import LocalModel
 from app.core.machine.hardware import HardwareProfile
@@ -402,6 +403,7 @@ class FileChooser(QWidget):
         QT_TRANSLATE_NOOP("FileChooser", "Fit"),
         QT_TRANSLATE_NOOP("FileChooser", "GPU layers"),
         QT_TRANSLATE_NOOP("FileChooser", "Quality"),
+        QT_TRANSLATE_NOOP("FileChooser", "Speed"),
     )
 
     def __init__(
@@ -420,6 +422,11 @@ class FileChooser(QWidget):
         self._jobs = Jobs(self)
         self._request = 0  # the latest fetch; results of older ones are dropped
         self.recommendation: Recommendation | None = None
+        # This machine's speed facts (bandwidths, benchmarks), gathered off the GUI thread
+        # for each new machine; the speeds of the options in the table, row by row.
+        self._speed: SpeedContext | None = None
+        self._speed_request = 0
+        self.speeds: list[SpeedRange | None] = []
         # The person's default is always a stop, so the first fit is at exactly that length,
         # as `quantdesk recommend` and the chat use it.
         self._steps = tuple(sorted({*CONTEXT_STEPS, context}))
@@ -456,6 +463,10 @@ class FileChooser(QWidget):
         self.summary = plain_text(QLabel())
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # How fast replies would come, in words per second (and a warning when slow to read).
+        self.speed_line = plain_text(QLabel())
+        self.speed_line.setWordWrap(True)
+        self.speed_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         controls = QHBoxLayout()
         controls.addWidget(QLabel(self.tr("Goal:")))
         controls.addWidget(self.goal)
@@ -469,6 +480,7 @@ class FileChooser(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary)
+        layout.addWidget(self.speed_line)
         self.why = Expander(self.tr("Why this file?"), self)
         layout.addWidget(self.why)
         self._update_context_label()
@@ -495,6 +507,29 @@ class FileChooser(QWidget):
         self._hardware = hardware
         # No GPU the engine can use: a column of GPU layers would only say "—".
         self.table.setColumnHidden(GPU_LAYERS_COLUMN, not hardware.has_usable_gpu)
+        self._gather_speed_facts(hardware)
+        self.refit()
+
+    def _gather_speed_facts(self, hardware: HardwareProfile) -> None:
+        """Measure (once per machine, then cached) the RAM's bandwidth and read the stored speed
+        tests on a worker thread; the table gains its speeds when that ends."""
+        self._speed_request += 1
+        if hardware.ram_bytes <= 0:  # nothing known yet (before detection ends)
+            return
+        paths = app_paths()
+        task = _SpeedJob(
+            self._speed_request,
+            lambda: speed_context(hardware, data_dir=paths.data, cache_dir=paths.cache),
+        )
+        task.finished.connect(self._on_speed_facts)
+        self._jobs.start(task)
+
+    @Slot(object)
+    def _on_speed_facts(self, context: SpeedContext) -> None:
+        job = self.sender()
+        if not isinstance(job, _SpeedJob) or job.request != self._speed_request:
+            return  # gathered for a machine no longer shown
+        self._speed = context
         self.refit()
 
     @Slot(object)
@@ -585,6 +620,7 @@ class FileChooser(QWidget):
 
     def _fill_table(self, recommendation: Recommendation) -> None:
         self.table.blockSignals(True)
+        self.speeds = [self._option_speed(option) for option in recommendation.options]
         self.table.setRowCount(len(recommendation.options))
         pick_row = -1
         for row, option in enumerate(recommendation.options):
@@ -601,6 +637,7 @@ class FileChooser(QWidget):
                 format_percent(option.quality)
                 if option.quality is not None
                 else self.tr("unknown"),
+                phrase_text(speed_words(speed)) if (speed := self.speeds[row]) else "—",
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -616,6 +653,11 @@ class FileChooser(QWidget):
         else:
             self.table.clearSelection()
         self._on_selection()
+
+    def _option_speed(self, option: Option) -> SpeedRange | None:
+        if self._speed is None or self._facts is None or option.fit == Fit.TOO_LARGE:
+            return None
+        return option_speed(self._facts.shape, option, self._hardware, self._speed)
 
     def _update_context_label(self) -> None:
         self.context_label.setText(self.tr("{n:,} tokens").format(n=self.context))
@@ -637,6 +679,7 @@ class FileChooser(QWidget):
         """The plain sentence for `option` under the table, its rules and numbers behind "Why
         this file?"; with nothing selected, why nothing was picked (or nothing at all)."""
         recommendation = self.recommendation
+        self.speed_line.clear()
         if recommendation is None:
             self.summary.clear()
             self.why.set_details([])
@@ -645,6 +688,9 @@ class FileChooser(QWidget):
             self.summary.setText(phrase_text(nothing_fits(recommendation)))
             self.why.set_details([])
             return
+        speed = self.speeds[recommendation.options.index(option)] if self.speeds else None
+        if speed is not None:
+            self.speed_line.setText(phrase_text(speed_sentence(speed, goal=recommendation.goal)))
         explanation = explain(recommendation, option)
         summary = phrase_text(explanation.summary)
         self.summary.setText(
@@ -663,6 +709,14 @@ class FileChooser(QWidget):
 
 
 GPU_LAYERS_COLUMN = 4
+
+
+class _SpeedJob(TaskWorker):
+    """Gathering one machine's speed facts, numbered so that only the latest machine's count."""
+
+    def __init__(self, request: int, function: Callable[[], SpeedContext]) -> None:
+        super().__init__(function, name="speed facts")
+        self.request = request
 
 
 class _FactsJob(TaskWorker):

@@ -86,7 +86,7 @@ def test_the_summary_is_one_plain_sentence_with_quality_and_memory(seed_hub: dic
     assert summary.startswith("Good quality, runs on the CPU: uses about ")
     assert "of your 16.0\u00a0GiB of RAM, leaving " in summary
     assert re.findall(r"\.(?!\d)", summary) == ["."]  # one sentence (the rest are decimal points)
-    assert not SPEED_WORDS.search(summary)  # no speed claim until replies are measured
+    assert not SPEED_WORDS.search(summary)  # the speed is a sentence of its own (speed_sentence)
     # The rules and numbers are in the details, not in the summary.
     assert "context memory" not in summary and "rule" not in summary
     assert any("context memory" in line for line in details)
@@ -135,3 +135,21 @@ def test_quality_bands_follow_the_accuracy_scale() -> None:
         "Low quality",
         "Unknown quality",
     ]
+
+
+def test_the_speed_sentence_says_where_its_figure_comes_from_and_warns_only_for_quality() -> None:
+    from app.core.fit.reasons import speed_sentence
+    from app.core.fit.speed import SpeedBasis, SpeedRange
+
+    guessed = SpeedRange(18.7, 24.0, SpeedBasis.BANDWIDTH)
+    assert str(speed_sentence(guessed, goal=Goal.FASTEST)) == (
+        "Replies come at about 14\u201318\u00a0words/s on this machine "
+        "(estimated from its memory speed)."
+    )
+    measured = SpeedRange(20.0, 20.4, SpeedBasis.MEASURED)
+    assert str(speed_sentence(measured, goal=Goal.QUALITY)) == (
+        "Replies come at about 15\u00a0words/s on this machine (from a speed test here)."
+    )
+    slow = SpeedRange(2.0, 3.0, SpeedBasis.BANDWIDTH)
+    assert "slower than you read" in str(speed_sentence(slow, goal=Goal.QUALITY))
+    assert "slower than you read" not in str(speed_sentence(slow, goal=Goal.FASTEST))
