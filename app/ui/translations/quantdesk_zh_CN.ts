@@ -636,6 +636,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>正在读取 Hugging Face 上的 {repo}…</translation>
     </message>
     <message>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
         <source>Why this file?</source>
         <translation>为什么选这个文件？</translation>
     </message>
@@ -768,6 +772,18 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>质量有所下降</translation>
     </message>
     <message>
+        <source>Replies come at {words} on this machine (estimated from its memory speed).</source>
+        <translation>在这台电脑上，回复速度为{words}（根据内存速度估算）。</translation>
+    </message>
+    <message>
+        <source>Replies come at {words} on this machine (from a speed test here).</source>
+        <translation>在这台电脑上，回复速度为{words}（来自在本机进行的速度测试）。</translation>
+    </message>
+    <message>
+        <source>Replies come at {words} on this machine: slower than you read. Choose Fastest for a quicker file.</source>
+        <translation>在这台电脑上，回复速度为{words}：比你的阅读速度还慢。选择“速度最快”可换用更快的文件。</translation>
+    </message>
+    <message>
         <source>Runs entirely on the {gpu}: needs about {used} of its {total} ({parts}), keeping the 1&#xa0;GiB llama.cpp leaves free on each GPU.</source>
         <translation>完全在 {gpu} 上运行：约需其 {total} 中的 {used}（{parts}），并保留 llama.cpp 在每块 GPU 上预留的 1&#xa0;GiB。</translation>
     </message>
@@ -846,6 +862,14 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Why {quant}: replies are fastest with the whole model on the GPU, and {quant} is the best quality that fits there (rule: a file 1–2&#xa0;GiB smaller than the GPU&apos;s memory).</source>
         <translation>为什么选 {quant}：整个模型放在 GPU 上时回复最快，而 {quant} 是能放进 GPU 的最佳质量（规则：文件比显存小 1–2&#xa0;GiB）。</translation>
+    </message>
+    <message>
+        <source>about {low}–{high}&#xa0;words/s</source>
+        <translation>约 {low}–{high}&#xa0;词/秒</translation>
+    </message>
+    <message>
+        <source>about {n}&#xa0;words/s</source>
+        <translation>约 {n}&#xa0;词/秒</translation>
     </message>
     <message>
         <source>file {file} + context memory {kv} for {context}&#xa0;tokens + working memory {compute}</source>
