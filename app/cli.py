@@ -21,7 +21,6 @@ import json
 import logging
 import re
 import sys
-import time
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -529,18 +528,8 @@ def bench_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk bench`: load MODEL, measure its speed for about ten seconds, store the result
     for this machine (later predictions are scaled by it), and print it."""
     from app.core.engine.engine import Engine
-    from app.core.fit.memory import ModelShape
     from app.core.fit.recommend import automatic_gpu_layers
-    from app.core.fit.speed import (
-        SpeedMeasurement,
-        engine_build,
-        machine_bandwidths,
-        machine_key,
-        predicted_seconds_per_token,
-        ram_bandwidth,
-        save_measurement,
-    )
-    from app.core.gguf.header import check_model_file
+    from app.core.fit.speed import record_benchmark
     from app.core.machine.hardware import detect
     from app.core.paths import app_paths
 
@@ -557,34 +546,10 @@ def bench_command(args: argparse.Namespace, *, out: TextIO) -> int:
         result = engine.benchmark()
     finally:
         engine.unload()
-    header = check_model_file(model.path)
-    shape = ModelShape.from_header(header, model.file_size)
-    gpu = next((g for g in profile.gpus if g.engine_usable), None)
-    backend = gpu.backend if gpu is not None and model.gpu_layers > 0 else None
-    predicted = predicted_seconds_per_token(
-        shape,
-        gpu_layers=model.gpu_layers,
-        backend=backend,
-        bandwidths=machine_bandwidths(profile, ram_bandwidth(profile, paths.cache)),
+    measurement = record_benchmark(
+        model, result, profile, data_dir=paths.data, cache_dir=paths.cache
     )
-    measurement = SpeedMeasurement(
-        machine=machine_key(profile),
-        backend=backend or "cpu",
-        build=engine_build(),
-        file=model.path.name,
-        file_size=model.file_size,
-        gpu_layers=model.gpu_layers,
-        threads=model.threads,
-        prompt_tokens_per_second=result.prompt_tokens_per_second,
-        generation_tokens_per_second=result.generation_tokens_per_second,
-        generation_tokens_per_second_deep=result.generation_tokens_per_second_deep,
-        deep_depth=result.deep_depth,
-        time_to_first_token=result.time_to_first_token,
-        prompt_tokens=result.prompt_tokens,
-        predicted_seconds_per_token=predicted,
-        measured_at=time.time(),
-    )
-    save_measurement(paths.data, measurement)
+    predicted = measurement.predicted_seconds_per_token
     if args.json:
         json.dump(
             {

@@ -33,7 +33,7 @@ import warnings
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core._util.enums import TextEnum
 from app.core._util.files import write_json_atomic
@@ -41,6 +41,10 @@ from app.core.fit.memory import ModelShape
 from app.core.fit.recommend import Option, machine_budget
 from app.core.fit.verdicts import Fit
 from app.core.machine.hardware import GpuInfo, HardwareProfile
+
+if TYPE_CHECKING:
+    from app.core.engine.benchmark import BenchmarkResult
+    from app.core.engine.engine import LoadedModel
 
 log = logging.getLogger(__name__)
 
@@ -492,3 +496,45 @@ def option_speed(
         bandwidths=context.bandwidths,
         calibration=context.calibration(backend or "cpu"),
     )
+
+
+def record_benchmark(
+    model: LoadedModel,
+    result: BenchmarkResult,
+    profile: HardwareProfile,
+    *,
+    data_dir: Path,
+    cache_dir: Path,
+) -> SpeedMeasurement:
+    """Store `result` (a benchmark of the loaded `model` on the machine `profile`) with the
+    bandwidth model's prediction for the same file, so later predictions here are scaled by it."""
+    from app.core.gguf.header import check_model_file
+
+    shape = ModelShape.from_header(check_model_file(model.path), model.file_size)
+    gpu = next((g for g in profile.gpus if g.engine_usable), None)
+    backend = gpu.backend if gpu is not None and model.gpu_layers > 0 else None
+    predicted = predicted_seconds_per_token(
+        shape,
+        gpu_layers=model.gpu_layers,
+        backend=backend,
+        bandwidths=machine_bandwidths(profile, ram_bandwidth(profile, cache_dir)),
+    )
+    measurement = SpeedMeasurement(
+        machine=machine_key(profile),
+        backend=backend or "cpu",
+        build=engine_build(),
+        file=model.path.name,
+        file_size=model.file_size,
+        gpu_layers=model.gpu_layers,
+        threads=model.threads,
+        prompt_tokens_per_second=result.prompt_tokens_per_second,
+        generation_tokens_per_second=result.generation_tokens_per_second,
+        generation_tokens_per_second_deep=result.generation_tokens_per_second_deep,
+        deep_depth=result.deep_depth,
+        time_to_first_token=result.time_to_first_token,
+        prompt_tokens=result.prompt_tokens,
+        predicted_seconds_per_token=predicted,
+        measured_at=time.time(),
+    )
+    save_measurement(data_dir, measurement)
+    return measurement
