@@ -42,11 +42,12 @@ from app.ui.icons import load_icon
 from app.ui.messages import NoteBanner, error_text
 from app.ui.session import Session
 from app.ui.style import plain_text, plain_tooltip, show_as_error
-from app.ui.workers.engine import LoadOptions
+from app.ui.workers.engine import LoadOptions, SpeedTest
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
 if TYPE_CHECKING:
+    from app.core._util.cancel import CancelToken
     from app.core.machine.hardware import HardwareProfile
 
     # The pages a person sees after the chat, the wizard and the dialogs are imported when
@@ -159,6 +160,7 @@ class MainWindow(QMainWindow):
         self.chat.status_changed.connect(self._show_chat_status)
         self.chat.context_length_requested.connect(self._reload_with_context)
         self.chat.conversation_shown.connect(self._update_model_offer)
+        self.chat.speed_test_wanted.connect(self._start_speed_test)
         empty = self.chat.empty_state
         empty.discover_requested.connect(self.show_discover)
         empty.add_file_requested.connect(self.show_add_model_dialog)
@@ -671,6 +673,17 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _show_chat_status(self, text: str) -> None:
         self.status_note.setText(text)
+
+    @Slot(object)
+    def _start_speed_test(self, cancel: CancelToken) -> None:
+        """The chat's "Measure speed": the engine measures the loaded model and keeps the result
+        with this machine's (results are keyed by the machine as detected)."""
+        session = self.session
+        session.engine.worker.speed_test_requested.emit(
+            SpeedTest(
+                session.paths.data, session.paths.cache, session.detected_hardware, cancel=cancel
+            )
+        )
 
     @Slot(int)
     def _reload_with_context(self, tokens: int) -> None:

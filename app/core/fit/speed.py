@@ -320,12 +320,12 @@ def measure_ram_bandwidth(threads: int, *, mib_per_thread: int = 64, rounds: int
 
 
 def machine_key(profile: HardwareProfile) -> str:
-    """A short id of this machine: its CPU, RAM size and GPUs (what sets its speed)."""
+    """A short id of this machine: its system, CPU and GPUs (what sets its speed). Not the
+    memory sizes: the person may correct those by hand, and the machine stays the same."""
     text = "|".join([
         profile.os,
         profile.cpu.model,
         str(profile.cpu.cores),
-        str(round(profile.ram_bytes / (1 << 30))),
         *sorted(g.name for g in profile.gpus),
     ])  # fmt: skip
     return hashlib.sha1(text.encode()).hexdigest()[:16]

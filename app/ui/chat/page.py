@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -38,7 +39,7 @@ from app.ui.chat.empty_state import EmptyChatState
 from app.ui.chat.settings_panel import ChatSettingsPanel
 from app.ui.chat.unanswered import show_unanswered_note
 from app.ui.chat.view import ChatView, MessageWidget
-from app.ui.messages import Attempt, report, saving_chat, show_in_label
+from app.ui.messages import Attempt, error_text, report, saving_chat, show_in_label
 from app.ui.style import mute, plain_text, plain_tooltip, show_as_error
 from app.ui.workers.engine import (
     EngineWorker,
@@ -46,6 +47,9 @@ from app.ui.workers.engine import (
     ReplyStarted,
     StreamUpdate,
 )
+
+if TYPE_CHECKING:
+    from app.core.fit.speed import SpeedMeasurement
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +89,9 @@ class ChatPage(QWidget):
         status_changed(str): a line for the status bar (speed, context use).
         context_length_requested(int): the person chose another context length (reload).
         conversation_shown(object): the `Conversation` now shown (None: a new, empty chat).
+        speed_test_wanted(object): the person asked to measure the model's speed, with the
+            `CancelToken` Stop sets (the window, which knows the machine and the data folder,
+            sends the engine a `SpeedTest`).
     """
 
     reply_finished = Signal(object)
@@ -92,6 +99,7 @@ class ChatPage(QWidget):
     status_changed = Signal(str)
     context_length_requested = Signal(int)
     conversation_shown = Signal(object)
+    speed_test_wanted = Signal(object)
 
     def __init__(
         self,
@@ -112,6 +120,7 @@ class ChatPage(QWidget):
         self._model: LoadedModel | None = None
         self._conversation: Conversation | None = None
         self._generating = False
+        self._measuring = False  # a speed test runs on the engine thread
         self._streaming: MessageWidget | None = None
         self._editing: MessageWidget | None = None
         self._cancel = CancelToken()
@@ -180,11 +189,21 @@ class ChatPage(QWidget):
         self.settings_button.setToolTip(
             self.tr("System prompt, sampling and context length of this chat")
         )
+        self.speed_button = QPushButton(self.tr("Measure speed"))
+        self.speed_button.setAccessibleName(self.tr("Measure speed"))
+        self.speed_button.setToolTip(
+            self.tr(
+                "Measure how fast this model reads and writes on this machine (about ten "
+                "seconds). Speeds shown for other files are then based on it."
+            )
+        )
+        self.speed_button.clicked.connect(self.measure_speed)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.thinking_toggle)
         buttons.addWidget(self.settings_button)
+        buttons.addWidget(self.speed_button)
         buttons.addStretch(1)
         input_row = QHBoxLayout()
         input_row.addWidget(self.input_box, 1)
@@ -234,12 +253,16 @@ class ChatPage(QWidget):
         QWidget.setTabOrder(self.send_button, self.stop_button)
         QWidget.setTabOrder(self.stop_button, self.thinking_toggle)
         QWidget.setTabOrder(self.thinking_toggle, self.settings_button)
+        QWidget.setTabOrder(self.settings_button, self.speed_button)
 
     def _connect_worker(self) -> None:
         self._worker.started.connect(self._on_started)
         self._worker.streamed.connect(self._on_streamed)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
+        self._worker.speed_test_progress.connect(self._on_speed_progress)
+        self._worker.speed_tested.connect(self._on_speed_tested)
+        self._worker.speed_test_failed.connect(self._on_speed_test_failed)
 
     def shutdown(self) -> None:
         """The window is closing: stop the reply and ignore whatever the engine still sends."""
@@ -252,6 +275,9 @@ class ChatPage(QWidget):
             (self._worker.streamed, self._on_streamed),
             (self._worker.finished, self._on_finished),
             (self._worker.failed, self._on_failed),
+            (self._worker.speed_test_progress, self._on_speed_progress),
+            (self._worker.speed_tested, self._on_speed_tested),
+            (self._worker.speed_test_failed, self._on_speed_test_failed),
         ):
             signal.disconnect(slot)
 
@@ -559,8 +585,9 @@ class ChatPage(QWidget):
 
     @Slot()
     def stop_reply(self) -> None:
-        """Stop the reply being generated; the text so far stays (and is stored)."""
-        if self._generating:
+        """Stop the reply being generated (the text so far stays, and is stored), or the speed
+        test."""
+        if self._generating or self._measuring:
             self._cancel.cancel()
 
     @Slot()
@@ -569,6 +596,47 @@ class ChatPage(QWidget):
             self.stop_reply()
         else:
             self._cancel_edit()
+
+    # --- measuring speed ------------------------------------------------------------------------
+
+    @Slot()
+    def measure_speed(self) -> None:
+        """About ten seconds on the engine thread measuring the loaded model's speed; the status
+        line follows it, Stop ends it."""
+        if self._model is None or self._generating or self._measuring:
+            return
+        self._measuring = True
+        self._cancel = CancelToken()
+        self._update_controls()
+        self.status_changed.emit(self.tr("Measuring speed…"))
+        self.speed_test_wanted.emit(self._cancel)
+
+    @Slot(float)
+    def _on_speed_progress(self, fraction: float) -> None:
+        self.status_changed.emit(
+            self.tr("Measuring speed… {percent}\u00a0%").format(percent=round(fraction * 100))
+        )
+
+    @Slot(object)
+    def _on_speed_tested(self, measurement: SpeedMeasurement) -> None:
+        self._measuring = False
+        self._update_controls()
+        self.status_changed.emit(
+            self.tr(
+                "Measured on this machine: writes {writing:.1f}\u00a0tokens/s, reads a prompt "
+                "at {reading:.0f}\u00a0tokens/s, first token after {first:.1f}\u00a0s."
+            ).format(
+                writing=measurement.generation_tokens_per_second,
+                reading=measurement.prompt_tokens_per_second,
+                first=measurement.time_to_first_token,
+            )
+        )
+
+    @Slot(object)
+    def _on_speed_test_failed(self, error: Exception) -> None:
+        self._measuring = False
+        self._update_controls()
+        self.status_changed.emit(error_text(error))
 
     # --- the reply -------------------------------------------------------------------------------
 
@@ -755,18 +823,23 @@ class ChatPage(QWidget):
     def _update_controls(self) -> None:
         ready = self._model is not None
         typed = bool(self.input_box.toPlainText().strip())
-        self.send_button.setEnabled(ready and not self._generating and typed)
+        self.send_button.setEnabled(
+            ready and not self._generating and not self._measuring and typed
+        )
         # A greyed Send says why.
         if not ready:
             why = self.tr("Load a model first: choose one in the Model list above.")
         elif self._generating:
             why = self.tr("A reply is being written; Stop ends it.")
+        elif self._measuring:
+            why = self.tr("The speed is being measured; Stop ends it.")
         elif not typed:
             why = self.tr("Type a message first.")
         else:
             why = self.tr("Send the message (Ctrl+Enter).")
         self.send_button.setToolTip(why)
-        self.stop_button.setEnabled(self._generating)
+        self.stop_button.setEnabled(self._generating or self._measuring)
+        self.speed_button.setEnabled(ready and not self._generating and not self._measuring)
         self.conversations.set_busy(self._generating)
         self.chat_view.update_actions(busy=self._generating or not ready)
 

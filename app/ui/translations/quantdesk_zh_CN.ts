@@ -122,6 +122,26 @@
         <translation>请先加载模型：在上方的模型列表中选择一个。</translation>
     </message>
     <message>
+        <source>Measure how fast this model reads and writes on this machine (about ten seconds). Speeds shown for other files are then based on it.</source>
+        <translation>测量这个模型在这台电脑上读取和生成的速度（约十秒）。之后为其他文件显示的速度将以此为依据。</translation>
+    </message>
+    <message>
+        <source>Measure speed</source>
+        <translation>测量速度</translation>
+    </message>
+    <message>
+        <source>Measured on this machine: writes {writing:.1f}&#xa0;tokens/s, reads a prompt at {reading:.0f}&#xa0;tokens/s, first token after {first:.1f}&#xa0;s.</source>
+        <translation>在这台电脑上测得：生成 {writing:.1f}&#xa0;tokens/s，读取提示词 {reading:.0f}&#xa0;tokens/s，首个 token 用时 {first:.1f}&#xa0;秒。</translation>
+    </message>
+    <message>
+        <source>Measuring speed…</source>
+        <translation>正在测量速度…</translation>
+    </message>
+    <message>
+        <source>Measuring speed… {percent}&#xa0;%</source>
+        <translation>正在测量速度… {percent}&#xa0;%</translation>
+    </message>
+    <message>
         <source>Message</source>
         <translation>消息</translation>
     </message>
@@ -176,6 +196,10 @@
     <message>
         <source>The conversation is too long</source>
         <translation>对话太长了</translation>
+    </message>
+    <message>
+        <source>The speed is being measured; Stop ends it.</source>
+        <translation>正在测量速度；点“停止”可结束。</translation>
     </message>
     <message>
         <source>Thinking</source>

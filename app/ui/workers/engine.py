@@ -42,6 +42,17 @@ class LoadOptions:
 
 
 @dataclass(frozen=True)
+class SpeedTest:
+    """A speed test of the loaded model: where to keep the result, and the machine it runs on
+    (None: detected on the engine thread)."""
+
+    data_dir: Path
+    cache_dir: Path
+    hardware: HardwareProfile | None = None
+    cancel: CancelToken | None = None  # the asker's Stop (set before the test starts: skipped)
+
+
+@dataclass(frozen=True)
 class ReplyStarted:
     """A reply began: its stored message (if recorded), prompt and context use."""
 
@@ -82,6 +93,7 @@ class EngineWorker(QObject):
         load_requested(str, object): path of a GGUF to load (unloads the previous model) and
             a `LoadOptions`.
         reply_requested(object): a `ReplyRequest`.
+        speed_test_requested(object): a `SpeedTest` of the loaded model (about ten seconds).
         shutdown_requested(): unload, then end the worker's thread.
 
     Signals:
@@ -92,6 +104,10 @@ class EngineWorker(QObject):
         finished(object): a `ReplyFinished` (also when stopped).
         failed(object): the exception of a reply that could not be generated (a
             `ContextOverflowError` when the conversation no longer fits).
+        speed_test_progress(float): how far the speed test is, 0 to 1.
+        speed_tested(object): the stored `SpeedMeasurement`.
+        speed_test_failed(object): the error of a speed test that did not end (stopped, or no
+            model).
 
     When the request names a chat database, every update is written there before it is sent
     to the GUI: whatever the person has seen survives the app being killed.
@@ -101,6 +117,7 @@ class EngineWorker(QObject):
 
     load_requested = Signal(str, object)
     reply_requested = Signal(object)
+    speed_test_requested = Signal(object)
     shutdown_requested = Signal()
 
     loaded = Signal(object)
@@ -109,6 +126,9 @@ class EngineWorker(QObject):
     streamed = Signal(object)
     finished = Signal(object)
     failed = Signal(object)
+    speed_test_progress = Signal(float)
+    speed_tested = Signal(object)
+    speed_test_failed = Signal(object)
 
     def __init__(self, engine: Engine | None = None) -> None:
         super().__init__()
@@ -120,6 +140,7 @@ class EngineWorker(QObject):
         self.priority_lowered = False  # set on the engine thread as it starts
         self.load_requested.connect(self._load)
         self.reply_requested.connect(self._reply)
+        self.speed_test_requested.connect(self._speed_test)
         self.shutdown_requested.connect(self._shutdown)
 
     @property
@@ -219,6 +240,32 @@ class EngineWorker(QObject):
                 reasoning_seconds=reply.reasoning_seconds,
             )
         )
+
+    @Slot(object)
+    def _speed_test(self, request: SpeedTest) -> None:
+        self._new_cancel(request.cancel)  # Stop (and closing the app) end it between steps
+        try:
+            from app.core.fit.speed import record_benchmark
+            from app.core.machine.hardware import detect
+
+            result = self._engine.benchmark(
+                cancel=self._cancel, progress=self.speed_test_progress.emit
+            )
+            model = self._engine.model
+            assert model is not None, "benchmark() needs a loaded model"
+            measurement = record_benchmark(
+                model,
+                result,
+                request.hardware or detect(),
+                data_dir=request.data_dir,
+                cache_dir=request.cache_dir,
+            )
+        except Exception as exc:  # reported to the GUI, which keeps running
+            if not isinstance(exc, QuantdeskError):
+                log.exception("unexpected error during the speed test")
+            self.speed_test_failed.emit(exc)
+            return
+        self.speed_tested.emit(measurement)
 
     def _stream(self, reply: Reply, recorder: _Recorder | None) -> None:
         reasoning: list[str] = []

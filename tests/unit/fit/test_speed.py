@@ -176,8 +176,10 @@ def test_ram_bandwidth_is_measured_quickly_and_once_per_machine(tmp_path: Path) 
     (tmp_path / BANDWIDTH_FILE).write_text(json.dumps({**saved, "gbps": 1234.5}))
     assert ram_bandwidth(THIS, tmp_path) == 1234.5
     # ... but not for another machine.
-    other = dataclasses.replace(THIS, ram_bytes=64 << 30)
+    other = dataclasses.replace(THIS, cpu=dataclasses.replace(THIS.cpu, model="Other CPU"))
     assert ram_bandwidth(other, tmp_path) != 1234.5
+    # A RAM size corrected by hand is the same machine.
+    assert machine_key(dataclasses.replace(THIS, ram_bytes=64 << 30)) == machine_key(THIS)
 
 
 def measurement(**changes: object) -> SpeedMeasurement:
