@@ -96,7 +96,8 @@ def main() -> None:
             guess = scale * row["predicted_s"]
             row[f"{clock}_tokens_per_second"] = round(1 / row[f"{clock}_s"], 1)
             row[f"{clock}_predicted_tokens_per_second"] = round(1 / guess, 1)
-            row[f"{clock}_error_percent"] = round(100 * (row[f"{clock}_s"] / guess - 1) * -1, 1)
+            # Predicted tokens/s over measured, minus 1: negative when the prediction is low.
+            row[f"{clock}_error_percent"] = round(100 * (row[f"{clock}_s"] / guess - 1), 1)
         row["bandwidth_only_tokens_per_second"] = round(1 / row["predicted_s"], 1)
     print(json.dumps({"ram_gbps": round(ram, 2), "threads": args.threads, "rows": rows}, indent=2))
 
