@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # Commands the app gives its own child processes (`app/core/_util/child.py`), not people: kept
 # out of the parser so that they never show in `--help`.
-HIDDEN_COMMANDS = ("__render-templates", "__check-load")
+HIDDEN_COMMANDS = ("__render-templates", "__check-load", "__measure-ram")
 
 
 def _hidden_command(command: str, args: list[str]) -> int:
@@ -217,6 +217,10 @@ def _hidden_command(command: str, args: list[str]) -> int:
         from app.core.chat.template import serve_renders
 
         return serve_renders(sys.stdin.buffer, sys.stdout.buffer)
+    if command == "__measure-ram":
+        from app.core.fit.speed import measure_ram_here
+
+        return measure_ram_here(args)
     from app.core.engine.load_check import check_load_here
 
     return check_load_here(args[0])

@@ -530,7 +530,31 @@ class FileChooser(QWidget):
         if not isinstance(job, _SpeedJob) or job.request != self._speed_request:
             return  # gathered for a machine no longer shown
         self._speed = context
-        self.refit()
+        self._show_speeds()
+
+    def _show_speeds(self) -> None:
+        """Fill the Speed column and line of the table as it stands (no refit: the fit is
+        unchanged, and refitting every file again would hold the window up)."""
+        recommendation = self.recommendation
+        if recommendation is None:
+            return
+        self.speeds = [self._option_speed(option) for option in recommendation.options]
+        for row, speed in enumerate(self.speeds):
+            item = self.table.item(row, SPEED_COLUMN)
+            if item is not None:
+                item.setText(phrase_text(speed_words(speed)) if speed else "—")
+        self._show_speed_line(self.selected_option)
+
+    def _show_speed_line(self, option: Option | None) -> None:
+        """How fast replies with `option` would come (nothing when unknown)."""
+        recommendation = self.recommendation
+        speed = None
+        if option is not None and recommendation is not None and self.speeds:
+            speed = self.speeds[recommendation.options.index(option)]
+        if speed is None or recommendation is None:
+            self.speed_line.clear()
+        else:
+            self.speed_line.setText(phrase_text(speed_sentence(speed, goal=recommendation.goal)))
 
     @Slot(object)
     def set_models_dir(self, folder: Path) -> None:
@@ -679,7 +703,7 @@ class FileChooser(QWidget):
         """The plain sentence for `option` under the table, its rules and numbers behind "Why
         this file?"; with nothing selected, why nothing was picked (or nothing at all)."""
         recommendation = self.recommendation
-        self.speed_line.clear()
+        self._show_speed_line(option)
         if recommendation is None:
             self.summary.clear()
             self.why.set_details([])
@@ -688,9 +712,6 @@ class FileChooser(QWidget):
             self.summary.setText(phrase_text(nothing_fits(recommendation)))
             self.why.set_details([])
             return
-        speed = self.speeds[recommendation.options.index(option)] if self.speeds else None
-        if speed is not None:
-            self.speed_line.setText(phrase_text(speed_sentence(speed, goal=recommendation.goal)))
         explanation = explain(recommendation, option)
         summary = phrase_text(explanation.summary)
         self.summary.setText(
@@ -709,6 +730,7 @@ class FileChooser(QWidget):
 
 
 GPU_LAYERS_COLUMN = 4
+SPEED_COLUMN = 6
 
 
 class _SpeedJob(TaskWorker):
