@@ -21,9 +21,14 @@ import logging
 import re
 import sys
 from enum import IntEnum
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app import __version__
+
+if TYPE_CHECKING:  # heavy or deferred imports: `--help` stays fast
+    from app.core.engine.projection import Projection
+    from app.core.fit.repo_facts import RepoFacts
+    from app.core.machine.hardware import HardwareProfile
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # Commands the app gives its own child processes (`app/core/_util/child.py`), not people: kept
 # out of the parser so that they never show in `--help`.
-HIDDEN_COMMANDS = ("__render-templates", "__check-load")
+HIDDEN_COMMANDS = ("__render-templates", "__check-load", "__project-memory")
 
 
 def _hidden_command(command: str, args: list[str]) -> int:
@@ -195,6 +200,10 @@ def _hidden_command(command: str, args: list[str]) -> int:
         from app.core.chat.template import serve_renders
 
         return serve_renders(sys.stdin.buffer, sys.stdout.buffer)
+    if command == "__project-memory":
+        from app.core.engine.projection import dry_run_here
+
+        return dry_run_here(args)
     from app.core.engine.load_check import check_load_here
 
     return check_load_here(args[0])
@@ -428,6 +437,28 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
     return ExitCode.OK
 
 
+def _projection(facts: RepoFacts, profile: HardwareProfile, context: int) -> Projection | None:
+    """llama.cpp's dry run of the repo's model on this machine (None: the formula answers)."""
+    from app.core.fit.dry_run import project_repo
+    from app.core.fit.repo_facts import FactsSource
+    from app.core.paths import app_paths
+
+    paths = app_paths()
+    return project_repo(
+        facts.repo_id,
+        facts.files,
+        profile,
+        context=context,
+        # Facts that came without the Hub (shipped, or saved while it can't be reached): a local
+        # copy of the header file, or the formula; no request the pick didn't need.
+        remote=facts.source is FactsSource.HUB,
+        layers=facts.shape.layers,
+        trained_context=facts.shape.trained_context,
+        models_dir=paths.models,
+        stubs_dir=paths.cache / "header-stubs",
+    )
+
+
 def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk recommend`: fit every file of a repo on a machine and pick one, with reasons."""
     from app.core._util.units import format_bytes
@@ -447,7 +478,10 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     # As the app does: a curated model's facts ship with it, another repo's are saved after each
     # fetch, so a pick needs the Hub only for a repo never fetched.
     facts = repo_facts(args.repo_id, app_paths().models)
-    result = advise(facts, profile, goal=args.goal, context=args.context or _default_context())
+    context = args.context or _default_context()
+    # On this machine (not a described one) llama.cpp projects its own buffers.
+    projection = None if args.hardware else _projection(facts, profile, context)
+    result = advise(facts, profile, goal=args.goal, context=context, projection=projection)
     if args.json:
         # Where the file list came from: "hub", "shipped" (curated) or "saved" (Hub unreachable).
         json.dump({**explained_dict(result), "facts": str(facts.source)}, out, indent=2)

@@ -65,8 +65,8 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
     assert (report["repo"], report["goal"], report["context"]) == (MIRROR, "fastest", 8192)
     assert report["facts"] == "hub"
     pick = report["pick"]
-    assert pick["quant"] == "Q5_K_S" and pick["fit"] == "gpu" and pick["gpu_layers"] == 28
-    assert pick["files"] == ["nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf"]
+    assert pick["quant"] == "Q5_K_M" and pick["fit"] == "gpu" and pick["gpu_layers"] == 28
+    assert pick["files"] == ["nvidia_AceReason-Nemotron-1.1-7B-Q5_K_M.gguf"]
     assert set(pick) == {
         "files",
         "quant",
@@ -75,11 +75,14 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
         "gpu_layers",
         "estimated_bytes",
         "quality",
+        "projection_source",
         "summary",
         "reasons",
     }
+    # A described machine, not this one: llama.cpp here can't project for it.
+    assert {o["projection_source"] for o in report["options"]} == {"formula"}
     assert pick["summary"].startswith("Very good quality, whole model on the GPU: uses about ")
-    assert pick["reasons"][0].startswith("Why Q5_K_S: ")
+    assert pick["reasons"][0].startswith("Why Q5_K_M: ")
     assert len(report["options"]) == 24
     assert {o["fit"] for o in report["options"]} >= {"gpu", "partial"}
     # The header came from a range request, not a download of the 2.8 GB file.
@@ -98,8 +101,8 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
     table = quantdesk("recommend", MIRROR, "--hardware", str(hardware), "--context", "8192")
     assert table.returncode == 0
     assert (
-        "→Q5_K_S" in table.stdout
-        and "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in table.stdout
+        "→Q5_K_M" in table.stdout
+        and "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_M.gguf" in table.stdout
     )
     assert "Very good quality, whole model on the GPU" in table.stdout
 
@@ -154,6 +157,21 @@ def test_recommend_fits_at_the_default_context_from_settings(
     assert context() == DEFAULT_CONTEXT
     save_preferences(app_paths().config, Preferences(default_context=16384))
     assert context() == 16384
+
+
+def test_on_this_machine_llama_cpp_projects_the_memory_before_download(
+    local_hub: LocalHub, quantdesk_home: Path, tiny_model: Path
+) -> None:
+    """The repo's header file is dry-run by llama.cpp from a sparse stub of its header: a few
+    MiB of range requests, not the file."""
+    local_hub.add_repo("me/Smol-GGUF", {"smol-Q4_1.gguf": tiny_model})
+    result = quantdesk("recommend", "me/Smol-GGUF", "--context", "2048", "--json")
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout)["options"]
+    assert [o["projection_source"] for o in options] == ["llama.cpp"]
+    assert local_hub.bytes_sent["smol-Q4_1.gguf"] <= 10 << 20  # of 94 MiB
+    stubs = list((quantdesk_home / "cache" / "header-stubs").glob("*.gguf"))
+    assert [s.stat().st_size for s in stubs] == [tiny_model.stat().st_size]
 
 
 def test_goal_choices_are_the_goals() -> None:

@@ -23,8 +23,9 @@ llama.cpp's own dry run gives the KV and compute figures instead (`app/core/engi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from app.core.engine.projection import Projection
 from app.core.errors import ModelHeaderError
 from app.core.gguf.header import GGUFHeader, tensor_nbytes
 
@@ -190,6 +191,7 @@ class MemoryEstimate:
     compute_gpu: int
     compute_ram: int
     backend_context: int
+    projected: bool = False  # KV and compute from llama.cpp's own dry run, not the formula
 
     @property
     def vram_bytes(self) -> int:
@@ -294,4 +296,61 @@ def estimate_memory(
         # With layers on the GPU, the CPU keeps a host-side buffer for inputs and outputs.
         compute_ram=(compute // 4 if on_gpu else compute) + runtime_bytes(shape),
         backend_context=BACKEND_CONTEXT_BYTES.get(backend or "", 0) if on_gpu else 0,
+    )
+
+
+def estimate_from_projection(
+    shape: ModelShape,
+    projection: Projection,
+    *,
+    context: int,
+    gpu_layers: int = 0,
+    backend: str | None = None,
+    cache_type: str = "f16",
+) -> MemoryEstimate | None:
+    """`estimate_memory` with llama.cpp's own KV and compute figures in place of the formula's.
+
+    Weights still come from the header (a dry run allocates none). On the CPU the compute is
+    what a chat touches: llama.cpp's reservation with one row of logits, plus the CPU backend's
+    work buffer that the reservation leaves out (an f16 copy of the attention scores). On a GPU
+    it is llama.cpp's reservation as the engine's load makes it: there every byte is allocated.
+
+    None when the projection can't stand for this load: made at another context or GPU split,
+    or on a machine whose engine lacks the GPU in question (the formula answers then).
+    """
+    formula = estimate_memory(
+        shape, context=context, gpu_layers=gpu_layers, backend=backend, cache_type=cache_type
+    )
+    if (
+        cache_type != "f16"
+        or projection.context != context
+        or projection.gpu_layers != formula.gpu_layers
+    ):
+        return None
+    kv_gpu = round(projection.kv_bytes * formula.gpu_layers / shape.layers) if shape.layers else 0
+    host = {"CPU", "CPU_REPACK"}
+    if formula.gpu_layers == 0:
+        touched = projection.touched_compute_bytes.get("CPU")
+        if touched is None:
+            return None
+        work_copy = 2 * shape.heads * MICRO_BATCH * context
+        return replace(
+            formula,
+            projected=True,
+            kv_gpu=0,
+            kv_ram=projection.kv_bytes,
+            compute_ram=touched + work_copy + runtime_bytes(shape),
+        )
+    gpu = {name: size for name, size in projection.compute_bytes.items() if name not in host}
+    devices = [name for name in gpu if not name.endswith("_Host")]
+    if not devices:
+        return None
+    host_compute = sum(size for name, size in gpu.items() if name.endswith("_Host"))
+    return replace(
+        formula,
+        projected=True,
+        kv_gpu=kv_gpu,
+        kv_ram=projection.kv_bytes - kv_gpu,
+        compute_gpu=sum(gpu[name] for name in devices),
+        compute_ram=host_compute + projection.compute_bytes.get("CPU", 0) + runtime_bytes(shape),
     )

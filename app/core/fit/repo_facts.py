@@ -25,6 +25,7 @@ from typing import Any
 
 from app.core._util.enums import TextEnum
 from app.core._util.files import write_json_atomic
+from app.core.engine.projection import Projection
 from app.core.errors import ModelHeaderError, ModelNotFoundError, OfflineError
 from app.core.fit.memory import ModelShape
 from app.core.fit.recommend import Fit, Goal, Option, Recommendation, header_file, recommend
@@ -189,8 +190,10 @@ def advise(
     *,
     goal: Goal | str = Goal.FASTEST,
     context: int | None = None,
+    projection: Projection | None = None,
 ) -> Recommendation:
-    """Fit every file of the repo on `profile` at `context` tokens and pick one for `goal`."""
+    """Fit every file of the repo on `profile` at `context` tokens and pick one for `goal`
+    (`projection`: llama.cpp's dry run of the model on this machine, see `recommend`)."""
     return recommend(
         facts.repo_id,
         facts.files,
@@ -199,6 +202,7 @@ def advise(
         goal=goal,
         context=context,
         header_quants=facts.header_quants or None,
+        projection=projection,
     )
 
 
