@@ -110,7 +110,7 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
     local_hub.stop()
     saved = quantdesk("recommend", MIRROR, "--hardware", str(hardware), "--context", "8192")
     assert saved.returncode == 0, saved.stderr
-    assert "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in saved.stdout
+    assert "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_M.gguf" in saved.stdout
     assert "as saved when Hugging Face was last reached" in saved.stdout
 
 
@@ -132,14 +132,14 @@ def test_recommend_a_curated_model_works_without_the_hub(
     assert table.returncode == 0, table.stderr
     assert time.monotonic() - started < 30  # a few seconds; slower means it waited on the Hub
     # The same pick as from the Hub: the facts the app ships are what the Hub serves.
-    assert "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in table.stdout
+    assert "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_M.gguf" in table.stdout
     assert "as listed in Quantdesk (no internet needed)" in table.stdout
     result = quantdesk(
         "recommend", REPO, "--hardware", str(hardware), "--context", "8192", "--json"
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert (report["pick"]["quant"], report["facts"]) == ("Q5_K_S", "shipped")
+    assert (report["pick"]["quant"], report["facts"]) == ("Q5_K_M", "shipped")
 
 
 def test_recommend_fits_at_the_default_context_from_settings(
