@@ -180,6 +180,7 @@ def fit_option(
     def estimate_memory(
         shape: ModelShape, *, context: int, gpu_layers: int = 0, backend: str | None = None
     ) -> MemoryEstimate:
+        """The formula's estimate, or llama.cpp's where its projection stands for this load."""
         projected = projection and estimate_from_projection(
             shape, projection, context=context, gpu_layers=gpu_layers, backend=backend
         )
