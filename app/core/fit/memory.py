@@ -53,8 +53,9 @@ BACKEND_CONTEXT_BYTES = {
 }
 # llama.cpp's context, tokenizer tables and the process's own buffers beside the model: a fixed
 # part, then per vocabulary entry and per BPE merge (token text, scores, lookup maps). Fitted to
-# the RSS left once weights, KV and scratch are taken out: 19.6 MiB (SmolLM2: 49k tokens, 49k
-# merges), 45-48 (Gemma-3: 262k tokens, no merges), 48-54 (Qwen2.5: 152k tokens, 151k merges).
+# issue 16's figures for the RSS left once weights, KV and scratch are taken out: 19.6 MiB
+# (SmolLM2: 49k tokens, 49k merges), 45-48 (Gemma-3: 262k tokens, no merges), 48-54 (Qwen2.5:
+# 152k tokens, 151k merges); checked by bench/bench_memory.py on the first two.
 RUNTIME_BASE_BYTES = 5 * MIB
 RUNTIME_BYTES_PER_TOKEN = 168
 RUNTIME_BYTES_PER_MERGE = 160
