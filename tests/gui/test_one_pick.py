@@ -102,6 +102,6 @@ def test_wizard_discover_and_the_cli_star_the_same_file(
     in_wizard = starred(qtbot, wizard.file_page.chooser)
 
     assert in_wizard == in_discover == cli_pick(hardware)
-    assert in_wizard == ("nvidia_AceReason-Nemotron-1.1-7B-Q4_K_M.gguf",)
+    assert in_wizard == ("nvidia_AceReason-Nemotron-1.1-7B-IQ4_XS.gguf",)
     wizard.close()
     window.close()
