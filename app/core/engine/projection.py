@@ -26,6 +26,7 @@ import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.core._util.cancel import CancelToken
 from app.core._util.child import run_once
@@ -157,7 +158,9 @@ def dry_run_here(args: list[str]) -> int:
     os._exit(0)  # no teardown of the no_alloc model: nothing of it is needed any more
 
 
-def _contexts_log(llama_cpp, model, logged: list[str], context: int, *, outputs: int) -> str:  # noqa: ANN001
+def _contexts_log(
+    llama_cpp: Any, model: Any, logged: list[str], context: int, *, outputs: int
+) -> str:
     """The log of sizing one context (as the engine makes it: 512-token batches, f16 KV, no
     flash attention, llama.cpp's full-size sliding-window caches); `outputs` 0 = as many logits
     rows as a batch, 1 = one row, as a chat asks."""

@@ -136,7 +136,10 @@ class _Recording:
     def seekable(self) -> bool:
         return False
 
-    def read(self, size: int = -1) -> bytes:
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        raise io.UnsupportedOperation("a remote header is read forward only")
+
+    def read(self, size: int = -1, /) -> bytes:
         piece = self._stream.read(size)
         self.data += piece
         return piece
