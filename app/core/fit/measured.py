@@ -188,12 +188,16 @@ class LoadTable:
 
     def last_load(self, file: Path) -> LoadRow | None:
         """The latest successful load of `file` on this machine (any backend), if any."""
+        return self.last_loads([file])[Path(file)]
+
+    def last_loads(self, files: list[Path]) -> dict[Path, LoadRow | None]:
+        """`last_load` of each of `files`, reading the table once."""
         here = this_machine().machine
-        name = str(Path(file))
-        for row in reversed(self.rows()):
-            if row.file == name and row.machine == here and row.outcome == LoadOutcome.LOADED:
-                return row
-        return None
+        latest: dict[str, LoadRow] = {}
+        for row in self.rows():
+            if row.machine == here and row.outcome == LoadOutcome.LOADED:
+                latest[row.file] = row
+        return {Path(f): latest.get(str(Path(f))) for f in files}
 
     def correction(self, where: Where) -> Correction:
         """The factor for estimates made for `where` (see the module docstring)."""
