@@ -8,14 +8,15 @@ a fallback when memory runs out, and what the load took measured and remembered.
        CPU: `LoadMemoryError` with the longest context the estimate fits into the RAM free now
        (`suggested_context`), for the person to choose: their context is theirs to shorten.
     4. After the load: the process's growth against the estimate for the settings it got
-       (`measured.py`), on the calling thread (the engine thread in the app).
+       (`measured.py`), on the calling thread (the engine thread in the app); after each
+       reply, `remeasure` raises it to the peak so far.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.core._util.cancel import CancelToken
@@ -52,9 +53,36 @@ class GpuFallback:
 
 @dataclass(frozen=True)
 class LoadResult:
+    """A load: the model, its row in the table, the fallback taken (if any), and the memory
+    before it (`remeasure` measures growth from there)."""
+
     model: LoadedModel
     row: LoadRow
     fallback: GpuFallback | None = None
+    baseline: MemorySnapshot | None = None
+
+
+# A remeasured load is written again only when it grew by more than this: replies that touch
+# nothing new cost no write.
+REMEASURE_STEP = 1 << 20
+
+
+def remeasure(table: LoadTable, row: LoadRow, baseline: MemorySnapshot) -> LoadRow:
+    """After a reply: raise `row`'s figures to the growth since `baseline` if it is higher
+    (the load's peak so far), in the table too. Returns the row as it now stands."""
+    growth = memory_snapshot().growth_since(baseline)
+    measured = growth.rss + max(0, growth.vram or 0)
+    if row.measured is not None and measured <= row.measured + REMEASURE_STEP:
+        return row
+    raised = replace(
+        row,
+        measured=measured,
+        measured_file=growth.rss_file,
+        measured_anon=growth.rss_anon,
+        measured_vram=growth.vram,
+    )
+    table.replace_row(row, raised)
+    return raised
 
 
 def load_measured(
@@ -124,7 +152,7 @@ def load_measured(
     fallback = None
     if requested and model.gpu_layers != requested and requested > 0:
         fallback = GpuFallback(requested, model.gpu_layers)
-    return LoadResult(model, row, fallback)
+    return LoadResult(model, row, fallback, before)
 
 
 def _start_engine() -> None:

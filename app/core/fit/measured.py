@@ -4,7 +4,9 @@ next estimate on this machine gets from them.
 After every load the engine thread measures the process's growth (`MemorySnapshot`: resident
 bytes, split into file-backed and anonymous pages on Linux, and VRAM where NVML says) and adds
 one row to a small JSON table in the data folder (`measured-loads.json`, at most `MAX_ROWS`,
-oldest dropped first, written atomically). A load that failed for memory is a row too:
+oldest dropped first, written atomically). After each reply the row is raised to the growth
+then, if higher: llama.cpp's scratch is touched as the chat fills the context, so the figure
+becomes the load's peak so far. A load that failed for memory is a row too:
 
     {"version": 1, "rows": [{"file": "/…/x.gguf", "size": 98362432, "context": 2048,
       "gpu_layers": 0, "memory_mapped": true, "outcome": "loaded",
@@ -180,6 +182,20 @@ class LoadTable:
             rows = [*self.rows(), row][-MAX_ROWS:]
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                write_json_atomic(
+                    self.path, {"version": TABLE_VERSION, "rows": [r.to_json() for r in rows]}
+                )
+            except OSError as exc:
+                log.warning("couldn't save measured loads path=%s error=%s", self.path, exc)
+
+    def replace_row(self, old: LoadRow, new: LoadRow) -> None:
+        """Put `new` where `old` is (the same load measured again); nothing if `old` is gone."""
+        with _lock:
+            rows = self.rows()
+            if old not in rows:
+                return
+            rows[rows.index(old)] = new
+            try:
                 write_json_atomic(
                     self.path, {"version": TABLE_VERSION, "rows": [r.to_json() for r in rows]}
                 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from app.core.engine.engine import Engine, FinishReason, GenerationStats, Reply
 from app.core.errors import ChatTemplateError, HistoryError, QuantdeskError
 
 if TYPE_CHECKING:
+    from app.core.fit.loading import LoadResult
     from app.core.fit.measured import LoadTable
     from app.core.machine.hardware import HardwareProfile
 
@@ -120,6 +121,8 @@ class EngineWorker(QObject):
         super().__init__()
         self._engine = engine or Engine()
         self._loads = loads
+        # The loaded model's measured load, raised after each reply (`loading.remeasure`).
+        self._measured: LoadResult | None = None
         self._cancel = CancelToken()
         # Set when the app closes: a load or reply still queued then starts cancelled.
         self._closing = threading.Event()
@@ -161,6 +164,7 @@ class EngineWorker(QObject):
     def _load(self, path: str, options: LoadOptions) -> None:
         context = options.context_length or DEFAULT_CONTEXT
         self._new_cancel()  # Close during the load's child check ends it at once
+        self._measured = None
         try:
             # The fit arithmetic, imported here (on the engine thread) when first needed.
             from app.core.fit.loading import load_measured
@@ -180,9 +184,24 @@ class EngineWorker(QObject):
                 log.exception("unexpected error loading model path=%s", path)
             self.load_failed.emit(exc)
             return
+        self._measured = result
         if result.fallback is not None:
             self.fell_back.emit(result.fallback)
         self.loaded.emit(result.model)
+
+    def _remeasure(self) -> None:
+        """After a reply (on this thread): the load's figures raised to its peak so far."""
+        result = self._measured
+        if result is None or result.baseline is None:
+            return
+        from app.core.fit.loading import remeasure
+
+        try:
+            row = remeasure(self._loads_table(), result.row, result.baseline)
+        except Exception:  # a figure not updated must never fail a reply
+            log.exception("couldn't measure the load again")
+            return
+        self._measured = replace(result, row=row)
 
     def _loads_table(self) -> LoadTable:
         if self._loads is not None:
@@ -227,6 +246,7 @@ class EngineWorker(QObject):
                 recorder.fail()
             self.failed.emit(exc)
             return
+        self._remeasure()  # before `finished`: whoever reads the table then sees the peak
         self.finished.emit(
             ReplyFinished(
                 message_id=recorder.message_id if recorder else None,

@@ -24,6 +24,7 @@ from app.core.paths import app_paths
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from tests.conftest import HUGE_CONTEXT
+from tests.gui.conftest import set_sampling
 
 LOAD_MS = 120_000
 
@@ -102,3 +103,21 @@ def test_out_of_memory_says_so_and_offers_a_context_that_fits(
         qtbot.mouseClick(notes.action_button, Qt.MouseButton.LeftButton)
     assert loaded.args[0].context_length == 4096
     assert not notes.isVisible()
+
+
+def test_a_reply_raises_the_measured_figure_to_the_loads_peak(
+    qtbot: QtBot, window: MainWindow, tiny_model: Path
+) -> None:
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.load_model(tiny_model, context_length=2048)
+    table = LoadTable.in_folder(app_paths().data)
+    (at_load,) = table.rows()
+    set_sampling(window, temperature=0.0, max_tokens=8)
+    # A long question: evaluating it touches llama.cpp's scratch, which the load only reserved.
+    qtbot.keyClicks(window.chat.input_box, "Tell me about the sea. " * 40)
+    with qtbot.waitSignal(window.reply_finished, timeout=LOAD_MS):
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
+    (after_reply,) = table.rows()
+    assert at_load.measured is not None and after_reply.measured is not None
+    assert after_reply.measured > at_load.measured + loading.REMEASURE_STEP
+    assert (after_reply.at, after_reply.estimated) == (at_load.at, at_load.estimated)
