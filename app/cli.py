@@ -234,19 +234,16 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
     from app.core.chat.reasoning import REASONING
     from app.core.chat.template import Message
     from app.core.engine.engine import Engine
-    from app.core.fit.loading import load_measured
+    from app.core.fit.loading import load_measured, remeasure
     from app.core.fit.measured import LoadTable
     from app.core.paths import app_paths
 
     engine = Engine()
+    loads = LoadTable.in_folder(app_paths().data)
     try:
         # Measured and remembered like the app's loads: they correct this machine's estimates.
-        model = load_measured(
-            engine,
-            args.model,
-            LoadTable.in_folder(app_paths().data),
-            context=args.ctx or _default_context(),
-        ).model
+        loaded = load_measured(engine, args.model, loads, context=args.ctx or _default_context())
+        model = loaded.model
         profile = model.thinking
         thinking_on = profile.default_on if args.thinking is None else args.thinking == "on"
         request = ReplyRequest(
@@ -263,6 +260,8 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
                 stream = sys.stderr if kind == REASONING else out
                 stream.write(piece)
                 stream.flush()
+        if loaded.baseline is not None:  # the reply touched more: the load's peak
+            remeasure(loads, loaded.row, loaded.baseline)
     finally:  # failures go to `main`, which maps them to an exit code (`_exit_code_for`)
         engine.unload()
     stats = reply.stats

@@ -217,8 +217,9 @@ class LoadTable:
 
     def correction(self, where: Where) -> Correction:
         """The factor for estimates made for `where` (see the module docstring)."""
-        ratios = [r.ratio for r in self.rows() if r.where == where and r.ratio is not None]
-        ratios = [r for r in ratios if r is not None][-CORRECTION_ROWS:]
+        ratios = [
+            ratio for r in self.rows() if r.where == where and (ratio := r.ratio) is not None
+        ][-CORRECTION_ROWS:]
         if not ratios:
             return NO_CORRECTION
         factor = min(MAX_CORRECTION, max(1.0, statistics.median(ratios)))

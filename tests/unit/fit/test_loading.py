@@ -9,9 +9,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from app.core.chat.prompting import ReplyRequest
+from app.core.chat.template import Message
 from app.core.engine.engine import Engine
 from app.core.errors import LoadMemoryError
-from app.core.fit.loading import FREE_RAM_SHARE, load_measured
+from app.core.fit.loading import FREE_RAM_SHARE, REMEASURE_STEP, load_measured, remeasure
 from app.core.fit.measured import LoadOutcome, LoadTable
 from app.core.fit.memory import ModelShape, estimate_memory
 from app.core.gguf.header import check_model_file
@@ -105,3 +107,25 @@ def test_an_earlier_model_is_gone_after_a_load_that_ran_out_of_memory(
     assert engine.model is None
     # And the engine loads again afterwards.
     assert load_measured(engine, tiny_model, table, context=1024).model.context_length == 1024
+
+
+def test_remeasure_raises_the_row_to_the_peak_after_a_reply(
+    engine: Engine, table: LoadTable, tiny_model: Path
+) -> None:
+    result = load_measured(engine, tiny_model, table, context=2048)
+    assert result.baseline is not None
+    # Nothing new touched yet: the row stays as it is, and the table isn't written again.
+    written = table.path.stat().st_mtime_ns
+    assert remeasure(table, result.row, result.baseline) == result.row
+    assert table.path.stat().st_mtime_ns == written
+    request = ReplyRequest(
+        turns=[Message("user", "Tell me about the sea. " * 40)],
+        overrides={"temperature": 0.0, "max_tokens": 4},
+    )
+    _prepared, reply = engine.start_reply(request)
+    for _piece in reply:
+        pass
+    raised = remeasure(table, result.row, result.baseline)
+    assert raised.measured is not None and result.row.measured is not None
+    assert raised.measured > result.row.measured + REMEASURE_STEP
+    assert table.rows() == [raised]  # the same load, its figure raised

@@ -101,3 +101,14 @@ def test_corrected_raises_every_part_of_an_estimate() -> None:
     assert (raised.context, raised.gpu_layers) == (4096, 10)
     assert raised.total_bytes == pytest.approx(1.5 * estimate.total_bytes, abs=10)
     assert corrected(estimate, 1.0) is estimate
+
+
+def test_a_row_measured_again_replaces_the_old_one_in_place(tmp_path: Path) -> None:
+    table = LoadTable(tmp_path / "loads.json")
+    first, second = row(100, 90), row(100, 95, file="/models/y.gguf")
+    table.add(first)
+    table.add(second)
+    table.replace_row(first, replace(first, measured=120))
+    assert [r.measured for r in table.rows()] == [120, 95]
+    table.replace_row(first, replace(first, measured=130))  # `first` is no longer there
+    assert [r.measured for r in table.rows()] == [120, 95]
