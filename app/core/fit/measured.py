@@ -134,15 +134,13 @@ def corrected(estimate: MemoryEstimate, factor: float) -> MemoryEstimate:
     """`estimate` with every part raised by `factor` (a `Correction`'s), so its totals are."""
     if factor == 1.0:
         return estimate
-    return replace(
-        estimate,
-        **{
-            f.name: int(getattr(estimate, f.name) * factor)
-            for f in fields(estimate)
-            if f.name not in ("context", "gpu_layers")
-            and type(getattr(estimate, f.name)) is int  # bytes; not a flag (`projected`)
-        },
-    )
+    scaled: dict[str, Any] = {
+        f.name: int(getattr(estimate, f.name) * factor)
+        for f in fields(estimate)
+        if f.name not in ("context", "gpu_layers")
+        and type(getattr(estimate, f.name)) is int  # bytes; not a flag (`projected`)
+    }
+    return replace(estimate, **scaled)
 
 
 def this_machine(backend: str = "cpu") -> Where:
