@@ -139,6 +139,10 @@ class ModelsPage(QWidget):
         """Re-read the library from disk."""
         self.models = list_models(self._paths)
         self._forget_unlisted()
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        """Fill the table from the models listed last (no disk access)."""
         self.table.setRowCount(len(self.models))
         for row, model in enumerate(self.models):
             model = with_header_quant(model, self._header_quants)
@@ -179,7 +183,7 @@ class ModelsPage(QWidget):
         self._context = context
         self._fits.clear()
         self._reading.clear()
-        self.refresh()  # each badge says "…" until its fit is worked out
+        self._show_rows()  # each badge says "…" until its fit is worked out
 
     def _forget_unlisted(self) -> None:
         """Drop what was read for files no longer listed: a file added again under the same
