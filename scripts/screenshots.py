@@ -487,7 +487,7 @@ class Shooter:
             "the tiny model's download to finish",
             SLOW,
         )
-        path = next(row.result.path for row in panel.rows if row.result is not None)
+        path = next(row.result.paths[0] for row in panel.rows if row.result is not None)
         self.load(window, Path(path))
 
     def load(self, window: Any, path: Path) -> None:
