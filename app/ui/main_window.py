@@ -658,15 +658,22 @@ class MainWindow(QMainWindow):
         """The GPU had no room for the layers asked: say what the model runs with instead."""
         if self._closed:
             return
-        self.notes.add(
-            self.tr(
+        if fallback.loaded == 0:  # "with 0 on the GPU" would read as a fault, not a choice
+            note = self.tr(
+                "The GPU didn't have enough free memory for %n layer(s) of this model, so it "
+                "runs on the CPU alone: replies will be slower.",
+                "",
+                fallback.requested,
+            )
+        else:
+            note = self.tr(
                 "The GPU didn't have enough free memory for %n layer(s) of this model, so it "
                 "was loaded with {loaded} on the GPU and the rest on the CPU: replies will be "
                 "slower.",
                 "",
                 fallback.requested,
             ).format(loaded=fallback.loaded)
-        )
+        self.notes.add(note)
 
     @Slot(object)
     def _on_load_failed(self, error: Exception) -> None:

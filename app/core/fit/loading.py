@@ -150,7 +150,9 @@ def load_measured(
         row.measured_vram,
     )  # fmt: skip
     fallback = None
-    if requested and model.gpu_layers != requested and requested > 0:
+    # Only a load the GPU refused is a fallback: an engine built without GPU support reports
+    # 0 layers offloaded too, and "the GPU had no room" would then be untrue.
+    if gpu_layers != requested:
         fallback = GpuFallback(requested, model.gpu_layers)
     return LoadResult(model, row, fallback, before)
 

@@ -1175,6 +1175,12 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>无法加载该模型（原因见上方）。请在上方列表中选择其他模型，或添加模型文件。</translation>
     </message>
     <message numerus="yes">
+        <source>The GPU didn&apos;t have enough free memory for %n layer(s) of this model, so it runs on the CPU alone: replies will be slower.</source>
+        <translation>
+            <numerusform>显卡的空闲显存放不下该模型的 %n 层，因此它只在 CPU 上运行：回复会变慢。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>The GPU didn&apos;t have enough free memory for %n layer(s) of this model, so it was loaded with {loaded} on the GPU and the rest on the CPU: replies will be slower.</source>
         <translation>
             <numerusform>显卡的空闲显存放不下该模型的 %n 层，因此已将 {loaded} 放在显卡上、其余放在 CPU 上加载：回复会变慢。</numerusform>

@@ -56,6 +56,22 @@ def test_every_load_is_measured_and_remembered(
     assert table.last_load(tiny_model) == row
 
 
+def test_an_engine_without_gpu_support_is_no_fallback(
+    engine: Engine, table: LoadTable, tiny_model: Path
+) -> None:
+    """This machine's engine has no GPU backend: it reports 0 layers offloaded for a machine
+    that claims a GPU. That is not "the GPU had no room", so no fallback note is due."""
+    from app.core.engine.backends import ensure_backends
+    from tests.gui.setup.test_wizard import MACHINE  # claims an RTX 3070
+
+    if ensure_backends().gpu_offload:
+        pytest.skip("this engine can offload to a GPU")
+    result = load_measured(engine, tiny_model, table, context=1024, gpu_layers=20,
+                           hardware=MACHINE)  # fmt: skip
+    assert result.model.gpu_layers == 0
+    assert result.fallback is None
+
+
 @pytest.mark.skipif(not repacked_types(detect_cpu()), reason="this CPU repacks nothing")
 def test_a_repacked_file_loads_without_the_map_and_is_resident_once(
     engine: Engine, table: LoadTable, q4_0_model: Path
