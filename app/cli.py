@@ -26,9 +26,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # heavy or deferred imports: `--help` stays fast
+    from app.core.engine.projection import Projection
     from app.core.fit.memory import ModelShape
     from app.core.fit.recommend import Recommendation
+    from app.core.fit.repo_facts import RepoFacts
+    from app.core.machine.hardware import HardwareProfile
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # Commands the app gives its own child processes (`app/core/_util/child.py`), not people: kept
 # out of the parser so that they never show in `--help`.
-HIDDEN_COMMANDS = ("__render-templates", "__check-load", "__measure-ram")
+HIDDEN_COMMANDS = ("__render-templates", "__check-load", "__project-memory", "__measure-ram")
 
 
 def _hidden_command(command: str, args: list[str]) -> int:
@@ -221,6 +224,10 @@ def _hidden_command(command: str, args: list[str]) -> int:
         from app.core.fit.speed import measure_ram_here
 
         return measure_ram_here(args)
+    if command == "__project-memory":
+        from app.core.engine.projection import dry_run_here
+
+        return dry_run_here(args)
     from app.core.engine.load_check import check_load_here
 
     return check_load_here(args[0])
@@ -251,10 +258,16 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
     from app.core.chat.reasoning import REASONING
     from app.core.chat.template import Message
     from app.core.engine.engine import Engine
+    from app.core.fit.loading import load_measured, remeasure
+    from app.core.fit.measured import LoadTable
+    from app.core.paths import app_paths
 
     engine = Engine()
+    loads = LoadTable.in_folder(app_paths().data)
     try:
-        model = engine.load(args.model, context_length=args.ctx or _default_context())
+        # Measured and remembered like the app's loads: they correct this machine's estimates.
+        loaded = load_measured(engine, args.model, loads, context=args.ctx or _default_context())
+        model = loaded.model
         profile = model.thinking
         thinking_on = profile.default_on if args.thinking is None else args.thinking == "on"
         request = ReplyRequest(
@@ -271,6 +284,8 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
                 stream = sys.stderr if kind == REASONING else out
                 stream.write(piece)
                 stream.flush()
+        if loaded.baseline is not None:  # the reply touched more: the load's peak
+            remeasure(loads, loaded.row, loaded.baseline)
     finally:  # failures go to `main`, which maps them to an exit code (`_exit_code_for`)
         engine.unload()
     stats = reply.stats
@@ -454,9 +469,32 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
     return ExitCode.OK
 
 
+def _projection(facts: RepoFacts, profile: HardwareProfile, context: int) -> Projection | None:
+    """llama.cpp's dry run of the repo's model on this machine (None: the formula answers)."""
+    from app.core.fit.dry_run import project_repo
+    from app.core.fit.repo_facts import FactsSource
+    from app.core.paths import app_paths
+
+    paths = app_paths()
+    return project_repo(
+        facts.repo_id,
+        facts.files,
+        profile,
+        context=context,
+        # Facts that came without the Hub (shipped, or saved while it can't be reached): a local
+        # copy of the header file, or the formula; no request the pick didn't need.
+        remote=facts.source is FactsSource.HUB,
+        layers=facts.shape.layers,
+        trained_context=facts.shape.trained_context,
+        models_dir=paths.models,
+        stubs_dir=paths.cache / "header-stubs",
+    )
+
+
 def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk recommend`: fit every file of a repo on a machine and pick one, with reasons."""
     from app.core._util.units import format_bytes
+    from app.core.fit.measured import NO_CORRECTION, LoadTable, measured_correction
     from app.core.fit.reasons import explain, explained_dict, nothing_fits
     from app.core.fit.repo_facts import FactsSource, advise, repo_facts
     from app.core.machine.hardware import HardwareProfile, detect
@@ -468,12 +506,24 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
                 profile = HardwareProfile.from_json(json.load(stream))
         except (OSError, ValueError) as exc:
             return _fail(f"Can't use {args.hardware}: {exc}", ExitCode.USAGE)
+        correction = NO_CORRECTION  # another machine: this one's loads say nothing of it
     else:
         profile = detect()
+        correction = measured_correction(profile, LoadTable.in_folder(app_paths().data))
     # As the app does: a curated model's facts ship with it, another repo's are saved after each
     # fetch, so a pick needs the Hub only for a repo never fetched.
     facts = repo_facts(args.repo_id, app_paths().models)
-    result = advise(facts, profile, goal=args.goal, context=args.context or _default_context())
+    context = args.context or _default_context()
+    # On this machine (not a described one) llama.cpp projects its own buffers.
+    projection = None if args.hardware else _projection(facts, profile, context)
+    result = advise(
+        facts,
+        profile,
+        goal=args.goal,
+        context=context,
+        projection=projection,
+        correction=correction,
+    )
     if args.json:
         # Where the file list came from: "hub", "shipped" (curated) or "saved" (Hub unreachable).
         data = {**explained_dict(result), "facts": str(facts.source)}

@@ -8,7 +8,7 @@ process (`--set NAME`, internal) with its own empty QUANTDESK_HOME, so theme, la
 palette start clean, as on a person's first start:
 
 - the theme is the app's own preference, written into the fresh home before the app starts;
-- the language is `QUANTDESK_LANGUAGE` (English or zh_CN);
+- the language is the saved preference (English or zh_CN), as Settings saves it;
 - the screen is an offscreen screen of the set's size, so dialogs centre and fit as they would;
 - the Hub is the local stand-in (tests/localhub.py) with the curated repos' file lists and the
   real tiny model (tests/models.py); the machine is a faked 16 GiB, 8-core PC with no GPU (the
@@ -176,7 +176,6 @@ def run_child(shot_set: ShotSet, only: tuple[str, ...]) -> int:
     env.update(
         QT_QPA_PLATFORM=f"offscreen:configfile={screen}",
         QUANTDESK_HOME=str(home / "quantdesk"),
-        QUANTDESK_LANGUAGE=shot_set.language,
         HF_HOME=str(home / "hf"),
         HF_TOKEN_PATH=str(home / "no-hf-token"),  # never the developer's saved token
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",  # nor their keychain
@@ -307,7 +306,12 @@ class Shooter:
         from app.ui.theme import apply_theme
 
         paths = app_paths().ensure()
-        save_preferences(paths.config, Preferences().replace(theme=self.set.theme))
+        # The language as a person chooses it (Settings), not QUANTDESK_LANGUAGE: Settings would
+        # then say, in the picture, that the variable overrides the choice.
+        save_preferences(
+            paths.config,
+            Preferences().replace(theme=self.set.theme, language=self.set.language),
+        )
         session = Session(paths, hardware=hardware)
         self._install_translators(session)
         window = MainWindow(session)
@@ -483,7 +487,7 @@ class Shooter:
             "the tiny model's download to finish",
             SLOW,
         )
-        path = next(row.result.path for row in panel.rows if row.result is not None)
+        path = next(row.result.paths[0] for row in panel.rows if row.result is not None)
         self.load(window, Path(path))
 
     def load(self, window: Any, path: Path) -> None:

@@ -79,6 +79,51 @@ def qwen3_model() -> Path:
 
 
 @pytest.fixture(scope="session")
+def q4_0_model() -> Path:
+    """The tiny weights requantized to Q4_0 by llama.cpp: repacked on AVX2 and ARM CPUs."""
+    return models.requantized("Q4_0")
+
+
+@pytest.fixture(scope="session")
+def huge_context_model() -> Path:
+    """The tiny model declaring a 1,048,576-token training context: a KV cache of 22.5 GiB at
+    full length, more than `address_space_capped` allows (and than this VM's RAM)."""
+    return models.with_number("llama.context_length", HUGE_CONTEXT)
+
+
+@pytest.fixture
+def address_space_capped() -> Iterator[None]:
+    """This process's address space capped at what it has now plus `ADDRESS_ROOM` while the
+    test runs (its children inherit the cap).
+
+    The huge-context loads must fail to allocate on every machine, also one with 128 GiB of RAM
+    where the allocation would succeed and clearing the cache would touch 22.5 GiB. The soft
+    limit is restored after the test."""
+    resource = pytest.importorskip("resource")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("RLIMIT_AS is kept only on Linux")
+    with open("/proc/self/status", encoding="ascii") as status:
+        vm_size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = vm_size + ADDRESS_ROOM
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+# The longest context the app lets a person choose (preferences.MAX_CONTEXT); the tiny model's KV
+# cache (30 layers x 3 KV heads x (64 + 64) x 2 bytes: 22.5 KiB a cell) is then 22.5 GiB.
+HUGE_CONTEXT = 2**20
+# What a capped test may still map beside what it has: a short-context load of the tiny model
+# and the window's work take far less; the huge context's cache far more.
+ADDRESS_ROOM = 8 * 2**30
+
+
+@pytest.fixture(scope="session")
 def base_model() -> Path:
     """The tiny weights with no chat template: a base model."""
     return models.variant("base")

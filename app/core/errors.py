@@ -99,6 +99,31 @@ class ModelLoadError(QuantdeskError, RuntimeError):
         super().__init__(f"Can't load {self.path.name}: {reason}")
 
 
+class LoadMemoryError(ModelLoadError, MemoryError):
+    """llama.cpp couldn't allocate what a load needs: its context (KV cache and scratch) at
+    `context` tokens, or, with `gpu_layers` layers on a GPU, room there. The file itself is
+    sound (it passed the first-load check), so fewer GPU layers or a shorter context can work."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        context: int,
+        gpu_layers: int,
+        suggested_context: int | None = None,
+    ) -> None:
+        self.context = context
+        self.gpu_layers = gpu_layers
+        # The longest context that fits the RAM free now (a shorter one to offer), if any.
+        self.suggested_context = suggested_context
+        where = (
+            f"the GPU had no room for {gpu_layers} layers and a {context:,}-token context"
+            if gpu_layers
+            else f"not enough memory for a {context:,}-token context"
+        )
+        super().__init__(path, where)
+
+
 # --- this machine --------------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app.core._util.files import moved_path
 from app.core._util.units import format_bytes, format_seconds
 from app.core.engine.engine import LoadedModel
-from app.core.errors import HistoryError
+from app.core.errors import HistoryError, LoadMemoryError
 from app.core.hub.library import (
     LocalModel,
     describe_model,
@@ -48,6 +48,7 @@ from app.ui.workers.task import TaskWorker
 
 if TYPE_CHECKING:
     from app.core._util.cancel import CancelToken
+    from app.core.fit.loading import GpuFallback
     from app.core.machine.hardware import HardwareProfile
 
     # The pages a person sees after the chat, the wizard and the dialogs are imported when
@@ -368,6 +369,7 @@ class MainWindow(QMainWindow):
         session.models_moved.connect(self._on_models_moved)
         worker = session.engine.worker
         worker.loaded.connect(self._on_loaded)
+        worker.fell_back.connect(self._on_fell_back)
         worker.load_failed.connect(self._on_load_failed)
 
     @Slot(object)
@@ -649,7 +651,31 @@ class MainWindow(QMainWindow):
         if self.session.preferences.last_model != str(model.path):
             self.session.update_preferences(last_model=str(model.path))
         self._sample_memory()
+        if MODELS in self._built_pages:  # its memory column gains this load's figures
+            self.models_page.note_loaded(model.path)
         self.model_loaded.emit(model)
+
+    @Slot(object)
+    def _on_fell_back(self, fallback: GpuFallback) -> None:
+        """The GPU had no room for the layers asked: say what the model runs with instead."""
+        if self._closed:
+            return
+        if fallback.loaded == 0:  # "with 0 on the GPU" would read as a fault, not a choice
+            note = self.tr(
+                "The GPU didn't have enough free memory for %n layer(s) of this model, so it "
+                "runs on the CPU alone: replies will be slower.",
+                "",
+                fallback.requested,
+            )
+        else:
+            note = self.tr(
+                "The GPU didn't have enough free memory for %n layer(s) of this model, so it "
+                "was loaded with {loaded} on the GPU and the rest on the CPU: replies will be "
+                "slower.",
+                "",
+                fallback.requested,
+            ).format(loaded=fallback.loaded)
+        self.notes.add(note)
 
     @Slot(object)
     def _on_load_failed(self, error: Exception) -> None:
@@ -668,7 +694,29 @@ class MainWindow(QMainWindow):
         )
         self.model_label.setToolTip("")
         self._update_controls()
+        if isinstance(error, LoadMemoryError):
+            self._offer_shorter_context(error)
         self.model_failed.emit(error)
+
+    def _offer_shorter_context(self, error: LoadMemoryError) -> None:
+        """Out of memory on the CPU: say so in one sentence and offer the context that fits."""
+        tokens = error.suggested_context
+        if tokens is None:
+            self.notes.add(
+                self.tr(
+                    "There isn't enough free memory to load {name}, even with a short context. "
+                    "Close other programs or choose a smaller file."
+                ).format(name=error.path.name)
+            )
+            return
+        self.notes.offer(
+            self.tr(
+                "There wasn't enough memory for a context of {asked} tokens, so {name} wasn't "
+                "loaded. A context of {fits} tokens fits in the memory free now."
+            ).format(asked=f"{error.context:,}", name=error.path.name, fits=f"{tokens:,}"),
+            self.tr("Load with {fits} tokens").format(fits=f"{tokens:,}"),
+            lambda: self.load_model(error.path, context_length=tokens),
+        )
 
     @Slot(str)
     def _show_chat_status(self, text: str) -> None:

@@ -152,8 +152,14 @@ class NoteBanner(QWidget):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.dismiss_button = QPushButton(self.tr("Got it"))
         self.dismiss_button.clicked.connect(self.dismiss)
+        # The one thing a note may offer to do (`offer`), hidden when there is none.
+        self.action_button = QPushButton()
+        self.action_button.clicked.connect(self._act)
+        self.action_button.hide()
+        self._action: Callable[[], None] | None = None
         row = QHBoxLayout(self)
         row.addWidget(self.text, 1)
+        row.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
         self._notes: list[str] = []
         self.hide()
@@ -165,10 +171,27 @@ class NoteBanner(QWidget):
         self.text.setText("\n\n".join(self._notes))
         self.show()
 
+    def offer(self, note: str, button: str, action: Callable[[], None]) -> None:
+        """Show `note` with a button labelled `button` that runs `action` and dismisses the
+        notes (a later offer replaces an earlier one's button)."""
+        self.add(note)
+        self._action = action
+        self.action_button.setText(button)
+        self.action_button.show()
+
+    @Slot()
+    def _act(self) -> None:
+        action = self._action
+        self.dismiss()
+        if action is not None:
+            action()
+
     @Slot()
     def dismiss(self) -> None:
         self._notes.clear()
         self.text.clear()
+        self._action = None
+        self.action_button.hide()
         self.hide()
 
 

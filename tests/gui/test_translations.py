@@ -255,6 +255,12 @@ def _plain(text: str) -> str:
     return " ".join(text.split())
 
 
+def _words(text: str) -> str:
+    """The words of `text` alone: the chat renders a model's Markdown (`*smiles*` shows as
+    italic "smiles"), so what is on screen and what was written differ in their marks."""
+    return " ".join(re.findall(r"\w+", _plain(text)))
+
+
 def english_in(text: str, sources: list[re.Pattern[str]]) -> str | None:
     """The English sentence in `text`, if any. Names, numbers, paths, units and technical terms
     are data and pass; so does anything in Chinese."""
@@ -354,7 +360,7 @@ def english_on_screen(
             continue
         for text in widget_texts(widget):
             english = english_in(text, sources) if text else None
-            if english and any(english in _plain(message) for message in written):
+            if english and any(_words(english) in _words(message) for message in written):
                 continue
             if english:
                 found.append(f"{type(widget).__name__}({widget.objectName()}): {english!r}")

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from app import __version__
+from app.core.fit.measured import LoadOutcome, LoadTable
+from app.core.paths import app_paths
 from tests.conftest import BROKEN_REASONS
 
 
@@ -47,6 +49,10 @@ def test_chat_json_reports_prompt_reply_and_sampling(tiny_model: Path) -> None:
     assert report["sampling"]["seed"] == 3
     assert report["sampling"]["max_tokens"] == 16
     assert {"top_p", "top_k", "min_p", "repeat_penalty"} <= report["sampling"].keys()
+    # The load was measured and remembered, as the app's are: it corrects this machine's estimates.
+    (load,) = LoadTable.in_folder(app_paths().data).rows()
+    assert (load.file, load.outcome) == (str(tiny_model), LoadOutcome.LOADED)
+    assert load.estimated and load.measured
 
 
 def chat_json(*args: str) -> dict:

@@ -65,8 +65,8 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
     assert (report["repo"], report["goal"], report["context"]) == (MIRROR, "fastest", 8192)
     assert report["facts"] == "hub"
     pick = report["pick"]
-    assert pick["quant"] == "Q5_K_S" and pick["fit"] == "gpu" and pick["gpu_layers"] == 28
-    assert pick["files"] == ["nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf"]
+    assert pick["quant"] == "Q5_K_M" and pick["fit"] == "gpu" and pick["gpu_layers"] == 28
+    assert pick["files"] == ["nvidia_AceReason-Nemotron-1.1-7B-Q5_K_M.gguf"]
     assert set(pick) == {
         "files",
         "quant",
@@ -75,12 +75,15 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
         "gpu_layers",
         "estimated_bytes",
         "quality",
+        "projection_source",
         "summary",
         "reasons",
         "speed_tokens_per_second",
     }
+    # A described machine, not this one: llama.cpp here can't project for it.
+    assert {o["projection_source"] for o in report["options"]} == {"formula"}
     assert pick["summary"].startswith("Very good quality, whole model on the GPU: uses about ")
-    assert pick["reasons"][0].startswith("Why Q5_K_S: ")
+    assert pick["reasons"][0].startswith("Why Q5_K_M: ")
     assert len(report["options"]) == 24
     assert {o["fit"] for o in report["options"]} >= {"gpu", "partial"}
     # The header came from a range request, not a download of the 2.8 GB file.
@@ -99,8 +102,8 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
     table = quantdesk("recommend", MIRROR, "--hardware", str(hardware), "--context", "8192")
     assert table.returncode == 0
     assert (
-        "→Q5_K_S" in table.stdout
-        and "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in table.stdout
+        "→Q5_K_M" in table.stdout
+        and "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_M.gguf" in table.stdout
     )
     assert "Very good quality, whole model on the GPU" in table.stdout
 
@@ -108,7 +111,7 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
     local_hub.stop()
     saved = quantdesk("recommend", MIRROR, "--hardware", str(hardware), "--context", "8192")
     assert saved.returncode == 0, saved.stderr
-    assert "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in saved.stdout
+    assert "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_M.gguf" in saved.stdout
     assert "as saved when Hugging Face was last reached" in saved.stdout
 
 
@@ -130,14 +133,14 @@ def test_recommend_a_curated_model_works_without_the_hub(
     assert table.returncode == 0, table.stderr
     assert time.monotonic() - started < 30  # a few seconds; slower means it waited on the Hub
     # The same pick as from the Hub: the facts the app ships are what the Hub serves.
-    assert "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_S.gguf" in table.stdout
+    assert "Pick: nvidia_AceReason-Nemotron-1.1-7B-Q5_K_M.gguf" in table.stdout
     assert "as listed in Quantdesk (no internet needed)" in table.stdout
     result = quantdesk(
         "recommend", REPO, "--hardware", str(hardware), "--context", "8192", "--json"
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert (report["pick"]["quant"], report["facts"]) == ("Q5_K_S", "shipped")
+    assert (report["pick"]["quant"], report["facts"]) == ("Q5_K_M", "shipped")
 
 
 def test_recommend_fits_at_the_default_context_from_settings(
@@ -155,6 +158,21 @@ def test_recommend_fits_at_the_default_context_from_settings(
     assert context() == DEFAULT_CONTEXT
     save_preferences(app_paths().config, Preferences(default_context=16384))
     assert context() == 16384
+
+
+def test_on_this_machine_llama_cpp_projects_the_memory_before_download(
+    local_hub: LocalHub, quantdesk_home: Path, tiny_model: Path
+) -> None:
+    """The repo's header file is dry-run by llama.cpp from a sparse stub of its header: a few
+    MiB of range requests, not the file."""
+    local_hub.add_repo("me/Smol-GGUF", {"smol-Q4_1.gguf": tiny_model})
+    result = quantdesk("recommend", "me/Smol-GGUF", "--context", "2048", "--json")
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout)["options"]
+    assert [o["projection_source"] for o in options] == ["llama.cpp"]
+    assert local_hub.bytes_sent["smol-Q4_1.gguf"] <= 10 << 20  # of 94 MiB
+    stubs = list((quantdesk_home / "cache" / "header-stubs").glob("*.gguf"))
+    assert [s.stat().st_size for s in stubs] == [tiny_model.stat().st_size]
 
 
 def test_goal_choices_are_the_goals() -> None:
@@ -228,3 +246,40 @@ def test_a_header_without_the_facts_a_fit_needs_names_the_repo_and_file(
         assert "names no architecture" in str(error)
     else:
         raise AssertionError("a header without an architecture gave a model shape")
+
+
+def test_recommend_json_reports_and_applies_this_machines_correction(
+    local_hub: LocalHub, tmp_path: Path
+) -> None:
+    from app.core.fit.measured import LoadOutcome, LoadRow, LoadTable, this_machine
+
+    local_hub.add_listing_repo(REPO, seed_repos()[REPO])
+    plain = json.loads(quantdesk("recommend", REPO, "--json").stdout)
+    assert plain["memory_correction"]["factor"] == 1.0
+    assert plain["memory_correction"]["loads"] == 0
+
+    # Three loads on this machine that took 10-30 % more than estimated (no GPU here: "cpu").
+    here = this_machine()
+    table = LoadTable.in_folder(app_paths().data)
+    for measured in (110, 130, 120):
+        table.add(
+            LoadRow(
+                file="/models/x.gguf", size=1, context=4096, gpu_layers=0, memory_mapped=True,
+                outcome=LoadOutcome.LOADED, estimated=100, measured=measured,
+                measured_file=None, measured_anon=None, measured_vram=None,
+                machine=here.machine, backend=here.backend, build=here.build, at=0.0,
+            )
+        )  # fmt: skip
+    result = quantdesk("recommend", REPO, "--json")
+    assert result.returncode == 0, result.stderr
+    corrected = json.loads(result.stdout)
+    assert corrected["memory_correction"]["factor"] == 1.2
+    assert corrected["memory_correction"]["loads"] == 3
+    for before, after in zip(plain["options"], corrected["options"], strict=True):
+        assert after["estimated_bytes"] == pytest.approx(1.2 * before["estimated_bytes"], rel=1e-3)
+
+    # Another machine's description: this machine's loads say nothing of it.
+    hardware = tmp_path / "rtx3070.json"
+    hardware.write_text(json.dumps(RTX_3070))
+    other = json.loads(quantdesk("recommend", REPO, "--hardware", str(hardware), "--json").stdout)
+    assert other["memory_correction"]["factor"] == 1.0

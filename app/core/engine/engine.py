@@ -39,7 +39,12 @@ from app.core.chat.reasoning import (
 from app.core.chat.template import plain_prompt, prestart_renderer, render_chat
 from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.engine.load_check import VERDICTS_FILE, ensure_loadable
-from app.core.errors import ContextOverflowError, EngineStateError, ModelLoadError
+from app.core.errors import (
+    ContextOverflowError,
+    EngineStateError,
+    LoadMemoryError,
+    ModelLoadError,
+)
 from app.core.gguf.header import GGUFHeader, check_model_file
 from app.core.gguf.quants import parse_quant, quant_from_file_type
 
@@ -85,6 +90,7 @@ class LoadedModel:
     thinking: ThinkingProfile
     quant: str | None = None
     layer_count: int | None = None  # the model's layers (blocks), from its header
+    memory_mapped: bool = True  # the weights are mapped from the file (else read into memory)
 
 
 @dataclass(frozen=True)
@@ -240,17 +246,22 @@ class Engine:
         context_length: int = DEFAULT_CONTEXT,
         threads: int | None = None,
         gpu_layers: int = 0,
+        memory_map: bool = True,
         cancel: CancelToken | None = None,
     ) -> LoadedModel:
         """Check and load `path`, replacing any loaded model.
 
         A file never loaded before is first loaded in a child process (`load_check`): a
         llama.cpp assert then ends the child, not this process. `cancel` stops that check.
+        `memory_map`: map the weights from the file (False for files llama.cpp repacks, see
+        `machine/repacking.py`).
 
         Raises:
             ModelFileError: the file is missing, not a GGUF, truncated or corrupt (with the reason).
             ModelLoadError: llama.cpp refused a file that looked sound, aborted on it in the
                 check, or its backends could not be loaded.
+            LoadMemoryError: the model opened but its context couldn't be allocated, or a load
+                with GPU layers failed (the file passed the CPU check: the GPU lacked room).
             TemplateBudgetError: its chat template runs away (past its time or memory budget).
         """
         path = Path(path)
@@ -286,10 +297,18 @@ class Engine:
                 n_threads=threads,
                 n_threads_batch=threads,
                 n_gpu_layers=gpu_layers,
+                use_mmap=memory_map,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
             log.warning("llama.cpp refused model path=%s error=%s", path, exc)
+            offloading = gpu_layers != 0 and engine.gpu_offload
+            if _is_context_failure(exc) or offloading:
+                raise LoadMemoryError(
+                    path,
+                    context=context_length,
+                    gpu_layers=_offloaded_layers(gpu_layers, layers, gpu_engine=offloading),
+                ) from exc
             raise ModelLoadError(path, _load_failure_reason(header)) from exc
         self._llama = llama
         self._header = header
@@ -309,10 +328,11 @@ class Engine:
             quant=parse_quant(path.name)
             or quant_from_file_type(header.metadata.get("general.file_type")),
             thinking=thinking,
+            memory_mapped=memory_map,
         )
         log.info(
-            "loaded model path=%s ctx=%d threads=%d seconds=%.2f",
-            path, self._model.context_length, threads, self._model.load_seconds,
+            "loaded model path=%s ctx=%d threads=%d mmap=%s seconds=%.2f",
+            path, self._model.context_length, threads, memory_map, self._model.load_seconds,
         )  # fmt: skip
         return self._model
 
@@ -592,6 +612,12 @@ def usable_context(asked: int, trained: int | None) -> int:
 
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
+
+
+def _is_context_failure(error: Exception) -> bool:
+    """llama-cpp-python's words when the model opened but its context (KV cache, scratch)
+    could not be made: after a sound file's load, a failed allocation."""
+    return "llama_context" in str(error)
 
 
 def _backend_failure_reason(error: OSError) -> str:

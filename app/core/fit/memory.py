@@ -6,28 +6,44 @@
     KV cache  per layer: cells x kv_heads x (key_length + value_length) x bytes per element
               (f16 = 2, q8_0 = 34/32); sliding-window layers too (the engine's contexts keep
               full-size caches). It lives with its layer (GPU or RAM).
-    compute   llama.cpp's scratch for one micro-batch (512 tokens): attention scores of a full
-              context (they grow as a chat fills up), activations, and on a GPU the logits;
-              see `compute_buffer_bytes`.
+    compute   llama.cpp's scratch for one micro-batch (512 tokens). On the CPU what a chat
+              touches (`cpu_compute_bytes`: attention scores of the filled context and the
+              backend's work buffer; never the 512 rows of logits a chat doesn't ask for); on a
+              GPU what llama.cpp allocates (`gpu_compute_bytes`: the larger of the logits and the
+              attention scores, as its graph allocator reuses one for the other).
+    runtime   llama.cpp's context, tokenizer tables and the process's own buffers: grows with the
+              vocabulary and its BPE merges (`runtime_bytes`).
     backend   the GPU runtime's own context: CUDA/ROCm/SYCL ~0.4 GiB, Vulkan ~0.3 GiB, Metal 0.
 
-Deliberately a little high, never low. Checked against real loads of the tiny test models in
-docs/performance.md (within 10 %).
+Deliberately a little high, never low. The terms are fitted to llama.cpp's own figures and to
+real loads of llama (SmolLM2) and gemma3 files, and to the CUDA buffers measured on an H100
+(docs/performance.md, docs/gpu-measurements.md). Where this machine's engine can run it,
+llama.cpp's own dry run gives the KV and compute figures instead (`app/core/engine/projection.py`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from app.core.engine.projection import Projection
 from app.core.errors import ModelHeaderError
 from app.core.gguf.header import GGUFHeader, tensor_nbytes
 
 MICRO_BATCH = 512
-# Attention scratch per cell, in units of heads x micro-batch floats: measured 1.55 here, rounded up
-# (SmolLM2, CPU, no flash attention; bench/bench_memory.py).
-ATTENTION_SCRATCH_FACTOR = 1.6
 GIB = 1 << 30
 MIB = 1 << 20
+# CPU, no flash attention, per context cell and micro-batch token: the f32 attention scores of each
+# head (4 B) plus their f16 copy in the CPU backend's work buffer for the KQ x V product (2 B), and
+# one f32 mask per attention kind (4 B; gemma3 has a sliding and a global mask). llama.cpp's dry
+# run reserves exactly the f32 part (n_outputs_max = 1); RSS after a filled context shows the
+# work-buffer copy on top (issue 16's measurements on llama, qwen2 and gemma3).
+CPU_SCORE_BYTES = 6
+MASK_BYTES = 4
+# GPU, no flash attention: the scores are f32 and the mask f32; the rest of the attention
+# step is about 6 embedding-wide rows per batch token (fitted to llama.cpp's CUDA compute buffers
+# of 135M/1.7B/8B shapes at 2k/4k/8k: 97/97/165, 156/288/552, 258/300/564 MiB, within 4 %).
+GPU_SCORE_BYTES = 4
+GPU_ATTENTION_ROWS = 6
 BACKEND_CONTEXT_BYTES = {
     "cuda": 400 * MIB,
     "rocm": 400 * MIB,
@@ -35,8 +51,14 @@ BACKEND_CONTEXT_BYTES = {
     "vulkan": 300 * MIB,
     "metal": 0,
 }
-# llama.cpp's context, tokenizer tables and the process's own buffers beside the model.
-RUNTIME_BYTES = 16 * MIB
+# llama.cpp's context, tokenizer tables and the process's own buffers beside the model: a fixed
+# part, then per vocabulary entry and per BPE merge (token text, scores, lookup maps). Fitted to
+# issue 16's figures for the RSS left once weights, KV and scratch are taken out: 19.6 MiB
+# (SmolLM2: 49k tokens, 49k merges), 45-48 (Gemma-3: 262k tokens, no merges), 48-54 (Qwen2.5:
+# 152k tokens, 151k merges); checked by bench/bench_memory.py on the first two.
+RUNTIME_BASE_BYTES = 5 * MIB
+RUNTIME_BYTES_PER_TOKEN = 168
+RUNTIME_BYTES_PER_MERGE = 160
 KV_BYTES_PER_ELEMENT = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 
 
@@ -65,6 +87,7 @@ class ModelShape:
     # Share of a layer's weights one token reads: 1 for a dense model; a mixture of experts
     # reads only its used experts (expert tensors x used / total). For the speed prediction.
     active_layer_share: float = 1.0
+    merges: int = 0  # BPE merges in the tokenizer (the runtime's tables grow with them)
 
     @property
     def weights_bytes(self) -> int:
@@ -106,6 +129,7 @@ class ModelShape:
         window = meta.get(f"{arch}.attention.sliding_window")
         layer_bytes, embed_bytes, output_bytes = _weight_split(header, file_size, layers)
         tied = bool(header.tensors) and not any(t.name == "output.weight" for t in header.tensors)
+        merges = meta.get("tokenizer.ggml.merges")
         return cls(
             architecture=arch,
             layers=layers,
@@ -125,6 +149,7 @@ class ModelShape:
             active_layer_share=_active_layer_share(
                 header, number("expert_count", 0), number("expert_used_count", 0)
             ),
+            merges=_array_length(merges),
         )
 
     def with_file_size(self, file_size: int) -> ModelShape:
@@ -137,6 +162,14 @@ class ModelShape:
             "embed_bytes": int(self.embed_bytes * scale),
             "output_bytes": int(self.output_bytes * scale),
         })  # fmt: skip
+
+
+def _array_length(value: object) -> int:
+    """The length of a header array, kept whole or (when long) only as its length."""
+    if isinstance(value, list):
+        return len(value)
+    length = getattr(value, "length", None)
+    return length if isinstance(length, int) else 0
 
 
 def _weight_split(header: GGUFHeader, file_size: int, layers: int) -> tuple[int, int, int]:
@@ -178,6 +211,7 @@ class MemoryEstimate:
     compute_gpu: int
     compute_ram: int
     backend_context: int
+    projected: bool = False  # KV and compute from llama.cpp's own dry run, not the formula
 
     @property
     def vram_bytes(self) -> int:
@@ -209,22 +243,46 @@ def kv_cache_bytes(
     return int(per_cell * layers * context)
 
 
-def compute_buffer_bytes(shape: ModelShape, context: int, *, with_logits: bool) -> int:
-    """llama.cpp's scratch for one 512-token micro-batch at a full `context`.
+def attention_kinds(shape: ModelShape) -> int:
+    """How many attention masks llama.cpp builds: one, or two with sliding-window layers."""
+    return 2 if shape.sliding_window else 1
 
-    The attention scores (about 1.5 x heads x 512 x context floats, measured on the CPU: without
-    flash attention they are materialized and grow as a chat fills the context), the feed-forward and
-    embedding-sized activations, and — where every byte is really allocated (a GPU) — the logits
-    of the batch (512 x n_vocab floats; on the CPU only the last row is ever written).
+
+def cpu_compute_bytes(shape: ModelShape, context: int) -> int:
+    """What llama.cpp's CPU scratch for one 512-token micro-batch touches at a full `context`.
+
+    Without flash attention the scores of every head are materialized over the filled context
+    (plus the work buffer's f16 copy and the masks), so this grows as a chat fills up. The rest is
+    the activations of the feed-forward and embedding width. The logits buffer is reserved for
+    512 rows but a chat asks for one, so it is left out.
     """
-    floats = (
-        ATTENTION_SCRATCH_FACTOR * shape.heads * context
-        + 3 * shape.feed_forward
-        + 10 * shape.embedding
+    per_cell = CPU_SCORE_BYTES * shape.heads + MASK_BYTES * attention_kinds(shape)
+    activations = 4 * (shape.feed_forward + 2 * shape.embedding)
+    return MICRO_BATCH * (per_cell * context + activations)
+
+
+def gpu_compute_bytes(shape: ModelShape, context: int) -> int:
+    """llama.cpp's compute buffer on a GPU for one 512-token micro-batch at `context` tokens.
+
+    Every byte of it is allocated. The graph allocator reuses memory between steps, so the buffer
+    is the larger of the output step (512 rows of logits) and the attention step (the scores of
+    every head over the context, the masks and a few embedding-wide rows), not their sum.
+    """
+    logits = 4 * (shape.vocab + shape.embedding)
+    attention = (
+        GPU_SCORE_BYTES * (shape.heads + attention_kinds(shape)) * context
+        + 4 * GPU_ATTENTION_ROWS * shape.embedding
     )
-    if with_logits:
-        floats += shape.vocab
-    return int(4 * MICRO_BATCH * floats)
+    return MICRO_BATCH * max(logits, attention)
+
+
+def runtime_bytes(shape: ModelShape) -> int:
+    """llama.cpp's context, tokenizer tables and the process's buffers beside the model."""
+    return (
+        RUNTIME_BASE_BYTES
+        + RUNTIME_BYTES_PER_TOKEN * shape.vocab
+        + RUNTIME_BYTES_PER_MERGE * shape.merges
+    )
 
 
 def estimate_memory(
@@ -241,7 +299,7 @@ def estimate_memory(
     kv_gpu = kv_cache_bytes(shape, context, layers=gpu_layers, cache_type=cache_type)
     kv_all = kv_cache_bytes(shape, context, cache_type=cache_type)
     on_gpu = gpu_layers > 0
-    compute = compute_buffer_bytes(shape, context, with_logits=on_gpu)
+    compute = gpu_compute_bytes(shape, context) if on_gpu else cpu_compute_bytes(shape, context)
     return MemoryEstimate(
         context=context,
         gpu_layers=gpu_layers,
@@ -256,6 +314,63 @@ def estimate_memory(
         kv_ram=kv_all - kv_gpu,
         compute_gpu=compute if on_gpu else 0,
         # With layers on the GPU, the CPU keeps a host-side buffer for inputs and outputs.
-        compute_ram=(compute // 4 if on_gpu else compute) + RUNTIME_BYTES,
+        compute_ram=(compute // 4 if on_gpu else compute) + runtime_bytes(shape),
         backend_context=BACKEND_CONTEXT_BYTES.get(backend or "", 0) if on_gpu else 0,
+    )
+
+
+def estimate_from_projection(
+    shape: ModelShape,
+    projection: Projection,
+    *,
+    context: int,
+    gpu_layers: int = 0,
+    backend: str | None = None,
+    cache_type: str = "f16",
+) -> MemoryEstimate | None:
+    """`estimate_memory` with llama.cpp's own KV and compute figures in place of the formula's.
+
+    Weights still come from the header (a dry run allocates none). On the CPU the compute is
+    what a chat touches: llama.cpp's reservation with one row of logits, plus the CPU backend's
+    work buffer that the reservation leaves out (an f16 copy of the attention scores). On a GPU
+    it is llama.cpp's reservation as the engine's load makes it: there every byte is allocated.
+
+    None when the projection can't stand for this load: made at another context or GPU split,
+    or on a machine whose engine lacks the GPU in question (the formula answers then).
+    """
+    formula = estimate_memory(
+        shape, context=context, gpu_layers=gpu_layers, backend=backend, cache_type=cache_type
+    )
+    if (
+        cache_type != "f16"
+        or projection.context != context
+        or projection.gpu_layers != formula.gpu_layers
+    ):
+        return None
+    kv_gpu = round(projection.kv_bytes * formula.gpu_layers / shape.layers) if shape.layers else 0
+    host = {"CPU", "CPU_REPACK"}
+    if formula.gpu_layers == 0:
+        touched = projection.touched_compute_bytes.get("CPU")
+        if touched is None:
+            return None
+        work_copy = 2 * shape.heads * MICRO_BATCH * context
+        return replace(
+            formula,
+            projected=True,
+            kv_gpu=0,
+            kv_ram=projection.kv_bytes,
+            compute_ram=touched + work_copy + runtime_bytes(shape),
+        )
+    gpu = {name: size for name, size in projection.compute_bytes.items() if name not in host}
+    devices = [name for name in gpu if not name.endswith("_Host")]
+    if not devices:
+        return None
+    host_compute = sum(size for name, size in gpu.items() if name.endswith("_Host"))
+    return replace(
+        formula,
+        projected=True,
+        kv_gpu=kv_gpu,
+        kv_ram=projection.kv_bytes - kv_gpu,
+        compute_gpu=sum(gpu[name] for name in devices),
+        compute_ram=host_compute + projection.compute_bytes.get("CPU", 0) + runtime_bytes(shape),
     )

@@ -17,13 +17,16 @@ Rules (the project's DESIGN.md, "Domain rules", from the seed cards):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from app.core._util.enums import TextEnum
 from app.core.config.preferences import DEFAULT_CONTEXT
-from app.core.fit.memory import GIB, MemoryEstimate, ModelShape, estimate_memory
+from app.core.engine.projection import Projection
+from app.core.fit.measured import NO_CORRECTION, Correction, corrected
+from app.core.fit.memory import GIB, MemoryEstimate, ModelShape, estimate_from_projection
+from app.core.fit.memory import estimate_memory as formula_estimate
 from app.core.fit.quality import accuracy_percent, bits_class, is_i_quant
 from app.core.fit.verdicts import Fit
 from app.core.gguf.header import check_model_file
@@ -72,6 +75,9 @@ class Option:
     gpu_layers: int
     estimate: MemoryEstimate | None
     quality: float | None
+    # Where the memory figure came from: llama.cpp's own dry run on this machine, or the formula
+    # (a GPU the engine here can't dry-run, hardware described by hand, no dry run to hand).
+    projection_source: str = "formula"
 
     @property
     def estimated_bytes(self) -> int:
@@ -86,6 +92,7 @@ class Option:
             "gpu_layers": self.gpu_layers,
             "estimated_bytes": self.estimated_bytes,
             "quality": self.quality,
+            "projection_source": self.projection_source,
         }
 
 
@@ -101,6 +108,8 @@ class Recommendation:
     options: list[Option]
     profile: HardwareProfile
     layers: int
+    # What this machine's measured loads put on every estimate (`measured.py`).
+    correction: Correction = NO_CORRECTION
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +118,7 @@ class Recommendation:
             "context": self.context,
             "pick": self.pick.as_dict() if self.pick else None,
             "options": [o.as_dict() for o in self.options],
+            "memory_correction": self.correction.as_dict(),
         }
 
 
@@ -157,11 +167,30 @@ def header_file(files: list[RemoteFile]) -> RemoteFile | None:
 
 
 def fit_option(
-    shape: ModelShape, size: int, budget: Budget, context: int
+    shape: ModelShape,
+    size: int,
+    budget: Budget,
+    context: int,
+    *,
+    projection: Projection | None = None,
 ) -> tuple[Fit, int, MemoryEstimate]:
-    """Where a file of `size` bytes runs: whole on the GPU, split, on the CPU, or not at all."""
+    """Where a file of `size` bytes runs: whole on the GPU, split, on the CPU, or not at all.
+
+    With llama.cpp's `projection` for this model (a dry run on this machine), the loads it
+    stands for use its KV and compute figures; the others use the formula."""
     shape = shape.with_file_size(size)
     backend = budget.gpu.backend if budget.gpu else None
+
+    def estimate_memory(
+        shape: ModelShape, *, context: int, gpu_layers: int = 0, backend: str | None = None
+    ) -> MemoryEstimate:
+        """The formula's estimate, or llama.cpp's where its projection stands for this load."""
+        projected = projection and estimate_from_projection(
+            shape, projection, context=context, gpu_layers=gpu_layers, backend=backend
+        )
+        return projected or formula_estimate(
+            shape, context=context, gpu_layers=gpu_layers, backend=backend
+        )
 
     def fits(estimate: MemoryEstimate) -> bool:
         if budget.shared_pool:
@@ -194,6 +223,8 @@ def recommend(
     goal: Goal | str = Goal.FASTEST,
     context: int | None = None,
     header_quants: dict[str, str] | None = None,
+    projection: Projection | None = None,
+    correction: Correction = NO_CORRECTION,
 ) -> Recommendation:
     """Fit every choice of the repo on `profile` and pick one for `goal` (`reasons.explain`
     says why).
@@ -203,6 +234,9 @@ def recommend(
     for, as the engine caps it when loading.
     `header_quants` maps file paths to the quant their GGUF header names (`general.file_type`),
     for files whose names don't say it.
+    `projection`: llama.cpp's dry run of this model on this machine at `context` (see
+    `fit_option`); each option says which source its figure came from.
+    `correction`: what this machine's measured loads put on every estimate (`measured.py`).
     """
     if goal not in GOALS:
         raise ValueError(f"goal must be one of {', '.join(GOALS)}")
@@ -214,10 +248,34 @@ def recommend(
     options = []
     for paths, quant, size in group_options(files):
         quant = quant or (header_quants or {}).get(paths[0])
-        fit, layers, estimate = fit_option(shape, size, budget, context)
-        options.append(Option(paths, quant, size, fit, layers, estimate, accuracy_percent(quant)))
+        fit, layers, estimate = _corrected_fit(
+            shape, size, budget, context, correction.factor, projection
+        )
+        source = "llama.cpp" if estimate.projected else "formula"
+        options.append(
+            Option(paths, quant, size, fit, layers, estimate, accuracy_percent(quant), source)
+        )
     pick = _pick(options, budget, profile, goal)
-    return Recommendation(repo_id, goal, context, pick, options, profile, shape.layers)
+    return Recommendation(repo_id, goal, context, pick, options, profile, shape.layers, correction)
+
+
+def _corrected_fit(
+    shape: ModelShape,
+    size: int,
+    budget: Budget,
+    context: int,
+    factor: float,
+    projection: Projection | None,
+) -> tuple[Fit, int, MemoryEstimate]:
+    """`fit_option` with every estimate raised by `factor`: the same as fitting the plain
+    estimates into budgets shrunk by it."""
+    if factor == 1.0:
+        return fit_option(shape, size, budget, context, projection=projection)
+    shrunk = replace(
+        budget, vram_bytes=int(budget.vram_bytes / factor), ram_bytes=int(budget.ram_bytes / factor)
+    )
+    fit, layers, estimate = fit_option(shape, size, shrunk, context, projection=projection)
+    return fit, layers, corrected(estimate, factor)
 
 
 # --- choosing ------------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ from typing import Any
 
 from app.core._util.enums import TextEnum
 from app.core._util.files import write_json_atomic
+from app.core.engine.projection import Projection
 from app.core.errors import ModelHeaderError, ModelNotFoundError, OfflineError
+from app.core.fit.measured import NO_CORRECTION, Correction
 from app.core.fit.memory import ModelShape
 from app.core.fit.recommend import Fit, Goal, Option, Recommendation, header_file, recommend
 from app.core.gguf.quants import quant_from_file_type
@@ -189,8 +191,12 @@ def advise(
     *,
     goal: Goal | str = Goal.FASTEST,
     context: int | None = None,
+    projection: Projection | None = None,
+    correction: Correction = NO_CORRECTION,
 ) -> Recommendation:
-    """Fit every file of the repo on `profile` at `context` tokens and pick one for `goal`."""
+    """Fit every file of the repo on `profile` at `context` tokens and pick one for `goal`
+    (`projection`: llama.cpp's dry run of the model on this machine, see `recommend`;
+    `correction`: what this machine's measured loads put on the estimates)."""
     return recommend(
         facts.repo_id,
         facts.files,
@@ -199,6 +205,8 @@ def advise(
         goal=goal,
         context=context,
         header_quants=facts.header_quants or None,
+        projection=projection,
+        correction=correction,
     )
 
 

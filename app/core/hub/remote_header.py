@@ -106,3 +106,40 @@ def read_header_local_or_remote(
             except ModelHeaderError as exc:
                 raise exc.located(repo_id=remote.repo_id, path=remote.path) from None
     return read_remote_header(remote, token=token)
+
+
+def read_remote_header_bytes(
+    remote: RemoteFile, *, token: str | None = None
+) -> tuple[GGUFHeader, bytes]:
+    """The header of a remote file and its bytes up to the tensor data (alignment padding as
+    zeros), from one series of range requests: what a sparse stub for llama.cpp's dry run holds.
+
+    Raises:
+        ModelHeaderError: the bytes are not a readable GGUF header (naming the repo and file).
+        HubError and subclasses: the Hub refused or can't be reached.
+    """
+    recorder = _Recording(_RangeReader(remote, token))
+    try:
+        header = read_header(recorder, size=remote.size)
+    except ModelHeaderError as exc:
+        raise exc.located(repo_id=remote.repo_id, path=remote.path) from None
+    return header, bytes(recorder.data[: header.data_offset]).ljust(header.data_offset, b"\0")
+
+
+class _Recording:
+    """A stream that keeps every byte read through it."""
+
+    def __init__(self, stream: _RangeReader) -> None:
+        self._stream = stream
+        self.data = bytearray()
+
+    def seekable(self) -> bool:
+        return False
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        raise io.UnsupportedOperation("a remote header is read forward only")
+
+    def read(self, size: int = -1, /) -> bytes:
+        piece = self._stream.read(size)
+        self.data += piece
+        return piece

@@ -195,6 +195,11 @@ def detect() -> HardwareProfile:
     )
 
 
+def detect_cpu() -> CpuInfo:
+    """This machine's CPU alone (cheap: no GPU probe), for decisions made at load time."""
+    return _detect_cpu([])
+
+
 def _detect_cpu(notes: list[str]) -> CpuInfo:
     import psutil
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.core._util.cancel import CancelToken
 from app.core._util.units import format_bytes
+from app.core.fit.measured import LoadRow, LoadTable
 from app.core.fit.recommend import Fit, local_fit
 from app.core.hub.library import (
     LocalModel,
@@ -67,6 +68,7 @@ class ModelsPage(QWidget):
         QT_TRANSLATE_NOOP("ModelsPage", "Quant"),
         QT_TRANSLATE_NOOP("ModelsPage", "Size"),
         QT_TRANSLATE_NOOP("ModelsPage", "On this machine"),
+        QT_TRANSLATE_NOOP("ModelsPage", "Memory"),
     )
 
     def __init__(
@@ -79,6 +81,9 @@ class ModelsPage(QWidget):
         self.models: list[LocalModel] = []
         self._hardware: HardwareProfile | None = None
         self._fits: dict[Path, Fit | None] = {}
+        # The latest measured load of each model on this machine (None: never loaded here),
+        # read with its fit.
+        self._loads: dict[Path, LoadRow | None] = {}
         # The quant in the header of each file whose name names none (None: it names none).
         self._header_quants = header_quants if header_quants is not None else {}
         self._context = 0  # the context length the fits are worked out for
@@ -134,6 +139,10 @@ class ModelsPage(QWidget):
         """Re-read the library from disk."""
         self.models = list_models(self._paths)
         self._forget_unlisted()
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        """Fill the table from the models listed last (no disk access)."""
         self.table.setRowCount(len(self.models))
         for row, model in enumerate(self.models):
             model = with_header_quant(model, self._header_quants)
@@ -146,6 +155,7 @@ class ModelsPage(QWidget):
                 model.quant or self.tr("unknown"),
                 self.tr("file not found") if model.missing else format_bytes(model.size_bytes),
                 self._fit_words(model),
+                self._memory_words(model),
             )
             tooltip = (
                 self.tr("{path} is no longer there. Remove it from the list, or put it back.")
@@ -173,7 +183,7 @@ class ModelsPage(QWidget):
         self._context = context
         self._fits.clear()
         self._reading.clear()
-        self.refresh()  # each badge says "…" until its fit is worked out
+        self._show_rows()  # each badge says "…" until its fit is worked out
 
     def _forget_unlisted(self) -> None:
         """Drop what was read for files no longer listed: a file added again under the same
@@ -194,7 +204,10 @@ class ModelsPage(QWidget):
         if not fit and not quant:
             return
         self._reading.update(m.path for m in fit + quant)
-        task = TaskWorker(lambda: _read_headers(fit, quant, profile, context), name="model headers")
+        table = LoadTable.in_folder(self._paths.data)
+        task = TaskWorker(
+            lambda: _read_headers(fit, quant, profile, context, table), name="model headers"
+        )
         task.finished.connect(self._on_headers_read)
         self._jobs.start(task)
 
@@ -202,10 +215,27 @@ class ModelsPage(QWidget):
     def _on_headers_read(self, read: _HeadersRead) -> None:
         self._reading.difference_update(read.fits.keys() | read.quants.keys())
         self._fits.update(read.fits)
+        self._loads.update(read.loads)
         self._header_quants.update(read.quants)
         self.refresh()
         if read.quants:
             self.header_quants_read.emit()
+
+    def note_loaded(self, path: Path) -> None:
+        """`path` was just loaded (and measured): work its row out again."""
+        self._fits.pop(Path(path), None)
+        self.refresh()
+
+    def _memory_words(self, model: LocalModel) -> str:
+        """'estimated 3.6 GiB · measured 3.5 GiB' for a model loaded on this machine."""
+        load = None if model.missing else self._loads.get(model.path)
+        if load is None or load.measured is None:
+            return ""
+        if load.estimated is None:
+            return self.tr("measured {measured}").format(measured=format_bytes(load.measured))
+        return self.tr("estimated {estimated} · measured {measured}").format(
+            estimated=format_bytes(load.estimated), measured=format_bytes(load.measured)
+        )
 
     def _fit_words(self, model: LocalModel) -> str:
         if model.missing:
@@ -337,6 +367,7 @@ class ModelsPage(QWidget):
 class _HeadersRead(NamedTuple):
     fits: dict[Path, Fit | None]
     quants: dict[Path, str | None]
+    loads: dict[Path, LoadRow | None]
 
 
 def _read_headers(
@@ -344,9 +375,11 @@ def _read_headers(
     quant: list[LocalModel],
     profile: HardwareProfile | None,
     context: int,
+    table: LoadTable,
 ) -> _HeadersRead:
-    """The fit of each model of `fit` and the header's quant of each of `quant` (on a task
-    thread). A fit that can't be worked out is None ("Unknown"): a badge never stays "…"."""
+    """The fit and latest measured load of each model of `fit` and the header's quant of each
+    of `quant` (on a task thread). A fit that can't be worked out is None ("Unknown"): a badge
+    never stays "…"."""
     fits: dict[Path, Fit | None] = {}
     for model in fit:
         if profile is None:  # no machine yet: only the quants are read
@@ -364,4 +397,5 @@ def _read_headers(
         except Exception:  # nor leave the others without their quant
             log.exception("couldn't read the quant of %s", model.path)
             quants[model.path] = None
-    return _HeadersRead(fits, quants)
+    loads = table.last_loads(list(fits))
+    return _HeadersRead(fits, quants, loads)

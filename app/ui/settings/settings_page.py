@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core._util.cancel import CancelToken
+from app.core._util.text import printable
 from app.core._util.units import format_bytes
 from app.core.config.preferences import (
     ALL_GPU_LAYERS,
@@ -372,7 +373,8 @@ class SettingsPage(QWidget):
     def _language_name(self, key: str) -> str:
         """A language as the list names it ("简体中文", "System"); a key it lacks, as written."""
         index = self.language_combo.findData(key)
-        return self.language_combo.itemText(index) if index >= 0 else key
+        # An unknown value comes from the environment: clipped and escaped like a file's text.
+        return self.language_combo.itemText(index) if index >= 0 else printable(key)
 
     @Slot()
     def _on_language_changed(self) -> None:

@@ -1167,6 +1167,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>加载此对话的模型</translation>
     </message>
     <message>
+        <source>Load with {fits} tokens</source>
+        <translation>以 {fits} 个 token的上下文加载</translation>
+    </message>
+    <message>
         <source>Loading the model… Type your message meanwhile; Send works once it is ready.</source>
         <translation>正在加载模型… 你可以先输入消息，加载完成后即可发送。</translation>
     </message>
@@ -1218,6 +1222,18 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <source>That model couldn&apos;t be loaded (the reason is above). Choose another one in the list above, or add a model file.</source>
         <translation>无法加载该模型（原因见上方）。请在上方列表中选择其他模型，或添加模型文件。</translation>
     </message>
+    <message numerus="yes">
+        <source>The GPU didn&apos;t have enough free memory for %n layer(s) of this model, so it runs on the CPU alone: replies will be slower.</source>
+        <translation>
+            <numerusform>显卡的空闲显存放不下该模型的 %n 层，因此它只在 CPU 上运行：回复会变慢。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>The GPU didn&apos;t have enough free memory for %n layer(s) of this model, so it was loaded with {loaded} on the GPU and the rest on the CPU: replies will be slower.</source>
+        <translation>
+            <numerusform>显卡的空闲显存放不下该模型的 %n 层，因此已将 {loaded} 放在显卡上、其余放在 CPU 上加载：回复会变慢。</numerusform>
+        </translation>
+    </message>
     <message>
         <source>The model is ready. Type a message below to start.</source>
         <translation>模型已就绪。在下方输入消息即可开始。</translation>
@@ -1225,6 +1241,14 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>The model you used last, {name}, is no longer at {path}. Choose another one.</source>
         <translation>你上次使用的模型 {name} 已不在 {path}。请选择其他模型。</translation>
+    </message>
+    <message>
+        <source>There isn&apos;t enough free memory to load {name}, even with a short context. Close other programs or choose a smaller file.</source>
+        <translation>即使使用较短的上下文，空闲内存也不足以加载 {name}。请关闭其他程序，或选择更小的文件。</translation>
+    </message>
+    <message>
+        <source>There wasn&apos;t enough memory for a context of {asked} tokens, so {name} wasn&apos;t loaded. A context of {fits} tokens fits in the memory free now.</source>
+        <translation>内存不足以容纳 {asked} 个 token的上下文，因此未加载 {name}。以现在的空闲内存，可以容纳 {fits} 个 token的上下文。</translation>
     </message>
     <message>
         <source>This chat was with {name}, but its file is no longer at {path}. Choose another model above, or add the file again.</source>
@@ -1446,6 +1470,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>删除…</translation>
     </message>
     <message>
+        <source>Memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -1498,8 +1526,16 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>已复制</translation>
     </message>
     <message>
+        <source>estimated {estimated} · measured {measured}</source>
+        <translation>估计 {estimated} · 实测 {measured}</translation>
+    </message>
+    <message>
         <source>file not found</source>
         <translation>找不到文件</translation>
+    </message>
+    <message>
+        <source>measured {measured}</source>
+        <translation>实测 {measured}</translation>
     </message>
     <message>
         <source>unknown</source>

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,8 @@ from app.core.engine.engine import Engine, FinishReason, GenerationStats, Reply
 from app.core.errors import ChatTemplateError, HistoryError, QuantdeskError
 
 if TYPE_CHECKING:
+    from app.core.fit.loading import LoadResult
+    from app.core.fit.measured import LoadTable
     from app.core.machine.hardware import HardwareProfile
 
 log = logging.getLogger(__name__)
@@ -98,7 +100,10 @@ class EngineWorker(QObject):
 
     Signals:
         loaded(object): the `LoadedModel` after a successful load.
-        load_failed(object): the `QuantdeskError` (or unexpected exception) of a failed load.
+        fell_back(object): a `GpuFallback`, just before `loaded`, when the GPU had no room for
+            the layers asked and the model was loaded with fewer there.
+        load_failed(object): the `QuantdeskError` (or unexpected exception) of a failed load
+            (a `LoadMemoryError` carries a shorter context to offer, when one fits).
         started(object): a `ReplyStarted`, once the prompt is rendered and fits.
         streamed(object): a `StreamUpdate`, about 30 times a second while the reply streams.
         finished(object): a `ReplyFinished` (also when stopped).
@@ -121,6 +126,7 @@ class EngineWorker(QObject):
     shutdown_requested = Signal()
 
     loaded = Signal(object)
+    fell_back = Signal(object)
     load_failed = Signal(object)
     started = Signal(object)
     streamed = Signal(object)
@@ -130,9 +136,13 @@ class EngineWorker(QObject):
     speed_tested = Signal(object)
     speed_test_failed = Signal(object)
 
-    def __init__(self, engine: Engine | None = None) -> None:
+    def __init__(self, engine: Engine | None = None, loads: LoadTable | None = None) -> None:
+        """`loads`: the table of measured loads (default: in the data folder, found per load)."""
         super().__init__()
         self._engine = engine or Engine()
+        self._loads = loads
+        # The loaded model's measured load, raised after each reply (`loading.remeasure`).
+        self._measured: LoadResult | None = None
         self._cancel = CancelToken()
         # Set when the app closes: a load or reply still queued then starts cancelled.
         self._closing = threading.Event()
@@ -175,18 +185,19 @@ class EngineWorker(QObject):
     def _load(self, path: str, options: LoadOptions) -> None:
         context = options.context_length or DEFAULT_CONTEXT
         self._new_cancel()  # Close during the load's child check ends it at once
+        self._measured = None
         try:
-            layers = options.gpu_layers
-            if layers is None:
-                # The fit arithmetic, imported here (on the engine thread) when first needed.
-                from app.core.fit.recommend import automatic_gpu_layers
+            # The fit arithmetic, imported here (on the engine thread) when first needed.
+            from app.core.fit.loading import load_measured
 
-                layers = automatic_gpu_layers(Path(path), options.hardware, context=context)
-            model = self._engine.load(
-                path,
-                context_length=context,
+            result = load_measured(
+                self._engine,
+                Path(path),
+                self._loads_table(),
+                context=context,
                 threads=options.threads,
-                gpu_layers=layers,
+                gpu_layers=options.gpu_layers,  # None: automatic, from the estimate
+                hardware=options.hardware,
                 cancel=self._cancel,
             )
         except Exception as exc:  # every failure must reach the GUI, not kill the thread
@@ -194,7 +205,32 @@ class EngineWorker(QObject):
                 log.exception("unexpected error loading model path=%s", path)
             self.load_failed.emit(exc)
             return
-        self.loaded.emit(model)
+        self._measured = result
+        if result.fallback is not None:
+            self.fell_back.emit(result.fallback)
+        self.loaded.emit(result.model)
+
+    def _remeasure(self) -> None:
+        """After a reply (on this thread): the load's figures raised to its peak so far."""
+        result = self._measured
+        if result is None or result.baseline is None:
+            return
+        from app.core.fit.loading import remeasure
+
+        try:
+            row = remeasure(self._loads_table(), result.row, result.baseline)
+        except Exception:  # a figure not updated must never fail a reply
+            log.exception("couldn't measure the load again")
+            return
+        self._measured = replace(result, row=row)
+
+    def _loads_table(self) -> LoadTable:
+        if self._loads is not None:
+            return self._loads
+        from app.core.fit.measured import LoadTable
+        from app.core.paths import app_paths
+
+        return LoadTable.in_folder(app_paths().data)
 
     @Slot(object)
     def _reply(self, request: ReplyRequest) -> None:
@@ -231,6 +267,7 @@ class EngineWorker(QObject):
                 recorder.fail()
             self.failed.emit(exc)
             return
+        self._remeasure()  # before `finished`: whoever reads the table then sees the peak
         self.finished.emit(
             ReplyFinished(
                 message_id=recorder.message_id if recorder else None,

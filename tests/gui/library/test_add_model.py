@@ -74,8 +74,12 @@ def test_every_way_in_is_called_add_a_model_file(qtbot: QtBot) -> None:
     window = open_window(qtbot)
     menu_actions = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
     assert ADD in menu_actions
-    for row in range(window.sidebar.count()):  # a look at every page
-        window.sidebar.setCurrentRow(row)
+    for row in range(window.sidebar.count()):  # a look at every page, clicked in the sidebar
+        item_rect = window.sidebar.visualItemRect(window.sidebar.item(row))
+        qtbot.mouseClick(
+            window.sidebar.viewport(), Qt.MouseButton.LeftButton, pos=item_rect.center()
+        )
+        assert window.sidebar.currentRow() == row
     buttons = [b.text() for b in window.findChildren(QPushButton)]
     # The picker row, the empty chat, the Models page and Discover's model list.
     assert buttons.count(ADD) == 4

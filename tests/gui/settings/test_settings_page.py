@@ -502,6 +502,13 @@ def test_the_language_row_says_when_quantdesk_language_sets_it_for_this_run(
     page.show()
     assert "Set to fr_FR by QUANTDESK_LANGUAGE" in page.language_forced_note.text()
 
+    # …within reason: the environment can hold anything, the note stays a short line.
+    monkeypatch.setenv(LANGUAGE_ENV, "x" * 100_000 + "\x1b[31m")
+    page = make_page()
+    page.show()
+    assert len(page.language_forced_note.text()) < 400
+    assert "\x1b" not in page.language_forced_note.text()
+
     # Without the variable, the row is the choice alone.
     monkeypatch.delenv(LANGUAGE_ENV)
     page = make_page()
