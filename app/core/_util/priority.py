@@ -13,8 +13,12 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # How much nicer than the app the engine's threads are: enough that a waking GUI thread preempts
 # them at once (Linux gives a thread at nice 5 about a third of the weight of one at 0).
@@ -40,3 +44,28 @@ def lower_this_threads_priority(steps: int = ENGINE_NICENESS) -> bool:
         log.warning("couldn't lower the engine thread's priority: %s", error)
         return False
     return True
+
+
+def run_at_lower_priority(work: Callable[[], T], steps: int = ENGINE_NICENESS) -> T:
+    """`work()`'s result, computed in a short-lived thread whose priority is lowered first.
+
+    For background work started from a thread that must keep its priority (a worker pool's
+    thread is reused): on Linux a child process started from the lowered thread inherits its
+    nice value, so even the child's interpreter start-up yields the cores to the window.
+    """
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        lower_this_threads_priority(steps)
+        try:
+            outcome.append(work())
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="lower-priority", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.core._util.enums import TextEnum
 from app.core._util.files import write_json_atomic
-from app.core._util.priority import lower_this_threads_priority
+from app.core._util.priority import lower_this_threads_priority, run_at_lower_priority
 from app.core.fit.memory import ModelShape
 from app.core.fit.recommend import Option, machine_budget
 from app.core.fit.verdicts import Fit
@@ -343,7 +343,11 @@ def measure_ram_bandwidth_apart(threads: int) -> float:
     from app.core.errors import ChildWorkError
 
     try:
-        out = run_once([MEASURE_COMMAND, str(threads)], deadline_seconds=MEASURE_SECONDS)
+        # Started from a lowered thread, the child (its interpreter's start-up included) runs
+        # at the engine's lower priority: a window open meanwhile keeps drawing.
+        out = run_at_lower_priority(
+            lambda: run_once([MEASURE_COMMAND, str(threads)], deadline_seconds=MEASURE_SECONDS)
+        )
         return float(out.strip().splitlines()[-1])
     except (ChildWorkError, ValueError, IndexError) as exc:
         log.warning("RAM bandwidth child failed, measuring here error=%s", exc)
