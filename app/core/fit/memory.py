@@ -23,11 +23,13 @@ llama.cpp's own dry run gives the KV and compute figures instead (`app/core/engi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from app.core.engine.projection import Projection
 from app.core.errors import ModelHeaderError
 from app.core.gguf.header import GGUFHeader, tensor_nbytes
+from app.core.gguf.quants import quant_from_file_type
 
 MICRO_BATCH = 512
 GIB = 1 << 30
@@ -88,6 +90,24 @@ class ModelShape:
     # reads only its used experts (expert tensors x used / total). For the speed prediction.
     active_layer_share: float = 1.0
     merges: int = 0  # BPE merges in the tokenizer (the runtime's tables grow with them)
+    # What the weights a token reads are stored as (for the speed prediction: on a CPU a byte of
+    # Q8_0 costs less to multiply than a byte of Q4_1): the share of the `blk.*` bytes per ggml
+    # type name, and the output head's type. Empty: not known (a header without tensor infos).
+    layer_types: tuple[tuple[str, float], ...] = ()
+    head_type: str = ""
+    quant: str = ""  # the file's quant as its header names it (`general.file_type`), if any
+
+    def __post_init__(self) -> None:
+        # Read back from JSON (saved repo facts), the pairs arrive as lists.
+        object.__setattr__(
+            self, "layer_types", tuple((str(t), float(share)) for t, share in self.layer_types)
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The fields as JSON keeps them (`ModelShape(**data)` reads them back)."""
+        data = asdict(self)
+        data["layer_types"] = [[name, share] for name, share in self.layer_types]
+        return data
 
     @property
     def weights_bytes(self) -> int:
@@ -150,6 +170,9 @@ class ModelShape:
                 header, number("expert_count", 0), number("expert_used_count", 0)
             ),
             merges=_array_length(merges),
+            layer_types=_layer_types(header),
+            head_type=_head_type(header, tied),
+            quant=quant_from_file_type(meta.get("general.file_type")) or "",
         )
 
     def with_file_size(self, file_size: int) -> ModelShape:
@@ -162,6 +185,42 @@ class ModelShape:
             "embed_bytes": int(self.embed_bytes * scale),
             "output_bytes": int(self.output_bytes * scale),
         })  # fmt: skip
+
+
+def _type_name(ggml_type: int) -> str:
+    from gguf.constants import GGMLQuantizationType
+
+    try:
+        return GGMLQuantizationType(ggml_type).name
+    except ValueError:
+        return f"type {ggml_type}"
+
+
+def _layer_types(header: GGUFHeader) -> tuple[tuple[str, float], ...]:
+    """The share of the `blk.*` matrices' bytes per ggml type (norms and biases, a rounding
+    error, left out), largest first."""
+    totals: dict[str, int] = {}
+    for tensor in header.tensors:
+        if tensor.name.startswith("blk.") and len(tensor.shape) >= 2:
+            size = tensor_nbytes(tensor) or 0
+            name = _type_name(tensor.ggml_type)
+            totals[name] = totals.get(name, 0) + size
+    whole = sum(totals.values())
+    if not whole:
+        return ()
+    return tuple(
+        (name, size / whole) for name, size in sorted(totals.items(), key=lambda kv: -kv[1])
+    )
+
+
+def _head_type(header: GGUFHeader, tied: bool) -> str:
+    """The output head's ggml type: `output.weight`'s, or the token embedding's when it doubles
+    as the head."""
+    wanted = "token_embd.weight" if tied else "output.weight"
+    for tensor in header.tensors:
+        if tensor.name == wanted:
+            return _type_name(tensor.ggml_type)
+    return ""
 
 
 def _array_length(value: object) -> int:

@@ -14,7 +14,6 @@ Facts also come without the network (`repo_facts`, what the app calls):
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -105,7 +104,7 @@ def facts_to_json(facts: RepoFacts) -> dict[str, Any]:
     return {
         "repo_id": facts.repo_id,
         "files": [[f.path, f.size] for f in facts.files],
-        "shape": dataclasses.asdict(facts.shape),
+        "shape": facts.shape.as_json(),
         "header_quants": facts.header_quants,
         "chat_template": facts.chat_template,
     }

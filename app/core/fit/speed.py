@@ -30,7 +30,7 @@ import re
 import threading
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,6 +96,18 @@ BACKEND_SPEED: dict[str, BackendSpeed] = {
     "metal": BackendSpeed(0.94, 0.84, 0.98, 5e-3, 3.3e-3, 8.3e-3),
     "cpu": BackendSpeed(0.7, 0.5, 0.8, 1e-3, 0.5e-3, 2e-3),
 }
+
+# On a CPU, decoding is bound by the dot products as much as by RAM: a byte of each weight type
+# costs its own time to unpack and multiply (8-bit and 16-bit bytes hold fewer weights, with
+# simpler kernels). CPU time per byte read, relative to a K-quant byte; fitted on this project's
+# 2-vCPU AVX2 machine to SmolLM2-135M requantized to each type at 30, 20 and 10 layers, then
+# checked held out on Gemma-3-270M (docs/performance.md, "Speed per weight type"). A type not
+# measured counts 1. The range before calibration spans these and 1 (a CPU bound by RAM alone).
+CPU_BYTE_COST: dict[str, float] = {
+    "F16": 0.55, "BF16": 0.55, "Q8_0": 0.71,
+    "Q4_0": 0.96, "IQ4_NL": 0.96, "Q4_1": 1.13, "Q5_0": 1.09, "Q5_1": 1.09,
+    "Q2_K": 1.0, "Q3_K": 1.0, "Q4_K": 1.0, "Q5_K": 1.0, "Q6_K": 1.0,
+}  # fmt: skip
 
 # Memory bandwidth in GB/s of common GPUs (makers' data sheets, as TechPowerUp lists them), for
 # machines where NVML can't be asked (AMD, Intel, a machine described in a file). Matched as
@@ -178,6 +190,46 @@ def bytes_read_per_token(shape: ModelShape, gpu_layers: int) -> tuple[int, int]:
     return int(on_gpu), int(in_ram)
 
 
+def main_weight_type(quant: str) -> str:
+    """The ggml type most of a file of `quant` is stored as ("Q4_K_M" -> "Q4_K")."""
+    label = quant.upper()
+    if match := re.match(r"^(Q\d)_K", label):
+        return f"{match[1]}_K"
+    return label
+
+
+def with_quant_types(shape: ModelShape, quant: str | None) -> ModelShape:
+    """`shape` as another quant of its model would store it: the layers as `quant`'s main type,
+    the head as llama.cpp's quantizer leaves it (Q6_K, or the file's type for 8- and 16-bit
+    files). The shape itself when `quant` is its own file's or not known."""
+    if not quant or quant.upper() == shape.quant.upper():
+        return shape
+    main = main_weight_type(quant)
+    head = main if main in ("Q8_0", "F16", "BF16", "F32") else "Q6_K"
+    return replace(shape, layer_types=((main, 1.0),), head_type=head, quant=quant)
+
+
+def cpu_cost_factors(shape: ModelShape) -> tuple[float, float]:
+    """(a layer byte's, a head byte's) CPU cost relative to a K-quant byte (`CPU_BYTE_COST`)."""
+    layer = sum(CPU_BYTE_COST.get(name, 1.0) * share for name, share in shape.layer_types)
+    return (layer or 1.0), CPU_BYTE_COST.get(shape.head_type, 1.0)
+
+
+def _cpu_cost_bytes(shape: ModelShape, gpu_layers: int) -> tuple[float, float, float]:
+    """The RAM side's bytes per token weighted by their CPU cost: (fastest, central, slowest),
+    the extremes counting every byte at min/max of its type's cost and 1."""
+    gpu_layers = max(0, min(gpu_layers, shape.layers))
+    full = gpu_layers == shape.layers and gpu_layers > 0
+    layers = shape.layer_bytes * shape.active_layer_share * (shape.layers - gpu_layers)
+    head = 0 if full else (shape.embed_bytes if shape.tied_output else shape.output_bytes)
+    layer_cost, head_cost = cpu_cost_factors(shape)
+    return (
+        layers * min(layer_cost, 1.0) + head * min(head_cost, 1.0),
+        layers * layer_cost + head * head_cost,
+        layers * max(layer_cost, 1.0) + head * max(head_cost, 1.0),
+    )
+
+
 # --- prediction ----------------------------------------------------------------------------------
 
 
@@ -219,27 +271,30 @@ def _token_times(
     """(fastest, central, slowest) seconds per token."""
     gpu_layers = gpu_layers if backend else 0
     on_gpu, in_ram = bytes_read_per_token(shape, gpu_layers)
-    parts: list[tuple[int, float, BackendSpeed]] = []
+    # Per part: (bytes when fastest, central, slowest; bandwidth; the backend's constants).
+    parts: list[tuple[tuple[float, float, float], float, BackendSpeed]] = []
     if in_ram:
         if not bandwidths.ram_gbps:
             return None
-        parts.append((in_ram, bandwidths.ram_gbps, BACKEND_SPEED["cpu"]))
+        parts.append((_cpu_cost_bytes(shape, gpu_layers), bandwidths.ram_gbps, BACKEND_SPEED["cpu"]))  # fmt: skip
     if on_gpu and backend:
         if not bandwidths.gpu_gbps:
             return None
-        parts.append((on_gpu, bandwidths.gpu_gbps, BACKEND_SPEED.get(backend, BACKEND_SPEED["vulkan"])))  # fmt: skip
+        parts.append(((on_gpu, on_gpu, on_gpu), bandwidths.gpu_gbps, BACKEND_SPEED.get(backend, BACKEND_SPEED["vulkan"])))  # fmt: skip
     if not parts:
         return None
     # The fixed cost is paid once per token, by the backend that ends it (the GPU's in a split).
     fixed = parts[-1][2]
 
-    def seconds(eta_of: str, t0: float) -> float:
-        return t0 + sum(size / (getattr(speed, eta_of) * gbps * 1e9) for size, gbps, speed in parts)
+    def seconds(which: int, eta_of: str, t0: float) -> float:
+        return t0 + sum(
+            sizes[which] / (getattr(speed, eta_of) * gbps * 1e9) for sizes, gbps, speed in parts
+        )
 
     return (
-        seconds("eta_high", fixed.t0_low),
-        seconds("eta", fixed.t0),
-        seconds("eta_low", fixed.t0_high),
+        seconds(0, "eta_high", fixed.t0_low),
+        seconds(1, "eta", fixed.t0),
+        seconds(2, "eta_low", fixed.t0_high),
     )
 
 
@@ -533,7 +588,7 @@ def option_speed(
     on_gpu = option.fit in (Fit.GPU, Fit.PARTIAL) and gpu is not None
     backend = gpu.backend if on_gpu and gpu is not None else None
     return predict_speed(
-        shape.with_file_size(option.size_bytes),
+        with_quant_types(shape.with_file_size(option.size_bytes), option.quant),
         gpu_layers=option.gpu_layers if on_gpu else 0,
         backend=backend,
         bandwidths=context.bandwidths,

@@ -20,6 +20,7 @@ from app.core.fit.speed import (
     SpeedRange,
     bytes_read_per_token,
     calibration_for,
+    cpu_cost_factors,
     load_measurements,
     machine_key,
     measure_ram_bandwidth,
@@ -28,6 +29,7 @@ from app.core.fit.speed import (
     ram_bandwidth,
     save_measurement,
     table_bandwidth,
+    with_quant_types,
 )
 from app.core.gguf.header import check_model_file
 from app.core.machine.hardware import CpuInfo, HardwareProfile
@@ -55,6 +57,47 @@ def test_a_token_reads_every_layer_and_the_head_but_not_the_embedding_lookup(
         smol.layer_bytes * smol.layers + smol.embed_bytes,
         0,
     )
+
+
+def test_the_header_says_what_each_byte_a_token_reads_is_stored_as(smol: ModelShape) -> None:
+    # SmolLM2 Q4_1: its layers' matrices are Q4_1, its tied head (the embedding) is Q8_0.
+    assert smol.layer_types == (("Q4_1", 1.0),)
+    assert (smol.head_type, smol.quant) == ("Q8_0", "Q4_1")
+    # Kept through JSON (saved repo facts) as they were.
+    assert ModelShape(**json.loads(json.dumps(smol.as_json()))) == smol
+
+
+def test_another_quant_of_the_model_is_stored_as_its_label_says(smol: ModelShape) -> None:
+    assert with_quant_types(smol, "Q4_1") is smol and with_quant_types(smol, None) is smol
+    k_quant = with_quant_types(smol, "Q4_K_M")
+    assert (k_quant.layer_types, k_quant.head_type) == ((("Q4_K", 1.0),), "Q6_K")
+    eight_bit = with_quant_types(smol, "Q8_0")
+    assert (eight_bit.layer_types, eight_bit.head_type) == ((("Q8_0", 1.0),), "Q8_0")
+
+
+def test_on_a_cpu_a_byte_of_8_bit_weights_costs_less_than_one_of_4_bit(smol: ModelShape) -> None:
+    # The same bytes stored as Q8_0 hold fewer weights, with a simpler kernel: a faster token.
+    q8 = with_quant_types(smol, "Q8_0")
+    q4 = with_quant_types(smol, "Q4_1")
+    assert cpu_cost_factors(q8)[0] < 1.0 < cpu_cost_factors(q4)[0]
+    bandwidths = Bandwidths(20.0)
+    fast = predicted_seconds_per_token(q8, gpu_layers=0, backend=None, bandwidths=bandwidths)
+    slow = predicted_seconds_per_token(q4, gpu_layers=0, backend=None, bandwidths=bandwidths)
+    assert fast is not None and slow is not None and fast < slow
+    # Before calibration the range also covers a CPU bound by its RAM alone (every byte alike).
+    plain = dataclasses.replace(smol, layer_types=(), head_type="")
+    plain_speed = predict_speed(plain, gpu_layers=0, backend=None, bandwidths=bandwidths)
+    q8_speed = predict_speed(q8, gpu_layers=0, backend=None, bandwidths=bandwidths)
+    assert plain_speed is not None and q8_speed is not None
+    assert q8_speed.low == pytest.approx(plain_speed.low) and q8_speed.high > plain_speed.high
+    # On a GPU every byte counts alike (the study's rows are per file, not per type).
+    on_gpu = predicted_seconds_per_token(
+        q8, gpu_layers=30, backend="cuda", bandwidths=Bandwidths(20.0, 400.0)
+    )
+    plain_gpu = predicted_seconds_per_token(
+        plain, gpu_layers=30, backend="cuda", bandwidths=Bandwidths(20.0, 400.0)
+    )
+    assert on_gpu == plain_gpu
 
 
 def test_a_mixture_of_experts_reads_only_its_used_experts(tmp_path: Path) -> None:
