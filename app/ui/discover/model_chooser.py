@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.core._util.units import format_bytes, format_percent
 from app.core.errors import OfflineError
+from app.core.fit.measured import NO_CORRECTION, Correction, LoadTable, measured_correction
 from app.core.fit.reasons import explain, nothing_fits, speed_sentence, speed_words
 from app.core.fit.recommend import Fit, Goal, Option, Recommendation
 from app.core.fit.repo_facts import (
@@ -425,6 +426,8 @@ class FileChooser(QWidget):
         # This machine's speed facts (bandwidths, benchmarks), gathered off the GUI thread
         # for each new machine; the speeds of the options in the table, row by row.
         self._speed: SpeedContext | None = None
+        # What this machine's measured loads put on the estimates (gathered with the speeds).
+        self._correction = NO_CORRECTION
         self._speed_request = 0
         self.speeds: list[SpeedRange | None] = []
         # The person's default is always a stop, so the first fit is at exactly that length,
@@ -517,19 +520,20 @@ class FileChooser(QWidget):
         if hardware.ram_bytes <= 0:  # nothing known yet (before detection ends)
             return
         paths = app_paths()
-        task = _SpeedJob(
-            self._speed_request,
-            lambda: speed_context(hardware, data_dir=paths.data, cache_dir=paths.cache),
-        )
+        task = _SpeedJob(self._speed_request, lambda: _machine_facts(hardware, paths))
         task.finished.connect(self._on_speed_facts)
         self._jobs.start(task)
 
     @Slot(object)
-    def _on_speed_facts(self, context: SpeedContext) -> None:
+    def _on_speed_facts(self, facts: tuple[SpeedContext, Correction]) -> None:
         job = self.sender()
         if not isinstance(job, _SpeedJob) or job.request != self._speed_request:
             return  # gathered for a machine no longer shown
-        self._speed = context
+        self._speed, correction = facts
+        if correction != self._correction:  # this machine's loads move the estimates
+            self._correction = correction
+            self.refit()
+            return
         self._show_speeds()
 
     def _show_speeds(self) -> None:
@@ -638,7 +642,11 @@ class FileChooser(QWidget):
         if self._facts is None:
             return
         self.recommendation = advise(
-            self._facts, self._hardware, goal=self.goal.currentData(), context=self.context
+            self._facts,
+            self._hardware,
+            goal=self.goal.currentData(),
+            context=self.context,
+            correction=self._correction,
         )
         self._fill_table(self.recommendation)
 
@@ -733,10 +741,18 @@ GPU_LAYERS_COLUMN = 4
 SPEED_COLUMN = 6
 
 
+def _machine_facts(hardware: HardwareProfile, paths: AppPaths) -> tuple[SpeedContext, Correction]:
+    """This machine's speed facts and the correction its measured loads put on estimates."""
+    speeds = speed_context(hardware, data_dir=paths.data, cache_dir=paths.cache)
+    return speeds, measured_correction(hardware, LoadTable.in_folder(paths.data))
+
+
 class _SpeedJob(TaskWorker):
     """Gathering one machine's speed facts, numbered so that only the latest machine's count."""
 
-    def __init__(self, request: int, function: Callable[[], SpeedContext]) -> None:
+    def __init__(
+        self, request: int, function: Callable[[], tuple[SpeedContext, Correction]]
+    ) -> None:
         super().__init__(function, name="speed facts")
         self.request = request
 

@@ -83,7 +83,8 @@ def test_every_file_has_its_speed_in_words_and_best_quality_warns_when_slow(
     qtbot.keyClick(chooser.goal, Qt.Key.Key_Down)
     qtbot.waitUntil(lambda: "slower than you read" in chooser.speed_line.text(), timeout=5_000)
     assert chooser.speed_line.text() == (
-        "Replies come at about 2\u00a0words/s on this machine: slower than you read. "
+        # An 8-bit 4.8 GB file: 2 words/s if this CPU is bound by its RAM, 4 if by arithmetic.
+        "Replies come at about 2\u20134\u00a0words/s on this machine: slower than you read. "
         "Choose Fastest for a quicker file."
     )
     window.close()
@@ -103,4 +104,38 @@ def test_after_a_speed_test_here_the_figure_says_so(qtbot: QtBot) -> None:
     )  # fmt: skip
     window, chooser = open_chooser(qtbot)
     assert chooser.speed_line.text().endswith("words/s on this machine (from a speed test here).")
+    window.close()
+
+
+@pytest.mark.usefixtures("ram_20_gbps")
+def test_this_machines_measured_loads_raise_the_needs_column(qtbot: QtBot) -> None:
+    """Loads on this machine that took 20 % more than estimated: Discover's figures carry it,
+    as `quantdesk recommend` does (the person sees what a load here will take)."""
+    from app.core._util.units import format_bytes
+    from app.core.fit.measured import LoadOutcome, LoadRow, LoadTable, this_machine
+
+    window, chooser = open_chooser(qtbot)
+    needs = FileChooser.COLUMNS.index("Needs")
+    before = [o.estimated_bytes for o in chooser.recommendation.options]
+    window.close()
+
+    here = this_machine()
+    table = LoadTable.in_folder(app_paths().data)
+    for measured in (110, 130, 120):
+        table.add(
+            LoadRow(
+                file="/models/x.gguf", size=1, context=4096, gpu_layers=0, memory_mapped=True,
+                outcome=LoadOutcome.LOADED, estimated=100, measured=measured,
+                measured_file=None, measured_anon=None, measured_vram=None,
+                machine=here.machine, backend=here.backend, build=here.build, at=0.0,
+            )
+        )  # fmt: skip
+    window, chooser = open_chooser(qtbot)
+    qtbot.waitUntil(
+        lambda: chooser.recommendation.options[0].estimated_bytes > before[0], timeout=10_000
+    )
+    after = chooser.recommendation.options
+    for old, option, row in zip(before, after, range(len(after)), strict=True):
+        assert option.estimated_bytes == pytest.approx(1.2 * old, rel=1e-3)
+        assert chooser.table.item(row, needs).text() == format_bytes(option.estimated_bytes)
     window.close()

@@ -183,7 +183,8 @@ def test_speed_in_words_and_when_it_is_slow_to_read() -> None:
     assert SpeedRange(18.7, 24.0, SpeedBasis.BANDWIDTH).words() == (14, 18)  # 0.75 words a token
     assert SpeedRange(0.5, 0.9, SpeedBasis.BANDWIDTH).words() == (1, 1)
     assert SpeedRange(2.0, 3.0, SpeedBasis.MEASURED).slow_to_read
-    assert not SpeedRange(2.0, 5.0, SpeedBasis.BANDWIDTH).slow_to_read
+    assert SpeedRange(2.0, 5.0, SpeedBasis.BANDWIDTH).slow_to_read  # middle 3.2 t/s, 2.4 words/s
+    assert not SpeedRange(3.0, 8.0, SpeedBasis.BANDWIDTH).slow_to_read  # 4.9 t/s, 3.7 words/s
     assert SpeedRange(12.34, 15.06, SpeedBasis.MEASURED).as_dict() == {
         "low": 12.3,
         "high": 15.1,
