@@ -30,6 +30,7 @@ from typing import Any
 
 from app.core._util.cancel import CancelToken
 from app.core._util.child import run_once
+from app.core._util.priority import run_at_lower_priority
 
 PROJECT_COMMAND = "__project-memory"
 # A dry run reads only the header: tens of seconds would mean a stuck disk or a busy machine.
@@ -95,10 +96,14 @@ def project_memory(
             was stopped, or its engine could not start (`returncode` ENGINE_UNAVAILABLE).
         ValueError: the child answered something that isn't a projection.
     """
-    out = run_once(
-        [PROJECT_COMMAND, str(path), str(context), str(gpu_layers)],
-        deadline_seconds=PROJECT_SECONDS,
-        cancel=cancel,
+    # From a lowered thread the child inherits the lower priority: a window open meanwhile
+    # (Discover, the wizard) keeps drawing while llama.cpp plans the load.
+    out = run_at_lower_priority(
+        lambda: run_once(
+            [PROJECT_COMMAND, str(path), str(context), str(gpu_layers)],
+            deadline_seconds=PROJECT_SECONDS,
+            cancel=cancel,
+        )
     )
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if not lines:

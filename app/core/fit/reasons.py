@@ -92,6 +92,7 @@ def explain(recommendation: Recommendation, option: Option) -> Explanation:
     if picked:
         details.append(_pick_rule(option, recommendation, budget))
     details.append(_memory(option, recommendation, budget))
+    details.extend(_figures_source(option, recommendation))
     details.append(_usable_ram(profile, budget))
     details.append(_quality(option, recommendation.repo_id))
     if picked:
@@ -369,6 +370,36 @@ def _cpu_memory(option: Option, profile: HardwareProfile, budget: Budget, parts:
         ),
         **values,
     )
+
+
+def _figures_source(option: Option, recommendation: Recommendation) -> list[Phrase]:
+    """Where the memory figures come from, when not from the formula alone: llama.cpp's own plan
+    of the load, and what this machine's past loads put on top."""
+    said: list[Phrase] = []
+    if option.projection_source == "llama.cpp":
+        said.append(
+            _say(
+                QT_TRANSLATE_NOOP(
+                    "FitReasons",
+                    "The memory for the conversation and the working space is llama.cpp's own "
+                    "figure: it planned this load on this machine without reading the weights.",
+                )
+            )
+        )
+    correction = recommendation.correction
+    if correction.loads and correction.factor > 1.0:
+        said.append(
+            _say(
+                QT_TRANSLATE_NOOP(
+                    "FitReasons",
+                    "Raised by {percent}: models loaded on this machine took that much more "
+                    "than estimated (the last {loads} loads).",
+                ),
+                percent=format_percent(100 * (correction.factor - 1), decimals=0),
+                loads=correction.loads,
+            )
+        )
+    return said
 
 
 def _usable_ram(profile: HardwareProfile, budget: Budget) -> Phrase:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core._util.units import format_bytes, format_percent
+from app.core.engine.projection import Projection
 from app.core.errors import OfflineError
 from app.core.fit.measured import NO_CORRECTION, Correction, LoadTable, measured_correction
 from app.core.fit.reasons import explain, nothing_fits, speed_sentence, speed_words
@@ -428,6 +429,8 @@ class FileChooser(QWidget):
         self._speed: SpeedContext | None = None
         # What this machine's measured loads put on the estimates (gathered with the speeds).
         self._correction = NO_CORRECTION
+        # llama.cpp's dry run of the shown repo's model on this machine (None: the formula).
+        self._projection: Projection | None = None
         self._speed_request = 0
         self.speeds: list[SpeedRange | None] = []
         # The person's default is always a stop, so the first fit is at exactly that length,
@@ -578,8 +581,10 @@ class FileChooser(QWidget):
         self._explain(None)
         self.title.setText(self.tr("Reading {repo} on Hugging Face…").format(repo=repo_id))
         self._request += 1
-        models_dir = self._models_dir
-        task = _FactsJob(self._request, lambda: repo_facts(repo_id, models_dir))
+        models_dir, hardware, context = self._models_dir, self._hardware, self.context
+        task = _FactsJob(
+            self._request, lambda: _facts_and_projection(repo_id, models_dir, hardware, context)
+        )
         task.finished.connect(self._on_facts)
         task.failed.connect(self._on_facts_failed)
         self._jobs.start(task)
@@ -601,9 +606,10 @@ class FileChooser(QWidget):
         return isinstance(job, _FactsJob) and job.request == self._request
 
     @Slot(object)
-    def _on_facts(self, facts: RepoFacts) -> None:
+    def _on_facts(self, result: tuple[RepoFacts, Projection | None]) -> None:
         if not self._is_latest():
             return
+        facts, self._projection = result
         self._facts = facts
         self.refit()  # first: the title counts the files the table lists
         self.title.setText(self._facts_title(facts))
@@ -646,6 +652,8 @@ class FileChooser(QWidget):
             self._hardware,
             goal=self.goal.currentData(),
             context=self.context,
+            # llama.cpp's plan stands for the context it was made at; another is the formula's.
+            projection=self._projection,
             correction=self._correction,
         )
         self._fill_table(self.recommendation)
@@ -741,6 +749,30 @@ GPU_LAYERS_COLUMN = 4
 SPEED_COLUMN = 6
 
 
+def _facts_and_projection(
+    repo_id: str, models_dir: Path, hardware: HardwareProfile, context: int
+) -> tuple[RepoFacts, Projection | None]:
+    """`repo_id`'s facts and llama.cpp's projection of its model here at `context` tokens (its
+    header read from a local copy, or from the Hub when the facts came from there)."""
+    facts = repo_facts(repo_id, models_dir)
+    if hardware.ram_bytes <= 0:  # the machine isn't known yet: nothing to plan a load on
+        return facts, None
+    from app.core.fit.dry_run import project_repo
+
+    projection = project_repo(
+        repo_id,
+        facts.files,
+        hardware,
+        context=context,
+        remote=facts.source is FactsSource.HUB,
+        layers=facts.shape.layers,
+        trained_context=facts.shape.trained_context,
+        models_dir=models_dir,
+        stubs_dir=app_paths().cache / "header-stubs",
+    )
+    return facts, projection
+
+
 def _machine_facts(hardware: HardwareProfile, paths: AppPaths) -> tuple[SpeedContext, Correction]:
     """This machine's speed facts and the correction its measured loads put on estimates."""
     speeds = speed_context(hardware, data_dir=paths.data, cache_dir=paths.cache)
@@ -760,6 +792,8 @@ class _SpeedJob(TaskWorker):
 class _FactsJob(TaskWorker):
     """Fetching one repo's facts, numbered so that only the latest pick's result is shown."""
 
-    def __init__(self, request: int, function: Callable[[], RepoFacts]) -> None:
+    def __init__(
+        self, request: int, function: Callable[[], tuple[RepoFacts, Projection | None]]
+    ) -> None:
         super().__init__(function, name="repo facts")
         self.request = request

@@ -792,6 +792,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>质量：保留完整模型 {percent} 的准确度（在本模型自己的量化文件上测得）。</translation>
     </message>
     <message>
+        <source>Raised by {percent}: models loaded on this machine took that much more than estimated (the last {loads} loads).</source>
+        <translation>已上调 {percent}：在这台电脑上加载过的模型比估计多用了这么多内存（最近 {loads} 次加载）。</translation>
+    </message>
+    <message>
         <source>Reduced quality</source>
         <translation>质量有所下降</translation>
     </message>
@@ -826,6 +830,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Split: {layers} of {all_layers}&#xa0;layers on the {gpu} ({gpu_used} of {gpu_usable} usable), the rest in RAM ({ram_used} of {ram_usable} usable); {parts}.</source>
         <translation>分担运行：{all_layers}&#xa0;层中的 {layers} 层在 {gpu} 上（可用 {gpu_usable}，占用 {gpu_used}），其余在内存中（可用 {ram_usable}，占用 {ram_used}）；{parts}。</translation>
+    </message>
+    <message>
+        <source>The memory for the conversation and the working space is llama.cpp&apos;s own figure: it planned this load on this machine without reading the weights.</source>
+        <translation>对话和运算空间所需的内存是 llama.cpp 自己给出的数字：它在这台电脑上规划了这次加载，而无需读取权重。</translation>
     </message>
     <message>
         <source>This repo has no GGUF files.</source>
