@@ -104,8 +104,8 @@ BACKEND_SPEED: dict[str, BackendSpeed] = {
 # checked held out on Gemma-3-270M (docs/performance.md, "Speed per weight type"). A type not
 # measured counts 1. The range before calibration spans these and 1 (a CPU bound by RAM alone).
 CPU_BYTE_COST: dict[str, float] = {
-    "F16": 0.55, "BF16": 0.55, "Q8_0": 0.71,
-    "Q4_0": 0.96, "IQ4_NL": 0.96, "Q4_1": 1.13, "Q5_0": 1.09, "Q5_1": 1.09,
+    "F16": 0.53, "BF16": 0.58, "Q8_0": 0.69,
+    "Q4_0": 0.85, "IQ4_NL": 0.80, "IQ4_XS": 1.09, "Q4_1": 1.04, "Q5_0": 1.05, "Q5_1": 0.98,
     "Q2_K": 1.0, "Q3_K": 1.0, "Q4_K": 1.0, "Q5_K": 1.0, "Q6_K": 1.0,
 }  # fmt: skip
 
