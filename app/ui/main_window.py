@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.core._util.files import moved_path
 from app.core._util.units import format_bytes, format_seconds
-from app.core.engine.engine import LoadedModel
+from app.core.engine.engine import GenerationStats, LoadedModel
 from app.core.errors import HistoryError, LoadMemoryError
 from app.core.hub.library import (
     LocalModel,
@@ -47,9 +47,13 @@ from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from app.core._util.cancel import CancelToken
     from app.core.fit.loading import GpuFallback
+    from app.core.fit.slowness import SlownessFigures
     from app.core.machine.hardware import HardwareProfile
+    from app.ui.chat.why_slow import WhySlowPanel
 
     # The pages a person sees after the chat, the wizard and the dialogs are imported when
     # first built (`_build_page`), not on the way to the window's first paint.
@@ -108,6 +112,13 @@ class MainWindow(QMainWindow):
         self.add_dialog: AddModelDialog | None = None
         self._closed = False  # a load that ends after the window closed changes nothing
         self._memory_jobs = Jobs(self)  # the status bar's memory figure, sampled off the GUI
+        # "Why is it slow?": its window once opened, the figures it is gathered from (this
+        # load's first and last replies) and the gathering off the GUI thread.
+        self.why_slow_panel: WhySlowPanel | None = None
+        self._first_reply: GenerationStats | None = None
+        self._last_reply: GenerationStats | None = None
+        self._slowness_jobs = Jobs(self)
+        self._slowness_request = 0
         # Both notes, each until the person has read it (a status line would lose them).
         self._start_notes = [n for n in (session.store_note, session.preferences_note) if n]
         self.setWindowTitle(self.tr("Quantdesk"))
@@ -156,6 +167,7 @@ class MainWindow(QMainWindow):
             default_context=session.preferences.default_context,
             model_label=self.chat_model_label,
         )
+        self.chat.reply_finished.connect(self._note_reply)
         self.chat.reply_finished.connect(self.reply_finished)
         self.chat.reply_failed.connect(self.reply_failed)
         self.chat.status_changed.connect(self._show_chat_status)
@@ -205,7 +217,15 @@ class MainWindow(QMainWindow):
         self.status_note = plain_text(QLabel())  # the chat's figures and any passing note
         self.model_label = plain_text(QLabel(self.tr("No model")))
         self.memory_label = plain_text(QLabel())
+        self.why_slow_button = QPushButton(self.tr("Why is it slow?"))
+        self.why_slow_button.setFlat(True)  # a link beside the figures, not a big button
+        self.why_slow_button.setAccessibleName(self.tr("Why is it slow?"))
+        self.why_slow_button.setToolTip(
+            self.tr("What sets the speed of replies here, and the one change most likely to help")
+        )
+        self.why_slow_button.clicked.connect(self.show_why_slow)
         self.statusBar().addWidget(self.status_note, 1)
+        self.statusBar().addPermanentWidget(self.why_slow_button)
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().addPermanentWidget(self.memory_label)
         for note in self._start_notes:
@@ -577,6 +597,7 @@ class MainWindow(QMainWindow):
         if self.chat.is_generating:
             self.chat.stop_reply()
         self._model = None
+        self._first_reply = self._last_reply = None  # figures of the model before
         self.chat.set_model(None)
         entry = self.describe(Path(path))
         self.model_picker.setCurrentIndex(self._add_model_entry(entry))
@@ -653,6 +674,7 @@ class MainWindow(QMainWindow):
         self._sample_memory()
         if MODELS in self._built_pages:  # its memory column gains this load's figures
             self.models_page.note_loaded(model.path)
+        self._refresh_why_slow()
         self.model_loaded.emit(model)
 
     @Slot(object)
@@ -694,6 +716,7 @@ class MainWindow(QMainWindow):
         )
         self.model_label.setToolTip("")
         self._update_controls()
+        self._refresh_why_slow()
         if isinstance(error, LoadMemoryError):
             self._offer_shorter_context(error)
         self.model_failed.emit(error)
@@ -721,6 +744,99 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _show_chat_status(self, text: str) -> None:
         self.status_note.setText(text)
+
+    # --- "Why is it slow?" ------------------------------------------------------------------------
+
+    @Slot(object)
+    def _note_reply(self, stats: GenerationStats) -> None:
+        """Keep the figures of this load's first reply (the speed at a chat's start) and of
+        the last one; a reply stopped before its first token says nothing of the speed."""
+        if stats.completion_tokens == 0:
+            return
+        if self._first_reply is None:
+            self._first_reply = stats
+        self._last_reply = stats
+        self._refresh_why_slow()
+
+    @Slot()
+    def show_why_slow(self) -> WhySlowPanel:
+        """The status bar's "Why is it slow?": open (or raise) its window, and gather the
+        figures afresh."""
+        from app.ui.chat.why_slow import WhySlowPanel  # not on the way to the first paint
+
+        if self.why_slow_panel is None:
+            self.why_slow_panel = WhySlowPanel(self)
+        panel = self.why_slow_panel
+        panel.show()
+        panel.raise_()
+        panel.activateWindow()
+        self._gather_slowness()
+        return panel
+
+    def _refresh_why_slow(self) -> None:
+        """A new reply or load while the window is open: show its figures."""
+        if self.why_slow_panel is not None and self.why_slow_panel.isVisible():
+            self._gather_slowness()
+
+    def _gather_slowness(self) -> None:
+        """Measure the figures on a task thread (the GPU driver may take a while to answer; the
+        RAM's bandwidth is measured once per machine); only the latest request is shown."""
+        from app.core.fit.slowness import SlownessInputs, gather_figures
+
+        panel = self.why_slow_panel
+        if panel is None:
+            return
+        self._slowness_request += 1
+        model = self._model
+        if model is None:
+            panel.show_no_model()
+            return
+        panel.show_gathering()
+        session = self.session
+        inputs = SlownessInputs(
+            model,
+            self._last_reply,
+            self._first_reply,
+            session.detected_hardware,  # speed tests are kept by the machine as detected
+            session.paths.data,
+            session.paths.cache,
+        )
+        job = _SlownessJob(self._slowness_request, partial(gather_figures, inputs))
+        job.finished.connect(self._show_slowness)
+        job.failed.connect(self._slowness_failed)
+        self._slowness_jobs.start(job)
+
+    def _latest_slowness_job(self) -> bool:
+        """The job that just ended is the latest asked for, and its window is still there."""
+        job = self.sender()
+        return (
+            isinstance(job, _SlownessJob)
+            and job.request == self._slowness_request
+            and self.why_slow_panel is not None
+            and not self._closed
+        )
+
+    @Slot(object)
+    def _show_slowness(self, figures: SlownessFigures) -> None:
+        from app.core.engine.backends import loaded_engine  # loaded by the model's load
+        from app.core.fit.slowness import suggest
+        from app.ui.translations import core_words
+
+        if not self._latest_slowness_job() or self.why_slow_panel is None:
+            return
+        engine = loaded_engine()
+        hardware = self.session.hardware
+        described = (
+            engine.describe(hardware.gpus if hardware else (), core_words("Engine"))
+            if engine is not None
+            else self.tr("Not known yet.")
+        )
+        self.why_slow_panel.show_figures(figures, suggest(figures), engine=described)
+
+    @Slot(object)
+    def _slowness_failed(self, error: Exception) -> None:
+        if self._latest_slowness_job() and self.why_slow_panel is not None:
+            self.why_slow_panel.show_failed(error_text(error))
 
     @Slot(object)
     def _start_speed_test(self, cancel: CancelToken) -> None:
@@ -866,6 +982,17 @@ class MainWindow(QMainWindow):
             if page is not None:
                 page.shutdown()  # type: ignore[attr-defined]
         self._memory_jobs.shutdown()
+        self._slowness_jobs.shutdown()
+        if self.why_slow_panel is not None:
+            self.why_slow_panel.close()
         # The app has one window: closing it ends the session's threads and its chat store.
         self.session.shutdown()
         super().closeEvent(event)
+
+
+class _SlownessJob(TaskWorker):
+    """Gathering the "Why is it slow?" figures, numbered so that only the latest are shown."""
+
+    def __init__(self, request: int, function: Callable[[], SlownessFigures]) -> None:
+        super().__init__(function, name="slowness")
+        self.request = request

@@ -1203,6 +1203,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>尚未加载模型。</translation>
     </message>
     <message>
+        <source>Not known yet.</source>
+        <translation>尚不清楚。</translation>
+    </message>
+    <message>
         <source>Quantdesk</source>
         <translation>Quantdesk</translation>
     </message>
@@ -1273,6 +1277,14 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Use a .gguf file that is already on this computer</source>
         <translation>使用这台电脑上已有的 .gguf 文件</translation>
+    </message>
+    <message>
+        <source>What sets the speed of replies here, and the one change most likely to help</source>
+        <translation>这里决定回复速度的因素，以及最可能有帮助的一项改动</translation>
+    </message>
+    <message>
+        <source>Why is it slow?</source>
+        <translation>为什么慢？</translation>
     </message>
     <message>
         <source>all layers on the GPU</source>
@@ -1850,6 +1862,209 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>• Free disk space for the model: most files are 1 to 10&#xa0;GiB, and each file&apos;s size is shown before anything is downloaded.</source>
         <translation>• 为模型预留磁盘空间：大多数文件在 1 到 10&#xa0;GiB 之间，下载前会显示每个文件的大小。</translation>
+    </message>
+</context>
+<context>
+    <name>WhySlowPanel</name>
+    <message numerus="yes">
+        <source>%n threads</source>
+        <translation>
+            <numerusform>%n 个线程</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>All %n layers on the CPU</source>
+        <translation>
+            <numerusform>全部 %n 层都在 CPU 上</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>All %n layers on {gpu}</source>
+        <translation>
+            <numerusform>全部 %n 层都在 {gpu} 上</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>All layers on the CPU</source>
+        <translation>所有层都在 CPU 上</translation>
+    </message>
+    <message>
+        <source>All layers on {gpu}</source>
+        <translation>所有层都在 {gpu} 上</translation>
+    </message>
+    <message>
+        <source>CPU threads</source>
+        <translation>CPU 线程数</translation>
+    </message>
+    <message>
+        <source>Choose a smaller file of this model, such as {quant} (Discover lists them). Nothing else holds it back: at {tps}&#xa0;tokens/s, the computer reads the whole file for every word, and a smaller file is read faster.</source>
+        <translation>选择该模型更小的文件，例如 {quant}（“发现”页中有列出）。没有其他因素拖慢它：以 {tps} token/秒的速度，电脑每写一个词都要读完整个文件，更小的文件读得更快。</translation>
+    </message>
+    <message>
+        <source>Choose a smaller file: {file} ({quant}) is already on this computer. Nothing else holds this model back: at {tps}&#xa0;tokens/s, the computer reads the whole file for every word, and a smaller file is read faster.</source>
+        <translation>选择更小的文件：{file}（{quant}）已在这台电脑上。没有其他因素拖慢这个模型：以 {tps} token/秒的速度，电脑每写一个词都要读完整个文件，更小的文件读得更快。</translation>
+    </message>
+    <message>
+        <source>Choose a smaller model: nothing else holds this one back, and at {tps}&#xa0;tokens/s this file is already among its smallest worth using. A model with fewer parameters (a lower number of billions, B) reads faster.</source>
+        <translation>选择更小的模型：没有其他因素拖慢当前模型，以 {tps} token/秒的速度，这个文件已是它值得使用的最小文件之一。参数更少的模型（“B”前的数字更小，即十亿参数更少）读得更快。</translation>
+    </message>
+    <message>
+        <source>Close other programs that use the GPU (games, videos, other AI apps): this reply came at {tps}&#xa0;tokens/s, well below the {low}&#xa0;tokens/s this file should reach on this GPU.</source>
+        <translation>关闭其他使用 GPU 的程序（游戏、视频、其他 AI 应用）：这次回复的速度是 {tps} token/秒，远低于这个文件在这块 GPU 上应达到的 {low} token/秒。</translation>
+    </message>
+    <message>
+        <source>Close other programs, or choose a smaller file: {swap} of memory has been moved to the disk (swap) and only {free} of RAM is free, so the model waits for the disk.</source>
+        <translation>关闭其他程序，或选择更小的文件：已有 {swap} 的内存被移到磁盘（交换空间），内存只剩 {free} 空闲，所以模型要等待磁盘。</translation>
+    </message>
+    <message>
+        <source>Conversation length</source>
+        <translation>对话长度</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>引擎</translation>
+    </message>
+    <message>
+        <source>Expected for this file</source>
+        <translation>这个文件的预期速度</translation>
+    </message>
+    <message>
+        <source>First token after {first} (reading {prompt}&#xa0;tokens), and no more.</source>
+        <translation>{first} 后出现第一个 token（读取了 {prompt} 个 token），之后没有更多。</translation>
+    </message>
+    <message numerus="yes">
+        <source>First token after {first} (reading {prompt}&#xa0;tokens), then {tps}&#xa0;tokens/s for %n&#xa0;tokens.</source>
+        <translation>
+            <numerusform>{first} 后出现第一个 token（读取了 {prompt} 个 token），之后以 {tps} token/秒写了 %n 个 token。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>GPU memory borrowed from RAM: not known (this GPU&apos;s driver doesn&apos;t report it).</source>
+        <translation>GPU 借用的内存：未知（这块 GPU 的驱动不报告此项）。</translation>
+    </message>
+    <message>
+        <source>GPU memory borrowed from RAM: {shared}.</source>
+        <translation>GPU 借用的内存：{shared}。</translation>
+    </message>
+    <message>
+        <source>GPU memory free: {free}.</source>
+        <translation>GPU 空闲显存：{free}。</translation>
+    </message>
+    <message>
+        <source>Last reply</source>
+        <translation>上一次回复</translation>
+    </message>
+    <message>
+        <source>Measured for this model and its last reply.</source>
+        <translation>以下是这个模型及其上一次回复的实测数据。</translation>
+    </message>
+    <message>
+        <source>Measuring…</source>
+        <translation>正在测量…</translation>
+    </message>
+    <message>
+        <source>Memory spill</source>
+        <translation>内存溢出</translation>
+    </message>
+    <message>
+        <source>No model is loaded. Load one in the chat, send a message, and look here again.</source>
+        <translation>尚未加载模型。请在聊天中加载一个模型，发送一条消息，然后再来这里查看。</translation>
+    </message>
+    <message>
+        <source>No reply yet.</source>
+        <translation>还没有回复。</translation>
+    </message>
+    <message>
+        <source>No reply yet: send a message, and the figures of its reply show here. What is known from the load alone is below.</source>
+        <translation>还没有回复：发送一条消息后，这里会显示该回复的数据。下面是仅从加载中得知的信息。</translation>
+    </message>
+    <message>
+        <source>No swap in use.</source>
+        <translation>未使用交换空间。</translation>
+    </message>
+    <message>
+        <source>Not known: this machine&apos;s memory speed hasn&apos;t been measured.</source>
+        <translation>未知：尚未测量这台机器的内存速度。</translation>
+    </message>
+    <message>
+        <source>Put fewer layers on the GPU (Settings, GPU offload): the GPU is borrowing {shared} of the computer&apos;s RAM, which is much slower than its own memory.</source>
+        <translation>减少放在 GPU 上的层数（设置 → GPU 卸载）：GPU 正借用电脑 {shared} 的内存，这比它自己的显存慢得多。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Put more layers on the GPU (Settings, GPU offload): %n layers run on the slower CPU while the GPU has {free} free.</source>
+        <translation>
+            <numerusform>把更多层放到 GPU 上（设置 → GPU 卸载）：有 %n 层在较慢的 CPU 上运行，而 GPU 还有 {free} 空闲。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Put more layers on the GPU (Settings, GPU offload): one layer runs on the slower CPU while the GPU has {free} free.</source>
+        <translation>把更多层放到 GPU 上（设置 → GPU 卸载）：有一层在较慢的 CPU 上运行，而 GPU 还有 {free} 空闲。</translation>
+    </message>
+    <message>
+        <source>RAM free: {free}.</source>
+        <translation>空闲内存：{free}。</translation>
+    </message>
+    <message>
+        <source>Send shorter messages, or start a new chat: reading the conversation took {first} before the first word, longer than writing the reply ({writing}).</source>
+        <translation>发送更短的消息，或开始新的聊天：在写出第一个词之前，读取对话用了 {first}，比写回复的时间（{writing}）还长。</translation>
+    </message>
+    <message>
+        <source>Start a new chat: this one is {depth}&#xa0;tokens long, and each new word looks back over all of it. Replies came at {start}&#xa0;tokens/s at the start, and {now}&#xa0;tokens/s now.</source>
+        <translation>开始新的聊天：这段对话已有 {depth} 个 token，每写一个新词都要回看全部内容。开始时回复速度为 {start} token/秒，现在为 {now} token/秒。</translation>
+    </message>
+    <message>
+        <source>Swap in use: not known.</source>
+        <translation>交换空间使用情况：未知。</translation>
+    </message>
+    <message>
+        <source>Swap in use: {swap}.</source>
+        <translation>正在使用的交换空间：{swap}。</translation>
+    </message>
+    <message>
+        <source>The figures couldn&apos;t be read: {reason}</source>
+        <translation>无法读取数据：{reason}</translation>
+    </message>
+    <message>
+        <source>The first reply of this load: {tps}&#xa0;tokens/s.</source>
+        <translation>这次加载后的第一次回复：{tps} token/秒。</translation>
+    </message>
+    <message>
+        <source>What would help most</source>
+        <translation>最有帮助的改动</translation>
+    </message>
+    <message>
+        <source>Where the model runs</source>
+        <translation>模型在哪里运行</translation>
+    </message>
+    <message>
+        <source>Why is it slow?</source>
+        <translation>为什么慢？</translation>
+    </message>
+    <message>
+        <source>one thread</source>
+        <translation>一个线程</translation>
+    </message>
+    <message>
+        <source>the GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>{low}–{high}&#xa0;tokens/s at the start of a chat (estimated from this machine&apos;s memory speed; Measure speed makes it exact).</source>
+        <translation>聊天开始时为 {low}–{high} token/秒（根据这台机器的内存速度估算；“测量速度”可得到准确数值）。</translation>
+    </message>
+    <message>
+        <source>{low}–{high}&#xa0;tokens/s at the start of a chat (from a speed test on this machine).</source>
+        <translation>聊天开始时为 {low}–{high} token/秒（来自这台机器上的速度测试）。</translation>
+    </message>
+    <message numerus="yes">
+        <source>{on_gpu} of %n layers on {gpu}, {on_cpu} on the CPU</source>
+        <translation>
+            <numerusform>%n 层中有 {on_gpu} 层在 {gpu} 上，{on_cpu} 层在 CPU 上</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{used} of {ctx}&#xa0;tokens of context in use</source>
+        <translation>已使用上下文 {used} / {ctx} 个 token</translation>
     </message>
 </context>
 <context>

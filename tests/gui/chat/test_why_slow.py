@@ -1,0 +1,209 @@
+""" "Why is it slow?" in the real window, as a person uses it: the status bar's link opens a
+window that says plainly when there is nothing to explain yet, and after a real reply from the
+tiny model lists that reply's figures (its speed, the threads, the engine's CPU build) and one
+suggestion."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from app.core.engine.backends import loaded_engine
+from app.core.engine.engine import GenerationStats
+from app.core.fit.slowness import Remedy, ReplyFigures, SlownessFigures, SmallerFile, Suggestion
+from app.core.fit.speed import BANDWIDTH_FILE, SpeedBasis, SpeedRange, machine_key
+from app.core.machine.hardware import HardwareProfile, detect
+from app.core.paths import app_paths
+from app.ui.chat.why_slow import WhySlowPanel
+from app.ui.main_window import MainWindow
+from app.ui.session import Session
+from tests.gui.conftest import set_sampling
+
+LOAD_MS = 120_000
+
+
+@pytest.fixture
+def profile() -> HardwareProfile:
+    return detect()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, profile: HardwareProfile) -> Iterator[MainWindow]:
+    # This machine's RAM speed as measured before (20 GB/s): the prediction needs no new one.
+    cache = app_paths().ensure().cache
+    (cache / BANDWIDTH_FILE).write_text(
+        json.dumps({"format": 1, "machine": machine_key(profile), "gbps": 20.0})
+    )
+    window = MainWindow(Session(app_paths().ensure(), hardware=profile))
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()
+
+
+def test_why_is_it_slow_lists_the_last_replys_figures_and_one_suggestion(
+    qtbot: QtBot, window: MainWindow, tiny_model: Path, tmp_path: Path
+) -> None:
+    # The model alone in its folder: a smaller file is then named by the rule, not found.
+    model_path = Path(shutil.copy(tiny_model, tmp_path / tiny_model.name))
+    link = window.why_slow_button
+    assert link.text() == "Why is it slow?" and link.accessibleName() == "Why is it slow?"
+    assert link.isVisible() and link.focusPolicy() & Qt.FocusPolicy.TabFocus
+
+    # Before any model, from the keyboard: the window says so.
+    link.setFocus()
+    qtbot.keyClick(link, Qt.Key.Key_Space)
+    panel = window.why_slow_panel
+    assert panel is not None and panel.isVisible() and not panel.isModal()
+    assert panel.status.text().startswith("No model is loaded.")
+    assert not panel.suggestion.isVisible()
+
+    # A load while it is open: what the load alone tells, and that no reply is there yet.
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS) as loaded:
+        window.load_model(model_path, context_length=2048)
+    model = loaded.args[0]
+    rows = panel.rows
+    qtbot.waitUntil(lambda: rows["reply"].text() == "No reply yet.", timeout=60_000)
+    assert panel.status.text().startswith("No reply yet: send a message")
+    assert rows["layers"].text() == "All 30 layers on the CPU"
+    assert not panel.suggestion.isVisible()  # nothing measured points to a cause yet
+    qtbot.mouseClick(panel.close_button, Qt.MouseButton.LeftButton)
+    assert not panel.isVisible()
+
+    # A real reply, then the link clicked as a person would.
+    set_sampling(window, temperature=0.0, max_tokens=24)
+    qtbot.keyClicks(window.chat.input_box, "Name three colors.")
+    with qtbot.waitSignal(window.reply_finished, timeout=LOAD_MS) as finished:
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
+    stats: GenerationStats = finished.args[0]
+    assert stats.completion_tokens > 0
+    qtbot.mouseClick(link, Qt.MouseButton.LeftButton)
+    assert panel.isVisible()
+    speed = f"{stats.tokens_per_second:.1f}"
+    qtbot.waitUntil(lambda: f"then {speed}\u00a0tokens/s" in rows["reply"].text(), timeout=60_000)
+
+    assert panel.status.text() == "Measured for this model and its last reply."
+    assert rows["reply"].text().startswith("First token after ")
+    assert f"(reading {stats.prompt_tokens:,}\u00a0tokens)" in rows["reply"].text()
+    assert rows["threads"].text() == f"{model.threads} threads"
+    engine = loaded_engine()
+    assert engine is not None and engine.cpu_variant
+    assert engine.cpu_variant in rows["engine"].text() or engine.cpu_variant == "native"
+    assert rows["engine"].text().startswith("CPU engine")
+    assert (
+        rows["context"].text() == f"{stats.context_used:,} of 2,048\u00a0tokens of context in use"
+    )
+    swap, ram = rows["memory"].text().splitlines()  # no GPU here: no line on its memory
+    assert swap == "No swap in use." or swap.startswith("Swap in use: ")
+    assert ram.startswith("RAM free: ")
+    assert (
+        rows["predicted"]
+        .text()
+        .endswith(
+            "\u00a0tokens/s at the start of a chat (estimated from this machine's memory speed; "
+            "Measure speed makes it exact)."
+        )
+    )
+    # One suggestion, with the figure behind it: on this CPU-only machine with a short chat,
+    # a smaller file (Q4_0 where the CPU repacks it, else Q3_K_M), at this reply's speed.
+    suggestion = panel.suggestion.text()
+    assert panel.suggestion.isVisible()
+    assert suggestion.startswith("Choose a smaller file of this model, such as Q"), suggestion
+    assert f"at {speed}\u00a0tokens/s" in suggestion
+
+
+GIB = 1 << 30
+
+
+def reply(tps: float, *, ttft: float = 0.3, seconds: float = 5.0, used: int = 300) -> ReplyFigures:
+    return ReplyFigures(tps, ttft, seconds, used - 50, 50, used)
+
+
+BASE = SlownessFigures(
+    threads=8,
+    cpu_variant="haswell",
+    gpu_layers=20,
+    layer_count=32,
+    context_length=8192,
+    gpu_backend="cuda",
+    gpu_name="RTX 3070",
+    gpu_free_bytes=3 * GIB,
+    swap_used_bytes=2 * GIB,
+    ram_available_bytes=GIB // 2,
+    ram_total_bytes=16 * GIB,
+    reply=reply(14.0, used=6000),
+    first_reply=reply(20.0),
+    predicted=SpeedRange(80.0, 120.0, SpeedBasis.BANDWIDTH),
+)
+
+
+@pytest.mark.parametrize(
+    ("suggestion", "changes", "says"),
+    [
+        (
+            Suggestion(Remedy.CLOSE_PROGRAMS),
+            {},
+            ["Close other programs", "2.0\u00a0GiB", "512.0\u00a0MiB"],
+        ),  # fmt: skip
+        (
+            Suggestion(Remedy.FEWER_GPU_LAYERS),
+            {"gpu_shared_bytes": GIB},
+            ["Put fewer layers", "1.0\u00a0GiB"],
+        ),  # fmt: skip
+        (
+            Suggestion(Remedy.MORE_GPU_LAYERS),
+            {},
+            ["Put more layers", "12 layers run", "3.0\u00a0GiB"],
+        ),  # fmt: skip
+        (Suggestion(Remedy.MORE_GPU_LAYERS), {"gpu_layers": 31}, ["one layer runs"]),
+        (
+            Suggestion(Remedy.NEW_CHAT),
+            {},
+            ["Start a new chat", "6,000\u00a0tokens", "20.0", "14.0"],
+        ),
+        (
+            Suggestion(Remedy.SHORTER_PROMPT),
+            {"reply": reply(3.0, ttft=6.0, seconds=8.0, used=3000)},
+            ["Send shorter", "6.0\u00a0s", "2.0\u00a0s"],
+        ),  # fmt: skip
+        (
+            Suggestion(Remedy.CLOSE_GPU_APPS),
+            {"gpu_layers": 32},
+            ["Close other programs that use the GPU", "14.0\u00a0tokens/s", "80\u00a0tokens/s"],
+        ),  # fmt: skip
+        (
+            Suggestion(Remedy.SMALLER_FILE, SmallerFile("Q4_0", "m-Q4_0.gguf")),
+            {},
+            ["m-Q4_0.gguf (Q4_0) is already", "14.0\u00a0tokens/s"],
+        ),  # fmt: skip
+        (
+            Suggestion(Remedy.SMALLER_FILE, SmallerFile("Q3_K_M")),
+            {},
+            ["such as Q3_K_M", "14.0\u00a0tokens/s"],
+        ),  # fmt: skip
+        (Suggestion(Remedy.SMALLER_MODEL), {}, ["Choose a smaller model", "14.0\u00a0tokens/s"]),
+    ],
+)
+def test_each_suggestion_says_the_figure_behind_it(
+    qtbot: QtBot, suggestion: Suggestion, changes: dict[str, object], says: list[str]
+) -> None:
+    panel = WhySlowPanel()
+    qtbot.addWidget(panel)
+    figures = dataclasses.replace(BASE, **changes)
+    panel.show_figures(figures, suggestion, engine="CPU engine: AVX2 build (haswell)")
+    text = panel.suggestion.text()
+    assert all(part in text for part in says), text
+    # The split and the GPU's memory are listed from the same figures.
+    assert panel.rows["layers"].text() in (
+        "20 of 32 layers on RTX 3070, 12 on the CPU",
+        "31 of 32 layers on RTX 3070, 1 on the CPU",
+        "All 32 layers on RTX 3070",
+    )
+    assert "GPU memory borrowed from RAM: " in panel.rows["memory"].text()
