@@ -14,7 +14,8 @@ everything most to the least:
    anything shows);
 5. on the GPU, well below what this file should do there: something else is using the GPU;
 6. otherwise the machine reads the weights as fast as it can: a smaller file (one on disk, else
-   one named by the seeds' rule) is what makes it faster.
+   one named by the seeds' rule) is what makes it faster, or a smaller model when the file is
+   already at the smallest quant worth using.
 
 `gather_figures` collects what the rule needs; it may wait on the GPU driver and measure the
 RAM's bandwidth once per machine (`speed.ram_bandwidth`): call it off the GUI thread.
@@ -143,6 +144,8 @@ class SlownessFigures:
     first_reply: ReplyFigures | None = None  # this load's first reply (the chat's start)
     predicted: SpeedRange | None = None  # this file on this machine (`speed.predict_speed`)
     smaller: SmallerFile | None = None
+    # The file's quant is known and already the smallest worth using (Q3_K_M and below).
+    smallest_quant: bool = False
 
     @property
     def layers_on_gpu(self) -> int:
@@ -169,7 +172,8 @@ class SlownessFigures:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """The change most likely to help, and the file it names (`SMALLER_FILE`)."""
+    """The change most likely to help, and the file it names (`SMALLER_FILE`; None: the loaded
+    file's quant is one the rule doesn't place, so no smaller one is named)."""
 
     remedy: Remedy
     smaller: SmallerFile | None = None
@@ -208,9 +212,9 @@ def suggest(figures: SlownessFigures) -> Suggestion | None:
         and reply.tokens_per_second < BELOW_PREDICTION_SHARE * predicted.low
     ):
         return Suggestion(Remedy.CLOSE_GPU_APPS)
-    if figures.smaller is not None:
-        return Suggestion(Remedy.SMALLER_FILE, figures.smaller)
-    return Suggestion(Remedy.SMALLER_MODEL)
+    if figures.smallest_quant:
+        return Suggestion(Remedy.SMALLER_MODEL)
+    return Suggestion(Remedy.SMALLER_FILE, figures.smaller)  # None: a quant the rule can't place
 
 
 def _swapping(figures: SlownessFigures) -> bool:
@@ -323,6 +327,7 @@ def gather_figures(inputs: SlownessInputs) -> SlownessFigures:
     ram = psutil.virtual_memory()
     gpu_backend, gpu_name, gpu_free = _gpu_now(inputs.profile, engine_has_gpu=bool(engine and engine.gpu_offload))  # fmt: skip
     layer_bytes = model.file_size // model.layer_count if model.layer_count else None
+    smaller = _smaller(model, inputs.profile, gpu_backend)
     return SlownessFigures(
         threads=model.threads,
         cpu_variant=engine.cpu_variant if engine is not None else None,
@@ -340,7 +345,10 @@ def gather_figures(inputs: SlownessInputs) -> SlownessFigures:
         reply=ReplyFigures.from_stats(inputs.reply) if inputs.reply else None,
         first_reply=ReplyFigures.from_stats(inputs.first_reply) if inputs.first_reply else None,
         predicted=_predicted(inputs, gpu_backend),
-        smaller=_smaller(model, inputs.profile, gpu_backend),
+        smaller=smaller,
+        smallest_quant=smaller is None
+        and model.quant is not None
+        and model.quant.upper() in BITS_PER_WEIGHT,
     )
 
 
@@ -348,24 +356,26 @@ def _gpu_now(
     profile: HardwareProfile | None, *, engine_has_gpu: bool
 ) -> tuple[str | None, str | None, int | None]:
     """(backend, name, free bytes now) of the largest GPU the engine can use; all None without
-    one. The free memory is asked now: the load took some."""
-    gpu = None
-    if profile is not None:
-        usable = [g for g in profile.gpus if g.engine_usable]
-        gpu = max(usable, key=lambda g: g.vram_bytes, default=None)
-    if gpu is None or not engine_has_gpu:
+    one. The free memory is asked now (the load took some); the machine as detected names the
+    card, or the engine's device list while detection hasn't finished."""
+    if not engine_has_gpu:
         return None, None, None
-    try:
-        from app.core.engine.ggml import gpu_devices
+    from app.core.engine.ggml import EngineDevice, gpu_devices
 
-        free = next(
-            (d.free_bytes for d in gpu_devices() if d.backend == gpu.backend),
-            gpu.vram_free_bytes,
-        )
+    try:
+        devices: list[EngineDevice] = [d for d in gpu_devices() if d.backend is not None]
     except OSError as exc:  # the engine's library can't be asked: the figure from detection
         log.info("GPU memory query failed error=%s", exc)
-        free = gpu.vram_free_bytes
-    return gpu.backend, gpu.name, free
+        devices = []
+    usable = [g for g in profile.gpus if g.engine_usable] if profile is not None else []
+    gpu = max(usable, key=lambda g: g.vram_bytes, default=None)
+    if gpu is not None:
+        free = next((d.free_bytes for d in devices if d.backend == gpu.backend), None)
+        return gpu.backend, gpu.name, gpu.vram_free_bytes if free is None else free
+    device = max(devices, key=lambda d: d.total_bytes, default=None)
+    if device is None:
+        return None, None, None
+    return device.backend, device.description or device.name, device.free_bytes
 
 
 def _predicted(inputs: SlownessInputs, gpu_backend: str | None) -> SpeedRange | None:

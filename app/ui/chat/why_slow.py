@@ -295,6 +295,12 @@ class WhySlowPanel(QDialog):
                 "Nothing else holds it back: at {tps}\u00a0tokens/s, the computer reads the whole "
                 "file for every word, and a smaller file is read faster."
             ).format(quant=smaller.quant, tps=tps)
+        if remedy is Remedy.SMALLER_FILE:
+            return self.tr(
+                "Choose a smaller file of this model (Discover lists them). Nothing else holds "
+                "it back: at {tps}\u00a0tokens/s, the computer reads the whole file for every "
+                "word, and a smaller file is read faster."
+            ).format(tps=tps)
         return self.tr(
             "Choose a smaller model: nothing else holds this one back, and at {tps}\u00a0tokens/s "
             "this file is already among its smallest worth using. A model with fewer "

@@ -1897,6 +1897,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>CPU 线程数</translation>
     </message>
     <message>
+        <source>Choose a smaller file of this model (Discover lists them). Nothing else holds it back: at {tps}&#xa0;tokens/s, the computer reads the whole file for every word, and a smaller file is read faster.</source>
+        <translation>选择该模型更小的文件（“发现”页中有列出）。没有其他因素拖慢它：以 {tps} token/秒的速度，电脑每写一个词都要读完整个文件，更小的文件读得更快。</translation>
+    </message>
+    <message>
         <source>Choose a smaller file of this model, such as {quant} (Discover lists them). Nothing else holds it back: at {tps}&#xa0;tokens/s, the computer reads the whole file for every word, and a smaller file is read faster.</source>
         <translation>选择该模型更小的文件，例如 {quant}（“发现”页中有列出）。没有其他因素拖慢它：以 {tps} token/秒的速度，电脑每写一个词都要读完整个文件，更小的文件读得更快。</translation>
     </message>

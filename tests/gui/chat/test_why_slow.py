@@ -189,6 +189,11 @@ BASE = SlownessFigures(
             ["such as Q3_K_M", "14.0\u00a0tokens/s"],
         ),  # fmt: skip
         (Suggestion(Remedy.SMALLER_MODEL), {}, ["Choose a smaller model", "14.0\u00a0tokens/s"]),
+        (
+            Suggestion(Remedy.SMALLER_FILE),
+            {},
+            ["Choose a smaller file of this model (Discover", "14.0\u00a0tokens/s"],
+        ),  # fmt: skip
     ],
 )
 def test_each_suggestion_says_the_figure_behind_it(

@@ -66,8 +66,11 @@ def test_nothing_in_particular_names_the_smaller_file() -> None:
     assert suggest(CPU_ONLY) == Suggestion(Remedy.SMALLER_FILE, SmallerFile("Q4_0", "model-Q4_0.gguf"))  # fmt: skip
 
 
-def test_without_a_smaller_quant_a_smaller_model() -> None:
-    assert suggest(dataclasses.replace(CPU_ONLY, smaller=None)) == Suggestion(Remedy.SMALLER_MODEL)
+def test_at_the_smallest_quant_worth_using_a_smaller_model() -> None:
+    smallest = dataclasses.replace(CPU_ONLY, smaller=None, smallest_quant=True)
+    assert suggest(smallest) == Suggestion(Remedy.SMALLER_MODEL)
+    # A quant the rule can't place: a smaller file, none named.
+    assert suggest(dataclasses.replace(CPU_ONLY, smaller=None)) == Suggestion(Remedy.SMALLER_FILE)
 
 
 def test_swap_in_use_with_ram_nearly_full_comes_first() -> None:
@@ -233,7 +236,7 @@ def test_the_figures_of_a_real_load_and_reply(tiny_model: Path, tmp_path: Path) 
     assert figures.predicted is not None and figures.predicted.low > 0  # RAM measured here
     # Q4_1 alone in its folder: the rule names the quant (Q4_0 on a CPU that repacks it).
     assert figures.smaller is not None and figures.smaller.file_name is None
-    assert figures.smaller.quant in ("Q4_0", "Q3_K_M")
+    assert figures.smaller.quant in ("Q4_0", "Q3_K_M") and not figures.smallest_quant
 
 
 def test_the_rules_quant_is_named_by_its_file_when_it_is_beside_the_model(
@@ -255,4 +258,10 @@ def test_the_rules_quant_is_named_by_its_file_when_it_is_beside_the_model(
         SlownessInputs(model, None, None, avx2, tmp_path / "data", tmp_path / "cache")
     )
     assert figures.smaller == SmallerFile("Q4_0", sibling.name)
+    # A file already at three bits: no smaller quant worth naming.
+    at_q3 = dataclasses.replace(model, quant="Q3_K_M")
+    figures = gather_figures(
+        SlownessInputs(at_q3, None, None, avx2, tmp_path / "data", tmp_path / "cache")
+    )
+    assert figures.smaller is None and figures.smallest_quant
     assert figures.reply is None and suggest(figures) is None  # a CPU load, no reply yet
