@@ -118,7 +118,9 @@ class MainWindow(QMainWindow):
         self._first_reply: GenerationStats | None = None
         self._last_reply: GenerationStats | None = None
         self._slowness_jobs = Jobs(self)
-        self._slowness_request = 0
+        self._slowness_request = 0  # the figures shown are those of the latest request
+        self._slowness_busy = False  # a gathering runs
+        self._slowness_again = False  # asked again meanwhile: gathered again once it ends
         # Both notes, each until the person has read it (a status line would lose them).
         self._start_notes = [n for n in (session.store_note, session.preferences_note) if n]
         self.setWindowTitle(self.tr("Quantdesk"))
@@ -780,7 +782,9 @@ class MainWindow(QMainWindow):
 
     def _gather_slowness(self) -> None:
         """Measure the figures on a task thread (the GPU driver may take a while to answer; the
-        RAM's bandwidth is measured once per machine); only the latest request is shown."""
+        RAM's bandwidth is measured once per machine). One gathering at a time: asked again
+        meanwhile (a reply ended), it gathers again when the running one ends, and only the
+        latest request's figures are shown."""
         from app.core.fit.slowness import SlownessInputs, gather_figures
 
         panel = self.why_slow_panel
@@ -792,6 +796,10 @@ class MainWindow(QMainWindow):
             panel.show_no_model()
             return
         panel.show_gathering()
+        if self._slowness_busy:
+            self._slowness_again = True
+            return
+        self._slowness_busy = True
         session = self.session
         inputs = SlownessInputs(
             model,
@@ -807,14 +815,19 @@ class MainWindow(QMainWindow):
         self._slowness_jobs.start(job)
 
     def _latest_slowness_job(self) -> bool:
-        """The job that just ended is the latest asked for, and its window is still there."""
+        """The job that just ended is the latest asked for, and its window is still there;
+        else the next gathering starts, if one was asked for meanwhile."""
         job = self.sender()
-        return (
-            isinstance(job, _SlownessJob)
-            and job.request == self._slowness_request
-            and self.why_slow_panel is not None
-            and not self._closed
-        )
+        if not isinstance(job, _SlownessJob):
+            return False
+        self._slowness_busy = False
+        if self._closed or self.why_slow_panel is None:
+            return False
+        if self._slowness_again:
+            self._slowness_again = False
+            self._gather_slowness()
+            return False
+        return job.request == self._slowness_request
 
     @Slot(object)
     def _show_slowness(self, figures: SlownessFigures) -> None:

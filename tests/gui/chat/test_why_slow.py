@@ -212,3 +212,30 @@ def test_each_suggestion_says_the_figure_behind_it(
         "All 32 layers on RTX 3070",
     )
     assert "GPU memory borrowed from RAM: " in panel.rows["memory"].text()
+
+
+def test_asked_again_while_gathering_it_gathers_one_at_a_time_and_shows_the_latest(
+    qtbot: QtBot, window: MainWindow, tiny_model: Path
+) -> None:
+    # No RAM speed measured yet: the first gathering measures it in a child. A second click
+    # meanwhile (an impatient person; a reply ending does the same) doesn't start a second
+    # measurement beside it: the figures are gathered again once it ends, and then shown.
+    (app_paths().cache / BANDWIDTH_FILE).unlink()
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        window.load_model(tiny_model, context_length=2048)
+    set_sampling(window, temperature=0.0, max_tokens=4)
+    qtbot.keyClicks(window.chat.input_box, "Hi")
+    with qtbot.waitSignal(window.reply_finished, timeout=LOAD_MS) as finished:
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
+    working: list[int] = []  # gatherings at work (not yet ended) each time one starts or ends
+    jobs = window._slowness_jobs
+    jobs.changed.connect(lambda: working.append(sum(not job.done for job in jobs.running)))
+    qtbot.mouseClick(window.why_slow_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.why_slow_button, Qt.MouseButton.LeftButton)
+    panel = window.why_slow_panel
+    assert panel is not None and panel.status.text() == "Measuring…"
+    speed = f"{finished.args[0].tokens_per_second:.1f}"
+    qtbot.waitUntil(lambda: f"then {speed}\u00a0tokens/s" in panel.rows["reply"].text(), timeout=90_000)  # fmt: skip
+    qtbot.waitUntil(lambda: not len(jobs), timeout=10_000)
+    assert max(working) == 1 and len(working) >= 3, working  # two, one after the other
+    assert panel.status.text() == "Measured for this model and its last reply."
