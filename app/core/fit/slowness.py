@@ -8,8 +8,8 @@ everything most to the least:
 1. swap in use while RAM is nearly full: the model's memory is being paged to disk
    (or the GPU borrowing system memory): nothing else matters until that stops;
 2. a GPU the engine can use, layers left on the CPU, and room for more on the GPU;
-3. a long conversation: generation at this depth well below its speed at the chat's start
-   (every token reads the whole KV cache);
+3. a long conversation: generation at this depth well below its speed at a chat's start (this
+   load's first reply, or a speed test of this file), as every token reads the whole KV cache;
 4. the first token took longer than the writing after a long prompt (it is all read before
    anything shows);
 5. on the GPU, well below what this file should do there: something else is using the GPU;
@@ -142,6 +142,7 @@ class SlownessFigures:
     ram_total_bytes: int | None = None
     reply: ReplyFigures | None = None  # the last reply
     first_reply: ReplyFigures | None = None  # this load's first reply (the chat's start)
+    tested_speed: float | None = None  # tokens/s at depth 0 in a speed test of this file here
     predicted: SpeedRange | None = None  # this file on this machine (`speed.predict_speed`)
     smaller: SmallerFile | None = None
     # The file's quant is known and already the smallest worth using (Q3_K_M and below).
@@ -233,15 +234,27 @@ def _room_for_more_gpu_layers(figures: SlownessFigures) -> bool:
     return figures.gpu_free_bytes >= needed
 
 
-def slowed_by_depth(figures: SlownessFigures) -> bool:
-    """The last reply, deep in a long conversation, wrote well below the speed of this load's
-    first reply at a shallow depth."""
+def start_speed(figures: SlownessFigures) -> float | None:
+    """Generation speed at a chat's start: this load's first reply when it was at most half as
+    deep as the last one, else a speed test of this file here (at depth 0); None: not known."""
     reply, first = figures.reply, figures.first_reply
-    if reply is None or first is None or reply.context_used < DEEP_CONTEXT_TOKENS:
+    if (
+        reply is not None
+        and first is not None
+        and first.context_used * 2 <= reply.context_used
+        and first.tokens_per_second > 0
+    ):
+        return first.tokens_per_second
+    return figures.tested_speed or None
+
+
+def slowed_by_depth(figures: SlownessFigures) -> bool:
+    """The last reply, deep in a long conversation, wrote well below the speed at a chat's
+    start (`start_speed`)."""
+    reply, start = figures.reply, start_speed(figures)
+    if reply is None or start is None or reply.context_used < DEEP_CONTEXT_TOKENS:
         return False
-    if first.context_used * 2 > reply.context_used or first.tokens_per_second <= 0:
-        return False  # the first reply wasn't at the start of a chat, compared with this one
-    return reply.tokens_per_second <= SLOWED_SHARE * first.tokens_per_second
+    return reply.tokens_per_second <= SLOWED_SHARE * start
 
 
 # --- a smaller file -------------------------------------------------------------------------------
@@ -344,6 +357,7 @@ def gather_figures(inputs: SlownessInputs) -> SlownessFigures:
         ram_total_bytes=int(ram.total),
         reply=ReplyFigures.from_stats(inputs.reply) if inputs.reply else None,
         first_reply=ReplyFigures.from_stats(inputs.first_reply) if inputs.first_reply else None,
+        tested_speed=_tested_speed(inputs, gpu_backend),
         predicted=_predicted(inputs, gpu_backend),
         smaller=smaller,
         smallest_quant=smaller is None
@@ -376,6 +390,25 @@ def _gpu_now(
     if device is None:
         return None, None, None
     return device.backend, device.description or device.name, device.free_bytes
+
+
+def _tested_speed(inputs: SlownessInputs, gpu_backend: str | None) -> float | None:
+    """Generation tokens/s at depth 0 of the latest speed test of this very file on this
+    machine and backend (Measure speed, `quantdesk bench`); None before any."""
+    if inputs.profile is None:
+        return None
+    from app.core.fit.speed import load_measurements, machine_key
+
+    model = inputs.model
+    backend = gpu_backend if gpu_backend and model.gpu_layers else "cpu"
+    key = (machine_key(inputs.profile), backend, model.path.name, model.file_size)
+    tests = [
+        m
+        for m in load_measurements(inputs.data_dir)
+        if (m.machine, m.backend, m.file, m.file_size) == key
+    ]
+    latest = max(tests, key=lambda m: m.measured_at, default=None)
+    return latest.generation_tokens_per_second if latest is not None else None
 
 
 def _predicted(inputs: SlownessInputs, gpu_backend: str | None) -> SpeedRange | None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core._util.units import format_bytes, format_seconds
-from app.core.fit.slowness import Remedy, SlownessFigures, Suggestion
+from app.core.fit.slowness import Remedy, SlownessFigures, Suggestion, start_speed
 from app.core.fit.speed import SpeedBasis
 from app.ui.style import mute, plain_text
 
@@ -208,16 +208,23 @@ class WhySlowPanel(QDialog):
     def _predicted(self, figures: SlownessFigures) -> str:
         predicted = figures.predicted
         if predicted is None:
-            return self.tr("Not known: this machine's memory speed hasn't been measured.")
-        low, high = f"{predicted.low:.1f}", f"{predicted.high:.1f}"
-        if predicted.basis is SpeedBasis.MEASURED:
-            return self.tr(
+            line = self.tr("Not known: this machine's memory speed hasn't been measured.")
+        elif predicted.basis is SpeedBasis.MEASURED:
+            line = self.tr(
                 "{low}–{high}\u00a0tokens/s at the start of a chat (from a speed test on this machine)."
-            ).format(low=low, high=high)
-        return self.tr(
-            "{low}–{high}\u00a0tokens/s at the start of a chat (estimated from this machine's memory "
-            "speed; Measure speed makes it exact)."
-        ).format(low=low, high=high)
+            )
+        else:
+            line = self.tr(
+                "{low}–{high}\u00a0tokens/s at the start of a chat (estimated from this machine's "
+                "memory speed; Measure speed makes it exact)."
+            )
+        if predicted is not None:
+            line = line.format(low=f"{predicted.low:.1f}", high=f"{predicted.high:.1f}")
+        if figures.tested_speed is not None:
+            line += "\n" + self.tr(
+                "The speed test of this file here: {tps}\u00a0tokens/s at the start of a chat."
+            ).format(tps=f"{figures.tested_speed:.1f}")
+        return line
 
     # --- the suggestion --------------------------------------------------------------------------
 
@@ -256,14 +263,14 @@ class WhySlowPanel(QDialog):
                 )
             return text.format(free=format_bytes(figures.gpu_free_bytes or 0))
         if remedy is Remedy.NEW_CHAT:
-            first = figures.first_reply
+            start = start_speed(figures)
             return self.tr(
                 "Start a new chat: this one is {depth}\u00a0tokens long, and each new word looks "
                 "back over all of it. Replies came at {start}\u00a0tokens/s at the start, and "
                 "{now}\u00a0tokens/s now."
             ).format(
                 depth=f"{figures.context_depth:,}",
-                start=f"{first.tokens_per_second:.1f}" if first is not None else "?",
+                start=f"{start:.1f}" if start is not None else "?",
                 now=tps,
             )
         if remedy is Remedy.SHORTER_PROMPT:

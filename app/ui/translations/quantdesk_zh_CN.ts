@@ -2033,6 +2033,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>这次加载后的第一次回复：{tps} token/秒。</translation>
     </message>
     <message>
+        <source>The speed test of this file here: {tps}&#xa0;tokens/s at the start of a chat.</source>
+        <translation>这台机器上对这个文件的速度测试：聊天开始时为 {tps} token/秒。</translation>
+    </message>
+    <message>
         <source>What would help most</source>
         <translation>最有帮助的改动</translation>
     </message>

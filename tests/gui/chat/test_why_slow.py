@@ -214,6 +214,18 @@ def test_each_suggestion_says_the_figure_behind_it(
     assert "GPU memory borrowed from RAM: " in panel.rows["memory"].text()
 
 
+def test_a_speed_test_of_the_file_is_listed_and_sets_the_chats_start_speed(qtbot: QtBot) -> None:
+    panel = WhySlowPanel()
+    qtbot.addWidget(panel)
+    # A reopened long chat: its first reply here was deep already; the speed test says 25.0.
+    figures = dataclasses.replace(BASE, first_reply=reply(20.0, used=5000), tested_speed=25.0)
+    panel.show_figures(figures, Suggestion(Remedy.NEW_CHAT), engine="CPU engine")
+    assert panel.rows["predicted"].text().splitlines()[-1] == (
+        "The speed test of this file here: 25.0\u00a0tokens/s at the start of a chat."
+    )
+    assert "Replies came at 25.0\u00a0tokens/s at the start, and 14.0" in panel.suggestion.text()
+
+
 def test_asked_again_while_gathering_it_gathers_one_at_a_time_and_shows_the_latest(
     qtbot: QtBot, window: MainWindow, tiny_model: Path
 ) -> None:

@@ -28,7 +28,14 @@ from app.core.fit.slowness import (
     smaller_quant_by_rule,
     suggest,
 )
-from app.core.fit.speed import SpeedBasis, SpeedRange
+from app.core.fit.speed import (
+    SpeedBasis,
+    SpeedMeasurement,
+    SpeedRange,
+    engine_build,
+    machine_key,
+    save_measurement,
+)
 from app.core.machine.hardware import detect
 
 GIB = 1 << 30
@@ -126,10 +133,14 @@ def test_a_long_chat_that_slowed_generation_asks_for_a_new_chat() -> None:
     # Not deep yet.
     shallow = dataclasses.replace(deep, reply=reply(14.0, used=DEEP_CONTEXT_TOKENS - 1))
     assert suggest(shallow).remedy != Remedy.NEW_CHAT
-    # The first reply was itself deep: nothing says how fast the chat's start was.
-    assert suggest(dataclasses.replace(deep, first_reply=reply(20.0, used=4000))).remedy != (
+    # The first reply was itself deep: nothing says how fast the chat's start was...
+    deep_first = dataclasses.replace(deep, first_reply=reply(20.0, used=4000))
+    assert suggest(deep_first).remedy != Remedy.NEW_CHAT
+    # ... unless a speed test of this file here did (at depth 0).
+    assert suggest(dataclasses.replace(deep_first, tested_speed=20.0)) == Suggestion(
         Remedy.NEW_CHAT
     )
+    assert suggest(dataclasses.replace(deep_first, tested_speed=16.0)).remedy != Remedy.NEW_CHAT
 
 
 def test_a_long_prompt_whose_first_token_took_longer_than_the_writing_asks_for_a_shorter_one() -> (
@@ -222,6 +233,15 @@ def test_the_figures_of_a_real_load_and_reply(tiny_model: Path, tmp_path: Path) 
     try:
         stats = GenerationStats(40, 8, 0.9, 0.2, 11.5, FinishReason.STOP, context_used=48)
         profile = detect()
+        # A speed test of this file here, and one of another file: this file's counts.
+        for name, speed in ((model_path.name, 33.0), ("other-Q8_0.gguf", 99.0)):
+            save_measurement(
+                tmp_path / "data",
+                SpeedMeasurement(
+                    machine_key(profile), "cpu", engine_build(), name, model.file_size, 0, 2,
+                    300.0, speed, None, None, 0.5, 64, None, measured_at=1.0,
+                ),
+            )  # fmt: skip
         figures = gather_figures(
             SlownessInputs(model, stats, stats, profile, tmp_path / "data", tmp_path / "cache")
         )
@@ -233,6 +253,7 @@ def test_the_figures_of_a_real_load_and_reply(tiny_model: Path, tmp_path: Path) 
     assert figures.layer_bytes == model.file_size // 30
     assert figures.ram_total_bytes and figures.ram_available_bytes and figures.swap_used_bytes is not None  # fmt: skip
     assert figures.reply == ReplyFigures(11.5, 0.2, 0.9, 40, 8, 48)
+    assert figures.tested_speed == 33.0
     assert figures.predicted is not None and figures.predicted.low > 0  # RAM measured here
     # Q4_1 alone in its folder: the rule names the quant (Q4_0 on a CPU that repacks it).
     assert figures.smaller is not None and figures.smaller.file_name is None
