@@ -7,6 +7,7 @@ everything most to the least:
 
 1. swap in use while RAM is nearly full: the model's memory is being paged to disk
    (or the GPU borrowing system memory): nothing else matters until that stops;
+   then other programs keeping the processor busy, while layers run on it;
 2. a GPU the engine can use, layers left on the CPU, and room for more on the GPU;
 3. a long conversation: generation at this depth well below its speed at a chat's start (this
    load's first reply, or a speed test of this file), as every token reads the whole KV cache;
@@ -24,6 +25,7 @@ RAM's bandwidth once per machine (`speed.ram_bandwidth`): call it off the GUI th
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +45,10 @@ MIB = 1 << 20
 # idle program don't slow the model, a model that doesn't fit in what is left does.
 SWAP_IN_USE_BYTES = 256 * MIB
 RAM_NEARLY_FULL_SHARE = 0.10
+# Other programs keep the processor busy past this share of it (sampled while the model is idle,
+# for `CPU_SAMPLE_SECONDS`): the model's CPU threads wait for their turn.
+BUSY_CPU_SHARE = 0.5
+CPU_SAMPLE_SECONDS = 0.5
 # GPU memory borrowed from system RAM (Windows' "shared GPU memory") past this is a spill.
 GPU_SPILL_BYTES = 256 * MIB
 # Room kept free on the GPU beyond one more layer (its share of the compute buffers grows too).
@@ -75,6 +81,7 @@ class Remedy(TextEnum):
     """The one change the panel suggests."""
 
     CLOSE_PROGRAMS = "close other programs"  # swap in use: free RAM, or a smaller file
+    BUSY_CPU = "busy processor"  # other programs keep the CPU busy
     FEWER_GPU_LAYERS = "fewer GPU layers"  # the GPU spills into system memory
     MORE_GPU_LAYERS = "more GPU layers"
     NEW_CHAT = "new chat"  # a long conversation slowed generation
@@ -140,6 +147,7 @@ class SlownessFigures:
     swap_used_bytes: int | None = None
     ram_available_bytes: int | None = None
     ram_total_bytes: int | None = None
+    cpu_busy_share: float | None = None  # of the whole CPU, used by other programs just now
     reply: ReplyFigures | None = None  # the last reply
     first_reply: ReplyFigures | None = None  # this load's first reply (the chat's start)
     tested_speed: float | None = None  # tokens/s at depth 0 in a speed test of this file here
@@ -189,6 +197,9 @@ def suggest(figures: SlownessFigures) -> Suggestion | None:
     machine points to a cause (a speed has to be measured to say more)."""
     if _swapping(figures):
         return Suggestion(Remedy.CLOSE_PROGRAMS, figures.smaller)
+    busy = figures.cpu_busy_share
+    if busy is not None and busy >= BUSY_CPU_SHARE and not figures.all_on_gpu:
+        return Suggestion(Remedy.BUSY_CPU)
     if figures.gpu_shared_bytes is not None and figures.gpu_shared_bytes >= GPU_SPILL_BYTES:
         return Suggestion(Remedy.FEWER_GPU_LAYERS)
     if _room_for_more_gpu_layers(figures):
@@ -336,6 +347,7 @@ def gather_figures(inputs: SlownessInputs) -> SlownessFigures:
 
     model = inputs.model
     engine = loaded_engine()
+    cpu_busy = _others_cpu_share()  # first: nothing of this gathering runs yet
     swap = psutil.swap_memory()
     ram = psutil.virtual_memory()
     gpu_backend, gpu_name, gpu_free = _gpu_now(inputs.profile, engine_has_gpu=bool(engine and engine.gpu_offload))  # fmt: skip
@@ -355,6 +367,7 @@ def gather_figures(inputs: SlownessInputs) -> SlownessFigures:
         swap_used_bytes=int(swap.used),
         ram_available_bytes=int(ram.available),
         ram_total_bytes=int(ram.total),
+        cpu_busy_share=cpu_busy,
         reply=ReplyFigures.from_stats(inputs.reply) if inputs.reply else None,
         first_reply=ReplyFigures.from_stats(inputs.first_reply) if inputs.first_reply else None,
         tested_speed=_tested_speed(inputs, gpu_backend),
@@ -364,6 +377,20 @@ def gather_figures(inputs: SlownessInputs) -> SlownessFigures:
         and model.quant is not None
         and model.quant.upper() in BITS_PER_WEIGHT,
     )
+
+
+def _others_cpu_share() -> float:
+    """The share of the whole processor other programs used over the last `CPU_SAMPLE_SECONDS`
+    (all of it used, less this process's part: the model is idle between replies)."""
+    import psutil
+
+    me = psutil.Process()
+    me.cpu_percent(None)
+    psutil.cpu_percent(None)
+    time.sleep(CPU_SAMPLE_SECONDS)
+    everything = psutil.cpu_percent(None) / 100
+    mine = me.cpu_percent(None) / 100 / (psutil.cpu_count() or 1)
+    return min(1.0, max(0.0, everything - mine))
 
 
 def _gpu_now(

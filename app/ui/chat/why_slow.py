@@ -21,7 +21,7 @@ from app.core.fit.speed import SpeedBasis
 from app.ui.style import mute, plain_text
 
 # The rows, in the order they are listed.
-ROWS = ("layers", "engine", "threads", "context", "memory", "reply", "predicted")
+ROWS = ("layers", "engine", "threads", "cpu", "context", "memory", "reply", "predicted")
 
 
 class WhySlowPanel(QDialog):
@@ -38,6 +38,7 @@ class WhySlowPanel(QDialog):
             "layers": self.tr("Where the model runs"),
             "engine": self.tr("Engine"),
             "threads": self.tr("CPU threads"),
+            "cpu": self.tr("Other programs"),
             "context": self.tr("Conversation length"),
             "memory": self.tr("Memory spill"),
             "reply": self.tr("Last reply"),
@@ -111,6 +112,7 @@ class WhySlowPanel(QDialog):
         rows["threads"].setText(
             self.tr("one thread") if threads == 1 else self.tr("%n threads", "", threads)
         )
+        rows["cpu"].setText(self._others(figures))
         rows["context"].setText(
             self.tr("{used} of {ctx}\u00a0tokens of context in use").format(
                 used=f"{figures.context_depth:,}", ctx=f"{figures.context_length:,}"
@@ -148,6 +150,14 @@ class WhySlowPanel(QDialog):
             "{on_gpu} of %n layers on {gpu}, {on_cpu} on the CPU", "", total or 0
         ).format(  # fmt: skip
             on_gpu=figures.layers_on_gpu, gpu=gpu, on_cpu=on_cpu
+        )
+
+    def _others(self, figures: SlownessFigures) -> str:
+        busy = figures.cpu_busy_share
+        if busy is None:
+            return self.tr("Not known.")
+        return self.tr("They used {percent}\u00a0% of the processor just now.").format(
+            percent=int(busy * 100)  # floored: 50 shown only from the rule's 0.5
         )
 
     def _memory(self, figures: SlownessFigures) -> str:
@@ -242,6 +252,11 @@ class WhySlowPanel(QDialog):
                 swap=format_bytes(figures.swap_used_bytes or 0),
                 free=format_bytes(figures.ram_available_bytes or 0),
             )
+        if remedy is Remedy.BUSY_CPU:
+            return self.tr(
+                "Close other programs that keep the processor busy: they used {percent}\u00a0% "
+                "of it just now, and the model's {threads} threads wait for their turn."
+            ).format(percent=int((figures.cpu_busy_share or 0) * 100), threads=figures.threads)
         if remedy is Remedy.FEWER_GPU_LAYERS:
             return self.tr(
                 "Put fewer layers on the GPU (Settings, GPU offload): the GPU is borrowing "

@@ -1913,6 +1913,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>选择更小的模型：没有其他因素拖慢当前模型，以 {tps} token/秒的速度，这个文件已是它值得使用的最小文件之一。参数更少的模型（“B”前的数字更小，即十亿参数更少）读得更快。</translation>
     </message>
     <message>
+        <source>Close other programs that keep the processor busy: they used {percent}&#xa0;% of it just now, and the model&apos;s {threads} threads wait for their turn.</source>
+        <translation>关闭让处理器忙碌的其他程序：刚才它们占用了处理器的 {percent}&#xa0;%，模型的 {threads} 个线程只能排队等待。</translation>
+    </message>
+    <message>
         <source>Close other programs that use the GPU (games, videos, other AI apps): this reply came at {tps}&#xa0;tokens/s, well below the {low}&#xa0;tokens/s this file should reach on this GPU.</source>
         <translation>关闭其他使用 GPU 的程序（游戏、视频、其他 AI 应用）：这次回复的速度是 {tps} token/秒，远低于这个文件在这块 GPU 上应达到的 {low} token/秒。</translation>
     </message>
@@ -1987,8 +1991,16 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>未使用交换空间。</translation>
     </message>
     <message>
+        <source>Not known.</source>
+        <translation>未知。</translation>
+    </message>
+    <message>
         <source>Not known: this machine&apos;s memory speed hasn&apos;t been measured.</source>
         <translation>未知：尚未测量这台机器的内存速度。</translation>
+    </message>
+    <message>
+        <source>Other programs</source>
+        <translation>其他程序</translation>
     </message>
     <message>
         <source>Put fewer layers on the GPU (Settings, GPU offload): the GPU is borrowing {shared} of the computer&apos;s RAM, which is much slower than its own memory.</source>
@@ -2035,6 +2047,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>The speed test of this file here: {tps}&#xa0;tokens/s at the start of a chat.</source>
         <translation>这台机器上对这个文件的速度测试：聊天开始时为 {tps} token/秒。</translation>
+    </message>
+    <message>
+        <source>They used {percent}&#xa0;% of the processor just now.</source>
+        <translation>刚才它们占用了处理器的 {percent}&#xa0;%。</translation>
     </message>
     <message>
         <source>What would help most</source>

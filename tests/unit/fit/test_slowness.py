@@ -12,6 +12,7 @@ import pytest
 
 from app.core.engine.engine import Engine, FinishReason, GenerationStats
 from app.core.fit.slowness import (
+    BUSY_CPU_SHARE,
     DEEP_CONTEXT_TOKENS,
     GPU_LAYER_MARGIN_BYTES,
     LONG_PROMPT_TOKENS,
@@ -95,6 +96,20 @@ def test_swap_in_use_with_ram_nearly_full_comes_first() -> None:
     # Nothing known of the RAM: swap in use is taken as the cause.
     unknown = dataclasses.replace(swapping, ram_available_bytes=None, ram_total_bytes=None)
     assert suggest(unknown).remedy == Remedy.CLOSE_PROGRAMS
+
+
+def test_other_programs_keeping_the_processor_busy_come_next() -> None:
+    busy = dataclasses.replace(SPLIT, cpu_busy_share=BUSY_CPU_SHARE, gpu_free_bytes=4 * GIB)
+    assert suggest(busy) == Suggestion(Remedy.BUSY_CPU)  # before the GPU's free room
+    swapping = dataclasses.replace(busy, swap_used_bytes=2 * GIB, ram_available_bytes=GIB // 2)
+    assert suggest(swapping).remedy == Remedy.CLOSE_PROGRAMS  # after swapping
+    # Less busy, or every layer on the GPU (the CPU hardly matters then): not this.
+    assert suggest(dataclasses.replace(busy, cpu_busy_share=0.49)).remedy != Remedy.BUSY_CPU
+    assert suggest(dataclasses.replace(ON_GPU, cpu_busy_share=0.9)).remedy != Remedy.BUSY_CPU
+    # Measured before any reply too: it slows the next one.
+    assert suggest(dataclasses.replace(CPU_ONLY, reply=None, cpu_busy_share=0.8)) == Suggestion(
+        Remedy.BUSY_CPU
+    )
 
 
 def test_gpu_memory_borrowed_from_ram_asks_for_fewer_gpu_layers() -> None:
@@ -254,6 +269,7 @@ def test_the_figures_of_a_real_load_and_reply(tiny_model: Path, tmp_path: Path) 
     assert figures.ram_total_bytes and figures.ram_available_bytes and figures.swap_used_bytes is not None  # fmt: skip
     assert figures.reply == ReplyFigures(11.5, 0.2, 0.9, 40, 8, 48)
     assert figures.tested_speed == 33.0
+    assert figures.cpu_busy_share is not None and 0.0 <= figures.cpu_busy_share <= 1.0
     assert figures.predicted is not None and figures.predicted.low > 0  # RAM measured here
     # Q4_1 alone in its folder: the rule names the quant (Q4_0 on a CPU that repacks it).
     assert figures.smaller is not None and figures.smaller.file_name is None
@@ -285,4 +301,6 @@ def test_the_rules_quant_is_named_by_its_file_when_it_is_beside_the_model(
         SlownessInputs(at_q3, None, None, avx2, tmp_path / "data", tmp_path / "cache")
     )
     assert figures.smaller is None and figures.smallest_quant
-    assert figures.reply is None and suggest(figures) is None  # a CPU load, no reply yet
+    # A CPU load, no reply yet, the processor not busy: nothing points to a cause yet.
+    assert figures.reply is None
+    assert suggest(dataclasses.replace(figures, cpu_busy_share=0.0)) is None
