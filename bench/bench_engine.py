@@ -247,6 +247,9 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=default_threads())
+    # llama-bench's context is its prompt plus its generation (here 128, padded to 256 cells):
+    # the app loads the same, because a larger cache makes every step slower (docs/performance.md).
+    parser.add_argument("--context", type=int, default=256)
     parser.add_argument(
         "--paths", nargs="+", choices=("new", "chain", "old", "raw"), default=["new"]
     )
@@ -265,7 +268,7 @@ def main() -> None:
     binary = args.llama_bench or llama_bench_binary(version, options)
 
     engine = Engine()
-    engine.load(args.model, context_length=2048, threads=args.threads)
+    engine.load(args.model, context_length=args.context, threads=args.threads)
     run_app(engine, 8)  # warm-up, as llama-bench's own
     app: dict[str, list[float]] = {name: [] for name in args.paths}
     counts: list[int] = []
@@ -286,18 +289,22 @@ def main() -> None:
 
     med = statistics.median
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"model {args.model.name}, threads {args.threads}, tokens {args.tokens} "
+    print(f"model {args.model.name}, threads {args.threads}, context {args.context}, tokens {args.tokens} "
           f"(the app generated {min(counts)}-{max(counts)}), runs {args.runs}, "
           f"llama-cpp-python {llama_cpp.__version__}, load average {load}")  # fmt: skip
-    print(f"llama-bench tg{args.tokens}        {med(bench):7.1f} tokens/s  {_runs(bench)}")
+    print(f"{'llama-bench tg' + str(args.tokens):<22}{med(bench):7.1f} tokens/s  {_runs(bench)}")
     for name, speeds in app.items():
         label = {
-            "new": "app (sampler chain)",
+            "new": "app (this engine)",
+            "chain": "app (chain if greedy)",
             "old": "app (Llama.generate)",
             "raw": "raw create_completion",
         }[name]
+        # Paired: each round's app run over the llama-bench run beside it, so a drift of the
+        # machine's speed during the bench (seen here: ±15 % over a minute) cancels out.
+        paired = med([speed / other for speed, other in zip(speeds, bench, strict=True)])
         print(f"{label:<22}{med(speeds):7.1f} tokens/s  {_runs(speeds)}  "
-              f"ratio {med(speeds) / med(bench):.3f}")  # fmt: skip
+              f"ratio {med(speeds) / med(bench):.3f}, paired {paired:.3f}")  # fmt: skip
 
 
 def _runs(values: list[float]) -> str:
