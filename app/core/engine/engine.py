@@ -19,7 +19,7 @@ import codecs
 import logging
 import os
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ from app.core.chat.reasoning import (
 )
 from app.core.chat.template import plain_prompt, prestart_renderer, render_chat
 from app.core.config.preferences import DEFAULT_CONTEXT
+from app.core.engine.decoding import TokenLoop
 from app.core.engine.load_check import VERDICTS_FILE, ensure_loadable
 from app.core.errors import (
     ContextOverflowError,
@@ -457,14 +458,11 @@ class Engine:
         reply: Reply,
         control: _StreamControl,
     ) -> Iterator[str]:
-        import llama_cpp
-
-        vocab = llama._model.vocab
-        is_eog = llama_cpp.llama_vocab_is_eog
+        """The reply's tokens as text, on llama.cpp's own decode and sampler chain
+        (`decoding.TokenLoop`): a cancel check before and after every token."""
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         context = list(prompt_tokens)
         if sampling.seed is not None:
-            llama.set_seed(sampling.seed)
             # A seeded reply must repeat exactly: evaluate the whole prompt afresh, because
             # reusing the cached prefix changes the logits slightly and so the sampled tokens.
             llama.reset()
@@ -472,32 +470,39 @@ class Engine:
         first_token_at: float | None = None
         produced = 0
         finish = FinishReason.LENGTH
-        tokens = _sampled_tokens(llama, context, sampling)
+        loop = TokenLoop(llama, sampling)
+        pending: int | None = None  # sampled and shown, not yet written into the cache
         try:
+            if cancel is None or not cancel.cancelled:  # stopped before it began: no prompt work
+                loop.prefill(context)
             while produced < sampling.max_tokens and len(context) < model.context_length:
                 if cancel is not None and cancel.cancelled:
                     finish = FinishReason.CANCELLED
                     break
+                if pending is not None:
+                    loop.advance(pending)
+                    pending = None
                 if control.injection:
                     # Write text for the model (e.g. </think> when the reasoning budget ran
-                    # out): restart sampling after it; the cached prefix is reused.
+                    # out), then sample after it.
                     forced, control.injection = control.injection, ""
-                    tokens.close()
-                    context += llama.tokenize(forced.encode("utf-8"), add_bos=False, special=True)
+                    written = llama.tokenize(forced.encode("utf-8"), add_bos=False, special=True)
+                    loop.feed(written)
+                    context += written
                     yield forced
-                    tokens = _sampled_tokens(llama, context, sampling)
                     continue
-                token = next(tokens)
+                token = loop.sample()
                 if first_token_at is None:
                     first_token_at = time.perf_counter()
-                if is_eog(vocab, token):
+                if loop.ends(token):
                     finish = FinishReason.STOP
                     break
                 produced += 1
                 context.append(token)
+                pending = token
                 control.produced = produced
                 control.context_used = len(context)
-                piece = decoder.decode(llama.detokenize([token]))
+                piece = decoder.decode(loop.piece(token))
                 if piece:
                     yield piece
                 if cancel is not None and cancel.cancelled:
@@ -507,7 +512,7 @@ class Engine:
             if tail:
                 yield tail
         finally:
-            tokens.close()
+            loop.close()
             ended = time.perf_counter()
             reply.stats = replace(
                 _stats(len(prompt_tokens), produced, started, first_token_at, ended, finish),
@@ -543,20 +548,6 @@ class Engine:
         if self._llama is None or self._model is None:
             raise EngineStateError("No model is loaded.")
         return self._llama, self._model
-
-
-def _sampled_tokens(
-    llama: Llama, context: list[int], sampling: SamplingSettings
-) -> Generator[int, None, None]:
-    return llama.generate(
-        context,
-        temp=sampling.temperature,
-        top_p=sampling.top_p,
-        top_k=sampling.top_k,
-        min_p=sampling.min_p,
-        repeat_penalty=sampling.repeat_penalty,
-        reset=True,
-    )
 
 
 def _stats(
