@@ -471,23 +471,12 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
 def _projection(facts: RepoFacts, profile: HardwareProfile, context: int) -> Projection | None:
     """llama.cpp's dry run of the repo's model on this machine (None: the formula answers)."""
-    from app.core.fit.dry_run import project_repo
-    from app.core.fit.repo_facts import FactsSource
+    from app.core.fit.dry_run import project_facts
     from app.core.paths import app_paths
 
     paths = app_paths()
-    return project_repo(
-        facts.repo_id,
-        facts.files,
-        profile,
-        context=context,
-        # Facts that came without the Hub (shipped, or saved while it can't be reached): a local
-        # copy of the header file, or the formula; no request the pick didn't need.
-        remote=facts.source is FactsSource.HUB,
-        layers=facts.shape.layers,
-        trained_context=facts.shape.trained_context,
-        models_dir=paths.models,
-        stubs_dir=paths.cache / "header-stubs",
+    return project_facts(
+        facts, profile, context=context, models_dir=paths.models, cache_dir=paths.cache
     )
 
 

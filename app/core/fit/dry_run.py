@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.engine.projection import Projection, project_memory, write_stub
 from app.core.errors import QuantdeskError
@@ -20,6 +21,9 @@ from app.core.hub.client import RemoteFile
 from app.core.hub.library import safe_model_path
 from app.core.hub.remote_header import read_remote_header_bytes
 from app.core.machine.hardware import HardwareProfile
+
+if TYPE_CHECKING:
+    from app.core.fit.repo_facts import RepoFacts
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,27 @@ def project_repo(
     except (QuantdeskError, OSError, ValueError) as exc:
         log.warning("no llama.cpp projection repo=%s error=%s", repo_id, exc)
         return None
+
+
+def project_facts(
+    facts: RepoFacts, profile: HardwareProfile, *, context: int, models_dir: Path, cache_dir: Path
+) -> Projection | None:
+    """`project_repo` for a repo's facts: facts that came without the Hub (shipped, or saved
+    while it can't be reached) use a local copy of the header file or the formula, with no
+    request the pick didn't need."""
+    from app.core.fit.repo_facts import FactsSource
+
+    return project_repo(
+        facts.repo_id,
+        facts.files,
+        profile,
+        context=context,
+        remote=facts.source is FactsSource.HUB,
+        layers=facts.shape.layers,
+        trained_context=facts.shape.trained_context,
+        models_dir=models_dir,
+        stubs_dir=cache_dir / "header-stubs",
+    )
 
 
 def _local_or_stub(

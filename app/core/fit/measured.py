@@ -29,6 +29,7 @@ import platform
 import statistics
 import threading
 from dataclasses import asdict, dataclass, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -145,13 +146,19 @@ def corrected(estimate: MemoryEstimate, factor: float) -> MemoryEstimate:
 
 def this_machine(backend: str = "cpu") -> Where:
     """Where figures measured now hold: this computer, `backend`, this engine build."""
+    return Where(platform.node() or "this machine", backend, engine_version())
+
+
+@lru_cache(maxsize=1)
+def engine_version() -> str:
+    """The engine's build as its package version (without importing llama.cpp; read once, since
+    looking it up walks the installed packages)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        build = version("llama_cpp_python")
+        return version("llama_cpp_python")
     except PackageNotFoundError:
-        build = "unknown"
-    return Where(platform.node() or "this machine", backend, build)
+        return "unknown"
 
 
 class LoadTable:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from app.core._util.enums import TextEnum
 from app.core._util.files import write_json_atomic
 from app.core._util.priority import lower_this_threads_priority, run_at_lower_priority
+from app.core.fit.measured import engine_version
 from app.core.fit.memory import ModelShape
 from app.core.fit.recommend import Option, machine_budget
 from app.core.fit.verdicts import Fit
@@ -548,14 +549,8 @@ def calibration_for(
 
 @lru_cache(maxsize=1)
 def engine_build() -> str:
-    """The engine build speeds are measured with (without importing it: the package version;
-    read once, since looking it up walks the installed packages)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"llama-cpp-python {version('llama_cpp_python')}"
-    except PackageNotFoundError:
-        return "llama-cpp-python unknown"
+    """The engine build speeds are measured with (`measured.engine_version`)."""
+    return f"llama-cpp-python {engine_version()}"
 
 
 @dataclass(frozen=True)

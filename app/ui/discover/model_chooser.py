@@ -757,18 +757,10 @@ def _facts_and_projection(
     facts = repo_facts(repo_id, models_dir)
     if hardware.ram_bytes <= 0:  # the machine isn't known yet: nothing to plan a load on
         return facts, None
-    from app.core.fit.dry_run import project_repo
+    from app.core.fit.dry_run import project_facts
 
-    projection = project_repo(
-        repo_id,
-        facts.files,
-        hardware,
-        context=context,
-        remote=facts.source is FactsSource.HUB,
-        layers=facts.shape.layers,
-        trained_context=facts.shape.trained_context,
-        models_dir=models_dir,
-        stubs_dir=app_paths().cache / "header-stubs",
+    projection = project_facts(
+        facts, hardware, context=context, models_dir=models_dir, cache_dir=app_paths().cache
     )
     return facts, projection
 
