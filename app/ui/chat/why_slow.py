@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core._util.text import printable
 from app.core._util.units import format_bytes, format_seconds
 from app.core.fit.slowness import Remedy, SlownessFigures, Suggestion, start_speed
 from app.core.fit.speed import SpeedBasis
@@ -141,7 +142,8 @@ class WhySlowPanel(QDialog):
             if total is None:
                 return self.tr("All layers on the CPU")
             return self.tr("All %n layers on the CPU", "", total)
-        gpu = figures.gpu_name or self.tr("the GPU")
+        # A driver's name and a file's name are theirs to choose: one bounded line each.
+        gpu = printable(figures.gpu_name) if figures.gpu_name else self.tr("the GPU")
         if figures.all_on_gpu:
             if total is None:
                 return self.tr("All layers on {gpu}").format(gpu=gpu)
@@ -310,7 +312,7 @@ class WhySlowPanel(QDialog):
                 "Choose a smaller file: {file} ({quant}) is already on this computer. Nothing "
                 "else holds this model back: at {tps}\u00a0tokens/s, the computer reads the whole "
                 "file for every word, and a smaller file is read faster."
-            ).format(file=smaller.file_name, quant=smaller.quant, tps=tps)
+            ).format(file=printable(smaller.file_name), quant=smaller.quant, tps=tps)
         if remedy is Remedy.SMALLER_FILE and smaller is not None:
             return self.tr(
                 "Choose a smaller file of this model, such as {quant} (Discover lists them). "

@@ -230,6 +230,19 @@ def test_each_suggestion_says_the_figure_behind_it(
     assert "GPU memory borrowed from RAM: " in panel.rows["memory"].text()
 
 
+def test_a_file_or_gpu_name_from_outside_shows_as_one_bounded_line(qtbot: QtBot) -> None:
+    panel = WhySlowPanel()
+    qtbot.addWidget(panel)
+    hostile = "\x1b[31m" + "x" * 50_000 + "\n.gguf"
+    figures = dataclasses.replace(BASE, gpu_name="RTX\u202e" + "9" * 50_000)
+    panel.show_figures(
+        figures, Suggestion(Remedy.SMALLER_FILE, SmallerFile("Q4_0", hostile)), engine="CPU"
+    )
+    for text in (panel.suggestion.text(), panel.rows["layers"].text()):
+        assert len(text) < 2_000 and "\x1b" not in text and "\u202e" not in text, text[:200]
+    assert "\n" not in panel.rows["layers"].text()
+
+
 def test_a_speed_test_of_the_file_is_listed_and_sets_the_chats_start_speed(qtbot: QtBot) -> None:
     panel = WhySlowPanel()
     qtbot.addWidget(panel)
