@@ -1,6 +1,6 @@
 """The memory figure a person is shown vs what the app's own load takes, per model and context.
 
-    .venv/bin/python -m bench.bench_memory [--contexts 2048 8192] [--models smollm2 gemma3]
+    .venv/bin/python -m bench.bench_memory [--contexts 2048 8192] [--models smollm2 gemma3 moe]
 
 Each measurement runs in a fresh process: RSS after importing llama.cpp, then the load the way
 the app's engine makes it (2 threads, 512-token batches; a file with weights llama.cpp repacks
@@ -121,9 +121,9 @@ def main() -> None:
         result = measure(Path(args.measure[0]), int(args.measure[1]), mmap=args.mmap)
         print(json.dumps(result), flush=True)
         os._exit(0)  # flushed first: os._exit drops buffered output
-    from tests.models import base_model, gemma_model
+    from tests.models import base_model, gemma_model, moe_model
 
-    models = {"smollm2": base_model, "gemma3": gemma_model}
+    models = {"smollm2": base_model, "gemma3": gemma_model, "moe": moe_model}
     print(f"{'model':34} {'ctx':>6} {'mmap':>5} {'measured':>9}  {'formula MiB, error':>18}  "
           f"{'llama.cpp MiB, error':>20}  {'old formula, error':>18}")  # fmt: skip
     for key in args.models:

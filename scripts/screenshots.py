@@ -54,6 +54,7 @@ WIZARD_PAGES = (
 PAGES = (
     *WIZARD_PAGES,
     "chat-code",
+    "why-slow",
     "chat-reasoning",
     "models",
     "discover",
@@ -356,10 +357,12 @@ class Shooter:
     def main_pictures(self, window: Any) -> None:
         if self.wanted(*WIZARD_PAGES):
             self.wizard_pictures(window)
-        elif self.wanted("chat-code", "chat-reasoning", "models", "downloads"):
+        elif self.wanted("chat-code", "why-slow", "chat-reasoning", "models", "downloads"):
             self.download_tiny_model(window)
         if self.wanted("chat-code"):
             self.chat_code(window)
+        if self.wanted("why-slow"):
+            self.why_slow(window)
         if self.wanted("chat-reasoning"):
             self.chat_reasoning(window)
         if self.wanted("models"):
@@ -504,6 +507,25 @@ class Shooter:
             print(f"note: {self.set.name}: the tiny model's reply has no code block", flush=True)
         self.type_into(attribute(chat, "input_box"), FOLLOW_UP)
         self.save(window, "chat-code")
+
+    def why_slow(self, window: Any) -> None:
+        """The status bar's "Why is it slow?" after a reply: its figures and the suggestion."""
+        self.show_page(window, "chat")
+        if not attribute(window.chat, "chat_view").messages():
+            self.set_sampling(window.chat, temperature=0.0, max_tokens=40)
+            self.send(window, CODE_QUESTION)
+        self.click(attribute(window, "why_slow_button"))
+        panel = attribute(window, "why_slow_panel")
+        self.wait_until(
+            lambda: panel.status.text() == attribute(panel, "tr")(
+                "Measured for this model and its last reply."
+            ),
+            "the figures of the last reply",
+            SLOW,
+        )
+        self.spin(300)
+        self.save(window, "why-slow")
+        panel.close()
 
     def chat_reasoning(self, window: Any) -> None:
         self.show_page(window, "chat")

@@ -272,8 +272,67 @@ def requantized(quant: str) -> Path:
     return target
 
 
+# A third architecture for the fit: a mixture of experts (Mixtral's layout, arch llama), which no
+# PyPI package ships tiny. Built from SmolLM2's own Q4_1 weights: each layer's feed-forward becomes
+# MOE_EXPERTS identical experts, of which MOE_USED run per token, chosen by a seeded random router.
+# With identical experts and llama.cpp's normalised expert weights the output equals the dense
+# model's, so it replies sensibly, while memory and speed follow the MoE's real tensor layout.
+MOE_EXPERTS = 4
+MOE_USED = 2
+MOE_NAME = f"SmolLM2-135M-MoE-{MOE_EXPERTS}x-top{MOE_USED}.gguf"
+_DENSE_TO_EXPERTS = {
+    "ffn_gate": "ffn_gate_exps",
+    "ffn_up": "ffn_up_exps",
+    "ffn_down": "ffn_down_exps",
+}
+
+
+def moe_model() -> Path:
+    """SmolLM2 rebuilt as a 4-expert, top-2 MoE (about 248 MB, built in seconds, once)."""
+    import numpy as np
+    from gguf import GGMLQuantizationType, GGUFReader, GGUFValueType, GGUFWriter
+
+    target = cache_dir() / MOE_NAME
+    if target.exists():
+        return target
+    reader = GGUFReader(base_model())
+    partial = target.with_suffix(".partial")
+    writer = GGUFWriter(partial, arch="llama")
+    for field in reader.fields.values():
+        if field.name.startswith("GGUF.") or field.name in ("general.architecture", "general.name"):
+            continue  # the writer writes the architecture itself; the name is the MoE's own
+        value_type = field.types[0]
+        sub_type = field.types[-1] if value_type == GGUFValueType.ARRAY else None
+        writer.add_key_value(field.name, field.contents(), value_type, sub_type)
+    writer.add_name("SmolLM2 135M MoE 4x top-2 (test)")
+    writer.add_expert_count(MOE_EXPERTS)
+    writer.add_expert_used_count(MOE_USED)
+    router = np.random.default_rng(16)
+    embedding_length = int(reader.get_field("llama.embedding_length").contents())
+    for tensor in reader.tensors:
+        block, _, rest = tensor.name.partition(".weight")[0].rpartition(".")
+        experts_name = _DENSE_TO_EXPERTS.get(rest)
+        if experts_name is None:
+            writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
+            continue
+        if experts_name == "ffn_gate_exps":  # one router per layer, before its experts
+            gate = router.standard_normal((MOE_EXPERTS, embedding_length)).astype(np.float32)
+            writer.add_tensor(
+                f"{block}.ffn_gate_inp.weight", gate, raw_dtype=GGMLQuantizationType.F32
+            )
+        stacked = np.stack([tensor.data] * MOE_EXPERTS)
+        writer.add_tensor(f"{block}.{experts_name}.weight", stacked, raw_dtype=tensor.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    os.replace(partial, target)
+    return target
+
+
 if __name__ == "__main__":
     print(base_model())
     for variant_name in VARIANTS:
         print(variant(variant_name))
     print(requantized("Q4_0"))
+    print(moe_model())

@@ -768,12 +768,31 @@ class MainWindow(QMainWindow):
 
         if self.why_slow_panel is None:
             self.why_slow_panel = WhySlowPanel(self)
+            self.why_slow_panel.action_requested.connect(self._carry_out_suggestion)
         panel = self.why_slow_panel
         panel.show()
         panel.raise_()
         panel.activateWindow()
         self._gather_slowness()
         return panel
+
+    @Slot(str)
+    def _carry_out_suggestion(self, action: str) -> None:
+        """The "Why is it slow?" button: open the place where the suggested change is made, and
+        step out of the way (the panel closes; it opens again from the status bar)."""
+        from app.ui.chat import why_slow
+
+        if self.why_slow_panel is not None:
+            self.why_slow_panel.close()
+        self.activateWindow()  # the panel had the focus; the change is made here
+        if action == why_slow.GPU_SETTINGS:
+            self.sidebar.setCurrentRow(SETTINGS)
+            self.settings_page.gpu_combo.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif action == why_slow.NEW_CHAT:
+            self.sidebar.setCurrentRow(CHATS)
+            self.chat.new_conversation()
+        elif action == why_slow.DISCOVER:
+            self.sidebar.setCurrentRow(DISCOVER)
 
     def _refresh_why_slow(self) -> None:
         """A new reply or load while the window is open: show its figures."""

@@ -5,7 +5,7 @@ off the GUI thread and hands the figures here."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -24,9 +24,26 @@ from app.ui.style import mute, plain_text
 # The rows, in the order they are listed.
 ROWS = ("layers", "engine", "threads", "cpu", "context", "memory", "reply", "predicted")
 
+# What the suggestion's button opens: the main window carries it out (it owns the pages). A
+# change only the person can make outside the app (close programs, close GPU apps) has no button.
+GPU_SETTINGS = "gpu settings"
+NEW_CHAT = "new chat"
+DISCOVER = "discover"
+ACTIONS: dict[Remedy, str] = {
+    Remedy.FEWER_GPU_LAYERS: GPU_SETTINGS,
+    Remedy.MORE_GPU_LAYERS: GPU_SETTINGS,
+    Remedy.NEW_CHAT: NEW_CHAT,
+    Remedy.SHORTER_PROMPT: NEW_CHAT,
+    Remedy.SMALLER_FILE: DISCOVER,
+    Remedy.SMALLER_MODEL: DISCOVER,
+}
+
 
 class WhySlowPanel(QDialog):
     """Not modal: the chat stays usable beside it, and it refreshes after each reply."""
+
+    # The suggestion's button was pressed: one of GPU_SETTINGS, NEW_CHAT, DISCOVER.
+    action_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +82,9 @@ class WhySlowPanel(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
         self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
+        self.action_button = buttons.addButton("", QDialogButtonBox.ButtonRole.ActionRole)
+        self.action_button.clicked.connect(self._on_action)
+        self._action: str | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addLayout(form)
@@ -125,6 +145,24 @@ class WhySlowPanel(QDialog):
         self.suggestion_title.setVisible(suggestion is not None)
         self.suggestion.setVisible(suggestion is not None)
         self.suggestion.setText(self._suggestion(figures, suggestion) if suggestion else "")
+        self._offer_action(ACTIONS.get(suggestion.remedy) if suggestion else None)
+
+    def _offer_action(self, action: str | None) -> None:
+        """Show the button that makes the suggested change, or hide it."""
+        self._action = action
+        labels = {
+            GPU_SETTINGS: self.tr("Open GPU settings"),
+            NEW_CHAT: self.tr("Start a new chat"),
+            DISCOVER: self.tr("Find a smaller file"),
+        }
+        self.action_button.setVisible(action is not None)
+        if action is not None:
+            self.action_button.setText(labels[action])
+            self.action_button.setAccessibleName(labels[action])
+
+    def _on_action(self) -> None:
+        if self._action is not None:
+            self.action_requested.emit(self._action)
 
     def _clear(self) -> None:
         for label in self.rows.values():
@@ -132,6 +170,7 @@ class WhySlowPanel(QDialog):
         self.suggestion.clear()
         self.suggestion_title.hide()
         self.suggestion.hide()
+        self._offer_action(None)
 
     # --- the rows --------------------------------------------------------------------------------
 

@@ -1937,6 +1937,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>这个文件的预期速度</translation>
     </message>
     <message>
+        <source>Find a smaller file</source>
+        <translation>查找更小的文件</translation>
+    </message>
+    <message>
         <source>First token after {first} (reading {prompt}&#xa0;tokens), and no more.</source>
         <translation>{first} 后出现第一个 token（读取了 {prompt} 个 token），之后没有更多。</translation>
     </message>
@@ -1999,6 +2003,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>未知：尚未测量这台机器的内存速度。</translation>
     </message>
     <message>
+        <source>Open GPU settings</source>
+        <translation>打开 GPU 设置</translation>
+    </message>
+    <message>
         <source>Other programs</source>
         <translation>其他程序</translation>
     </message>
@@ -2023,6 +2031,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Send shorter messages, or start a new chat: reading the conversation took {first} before the first word, longer than writing the reply ({writing}).</source>
         <translation>发送更短的消息，或开始新的聊天：在写出第一个词之前，读取对话用了 {first}，比写回复的时间（{writing}）还长。</translation>
+    </message>
+    <message>
+        <source>Start a new chat</source>
+        <translation>新建对话</translation>
     </message>
     <message>
         <source>Start a new chat: this one is {depth}&#xa0;tokens long, and each new word looks back over all of it. Replies came at {start}&#xa0;tokens/s at the start, and {now}&#xa0;tokens/s now.</source>

@@ -26,6 +26,7 @@ from app.ui.chat.why_slow import WhySlowPanel
 from app.ui.main_window import MainWindow
 from app.ui.session import Session
 from tests.gui.conftest import set_sampling
+from tests.gui.setup.test_wizard import MACHINE
 
 LOAD_MS = 120_000
 
@@ -280,3 +281,82 @@ def test_asked_again_while_gathering_it_gathers_one_at_a_time_and_shows_the_late
     qtbot.waitUntil(lambda: not len(jobs), timeout=10_000)
     assert max(working) == 1 and len(working) >= 3, working  # two, one after the other
     assert panel.status.text() == "Measured for this model and its last reply."
+
+
+@pytest.mark.parametrize(
+    ("suggestion", "changes", "button", "lands_on"),
+    [
+        (
+            Suggestion(Remedy.FEWER_GPU_LAYERS),
+            {"gpu_shared_bytes": GIB},
+            "Open GPU settings",
+            "settings",
+        ),  # fmt: skip
+        (Suggestion(Remedy.MORE_GPU_LAYERS), {}, "Open GPU settings", "settings"),
+        (Suggestion(Remedy.NEW_CHAT), {}, "Start a new chat", "new chat"),
+        (
+            Suggestion(Remedy.SHORTER_PROMPT),
+            {"reply": reply(3.0, ttft=6.0, seconds=8.0, used=3000)},
+            "Start a new chat",
+            "new chat",
+        ),
+        (
+            Suggestion(Remedy.SMALLER_FILE, SmallerFile("Q3_K_M")),
+            {},
+            "Find a smaller file",
+            "discover",
+        ),  # fmt: skip
+        (Suggestion(Remedy.SMALLER_MODEL), {}, "Find a smaller file", "discover"),
+    ],
+)
+def test_the_suggestion_is_one_click_away(
+    qtbot: QtBot, suggestion: Suggestion, changes: dict[str, object], button: str, lands_on: str
+) -> None:
+    # A machine with a usable RTX card, so that GPU settings exist to be opened.
+    window = MainWindow(Session(app_paths().ensure(), hardware=MACHINE))
+    qtbot.addWidget(window)
+    window.show()
+    conversation = window.chat._store.create_conversation(model_path="m.gguf")
+    window.chat.open_conversation(conversation.id)
+    panel = window.show_why_slow()
+    panel.show_figures(dataclasses.replace(BASE, **changes), suggestion, engine="CPU engine")
+    action = panel.action_button
+    assert action.isVisible() and action.text() == button and action.accessibleName() == button
+
+    qtbot.mouseClick(action, Qt.MouseButton.LeftButton)
+    assert not panel.isVisible()  # out of the way of the change
+    current = window.pages.currentWidget()
+    if lands_on == "settings":
+        settings = window.settings_page
+        assert current is settings and settings.gpu_combo.isVisible()
+        qtbot.waitUntil(settings.gpu_combo.hasFocus)
+    elif lands_on == "new chat":
+        assert current is window.chat and window.chat._conversation is None
+        qtbot.waitUntil(window.chat.input_box.hasFocus)
+    else:
+        assert current is window.discover_page
+    assert window.sidebar.currentRow() == window.pages.indexOf(current)
+    window.close()
+
+
+@pytest.mark.parametrize(
+    ("suggestion", "changes"),
+    [
+        (Suggestion(Remedy.CLOSE_PROGRAMS), {}),
+        (Suggestion(Remedy.BUSY_CPU), {"cpu_busy_share": 0.9}),
+        (Suggestion(Remedy.CLOSE_GPU_APPS), {"gpu_layers": 32}),
+    ],
+)
+def test_a_change_made_outside_the_app_offers_no_button(
+    qtbot: QtBot, suggestion: Suggestion, changes: dict[str, object]
+) -> None:
+    panel = WhySlowPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_figures(dataclasses.replace(BASE, **changes), suggestion, engine="CPU engine")
+    assert panel.suggestion.isVisible() and not panel.action_button.isVisible()
+    # A suggestion with a button, then the window cleared: the button goes with it.
+    panel.show_figures(BASE, Suggestion(Remedy.NEW_CHAT), engine="CPU engine")
+    assert panel.action_button.isVisible()
+    panel.show_no_model()
+    assert not panel.action_button.isVisible()

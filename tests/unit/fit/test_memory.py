@@ -20,9 +20,10 @@ from app.core.fit.memory import (
     runtime_bytes,
 )
 from app.core.fit.recommend import fit_option, machine_budget, recommend
-from app.core.gguf.header import check_model_file
+from app.core.gguf.header import check_model_file, tensor_nbytes
 from app.core.hub.client import RemoteFile
 from app.core.machine.hardware import HardwareProfile
+from tests import models
 
 MIB = 1 << 20
 
@@ -147,3 +148,32 @@ def shown_estimate(model: Path, context: int) -> int:
     shape = ModelShape.from_header(check_model_file(model), size)
     _fit, _layers, estimate = fit_option(shape, size, machine_budget(_profile(gpus=[])), context)
     return estimate.total_bytes
+
+
+def test_a_mixture_of_experts_keeps_every_expert_in_memory_and_reads_only_the_used() -> None:
+    """The MoE built from SmolLM2's weights (4 experts, 2 used): all experts are loaded, so the
+    memory counts them all; a token reads only the used ones, so the speed counts those. The
+    figure shown matches its real load as the dense model's does."""
+    moe = models.moe_model()
+    header = check_model_file(moe)
+    shape = ModelShape.from_header(header, moe.stat().st_size)
+    assert abs(shape.weights_bytes - moe.stat().st_size) < 0.05 * moe.stat().st_size
+    # Independently of how the code finds experts: each MoE layer is the dense layer with its
+    # feed-forward four times over (two of them read per token) and a small f32 router.
+    dense = check_model_file(models.base_model()).tensors
+    blocks = sum(tensor_nbytes(t) or 0 for t in dense if t.name.startswith("blk.")) / shape.layers
+    ffn = sum(tensor_nbytes(t) or 0 for t in dense if ".ffn_" in t.name and "norm" not in t.name)
+    ffn /= shape.layers
+    router = models.MOE_EXPERTS * shape.embedding * 4
+    assert shape.layer_bytes == blocks - ffn + models.MOE_EXPERTS * ffn + router
+    read = blocks - ffn + models.MOE_USED * ffn + router
+    assert shape.active_layer_share == pytest.approx(read / shape.layer_bytes)
+    assert project_memory(moe, context=2048).kv_bytes == kv_cache_bytes(shape, 2048)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.bench_memory", "--measure", str(moe), "2048"],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    measured = json.loads(result.stdout.strip().splitlines()[-1])["peak"]
+    shown = shown_estimate(moe, 2048)
+    print(f"\nMoE: shown {shown / MIB:.1f} MiB, measured {measured / MIB:.1f} MiB")
+    assert 0.98 <= shown / measured <= 1.05
