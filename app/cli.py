@@ -10,6 +10,7 @@
     quantdesk hw [--json]
     quantdesk recommend REPO_ID [--hardware FILE] [--goal fastest|quality] [--context N] [--json]
     quantdesk bench MODEL [--ctx N] [--threads N] [--gpu-layers N] [--json]
+    quantdesk worker [--host ADDRESS] [--port 50052] [--device NAME]... [--threads N]
 
 Errors are one line on stderr and a named exit code (`ExitCode`); tracebacks go to the log only.
 """
@@ -27,7 +28,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from app import __version__
 
 if TYPE_CHECKING:  # heavy or deferred imports: `--help` stays fast
+    from app.core.engine.engine import LoadedModel
     from app.core.engine.projection import Projection
+    from app.core.engine.rpc import RemoteLayers
     from app.core.fit.memory import ModelShape
     from app.core.fit.recommend import Recommendation
     from app.core.fit.repo_facts import RepoFacts
@@ -57,6 +60,7 @@ class ExitCode(IntEnum):
     HUB_FAILED = 11  # Hugging Face answered with an error (rate limit, server error)
     SYSTEM = 12  # this computer got in the way: chat history, keychain, a folder
     NO_DISPLAY = 13  # the window can't open: no display
+    WORKER = 14  # another computer's worker can't be reached or used
     INTERRUPTED = 130
 
 
@@ -100,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="context length (default: the default context length in Settings)",
     )
     chat.add_argument(
+        "--worker",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="another computer running `quantdesk worker`: some of the model's layers run there "
+        "(repeat for more computers)",
+    )
+    chat.add_argument(
         "--json", action="store_true", help="print one JSON object instead of the text"
     )
 
@@ -117,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     hw = commands.add_parser("hw", help="show this machine's RAM, CPU features and GPUs")
     hw.add_argument(
         "--json", action="store_true", help="print JSON (the input format of --hardware)"
+    )
+    hw.add_argument(
+        "--worker",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="also list what another computer's `quantdesk worker` offers (repeat for more)",
     )
 
     rec = commands.add_parser("recommend", help="which file of a GGUF repo to run here, and why")
@@ -144,6 +163,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--gpu-layers", type=int, help="layers on the GPU (default: what fits, as the app loads)"
     )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+
+    worker = commands.add_parser(
+        "worker",
+        help="lend this computer's memory to Quantdesk on another computer (llama.cpp RPC)",
+    )
+    worker.add_argument(
+        "--host", help="the address to listen on (default: this computer's address on its network)"
+    )
+    worker.add_argument("--port", type=int, default=50052, help="the port (default: 50052)")
+    worker.add_argument(
+        "--device",
+        action="append",
+        metavar="NAME",
+        help="a device to offer, e.g. CUDA0 or CPU (default: the GPUs, else the CPU; repeatable)",
+    )
+    worker.add_argument("--threads", type=_positive_int, help="CPU threads (default: the app's)")
 
     remove = commands.add_parser("rm", help="delete a local model (and its partial downloads)")
     remove.add_argument("model", metavar="PATH_OR_NAME", help="a path, or a name from `models`")
@@ -195,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             return recommend_command(args, out=sys.stdout)
         if args.command == "bench":
             return bench_command(args, out=sys.stdout)
+        if args.command == "worker":
+            return worker_command(args, out=sys.stdout)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception as exc:  # a person gets one line; the log gets the trace
@@ -212,7 +249,13 @@ def main(argv: list[str] | None = None) -> int:
 
 # Commands the app gives its own child processes (`app/core/_util/child.py`), not people: kept
 # out of the parser so that they never show in `--help`.
-HIDDEN_COMMANDS = ("__render-templates", "__check-load", "__project-memory", "__measure-ram")
+HIDDEN_COMMANDS = (
+    "__render-templates",
+    "__check-load",
+    "__project-memory",
+    "__measure-ram",
+    "__probe-worker",
+)
 
 
 def _hidden_command(command: str, args: list[str]) -> int:
@@ -224,6 +267,10 @@ def _hidden_command(command: str, args: list[str]) -> int:
         from app.core.fit.speed import measure_ram_here
 
         return measure_ram_here(args)
+    if command == "__probe-worker":
+        from app.core.remote.workers import probe_here
+
+        return probe_here(args)
     if command == "__project-memory":
         from app.core.engine.projection import dry_run_here
 
@@ -264,10 +311,17 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
     engine = Engine()
     loads = LoadTable.in_folder(app_paths().data)
+    context = args.ctx or _default_context()
+    remote = _usable_workers(args.worker, args.model) if args.worker else ()
     try:
-        # Measured and remembered like the app's loads: they correct this machine's estimates.
-        loaded = load_measured(engine, args.model, loads, context=args.ctx or _default_context())
-        model = loaded.model
+        if remote:
+            # Split over other computers: not a load of this machine alone, so not measured.
+            model = engine.load(args.model, context_length=context, remote=remote)
+            loaded = None
+        else:
+            # Measured and remembered like the app's loads: they correct this machine's estimates.
+            loaded = load_measured(engine, args.model, loads, context=context)
+            model = loaded.model
         profile = model.thinking
         thinking_on = profile.default_on if args.thinking is None else args.thinking == "on"
         request = ReplyRequest(
@@ -284,7 +338,7 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
                 stream = sys.stderr if kind == REASONING else out
                 stream.write(piece)
                 stream.flush()
-        if loaded.baseline is not None:  # the reply touched more: the load's peak
+        if loaded is not None and loaded.baseline is not None:  # the reply touched more
             remeasure(loads, loaded.row, loaded.baseline)
     finally:  # failures go to `main`, which maps them to an exit code (`_exit_code_for`)
         engine.unload()
@@ -307,6 +361,7 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
                 "tokens_per_second": round(stats.tokens_per_second, 2),
                 "finish_reason": stats.finish_reason,
                 "sampling": prepared.sampling.as_dict(),
+                "layers": _layer_placement(model),
             },
             out,
             ensure_ascii=False,
@@ -321,6 +376,39 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
             file=sys.stderr,
         )
     return ExitCode.OK
+
+
+def _usable_workers(addresses: list[str], model: str) -> tuple[RemoteLayers, ...]:
+    """Probe each worker; one that can't be used is reported on stderr and left out, and the
+    model's layers are shared by free memory among this computer and the others."""
+    from pathlib import Path
+
+    from app.core.engine.rpc import offered_devices
+    from app.core.errors import RemoteWorkerError
+    from app.core.gguf.header import check_model_file
+    from app.core.remote.workers import parse_address, probe, split_layers
+
+    probes = []
+    for text in addresses:
+        try:
+            probes.append(probe(parse_address(text)))
+        except RemoteWorkerError as error:
+            print(f"quantdesk: left out: {error}", file=sys.stderr)
+    header = check_model_file(Path(model))
+    layers = header.metadata.get(f"{header.architecture}.block_count")
+    if not probes or not isinstance(layers, int):
+        return ()
+    # This computer's memory in the same words as the workers' (llama.cpp's CPU device), so
+    # that equal machines get equal shares.
+    (cpu,) = offered_devices(["CPU"])
+    return split_layers(layers, cpu.free_bytes, tuple(probes))
+
+
+def _layer_placement(model: LoadedModel) -> dict[str, int]:
+    """Where the model's repeating layers run: "this computer" and each worker's address."""
+    remote = {worker.endpoint: worker.layers for worker in model.remote}
+    total = model.layer_count or 0
+    return {"this computer": max(0, total - sum(remote.values())), **remote}
 
 
 def _default_context() -> int:
@@ -358,6 +446,7 @@ def _exit_code_for(error: BaseException) -> ExitCode:
         (errors.ContextOverflowError, ExitCode.REFUSED),
         (errors.ModelNameTakenError, ExitCode.REFUSED),
         (errors.ImportCancelledError, ExitCode.INTERRUPTED),
+        (errors.RemoteWorkerError, ExitCode.WORKER),
         (errors.EngineStateError, ExitCode.ERROR),  # our own misuse of the engine: a bug
         (errors.QuantdeskError, ExitCode.SYSTEM),  # history, keychain, models folder
     ):
@@ -438,9 +527,12 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
     profile = detect()
     engine = ensure_backends()
+    workers = [_probe_report(text) for text in args.worker]
     if args.json:
         report = profile.to_json()
         report["engine"] = engine.as_dict()
+        if workers:
+            report["workers"] = workers
         json.dump(report, out, indent=2)
         out.write("\n")
         return ExitCode.OK
@@ -466,7 +558,75 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
         out.write(f"  skipped {skipped['path']}: {skipped['reason']}\n")
     for note in profile.notes:
         out.write(f"note: {note}\n")
+    for worker in workers:
+        if "error" in worker:
+            out.write(f"Worker {worker['address']}: {worker['error']}\n")
+            continue
+        out.write(
+            f"Worker {worker['address']}: {format_bytes(worker['free_bytes'])} free of "
+            f"{format_bytes(worker['total_bytes'])}, round trip {worker['round_trip_ms']:.2f} ms\n"
+        )
     return ExitCode.OK
+
+
+def _probe_report(text: str) -> dict[str, Any]:
+    """A worker as `hw` lists it: what its probe found, or why it can't be used."""
+    from app.core.errors import RemoteWorkerError
+    from app.core.remote.workers import parse_address, probe
+
+    try:
+        return probe(parse_address(text)).as_json()
+    except RemoteWorkerError as error:
+        return {"address": error.address or text, "error": str(error)}
+
+
+def worker_command(args: argparse.Namespace, *, out: TextIO) -> int:
+    """`quantdesk worker`: serve this computer's devices to Quantdesk on another computer,
+    through llama.cpp's own RPC server, until Ctrl+C."""
+    import os
+    import threading
+
+    from app.core._util.units import format_bytes
+    from app.core.engine.engine import default_threads
+    from app.core.engine.rpc import offered_devices, serve
+    from app.core.remote.workers import check_can_listen, network_address, parse_address
+
+    address = parse_address(f"{args.host or network_address()}:{args.port}")
+    check_can_listen(address)
+    devices = offered_devices(args.device)
+    out.write(f"Quantdesk worker at {address}\n")
+    out.write(
+        f"On the computer that runs the model, add {address} under Settings, Other computers "
+        f"(or: quantdesk chat MODEL --worker {address}).\n"
+    )
+    for device in devices:
+        out.write(
+            f"Offers {device.name} ({device.description}): {format_bytes(device.free_bytes)} "
+            f"free of {format_bytes(device.total_bytes)}\n"
+        )
+    out.write(
+        "Warning: a worker has no password and no encryption. Anyone who can reach this port "
+        "can use this computer's memory and processor and see what the model holds. Use it only "
+        "on a network you trust, and stop it (Ctrl+C) when you are done.\n"
+    )
+    out.flush()
+    server = threading.Thread(
+        target=serve,
+        args=(address.endpoint, devices),
+        kwargs={"threads": args.threads or default_threads(), "cache_dir": None},
+        name="rpc-server",
+        daemon=True,
+    )
+    server.start()
+    try:
+        while server.is_alive():
+            server.join(0.5)
+    except KeyboardInterrupt:
+        out.flush()
+        os._exit(ExitCode.INTERRUPTED)  # llama.cpp's server loop never returns: end the process
+    return _fail(
+        f"the worker at {address} stopped: llama.cpp's server could not go on", ExitCode.WORKER
+    )
 
 
 def _projection(facts: RepoFacts, profile: HardwareProfile, context: int) -> Projection | None:

@@ -36,19 +36,22 @@ LLAMA_CPP_VERSION=0.3.36
 # Release builds add GPU engines with QUANTDESK_ENGINE_CMAKE_EXTRA (e.g. "-DGGML_VULKAN=ON",
 # .github/workflows/release.yml); each set of options is cached apart.
 LLAMA_CPP_CMAKE_EXTRA=${QUANTDESK_ENGINE_CMAKE_EXTRA:-}
-LLAMA_CPP_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON $LLAMA_CPP_CMAKE_EXTRA"
+# GGML_RPC: the backend that puts layers on other computers (`quantdesk worker`, Settings ->
+# Other computers); a loadable library like the others.
+LLAMA_CPP_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DGGML_RPC=ON $LLAMA_CPP_CMAKE_EXTRA"
 LLAMA_CPP_FLAVOR=$(echo "$LLAMA_CPP_CMAKE_EXTRA" | tr -c 'A-Za-z0-9\n' '-' | tr -s '-' | sed 's/^-//; s/-$//')
 # Built once per machine, then reused: kept inside pip's cache folder (so it lives as long as
 # pip's cache does), but not in pip's wheel cache itself, which doesn't tell builds with other
 # CMake options apart and would hand back a native build.
 engine_wheels() {
-  echo "${QUANTDESK_ENGINE_WHEELS:-$("$VENV"/bin/python -m pip cache dir 2>/dev/null || echo "$HOME/.cache/pip")/quantdesk-engine/ggml-dl-$LLAMA_CPP_VERSION${LLAMA_CPP_FLAVOR:+-$LLAMA_CPP_FLAVOR}}"
+  echo "${QUANTDESK_ENGINE_WHEELS:-$("$VENV"/bin/python -m pip cache dir 2>/dev/null || echo "$HOME/.cache/pip")/quantdesk-engine/ggml-dl-rpc-$LLAMA_CPP_VERSION${LLAMA_CPP_FLAVOR:+-$LLAMA_CPP_FLAVOR}}"
 }
 
 ensure_engine() {
   local ENGINE_WHEELS
   ENGINE_WHEELS=$(engine_wheels)
   if [ -z "$LLAMA_CPP_FLAVOR" ] && ls "$VENV"/lib/python3*/site-packages/bin/libggml-cpu-x64* >/dev/null 2>&1 \
+     && ls "$VENV"/lib/python3*/site-packages/bin/libggml-rpc* >/dev/null 2>&1 \
      && [ "$("$VENV"/bin/python -m pip show llama-cpp-python 2>/dev/null | sed -n 's/^Version: //p')" = "$LLAMA_CPP_VERSION" ]; then
     return 0
   fi

@@ -340,6 +340,22 @@ class EnginePackError(QuantdeskError, OSError):
     """An engine pack can't be listed, downloaded or installed; the message says why."""
 
 
+# --- other computers ---------------------------------------------------------------------------
+
+
+class RemoteWorkerError(QuantdeskError, OSError):
+    """Another computer's worker (`quantdesk worker`) can't be used: a bad address, nothing
+    answers there, it answers in another protocol, or it went away. The message says which.
+
+    Attributes:
+        address: the worker's "host:port" as the person gave it ("" when not about one worker).
+    """
+
+    def __init__(self, message: str, *, address: str = "") -> None:
+        super().__init__(message)
+        self.address = address
+
+
 # --- child processes (internal: always translated into one of the errors above) ---------------
 
 

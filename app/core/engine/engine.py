@@ -16,6 +16,7 @@ base model (llama-cpp-python falls back to Llama-2's).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import os
 import time
@@ -40,6 +41,7 @@ from app.core.chat.template import plain_prompt, prestart_renderer, render_chat
 from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.engine.decoding import TokenLoop
 from app.core.engine.load_check import VERDICTS_FILE, ensure_loadable
+from app.core.engine.rpc import RemoteLayers
 from app.core.errors import (
     ContextOverflowError,
     EngineStateError,
@@ -92,6 +94,8 @@ class LoadedModel:
     quant: str | None = None
     layer_count: int | None = None  # the model's layers (blocks), from its header
     memory_mapped: bool = True  # the weights are mapped from the file (else read into memory)
+    # Layers on other computers (llama.cpp RPC workers), in order; the rest run here.
+    remote: tuple[RemoteLayers, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -249,13 +253,16 @@ class Engine:
         gpu_layers: int = 0,
         memory_map: bool = True,
         cancel: CancelToken | None = None,
+        remote: tuple[RemoteLayers, ...] = (),
     ) -> LoadedModel:
         """Check and load `path`, replacing any loaded model.
 
         A file never loaded before is first loaded in a child process (`load_check`): a
         llama.cpp assert then ends the child, not this process. `cancel` stops that check.
         `memory_map`: map the weights from the file (False for files llama.cpp repacks, see
-        `machine/repacking.py`).
+        `machine/repacking.py`). `remote`: layers to place on other computers' workers (their
+        devices only: no local GPU beside them); llama.cpp aborts this process if one of them
+        can't be reached, so they are probed first (`app/core/remote/workers.py`).
 
         Raises:
             ModelFileError: the file is missing, not a GGUF, truncated or corrupt (with the reason).
@@ -284,6 +291,7 @@ class Engine:
         from llama_cpp import Llama
 
         from app.core.engine.backends import ensure_backends
+        from app.core.engine.rpc import devices_for_next_load, plan_devices
 
         try:
             # The distribution build computes nothing until its backends load.
@@ -291,16 +299,19 @@ class Engine:
         except OSError as exc:
             log.warning("could not load the engine's backends error=%s", exc)
             raise ModelLoadError(path, _backend_failure_reason(exc)) from exc
+        plan = plan_devices(remote) if remote else None
         try:
-            llama = Llama(
-                model_path=str(path),
-                n_ctx=context_length,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_gpu_layers=gpu_layers,
-                use_mmap=memory_map,
-                verbose=False,
-            )
+            with devices_for_next_load(plan.handles) if plan else contextlib.nullcontext():
+                llama = Llama(
+                    model_path=str(path),
+                    n_ctx=context_length,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    n_gpu_layers=plan.layers if plan else gpu_layers,
+                    tensor_split=list(plan.shares) if plan else None,
+                    use_mmap=memory_map,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             log.warning("llama.cpp refused model path=%s error=%s", path, exc)
             offloading = gpu_layers != 0 and engine.gpu_offload
@@ -330,6 +341,7 @@ class Engine:
             or quant_from_file_type(header.metadata.get("general.file_type")),
             thinking=thinking,
             memory_mapped=memory_map,
+            remote=remote,
         )
         log.info(
             "loaded model path=%s ctx=%d threads=%d mmap=%s seconds=%.2f",
