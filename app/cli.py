@@ -255,6 +255,7 @@ HIDDEN_COMMANDS = (
     "__project-memory",
     "__measure-ram",
     "__probe-worker",
+    "__split-engine",
 )
 
 
@@ -271,6 +272,10 @@ def _hidden_command(command: str, args: list[str]) -> int:
         from app.core.remote.workers import probe_here
 
         return probe_here(args)
+    if command == "__split-engine":
+        from app.core.engine.split import serve_split_here
+
+        return serve_split_here(args)
     if command == "__project-memory":
         from app.core.engine.projection import dry_run_here
 

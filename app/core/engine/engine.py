@@ -16,7 +16,6 @@ base model (llama-cpp-python falls back to Llama-2's).
 from __future__ import annotations
 
 import codecs
-import contextlib
 import logging
 import os
 import time
@@ -42,11 +41,13 @@ from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.engine.decoding import TokenLoop
 from app.core.engine.load_check import VERDICTS_FILE, ensure_loadable
 from app.core.engine.rpc import RemoteLayers
+from app.core.engine.split import SplitChild, SplitLoop, open_llama
 from app.core.errors import (
     ContextOverflowError,
     EngineStateError,
     LoadMemoryError,
     ModelLoadError,
+    RemoteWorkerError,
 )
 from app.core.gguf.header import GGUFHeader, check_model_file
 from app.core.gguf.quants import parse_quant, quant_from_file_type
@@ -234,7 +235,8 @@ class Engine:
     def __init__(self, *, load_checks: Path | None = None) -> None:
         """`load_checks`: the file of remembered load checks (default: in the data folder)."""
         self._load_checks = load_checks
-        self._llama: Llama | None = None
+        self._llama: Llama | None = None  # with a split load, its vocabulary alone
+        self._split: SplitChild | None = None  # the child holding a split load's weights
         self._model: LoadedModel | None = None
         self._header: GGUFHeader | None = None
 
@@ -288,10 +290,7 @@ class Engine:
         layers = _int_or_none(header.metadata.get(f"{header.architecture}.block_count"))
         context_length = usable_context(context_length, trained)
         started = time.perf_counter()
-        from llama_cpp import Llama
-
         from app.core.engine.backends import ensure_backends
-        from app.core.engine.rpc import devices_for_next_load, plan_devices
 
         try:
             # The distribution build computes nothing until its backends load.
@@ -299,19 +298,18 @@ class Engine:
         except OSError as exc:
             log.warning("could not load the engine's backends error=%s", exc)
             raise ModelLoadError(path, _backend_failure_reason(exc)) from exc
-        plan = plan_devices(remote) if remote else None
+        if remote:
+            return self._load_split(
+                path, header, thinking, context_length, threads, memory_map, remote, cancel
+            )
         try:
-            with devices_for_next_load(plan.handles) if plan else contextlib.nullcontext():
-                llama = Llama(
-                    model_path=str(path),
-                    n_ctx=context_length,
-                    n_threads=threads,
-                    n_threads_batch=threads,
-                    n_gpu_layers=plan.layers if plan else gpu_layers,
-                    tensor_split=list(plan.shares) if plan else None,
-                    use_mmap=memory_map,
-                    verbose=False,
-                )
+            llama = open_llama(
+                path,
+                context_length=context_length,
+                threads=threads,
+                gpu_layers=gpu_layers,
+                memory_map=memory_map,
+            )
         except (ValueError, RuntimeError, OSError) as exc:
             log.warning("llama.cpp refused model path=%s error=%s", path, exc)
             offloading = gpu_layers != 0 and engine.gpu_offload
@@ -341,11 +339,72 @@ class Engine:
             or quant_from_file_type(header.metadata.get("general.file_type")),
             thinking=thinking,
             memory_mapped=memory_map,
-            remote=remote,
         )
         log.info(
             "loaded model path=%s ctx=%d threads=%d mmap=%s seconds=%.2f",
             path, self._model.context_length, threads, memory_map, self._model.load_seconds,
+        )  # fmt: skip
+        return self._model
+
+    def _load_split(
+        self,
+        path: Path,
+        header: GGUFHeader,
+        thinking: ThinkingProfile,
+        context_length: int,
+        threads: int,
+        memory_map: bool,
+        remote: tuple[RemoteLayers, ...],
+        cancel: CancelToken | None,
+    ) -> LoadedModel:
+        """Weights, cache and decoding in a child that places layers on the workers
+        (`split.py` says why); here only the vocabulary, for prompts and token texts."""
+        from llama_cpp import Llama
+
+        started = time.perf_counter()
+        child = SplitChild(remote)
+        got = child.load(
+            path,
+            context_length=context_length,
+            threads=threads,
+            memory_map=memory_map,
+            cancel=cancel,
+        )
+        from llama_cpp._utils import suppress_stdout_stderr
+
+        try:
+            # Its context has no trained length, and llama.cpp warns about it on stderr.
+            with suppress_stdout_stderr(disable=False):
+                vocabulary = Llama(model_path=str(path), vocab_only=True, verbose=False)
+        except (ValueError, RuntimeError, OSError) as exc:
+            child.close()
+            raise ModelLoadError(path, _load_failure_reason(header)) from exc
+        self._llama, self._header, self._split = vocabulary, header, child
+        layers = _int_or_none(header.metadata.get(f"{header.architecture}.block_count"))
+        self._model = LoadedModel(
+            path=path,
+            display_name=header.name or path.stem,
+            architecture=header.architecture,
+            chat_template=header.chat_template,
+            file_size=path.stat().st_size,
+            context_length=min(got, context_length),
+            trained_context_length=_int_or_none(
+                header.metadata.get(f"{header.architecture}.context_length")
+            ),
+            threads=threads,
+            gpu_layers=0,  # this computer's share runs on its CPU
+            layer_count=layers,
+            load_seconds=time.perf_counter() - started,
+            quant=parse_quant(path.name)
+            or quant_from_file_type(header.metadata.get("general.file_type")),
+            thinking=thinking,
+            memory_mapped=memory_map,
+            remote=remote,
+        )
+        log.info(
+            "loaded split model path=%s ctx=%d workers=%s seconds=%.2f",
+            path, self._model.context_length, [w.endpoint for w in remote],
+            self._model.load_seconds,
         )  # fmt: skip
         return self._model
 
@@ -358,6 +417,9 @@ class Engine:
 
     def unload(self) -> None:
         """Free the model's memory now (not whenever the garbage collector runs)."""
+        if self._split is not None:
+            self._split.close()
+            self._split = None
         if self._llama is not None:
             self._llama.close()
             log.info("unloaded model path=%s", self._model.path if self._model else None)
@@ -478,11 +540,15 @@ class Engine:
             # A seeded reply must repeat exactly: evaluate the whole prompt afresh, because
             # reusing the cached prefix changes the logits slightly and so the sampled tokens.
             llama.reset()
+            if self._split is not None:
+                self._split.ask({"op": "reset"})
         started = time.perf_counter()
         first_token_at: float | None = None
         produced = 0
         finish = FinishReason.LENGTH
-        loop = TokenLoop(llama, sampling)
+        loop: TokenLoop | SplitLoop = (
+            SplitLoop(self._split, sampling) if self._split else TokenLoop(llama, sampling)
+        )
         pending: int | None = None  # sampled and shown, not yet written into the cache
         try:
             if cancel is None or not cancel.cancelled:  # stopped before it began: no prompt work
@@ -554,6 +620,11 @@ class Engine:
         from app.core.engine.benchmark import run_benchmark
 
         llama, model = self._require_model()
+        if self._split is not None:
+            raise RemoteWorkerError(
+                "Measure speed times a model this computer holds alone; this one is split "
+                "across other computers (its replies show their speed)."
+            )
         return run_benchmark(llama, context=model.context_length, cancel=cancel, progress=progress)
 
     def _require_model(self) -> tuple[Llama, LoadedModel]:

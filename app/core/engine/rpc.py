@@ -155,6 +155,18 @@ def connect(endpoint: str) -> list[Device]:
     return [_device(base.ggml_backend_reg_dev_get(registry, i)) for i in range(count)]
 
 
+def answers(endpoint: str, *, timeout: float) -> bool:
+    """Whether something accepts a connection at `endpoint` ("host:port", IPv6 in brackets)."""
+    import socket
+
+    host, _, port = endpoint.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 @dataclass(frozen=True)
 class RemoteLayers:
     """Layers to place on one worker ("host:port"): its devices share them by free memory."""

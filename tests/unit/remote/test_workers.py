@@ -198,3 +198,42 @@ def test_a_port_taken_is_a_sentence_before_the_server_starts() -> None:
     result = quantdesk("worker", "--host", "192.0.2.1", "--port", "50052")
     assert result.returncode == 14
     assert "192.0.2.1 is not an address of this computer" in result.stderr
+
+
+def test_a_worker_killed_mid_reply_ends_the_reply_with_a_sentence_and_keeps_the_text(
+    tiny_model: Path,
+) -> None:
+    """llama.cpp's RPC client aborts the process that holds a split model when a worker goes
+    away mid-step: the split model lives in a child, so the reply ends with a sentence, the
+    text written so far stays (the local greedy reply's beginning), and the program exits
+    with its worker code instead of dying."""
+    question = ("chat", str(tiny_model), "--prompt", "Write a long story about a dragon.",
+                "--temperature", "0", "--max-tokens", "150")  # fmt: skip
+    local = quantdesk(*question, timeout=600)
+    assert local.returncode == 0, local.stderr
+    worker, address = start_worker("127.0.0.5")
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "app", *question, f"--worker={address}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert chat.stdout is not None
+        shown = "".join(chat.stdout.read(1) for _ in range(20))  # the reply is streaming
+        worker.kill()
+        worker.wait()
+        rest, stderr = chat.communicate(timeout=600)
+    finally:
+        for process in (worker, chat):
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+    assert chat.returncode == 14, stderr
+    assert (
+        f"The reply stopped here: the computer at {address} stopped answering. "
+        "What was written is kept; load the model again to go on without it."
+    ) in stderr
+    written = (shown + rest).strip()
+    assert len(written) >= 20 and local.stdout.startswith(written)
+    assert len(written) < len(local.stdout.strip())  # it did stop early
