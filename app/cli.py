@@ -388,25 +388,12 @@ def _usable_workers(addresses: list[str], model: str) -> tuple[RemoteLayers, ...
     model's layers are shared by free memory among this computer and the others."""
     from pathlib import Path
 
-    from app.core.engine.rpc import offered_devices
-    from app.core.errors import RemoteWorkerError
-    from app.core.gguf.header import check_model_file
-    from app.core.remote.workers import parse_address, probe, split_layers
+    from app.core.remote.workers import plan_split
 
-    probes = []
-    for text in addresses:
-        try:
-            probes.append(probe(parse_address(text)))
-        except RemoteWorkerError as error:
-            print(f"quantdesk: left out: {error}", file=sys.stderr)
-    header = check_model_file(Path(model))
-    layers = header.metadata.get(f"{header.architecture}.block_count")
-    if not probes or not isinstance(layers, int):
-        return ()
-    # This computer's memory in the same words as the workers' (llama.cpp's CPU device), so
-    # that equal machines get equal shares.
-    (cpu,) = offered_devices(["CPU"])
-    return split_layers(layers, cpu.free_bytes, tuple(probes))
+    remote, left_out = plan_split(addresses, Path(model))
+    for error in left_out:
+        print(f"quantdesk: left out: {error}", file=sys.stderr)
+    return remote
 
 
 def _layer_placement(model: LoadedModel) -> dict[str, int]:

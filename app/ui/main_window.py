@@ -78,6 +78,13 @@ CHATS, MODELS, DISCOVER, DOWNLOADS, SETTINGS = range(5)
 def describe_gpu_layers(model: LoadedModel) -> str:
     """Where the model's layers run, in words; empty when none is on a GPU (a machine without
     one, or CPU only): the status bar then says nothing about the GPU."""
+    if model.remote:
+        return QCoreApplication.translate(
+            "MainWindow", "split across this computer ({here} layers) and {others}"
+        ).format(
+            here=max(0, (model.layer_count or 0) - sum(w.layers for w in model.remote)),
+            others=", ".join(f"{w.endpoint} ({w.layers})" for w in model.remote),
+        )
     if model.gpu_layers == 0:
         return ""
     if model.gpu_layers < 0 or model.layer_count is None or model.gpu_layers >= model.layer_count:
@@ -392,6 +399,7 @@ class MainWindow(QMainWindow):
         worker = session.engine.worker
         worker.loaded.connect(self._on_loaded)
         worker.fell_back.connect(self._on_fell_back)
+        worker.workers_left_out.connect(self._on_workers_left_out)
         worker.load_failed.connect(self._on_load_failed)
 
     @Slot(object)
@@ -631,6 +639,7 @@ class MainWindow(QMainWindow):
                 threads=prefs.threads,
                 gpu_layers=prefs.gpu_layers,  # None: automatic, on the engine thread
                 hardware=self.session.hardware,
+                workers=prefs.workers,
             ),
         )
 
@@ -700,6 +709,18 @@ class MainWindow(QMainWindow):
                 fallback.requested,
             ).format(loaded=fallback.loaded)
         self.notes.add(note)
+
+    @Slot(object)
+    def _on_workers_left_out(self, errors: list[Exception]) -> None:
+        """Other computers that couldn't be used: the load went on without them."""
+        if self._closed:
+            return
+        for error in errors:
+            self.notes.add(
+                self.tr("Loaded without another computer: {reason}").format(
+                    reason=error_text(error)
+                )
+            )
 
     @Slot(object)
     def _on_load_failed(self, error: Exception) -> None:

@@ -36,6 +36,8 @@ MAX_GPU_LAYERS = 10_000
 CHOOSER_GOALS = ("fastest", "quality")
 # Model files whose chosen context length is remembered; the oldest are forgotten past this.
 MAX_REMEMBERED_CONTEXTS = 200
+# Other computers a person may add (Settings); more would be a list nobody reads.
+MAX_WORKERS = 16
 ALL_GPU_LAYERS = -1
 CPU_ONLY = 0
 
@@ -62,6 +64,8 @@ class Preferences:
             used whenever that file loads without one given.
         load_last_model: load `last_model` again when the app starts.
         last_model: the path of the model loaded last (None before the first load).
+        workers: other computers that hold part of a model (`quantdesk worker` on each), as
+            "host:port"; none is contacted unless the person added it.
     """
 
     first_run_done: bool = False
@@ -77,6 +81,7 @@ class Preferences:
     model_contexts: dict[str, int] = field(default_factory=dict)
     load_last_model: bool = True
     last_model: str | None = None
+    workers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, check in _CHECKS.items():
@@ -86,6 +91,7 @@ class Preferences:
         # Private copies, so a caller's dict can't change a frozen value behind its back.
         object.__setattr__(self, "hardware_overrides", copy.deepcopy(self.hardware_overrides))
         object.__setattr__(self, "model_contexts", dict(self.model_contexts))
+        object.__setattr__(self, "workers", tuple(self.workers))  # a JSON list when read
 
     def replace(self, **changes: Any) -> Preferences:
         """A copy with `changes` applied (ValueError for an unknown field or a bad value)."""
@@ -186,6 +192,11 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "model_contexts": _valid_contexts,
     "load_last_model": lambda v: isinstance(v, bool),
     "last_model": lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
+    "workers": lambda v: (
+        isinstance(v, (list, tuple))
+        and len(v) <= MAX_WORKERS
+        and all(isinstance(w, str) and 0 < len(w.strip()) <= 300 for w in v)
+    ),
 }
 
 # How each field is named in the note about a bad file.
@@ -198,6 +209,7 @@ _FIELD_WORDS = {
     "theme": "theme",
     "language": "language",
     "hardware_overrides": "hardware corrections",
+    "workers": "other computers",
     "chooser_goal": "goal for choosing files",
     "chooser_context": "context length for choosing files",
     "model_contexts": "context lengths chosen per model",

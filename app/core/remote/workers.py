@@ -15,7 +15,9 @@ import ipaddress
 import json
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from app.core._util.cancel import CancelToken
@@ -214,6 +216,33 @@ def split_layers(
         for worker, count in zip(workers, counts[1:], strict=True)
         if count > 0
     )
+
+
+def plan_split(
+    addresses: Sequence[str], model: Path, *, cancel: CancelToken | None = None
+) -> tuple[tuple[RemoteLayers, ...], list[RemoteWorkerError]]:
+    """Probe each worker and share `model`'s layers by free memory among this computer and
+    those that answered: (their layers, why each of the others was left out). Nothing is
+    contacted but `addresses`. The same for `quantdesk chat --worker` and the app's loads.
+    """
+    from app.core.engine.rpc import offered_devices
+    from app.core.gguf.header import check_model_file
+
+    probes: list[WorkerProbe] = []
+    left_out: list[RemoteWorkerError] = []
+    for text in addresses:
+        try:
+            probes.append(probe(parse_address(text), cancel=cancel))
+        except RemoteWorkerError as error:
+            left_out.append(error)
+    header = check_model_file(model)
+    layers = header.metadata.get(f"{header.architecture}.block_count")
+    if not probes or not isinstance(layers, int):
+        return (), left_out
+    # This computer's memory in the same words as the workers' (llama.cpp's CPU device), so
+    # that equal machines get equal shares.
+    (cpu,) = offered_devices(["CPU"])
+    return split_layers(layers, cpu.free_bytes, tuple(probes)), left_out
 
 
 def network_address() -> str:

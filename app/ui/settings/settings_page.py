@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -49,6 +51,7 @@ from app.core.hub.models_folder import move_models_folder
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text, report
 from app.ui.settings.gpu_engine_section import GpuEngineSection
+from app.ui.settings.workers_section import WorkersSection
 from app.ui.style import mute, plain_text, show_as_error
 from app.ui.theme import apply_theme
 from app.ui.translations import LANGUAGE_ENV, forced_language
@@ -243,12 +246,24 @@ class SettingsPage(QWidget):
             spin.setMinimumWidth(self.gpu_combo.sizeHint().width())
 
         self.gpu_engine = GpuEngineSection()  # shown only where a GPU with an engine pack is
-        layout = QVBoxLayout(self)
+        self.workers = WorkersSection()
+        self.workers.changed.connect(self._on_workers_changed)
+        # Scrolls when the sections outgrow a small window (a list of other computers).
+        content = QWidget()
+        layout = QVBoxLayout(content)
         for section in sections:
             layout.addWidget(section)
         layout.addWidget(self.gpu_engine)
+        layout.addWidget(self.workers)
         layout.addWidget(self.message)
         layout.addStretch(1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(content)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        page = QVBoxLayout(self)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addWidget(self.scroll_area)
         self._update_token_buttons()
 
     def set_hardware(self, profile: HardwareProfile) -> None:
@@ -298,6 +313,7 @@ class SettingsPage(QWidget):
             self.theme_combo.setCurrentIndex(self.theme_combo.findData(prefs.theme))
             self.language_combo.setCurrentIndex(self.language_combo.findData(prefs.language))
             self.load_last_check.setChecked(prefs.load_last_model)
+            self.workers.set_preferences(prefs)
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
@@ -327,6 +343,10 @@ class SettingsPage(QWidget):
     @Slot(bool)
     def _on_load_last_toggled(self, checked: bool) -> None:
         self._update(load_last_model=checked)
+
+    @Slot(object)
+    def _on_workers_changed(self, workers: tuple[str, ...]) -> None:
+        self._update(workers=workers)
 
     @Slot(int)
     def _on_threads_changed(self, value: int) -> None:
@@ -589,6 +609,7 @@ class SettingsPage(QWidget):
         if self._move_cancel is not None:
             self._move_cancel.cancel()
         self.gpu_engine.shutdown()
+        self.workers.shutdown()
         self._jobs.shutdown()
 
 

@@ -1179,6 +1179,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>以 {fits} 个 token的上下文加载</translation>
     </message>
     <message>
+        <source>Loaded without another computer: {reason}</source>
+        <translation>已在不使用另一台电脑的情况下加载：{reason}</translation>
+    </message>
+    <message>
         <source>Loading the model… Type your message meanwhile; Send works once it is ready.</source>
         <translation>正在加载模型… 你可以先输入消息，加载完成后即可发送。</translation>
     </message>
@@ -1289,6 +1293,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>all layers on the GPU</source>
         <translation>所有层都在 GPU 上</translation>
+    </message>
+    <message>
+        <source>split across this computer ({here} layers) and {others}</source>
+        <translation>分布在这台电脑（{here} 层）和 {others} 上</translation>
     </message>
     <message>
         <source>{model} — Quantdesk</source>
@@ -2101,6 +2109,60 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>{used} of {ctx}&#xa0;tokens of context in use</source>
         <translation>已使用上下文 {used} / {ctx} 个 token</translation>
+    </message>
+</context>
+<context>
+    <name>WorkerRow</name>
+    <message>
+        <source>Checking…</source>
+        <translation>正在检查…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Remove {address}</source>
+        <translation>移除 {address}</translation>
+    </message>
+    <message>
+        <source>{device}: {free} free of {total}</source>
+        <translation>{device}：{total} 中空闲 {free}</translation>
+    </message>
+    <message>
+        <source>{offers} · answered in {ms} ms</source>
+        <translation>{offers} · {ms} 毫秒内响应</translation>
+    </message>
+</context>
+<context>
+    <name>WorkersSection</name>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Address of another computer</source>
+        <translation>另一台电脑的地址</translation>
+    </message>
+    <message>
+        <source>Other computers</source>
+        <translation>其他电脑</translation>
+    </message>
+    <message>
+        <source>Run a model too big for this computer with the memory of other computers on your network: start “quantdesk worker” on each, then add the address it shows. The next model you load is shared out among them by each one&apos;s free memory. The connection has no password and no encryption: add only computers on a network you trust.</source>
+        <translation>借助同一网络中其他电脑的内存，运行这台电脑放不下的模型：在每台电脑上启动“quantdesk worker”，然后添加它显示的地址。下次加载的模型会按每台电脑的空闲内存分配到它们上面。连接没有密码也没有加密：只添加你信任的网络中的电脑。</translation>
+    </message>
+    <message>
+        <source>The address “quantdesk worker” shows, like 192.168.1.20:50052</source>
+        <translation>“quantdesk worker”显示的地址，例如 192.168.1.20:50052</translation>
+    </message>
+    <message>
+        <source>The list holds {n} computers at most.</source>
+        <translation>列表最多容纳 {n} 台电脑。</translation>
+    </message>
+    <message>
+        <source>{address} is in the list already.</source>
+        <translation>{address} 已在列表中。</translation>
     </message>
 </context>
 <context>

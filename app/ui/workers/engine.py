@@ -41,6 +41,8 @@ class LoadOptions:
     threads: int | None = None
     gpu_layers: int | None = 0
     hardware: HardwareProfile | None = None
+    # Other computers to place layers on ("host:port", Settings → Other computers).
+    workers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class EngineWorker(QObject):
         loaded(object): the `LoadedModel` after a successful load.
         fell_back(object): a `GpuFallback`, just before `loaded`, when the GPU had no room for
             the layers asked and the model was loaded with fewer there.
+        workers_left_out(object): the `RemoteWorkerError`s of other computers that couldn't be
+            used for this load (gone, refused), just before `loaded`; the load went without.
         load_failed(object): the `QuantdeskError` (or unexpected exception) of a failed load
             (a `LoadMemoryError` carries a shorter context to offer, when one fits).
         started(object): a `ReplyStarted`, once the prompt is rendered and fits.
@@ -127,6 +131,7 @@ class EngineWorker(QObject):
 
     loaded = Signal(object)
     fell_back = Signal(object)
+    workers_left_out = Signal(object)
     load_failed = Signal(object)
     started = Signal(object)
     streamed = Signal(object)
@@ -187,6 +192,8 @@ class EngineWorker(QObject):
         self._new_cancel()  # Close during the load's child check ends it at once
         self._measured = None
         try:
+            if options.workers and self._load_split(path, options):
+                return
             # The fit arithmetic, imported here (on the engine thread) when first needed.
             from app.core.fit.loading import load_measured
 
@@ -209,6 +216,27 @@ class EngineWorker(QObject):
         if result.fallback is not None:
             self.fell_back.emit(result.fallback)
         self.loaded.emit(result.model)
+
+    def _load_split(self, path: str, options: LoadOptions) -> bool:
+        """Load across this computer and the workers that answer; False when none does (the
+        caller then loads on this computer alone). A split load is not this machine's alone,
+        so it isn't measured into the table that corrects its estimates."""
+        from app.core.remote.workers import plan_split
+
+        remote, left_out = plan_split(options.workers, Path(path), cancel=self._cancel)
+        if left_out:
+            self.workers_left_out.emit(left_out)
+        if not remote:
+            return False
+        model = self._engine.load(
+            path,
+            context_length=options.context_length or DEFAULT_CONTEXT,
+            threads=options.threads,
+            cancel=self._cancel,
+            remote=remote,
+        )
+        self.loaded.emit(model)
+        return True
 
     def _remeasure(self) -> None:
         """After a reply (on this thread): the load's figures raised to its peak so far."""
@@ -308,13 +336,15 @@ class EngineWorker(QObject):
         reasoning: list[str] = []
         answer: list[str] = []
         started = last_emit = time.monotonic()
-        for kind, piece in reply:
-            (reasoning if kind == REASONING else answer).append(piece)
-            now = time.monotonic()
-            if now - last_emit >= TEXT_BATCH_SECONDS:
-                self._send(reply, reasoning, answer, recorder, now - started)
-                last_emit = now
-        self._send(reply, reasoning, answer, recorder, time.monotonic() - started)
+        try:
+            for kind, piece in reply:
+                (reasoning if kind == REASONING else answer).append(piece)
+                now = time.monotonic()
+                if now - last_emit >= TEXT_BATCH_SECONDS:
+                    self._send(reply, reasoning, answer, recorder, now - started)
+                    last_emit = now
+        finally:  # a reply that fails mid-way (a worker gone) keeps every piece it wrote
+            self._send(reply, reasoning, answer, recorder, time.monotonic() - started)
 
     def _send(
         self,

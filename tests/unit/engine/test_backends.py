@@ -87,7 +87,9 @@ def test_the_suite_runs_the_engine_we_ship() -> None:
     # scripts/test (and so CI) installs llama.cpp built with GGML_BACKEND_DL and every CPU variant.
     engine = ensure_backends()
     assert engine.cpu_variant not in (None, "native")
-    assert "libggml-cpu-" in engine.backends[0]["path"]
+    by_name = {backend["name"].upper(): backend["path"] for backend in engine.backends}
+    assert "libggml-cpu-" in by_name["CPU"]
+    assert "libggml-rpc" in by_name["RPC"]  # other computers' memory (`quantdesk worker`)
 
 
 def test_engine_described_in_words() -> None:
