@@ -368,10 +368,21 @@ class Engine:
             plan.messages,
             bos_token=_token_text(llama, llama.token_bos()),
             eos_token=_token_text(llama, llama.token_eos()),
+            special_tokens=self._other_special_tokens(llama),
             cancel=cancel,
             **plan.template_variables,
         )
         return rendered + plan.prefill
+
+    def _other_special_tokens(self, llama: Llama) -> dict[str, str]:
+        """`unk_token`/`pad_token` texts the GGUF names, as transformers passes them to templates."""
+        metadata = self._header.metadata if self._header else {}
+        tokens: dict[str, str] = {}
+        for name, key in (("unk_token", "unknown"), ("pad_token", "padding")):
+            token = metadata.get(f"tokenizer.ggml.{key}_token_id")
+            if isinstance(token, int) and 0 <= token < llama.n_vocab():  # id 0 is a real token
+                tokens[name] = _token_text(llama, token)
+        return tokens
 
     def count_tokens(self, prompt: str) -> int:
         """How many context cells `prompt` takes."""
