@@ -63,7 +63,7 @@ def chat_json(*args: str) -> dict:
 
 def test_chat_thinking_switch_on_a_nemotron_model(nemotron_model: Path) -> None:
     on = chat_json(str(nemotron_model), "--prompt", "Hi", "--max-tokens", "4")
-    assert (on["profile"], on["thinking"]) == ("nemotron-switch", "on")
+    assert (on["profile"], on["thinking"]) == ("nemotron-v1", "on")
     assert "detailed thinking on" in on["prompt"]
     assert on["sampling"]["temperature"] == 0.6 and on["sampling"]["top_p"] == 0.95
     off = chat_json(str(nemotron_model), "--prompt", "Hi", "--max-tokens", "4", "--thinking", "off")
@@ -81,7 +81,7 @@ def test_chat_always_reasoning_model_reports_reasoning_apart(think_model: Path) 
         str(think_model), "--prompt", "Tell me a story.", "--max-tokens", "24",
         "--temperature", "0", "--reasoning-budget", "4",
     )  # fmt: skip
-    assert (report["profile"], report["thinking"]) == ("always-reasoning", "always")
+    assert (report["profile"], report["thinking"]) == ("always-think", "always")
     assert report["prompt"].endswith("<|im_start|>assistant\n<think>\n")
     assert report["reasoning"] and report["content"]
     assert "</think>" not in report["content"]
