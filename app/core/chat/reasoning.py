@@ -443,10 +443,14 @@ def finish_prompt(rendered: str, plan: PromptPlan) -> tuple[str, bool]:
 
 
 def strip_reasoning(message: Message, tags: ReasoningTags = DEFAULT_TAGS) -> Message:
-    """An assistant turn without any reasoning block (user turns are left alone)."""
+    """An assistant turn without its reasoning block, nor the text that introduced the answer
+    (harmony's final channel); user turns are left alone."""
     if message.role != "assistant" or tags.close not in message.content:
         return message
-    return Message("assistant", message.content.split(tags.close)[-1].strip())
+    answer = message.content.split(tags.close)[-1].strip()
+    for marker in tags.answer_start:
+        answer = answer.removeprefix(marker)
+    return Message("assistant", answer.strip())
 
 
 # --- streaming split -----------------------------------------------------------------------------
