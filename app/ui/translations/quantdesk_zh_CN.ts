@@ -150,6 +150,10 @@
         <translation>正在读取对话…</translation>
     </message>
     <message>
+        <source>Reasoning effort</source>
+        <translation>推理力度</translation>
+    </message>
+    <message>
         <source>Reply settings</source>
         <translation>回复设置</translation>
     </message>
@@ -204,6 +208,18 @@
     <message>
         <source>Thinking</source>
         <translation>思考中</translation>
+    </message>
+    <message>
+        <source>Thinking: high</source>
+        <translation>思考：高</translation>
+    </message>
+    <message>
+        <source>Thinking: low</source>
+        <translation>思考：低</translation>
+    </message>
+    <message>
+        <source>Thinking: medium</source>
+        <translation>思考：中</translation>
     </message>
     <message>
         <source>Type a message (Ctrl+Enter to send)</source>
@@ -265,6 +281,10 @@
         <translation>Min P</translation>
     </message>
     <message>
+        <source>No thinking toggle: this model&apos;s chat template has no thinking switch Quantdesk knows, and it isn&apos;t a known reasoning model.</source>
+        <translation>没有思考开关：此模型的聊天模板中没有 Quantdesk 认识的思考开关，它也不是已知的推理模型。</translation>
+    </message>
+    <message>
         <source>Optional instructions for every reply</source>
         <translation>可选：对每次回复的指示</translation>
     </message>
@@ -301,8 +321,16 @@
         <translation>思考预算（token）</translation>
     </message>
     <message>
+        <source>Thinking: {family}</source>
+        <translation>思考：{family}</translation>
+    </message>
+    <message>
         <source>This model answers without thinking first, so there is no thinking to limit.</source>
         <translation>这个模型不经思考直接回答，因此没有可限制的思考。</translation>
+    </message>
+    <message>
+        <source>This model&apos;s thinking switch is /think or /no_think at the end of the system prompt; Quantdesk adds it after your instructions.</source>
+        <translation>此模型的思考开关是系统提示词末尾的 /think 或 /no_think；Quantdesk 会把它加在你的指令之后。</translation>
     </message>
     <message>
         <source>This model&apos;s thinking switch is its system prompt; your instructions are sent at the start of your first message, as its model card asks.</source>
