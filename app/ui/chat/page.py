@@ -37,6 +37,7 @@ from app.core.engine.engine import FinishReason, GenerationStats, LoadedModel
 from app.core.errors import ContextOverflowError, HistoryError
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.empty_state import EmptyChatState
+from app.ui.chat.family_words import family_text
 from app.ui.chat.settings_panel import ChatSettingsPanel
 from app.ui.chat.unanswered import show_unanswered_note
 from app.ui.chat.view import ChatView, MessageWidget
@@ -362,11 +363,12 @@ class ChatPage(QWidget):
             profile.toggle in (Toggle.DISABLED, Toggle.EFFORT)
             or (profile.toggle == Toggle.SKIPPABLE and not self.thinking_on)
         )
-        note = profile.note if shown and profile is not None else ""
+        words = family_text(profile.note) if profile is not None and profile.note else ""
+        note = words if shown else ""
         self.thinking_note.setText(note)
         self.thinking_note.setVisible(bool(note))
-        self.thinking_toggle.setToolTip(plain_tooltip(profile.note if profile else ""))
-        self.effort_box.setToolTip(plain_tooltip(profile.note if profile else ""))
+        self.thinking_toggle.setToolTip(plain_tooltip(words))
+        self.effort_box.setToolTip(plain_tooltip(words))
 
     @Slot(int)
     def _on_effort_chosen(self, _index: int) -> None:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.core.chat.prompting import SAMPLING_KEYS, SamplingSettings, effective_sampling
 from app.core.chat.reasoning import SwitchKind, ThinkingProfile, Toggle
 from app.core.config.preferences import DEFAULT_CONTEXT, MAX_CONTEXT, MIN_CONTEXT
+from app.ui.chat.family_words import family_text
 from app.ui.style import mute
 
 DEFAULT_REASONING_BUDGET = 0  # 0: no limit
@@ -367,5 +368,5 @@ def _thinking_family_text(profile: ThinkingProfile | None) -> str:
     if profile.toggle == Toggle.DISABLED:
         return ""  # the chat says why (a base model), beside the greyed-out toggle
     return QCoreApplication.translate("ChatSettingsPanel", "Thinking: {family}").format(
-        family=profile.label
+        family=family_text(profile.label)
     )

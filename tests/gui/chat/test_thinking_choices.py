@@ -72,3 +72,14 @@ def test_qwen3_gets_on_off_and_a_plain_chat_model_no_toggle_with_the_reason(
     assert panel.thinking_family.isVisible()
     assert "No thinking toggle" in panel.thinking_family.text()
     assert "no thinking switch Quantdesk knows" in panel.thinking_family.text()
+
+
+def test_every_familys_label_and_note_is_translatable() -> None:
+    # lupdate can't read the families' JSON: family_words lists its words, and must keep up.
+    from app.core.chat.reasoning import _family_data
+    from app.ui.chat.family_words import FAMILY_TEXTS
+
+    data = _family_data()
+    entries = [*data["families"], data["base"], data["plain"]]
+    words = {entry[key] for entry in entries for key in ("label", "note") if entry.get(key)}
+    assert words == set(FAMILY_TEXTS)
