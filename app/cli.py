@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from app import __version__
 
 if TYPE_CHECKING:  # heavy or deferred imports: `--help` stays fast
+    from app.core.chat.reasoning import ThinkingProfile
     from app.core.engine.engine import LoadedModel
     from app.core.engine.projection import Projection
     from app.core.engine.rpc import RemoteLayers
@@ -88,8 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument(
         "--thinking",
-        choices=["on", "off"],
-        help="reasoning models: think first, or answer directly (default: the model's default)",
+        choices=["on", "off", "low", "medium", "high"],
+        help=(
+            "reasoning models: think first, or answer directly; low/medium/high choose the "
+            "reasoning effort of models that take one, e.g. gpt-oss (default: the model's default)"
+        ),
     )
     chat.add_argument(
         "--reasoning-budget",
@@ -301,6 +305,20 @@ def _fail(message: str, code: ExitCode) -> int:
     return code
 
 
+def _thinking_choice(profile: ThinkingProfile, choice: str | None) -> tuple[bool, str | None]:
+    """`--thinking` as (thinking on, effort): an effort level turns thinking on; for a family that
+    takes an effort, plain `on` means its default effort and `off` its lowest."""
+    if choice is None:
+        return profile.default_on, None
+    if choice in ("low", "medium", "high"):
+        return True, choice
+    from app.core.chat.reasoning import Toggle
+
+    levels = profile.choices if profile.toggle == Toggle.EFFORT else ()
+    effort = levels[0] if levels and choice == "off" else None
+    return choice == "on" or bool(effort), effort
+
+
 def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
     """`quantdesk chat`: load MODEL, send one message, print the reply (streamed) or JSON.
 
@@ -328,11 +346,12 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
             loaded = load_measured(engine, args.model, loads, context=context)
             model = loaded.model
         profile = model.thinking
-        thinking_on = profile.default_on if args.thinking is None else args.thinking == "on"
+        thinking_on, effort = _thinking_choice(profile, args.thinking)
         request = ReplyRequest(
             turns=[Message("user", args.prompt)],
             system_prompt=args.system or "",
             thinking_on=thinking_on,
+            effort=effort,
             overrides={"temperature": args.temperature, "max_tokens": args.max_tokens},
             reasoning_budget=args.reasoning_budget,
             seed=args.seed,
@@ -354,7 +373,8 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
             {
                 "model": str(args.model),
                 "profile": profile.family,
-                "thinking": profile.mode_name(thinking_on),
+                "profile_label": profile.label,
+                "thinking": profile.mode_name(thinking_on, effort),
                 "prompt": reply.prompt,
                 "reasoning": reply.reasoning,
                 "content": reply.answer,

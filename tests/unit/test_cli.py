@@ -63,7 +63,7 @@ def chat_json(*args: str) -> dict:
 
 def test_chat_thinking_switch_on_a_nemotron_model(nemotron_model: Path) -> None:
     on = chat_json(str(nemotron_model), "--prompt", "Hi", "--max-tokens", "4")
-    assert (on["profile"], on["thinking"]) == ("nemotron-switch", "on")
+    assert (on["profile"], on["thinking"]) == ("nemotron-v1", "on")
     assert "detailed thinking on" in on["prompt"]
     assert on["sampling"]["temperature"] == 0.6 and on["sampling"]["top_p"] == 0.95
     off = chat_json(str(nemotron_model), "--prompt", "Hi", "--max-tokens", "4", "--thinking", "off")
@@ -81,7 +81,7 @@ def test_chat_always_reasoning_model_reports_reasoning_apart(think_model: Path) 
         str(think_model), "--prompt", "Tell me a story.", "--max-tokens", "24",
         "--temperature", "0", "--reasoning-budget", "4",
     )  # fmt: skip
-    assert (report["profile"], report["thinking"]) == ("always-reasoning", "always")
+    assert (report["profile"], report["thinking"]) == ("always-think", "always")
     assert report["prompt"].endswith("<|im_start|>assistant\n<think>\n")
     assert report["reasoning"] and report["content"]
     assert "</think>" not in report["content"]
@@ -228,3 +228,22 @@ def test_chat_with_a_runaway_template_is_refused_in_seconds(tmp_path: Path) -> N
     assert result.returncode == 4  # BAD_TEMPLATE
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "took too long to render" in lines[0]
+
+
+def test_chat_reasoning_effort_on_a_model_with_gpt_oss_template(tmp_path: Path) -> None:
+    # The tiny weights with OpenAI's real gpt-oss template: an unknown model whose template has
+    # a known switch is handled by it, and the toggle becomes an effort choice.
+    from tests.models import TEMPLATES, with_template
+
+    template = (TEMPLATES / "real" / "openai-gpt-oss-120b.jinja").read_text(encoding="utf-8")
+    model = with_template(tmp_path, "gpt-oss", template)
+    default = chat_json(str(model), "--prompt", "Hi", "--max-tokens", "2")
+    assert (default["profile"], default["thinking"]) == ("gpt-oss", "medium")
+    assert "\n\nReasoning: medium\n\n" in default["prompt"]
+    high = chat_json(str(model), "--prompt", "Hi", "--max-tokens", "2", "--thinking", "high")
+    assert (high["profile"], high["thinking"]) == ("gpt-oss", "high")
+    assert "\n\nReasoning: high\n\n" in high["prompt"]
+    assert high["prompt"].endswith("<|start|>user<|message|>Hi<|end|><|start|>assistant")
+    assert (high["sampling"]["temperature"], high["sampling"]["top_p"]) == (1.0, 1.0)
+    off = chat_json(str(model), "--prompt", "Hi", "--max-tokens", "2", "--thinking", "off")
+    assert off["thinking"] == "low"  # it can't stop reasoning: off is its lowest effort

@@ -62,6 +62,8 @@ class ReplyRequest:
         turns: user and assistant turns (answers only), ending with the user's message.
         system_prompt: the person's own system prompt ("" for none).
         thinking_on: the toggle's state (ignored by models that can't think).
+        effort: the reasoning effort chosen for families that take one (gpt-oss: low, medium,
+            high); None for the family's default.
         overrides: sampling values the person set for this conversation (`SAMPLING_KEYS`).
         reasoning_budget: most reasoning tokens before `</think>` is forced; None for no limit.
         drop_oldest: when the conversation no longer fits, leave out its oldest turns instead of
@@ -74,6 +76,7 @@ class ReplyRequest:
     turns: list[Message]
     system_prompt: str = ""
     thinking_on: bool = True
+    effort: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     reasoning_budget: int | None = None
     drop_oldest: bool = False
@@ -101,10 +104,13 @@ class _StoredTurn(Protocol):
 
 
 def effective_sampling(
-    profile: ThinkingProfile, thinking_on: bool, overrides: dict[str, Any]
+    profile: ThinkingProfile,
+    thinking_on: bool,
+    overrides: dict[str, Any],
+    effort: str | None = None,
 ) -> SamplingSettings:
     """The app defaults, then the model card's preset for the mode, then the person's choices."""
-    values: dict[str, Any] = profile.sampling_preset(thinking_on and profile.can_think)
+    values: dict[str, Any] = profile.sampling_preset(thinking_on and profile.can_think, effort)
     values.update({key: overrides[key] for key in SAMPLING_KEYS if overrides.get(key) is not None})
     return SamplingSettings().replace(**values)
 
@@ -148,7 +154,7 @@ def prepare_reply(
         ContextOverflowError: the conversation doesn't leave room for a reply (and dropping was
             not allowed, or even the last message alone is too long).
     """
-    sampling = effective_sampling(profile, request.thinking_on, request.overrides)
+    sampling = effective_sampling(profile, request.thinking_on, request.overrides, request.effort)
     if request.seed is not None:
         sampling = sampling.replace(seed=request.seed)
     budget = context_length - reply_room(sampling, context_length)
@@ -159,6 +165,7 @@ def prepare_reply(
             thinking_on=request.thinking_on,
             system_prompt=request.system_prompt,
             turns=turns,
+            effort=request.effort,
         )
         return plan, count_tokens(plan)
 

@@ -1,11 +1,15 @@
 """Rendering a model's chat template into the exact prompt text, safely.
 
 Chat templates come from GGUF files, i.e. from strangers: they are Jinja programs. They run in
-Jinja's immutable sandbox (no attribute tricks, no mutation of our objects), with the helpers
-Hugging Face templates expect (`raise_exception`, `strftime_now`, `tojson`), and with a cap on the
-rendered size. The sandbox guards our objects, not our time or memory: a template can loop for
-hours without printing, or build a 10 GB string before any cap sees it. So `render_chat` renders
-in a child process (`_util.child`), started once and reused, with a hard time budget
+Jinja's immutable sandbox (no attribute tricks, no mutation of our objects), with exactly the
+variables and helpers Hugging Face transformers' `apply_chat_template` gives them (`tools=None`,
+`documents=None`, the special-token texts, `raise_exception`, `strftime_now`, `tojson` with its
+keyword arguments, `dict`, a `namespace` that refuses underscore names, the `generation` tag and
+the loop controls, `trim_blocks`/`lstrip_blocks`): a template is written against that renderer, and
+one that tests `tools is not none` must see `None` here too. And with a cap on the rendered size.
+The sandbox guards our objects, not our time or memory: a template can loop for hours without
+printing, or build a 10 GB string before any cap sees it. So `render_chat` renders in a child
+process (`_util.child`), started once and reused, with a hard time budget
 (`RENDER_SECONDS`) and memory budget (`RENDER_MEMORY_BYTES`) that hold for any template; past
 either it is killed, and the next render starts a fresh one. Anything that goes wrong becomes a
 `ChatTemplateError` with a plain reason, never a traceback.
@@ -58,9 +62,27 @@ def _strftime_now(fmt: str) -> str:
     return datetime.now().strftime(fmt)
 
 
-def _tojson(value: Any, indent: int | None = None) -> str:
-    # Like transformers' tojson: no HTML escaping, keep non-ASCII text as it is.
-    return json.dumps(value, ensure_ascii=False, indent=indent)
+def _tojson(
+    value: Any,
+    ensure_ascii: bool = False,
+    indent: int | None = None,
+    separators: tuple[str, str] | None = None,
+    sort_keys: bool = False,
+) -> str:
+    # As transformers' tojson: no HTML escaping, non-ASCII text kept, and its keyword arguments.
+    return json.dumps(
+        value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
+    )
+
+
+class _TemplateDict:
+    """`dict(...)` for templates, as transformers gives it: builds dicts, exposes nothing else."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        return dict(*args, **kwargs)
+
+    def fromkeys(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        return dict.fromkeys(*args, **kwargs)
 
 
 _renderer = PersistentChild([RENDER_COMMAND])
@@ -73,6 +95,7 @@ def render_chat(
     bos_token: str = "",
     eos_token: str = "",
     add_generation_prompt: bool = True,
+    special_tokens: dict[str, str] | None = None,
     cancel: CancelToken | None = None,
     **variables: Any,
 ) -> str:
@@ -91,6 +114,7 @@ def render_chat(
         "bos_token": bos_token,
         "eos_token": eos_token,
         "add_generation_prompt": add_generation_prompt,
+        "special_tokens": special_tokens or {},
         "variables": variables,
     }
     try:
@@ -128,6 +152,7 @@ def serve_renders(stdin: IO[bytes], stdout: IO[bytes]) -> int:
                 bos_token=request["bos_token"],
                 eos_token=request["eos_token"],
                 add_generation_prompt=request["add_generation_prompt"],
+                special_tokens=request["special_tokens"],
                 **request["variables"],
             )
             _answer(stdout, {"text": text})
@@ -172,6 +197,7 @@ def render_in_process(
     bos_token: str = "",
     eos_token: str = "",
     add_generation_prompt: bool = True,
+    special_tokens: dict[str, str] | None = None,
     **variables: Any,
 ) -> str:
     """Render `messages` with a Jinja chat `template`, in a sandbox, in this process.
@@ -183,6 +209,8 @@ def render_in_process(
         messages: the conversation so far.
         bos_token, eos_token: the model's special token texts, which templates often print.
         add_generation_prompt: end with the assistant turn's opening, ready for the reply.
+        special_tokens: the model's other special-token texts by name (`unk_token`,
+            `pad_token`), which transformers passes to templates beside `bos_token`/`eos_token`.
         variables: further template variables (e.g. `enable_thinking`).
 
     Raises:
@@ -192,10 +220,15 @@ def render_in_process(
     from jinja2 import TemplateError
     from jinja2.sandbox import SecurityError
 
+    # What transformers' `apply_chat_template` passes: the special tokens, then `messages`,
+    # `tools=None`, `documents=None`, `add_generation_prompt`, then the caller's variables.
     context = {
-        "messages": [message.as_dict() for message in messages],
+        **(special_tokens or {}),
         "bos_token": bos_token,
         "eos_token": eos_token,
+        "messages": [message.as_dict() for message in messages],
+        "tools": None,
+        "documents": None,
         "add_generation_prompt": add_generation_prompt,
         **variables,
     }
@@ -229,12 +262,68 @@ def _compiled(template: str) -> Any:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     env = ImmutableSandboxedEnvironment(
-        trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"]
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=[_generation_tag_extension(), "jinja2.ext.loopcontrols"],
     )
     env.filters["tojson"] = _tojson
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now
+    env.globals["dict"] = _TemplateDict()
+    env.globals["namespace"] = _template_namespace()
     return env.from_string(template)
+
+
+@lru_cache(maxsize=1)
+def _generation_tag_extension() -> type:
+    """`{% generation %}…{% endgeneration %}`, which transformers' templates may use to mark the
+    assistant's text (for training masks): here it renders its body, as in transformers."""
+    import jinja2.nodes
+    from jinja2.ext import Extension
+
+    class GenerationTag(Extension):
+        tags = {"generation"}
+
+        def parse(self, parser: Any) -> Any:
+            lineno = next(parser.stream).lineno
+            body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+            call = self.call_method("_body")
+            return jinja2.nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+        def _body(self, caller: Any) -> str:
+            return str(caller())
+
+    return GenerationTag
+
+
+@lru_cache(maxsize=1)
+def _template_namespace() -> type:
+    """Jinja's `namespace`, refusing underscore-prefixed names as transformers' does (a template
+    must not reach Python's internals through a namespace's attributes)."""
+    from jinja2.exceptions import SecurityError
+    from jinja2.utils import Namespace
+
+    def check(name: Any) -> None:
+        if isinstance(name, str) and name.startswith("_"):
+            raise SecurityError(
+                "Chat templates cannot store underscore-prefixed attributes on a namespace, "
+                f"but got {name!r}. Please rename the attribute."
+            )
+
+    class TemplateNamespace(Namespace):
+        # No named `self`: `namespace(self=...)` must still work, as in Jinja.
+        def __init__(*args: Any, **kwargs: Any) -> None:
+            self, rest = args[0], args[1:]
+            attrs = dict(*rest, **kwargs)
+            for name in attrs:
+                check(name)
+            Namespace.__init__(self, attrs)
+
+        def __setitem__(self, name: str, value: Any) -> None:
+            check(name)
+            Namespace.__setitem__(self, name, value)
+
+    return TemplateNamespace
 
 
 def plain_prompt(messages: list[Message]) -> str:

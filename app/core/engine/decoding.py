@@ -139,14 +139,14 @@ class TokenLoop:
         """Whether `token` ends generation (EOS, end of turn, …: the vocabulary's own list)."""
         return bool(self._is_eog(self._vocab, token))
 
-    def piece(self, token: int) -> bytes:
-        """`token`'s text as bytes (a UTF-8 character may span tokens), without special tokens'
-        names."""
-        size = self._to_piece(self._vocab, token, self._piece, PIECE_BUFFER, 0, False)
+    def piece(self, token: int, *, special: bool = False) -> bytes:
+        """`token`'s text as bytes (a UTF-8 character may span tokens); special tokens' names only
+        when `special` (a family whose reasoning tags are special tokens)."""
+        size = self._to_piece(self._vocab, token, self._piece, PIECE_BUFFER, 0, special)
         if size >= 0:
             return self._piece.raw[:size]
         bigger = ctypes.create_string_buffer(-size)  # llama.cpp says how much it needs
-        size = self._to_piece(self._vocab, token, bigger, -size, 0, False)
+        size = self._to_piece(self._vocab, token, bigger, -size, 0, special)
         return bigger.raw[: max(size, 0)]
 
 

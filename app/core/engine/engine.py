@@ -29,12 +29,12 @@ from app.core._util.enums import TextEnum
 from app.core.chat.history import MessageState
 from app.core.chat.prompting import PreparedReply, ReplyRequest, SamplingSettings, prepare_reply
 from app.core.chat.reasoning import (
-    FORCED_CLOSE,
     REASONING,
     PromptPlan,
     ReasoningSplitter,
     ThinkingProfile,
     detect_profile,
+    finish_prompt,
 )
 from app.core.chat.template import plain_prompt, prestart_renderer, render_chat
 from app.core.config.preferences import DEFAULT_CONTEXT
@@ -203,7 +203,7 @@ class Reply:
             if was_reasoning:
                 reasoning_tokens += 1
                 if self._budget_spent(reasoning_tokens):
-                    self._control.injection = FORCED_CLOSE
+                    self._control.injection = self._splitter.forced_close
         yield from self._keep(self._splitter.flush())
         self._note_reasoning_end()
 
@@ -434,18 +434,35 @@ class Engine:
 
         `cancel` ends a render in progress (a hostile template) when set.
         """
+        return self._finished_prompt(plan, cancel=cancel)[0]
+
+    def _finished_prompt(
+        self, plan: PromptPlan, *, cancel: CancelToken | None = None
+    ) -> tuple[str, bool]:
+        """The prompt, and whether the reply starts inside the reasoning (`finish_prompt`)."""
         llama, model = self._require_model()
         if plan.plain_completion or model.chat_template is None:
-            return plain_prompt(plan.messages) + plan.prefill
+            return plain_prompt(plan.messages) + plan.prefill, False
         rendered = render_chat(
             model.chat_template,
             plan.messages,
             bos_token=_token_text(llama, llama.token_bos()),
             eos_token=_token_text(llama, llama.token_eos()),
+            special_tokens=self._other_special_tokens(llama),
             cancel=cancel,
             **plan.template_variables,
         )
-        return rendered + plan.prefill
+        return finish_prompt(rendered, plan)
+
+    def _other_special_tokens(self, llama: Llama) -> dict[str, str]:
+        """`unk_token`/`pad_token` texts the GGUF names, as transformers passes them to templates."""
+        metadata = self._header.metadata if self._header else {}
+        tokens: dict[str, str] = {}
+        for name, key in (("unk_token", "unknown"), ("pad_token", "padding")):
+            token = metadata.get(f"tokenizer.ggml.{key}_token_id")
+            if isinstance(token, int) and 0 <= token < llama.n_vocab():  # id 0 is a real token
+                tokens[name] = _token_text(llama, token)
+        return tokens
 
     def count_tokens(self, prompt: str) -> int:
         """How many context cells `prompt` takes."""
@@ -500,12 +517,13 @@ class Engine:
             EngineStateError, ContextOverflowError, ChatTemplateError: as `start_reply`.
         """
         llama, model = self._require_model()
-        prompt = self.render_plan(plan, cancel=cancel)
+        prompt, starts_in_reasoning = self._finished_prompt(plan, cancel=cancel)
         tokens = self._tokenize_prompt(llama, model, prompt)
         if len(tokens) >= model.context_length:
             raise ContextOverflowError(len(tokens), model.context_length)
         control = _StreamControl()
-        reply = Reply(prompt, ReasoningSplitter(starts_in_reasoning=plan.starts_in_reasoning))
+        splitter = ReasoningSplitter(starts_in_reasoning=starts_in_reasoning, tags=plan.tags)
+        reply = Reply(prompt, splitter)
         pieces = self._stream(
             llama, model, tokens, sampling or SamplingSettings(), cancel, reply, control
         )
@@ -580,7 +598,10 @@ class Engine:
                 pending = token
                 control.produced = produced
                 control.context_used = len(context)
-                piece = decoder.decode(loop.piece(token))
+                # Families whose tags are special tokens (harmony's channels) need them printed.
+                piece = decoder.decode(
+                    loop.piece(token, special=model.thinking.tags.special_tokens)
+                )
                 if piece:
                     yield piece
                 if cancel is not None and cancel.cancelled:

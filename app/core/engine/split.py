@@ -167,8 +167,8 @@ class SplitLoop:
     def ends(self, token: int) -> bool:
         return bool(self._about(token)["ends"])
 
-    def piece(self, token: int) -> bytes:
-        return bytes.fromhex(self._about(token)["piece"])
+    def piece(self, token: int, *, special: bool = False) -> bytes:
+        return bytes.fromhex(self._about(token)["special_piece" if special else "piece"])
 
     def _about(self, token: int) -> dict[str, Any]:
         if self._last.get("token") != token:
@@ -256,7 +256,14 @@ def serve_split(args: Sequence[str], stdin: IO[bytes], stdout: IO[bytes]) -> int
         elif op in ("sample", "about"):
             token = loop.sample() if op == "sample" else int(request["token"])
             _answer(
-                stdout, {"token": token, "ends": loop.ends(token), "piece": loop.piece(token).hex()}
+                stdout,
+                {
+                    "token": token,
+                    "ends": loop.ends(token),
+                    "piece": loop.piece(token).hex(),
+                    # Families whose reasoning tags are special tokens print them (harmony).
+                    "special_piece": loop.piece(token, special=True).hex(),
+                },
             )
         elif op == "end":
             loop.close()

@@ -17,6 +17,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -36,6 +37,7 @@ from app.core.engine.engine import FinishReason, GenerationStats, LoadedModel
 from app.core.errors import ContextOverflowError, HistoryError
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.empty_state import EmptyChatState
+from app.ui.chat.family_words import family_text
 from app.ui.chat.settings_panel import ChatSettingsPanel
 from app.ui.chat.unanswered import show_unanswered_note
 from app.ui.chat.view import ChatView, MessageWidget
@@ -172,6 +174,11 @@ class ChatPage(QWidget):
         self.input_box.textChanged.connect(self._update_controls)
         self.thinking_toggle = QCheckBox(self.tr("Thinking"))
         self.thinking_toggle.toggled.connect(self._on_thinking_toggled)
+        # For families whose switch is a reasoning effort (gpt-oss), the toggle is this choice.
+        self.effort_box = QComboBox()
+        self.effort_box.setAccessibleName(self.tr("Reasoning effort"))
+        self.effort_box.currentIndexChanged.connect(self._on_effort_chosen)
+        self.effort_box.hide()
         self.thinking_note = QLabel()
         self.thinking_note.setWordWrap(True)
         mute(self.thinking_note)
@@ -202,6 +209,7 @@ class ChatPage(QWidget):
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.thinking_toggle)
+        buttons.addWidget(self.effort_box)
         buttons.addWidget(self.settings_button)
         buttons.addWidget(self.speed_button)
         buttons.addStretch(1)
@@ -252,7 +260,8 @@ class ChatPage(QWidget):
         QWidget.setTabOrder(self.input_box, self.send_button)
         QWidget.setTabOrder(self.send_button, self.stop_button)
         QWidget.setTabOrder(self.stop_button, self.thinking_toggle)
-        QWidget.setTabOrder(self.thinking_toggle, self.settings_button)
+        QWidget.setTabOrder(self.thinking_toggle, self.effort_box)
+        QWidget.setTabOrder(self.effort_box, self.settings_button)
         QWidget.setTabOrder(self.settings_button, self.speed_button)
 
     def _connect_worker(self) -> None:
@@ -305,12 +314,33 @@ class ChatPage(QWidget):
         profile = self.profile
         toggle = profile.toggle if profile else Toggle.HIDDEN
         self.thinking_toggle.blockSignals(True)
-        self.thinking_toggle.setVisible(toggle != Toggle.HIDDEN)
+        self.thinking_toggle.setVisible(toggle not in (Toggle.HIDDEN, Toggle.EFFORT))
         self.thinking_toggle.setEnabled(toggle != Toggle.DISABLED)
         self.thinking_toggle.setChecked(self._thinking_wanted())
         self.thinking_toggle.blockSignals(False)
+        self._show_effort_choices(profile if toggle == Toggle.EFFORT else None)
         self._update_thinking_note()
-        self.settings_panel.set_profile(profile, self.thinking_on)
+        self.settings_panel.set_profile(profile, self.thinking_on, self.effort)
+
+    def _show_effort_choices(self, profile: ThinkingProfile | None) -> None:
+        """The family's effort levels in the effort box (hidden for on/off families)."""
+        self.effort_box.blockSignals(True)
+        self.effort_box.clear()
+        if profile is not None:
+            for level in profile.choices:
+                self.effort_box.addItem(_effort_label(level), level)
+            stored = self._conversation.thinking if self._conversation else None
+            wanted = profile.effort_level(stored)
+            self.effort_box.setCurrentIndex(max(0, self.effort_box.findData(wanted)))
+        self.effort_box.setVisible(profile is not None)
+        self.effort_box.blockSignals(False)
+
+    @property
+    def effort(self) -> str | None:
+        """The chosen reasoning effort, for families that take one (None otherwise)."""
+        if self.effort_box.isHidden() or self.effort_box.count() == 0:
+            return None
+        return str(self.effort_box.currentData())
 
     def _thinking_wanted(self) -> bool:
         profile = self.profile
@@ -321,24 +351,38 @@ class ChatPage(QWidget):
 
     @property
     def thinking_on(self) -> bool:
+        profile = self.profile
+        if profile is not None and profile.toggle == Toggle.EFFORT:
+            return True  # it always reasons; the effort box says how much
         return self.thinking_toggle.isChecked() and self.thinking_toggle.isEnabled()
 
     def _update_thinking_note(self) -> None:
         profile = self.profile
         # Say why the toggle is greyed out, or what skipping an always-on reasoning costs.
         shown = profile is not None and (
-            profile.toggle == Toggle.DISABLED
+            profile.toggle in (Toggle.DISABLED, Toggle.EFFORT)
             or (profile.toggle == Toggle.SKIPPABLE and not self.thinking_on)
         )
-        note = profile.note if shown and profile is not None else ""
+        words = family_text(profile.note) if profile is not None and profile.note else ""
+        note = words if shown else ""
         self.thinking_note.setText(note)
         self.thinking_note.setVisible(bool(note))
-        self.thinking_toggle.setToolTip(plain_tooltip(profile.note if profile else ""))
+        self.thinking_toggle.setToolTip(plain_tooltip(words))
+        self.effort_box.setToolTip(plain_tooltip(words))
+
+    @Slot(int)
+    def _on_effort_chosen(self, _index: int) -> None:
+        self._update_thinking_note()
+        self.settings_panel.set_profile(self.profile, self.thinking_on, self.effort)
+        if self._conversation is not None and self.effort is not None:
+            with self._saving():
+                self._store.update_conversation(self._conversation.id, thinking=self.effort)
+                self._conversation = self._store.conversation(self._conversation.id)
 
     @Slot(bool)
     def _on_thinking_toggled(self, checked: bool) -> None:
         self._update_thinking_note()
-        self.settings_panel.set_profile(self.profile, self.thinking_on)
+        self.settings_panel.set_profile(self.profile, self.thinking_on, self.effort)
         if self._conversation is not None:
             with self._saving():
                 self._store.update_conversation(
@@ -426,7 +470,7 @@ class ChatPage(QWidget):
 
     @Slot()
     def _save_settings(self) -> None:
-        self.settings_panel.set_profile(self.profile, self.thinking_on)
+        self.settings_panel.set_profile(self.profile, self.thinking_on, self.effort)
         if self._conversation is None:
             return
         with self._saving():
@@ -449,7 +493,7 @@ class ChatPage(QWidget):
         profile = self.profile
         if profile is None or not profile.can_think:
             return None
-        return "on" if self.thinking_on else "off"
+        return self.effort or ("on" if self.thinking_on else "off")
 
     @Slot(int)
     def _on_context_length_chosen(self, tokens: int) -> None:
@@ -548,6 +592,7 @@ class ChatPage(QWidget):
             turns=turns_for_model(messages),
             system_prompt=self.settings_panel.system_prompt_text(),
             thinking_on=self.thinking_on,
+            effort=self.effort,
             overrides=self.settings_panel.overrides(),
             reasoning_budget=self.settings_panel.reasoning_budget_value(),
             drop_oldest=drop_oldest,
@@ -871,3 +916,13 @@ def _message_widget(message: StoredMessage, versions: dict[int, list[int]]) -> M
     if message.version_of is not None:
         widget.set_versions(versions.get(message.version_of, []))
     return widget
+
+
+def _effort_label(level: str) -> str:
+    """A reasoning effort level in words, for the effort box."""
+    labels = {
+        "low": QCoreApplication.translate("ChatPage", "Thinking: low"),
+        "medium": QCoreApplication.translate("ChatPage", "Thinking: medium"),
+        "high": QCoreApplication.translate("ChatPage", "Thinking: high"),
+    }
+    return labels.get(level, level)

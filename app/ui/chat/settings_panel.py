@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.chat.prompting import SAMPLING_KEYS, SamplingSettings, effective_sampling
-from app.core.chat.reasoning import ThinkingFamily, ThinkingProfile
+from app.core.chat.reasoning import SwitchKind, ThinkingProfile, Toggle
 from app.core.config.preferences import DEFAULT_CONTEXT, MAX_CONTEXT, MIN_CONTEXT
+from app.ui.chat.family_words import family_text
 from app.ui.style import mute
 
 DEFAULT_REASONING_BUDGET = 0  # 0: no limit
@@ -67,6 +68,7 @@ class ChatSettingsPanel(QWidget):
         super().__init__()
         self._profile: ThinkingProfile | None = None
         self._thinking_on = True
+        self._effort: str | None = None
         self._overrides: dict[str, Any] = {}
         self._loading = False
         self._shown_context = DEFAULT_CONTEXT
@@ -80,6 +82,10 @@ class ChatSettingsPanel(QWidget):
         self.system_note = QLabel()
         self.system_note.setWordWrap(True)
         mute(self.system_note)
+        # The model's thinking family, or why there is no thinking toggle.
+        self.thinking_family = QLabel()
+        self.thinking_family.setWordWrap(True)
+        mute(self.thinking_family)
         self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {
             "temperature": _double(0.0, 2.0, 0.05),
             "top_p": _double(0.0, 1.0, 0.05),
@@ -142,6 +148,7 @@ class ChatSettingsPanel(QWidget):
         # "Reply settings": the app's own Settings page is another thing.
         self.title = QLabel(self.tr("<b>Reply settings</b>"))
         layout.addWidget(self.title)
+        layout.addWidget(self.thinking_family)
         layout.addWidget(QLabel(self.tr("System prompt")))
         layout.addWidget(self.system_prompt)
         layout.addWidget(self.system_note)
@@ -231,15 +238,21 @@ class ChatSettingsPanel(QWidget):
         finally:
             self._loading = False
 
-    def set_profile(self, profile: ThinkingProfile | None, thinking_on: bool) -> None:
-        """The loaded model's profile and the toggle's state decide the untouched values."""
+    def set_profile(
+        self, profile: ThinkingProfile | None, thinking_on: bool, effort: str | None = None
+    ) -> None:
+        """The loaded model's profile and the toggle's state (on/off, or the effort chosen)
+        decide the untouched values."""
         self._profile = profile
         self._thinking_on = thinking_on
+        self._effort = effort
         self._loading = True
         try:
             self._show_values()
             self._show_budget_state(profile)
             self.system_note.setText(_system_prompt_note(profile))
+            self.thinking_family.setText(_thinking_family_text(profile))
+            self.thinking_family.setVisible(profile is not None)
         finally:
             self._loading = False
 
@@ -287,7 +300,9 @@ class ChatSettingsPanel(QWidget):
 
     def _show_values(self) -> None:
         if self._profile is not None:
-            values = effective_sampling(self._profile, self._thinking_on, self._overrides)
+            values = effective_sampling(
+                self._profile, self._thinking_on, self._overrides, self._effort
+            )
         else:
             values = SamplingSettings().replace(**self._overrides)
         for key, box in self.fields.items():
@@ -321,14 +336,37 @@ class ChatSettingsPanel(QWidget):
 def _system_prompt_note(profile: ThinkingProfile | None) -> str:
     if profile is None:
         return ""
-    if profile.family == ThinkingFamily.NEMOTRON_SWITCH:
+    if profile.switch.kind == SwitchKind.SYSTEM_LINE:
         return QCoreApplication.translate(
             "ChatSettingsPanel",
             "This model's thinking switch is its system prompt; your instructions are sent at "
             "the start of your first message, as its model card asks.",
         )
-    if profile.family == ThinkingFamily.BASE_COMPLETION:
+    if profile.switch.kind == SwitchKind.SYSTEM_FLAG:
+        return QCoreApplication.translate(
+            "ChatSettingsPanel",
+            "This model's thinking switch is /think or /no_think at the end of the system "
+            "prompt; Quantdesk adds it after your instructions.",
+        )
+    if profile.switch.kind == SwitchKind.BASE:
         return QCoreApplication.translate(
             "ChatSettingsPanel", "A base model reads this as the start of the text it continues."
         )
     return ""
+
+
+def _thinking_family_text(profile: ThinkingProfile | None) -> str:
+    """The model's thinking family in words, or why the chat has no thinking toggle."""
+    if profile is None:
+        return ""
+    if profile.toggle == Toggle.HIDDEN:
+        return QCoreApplication.translate(
+            "ChatSettingsPanel",
+            "No thinking toggle: this model's chat template has no thinking switch Quantdesk "
+            "knows, and it isn't a known reasoning model.",
+        )
+    if profile.toggle == Toggle.DISABLED:
+        return ""  # the chat says why (a base model), beside the greyed-out toggle
+    return QCoreApplication.translate("ChatSettingsPanel", "Thinking: {family}").format(
+        family=family_text(profile.label)
+    )

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.core._util.files import free_bytes
 from app.core._util.text import printable
 from app.core._util.units import format_bytes
+from app.core.chat.reasoning import Toggle
 from app.core.engine.backends import EngineInfo, ensure_backends, loaded_engine
 from app.core.engine.engine import LoadedModel
 from app.core.fit.recommend import Fit, Option
@@ -37,6 +38,7 @@ from app.core.hub.catalog import CatalogModel
 from app.core.hub.download import already_downloaded
 from app.core.hub.library import describe_model, safe_model_path
 from app.core.machine.hardware import GpuInfo, HardwareProfile, describe_cpu_features
+from app.ui.chat.family_words import family_text
 from app.ui.discover.model_chooser import FileChooser, ModelList
 from app.ui.library.downloads_panel import DownloadRow
 from app.ui.messages import error_text
@@ -626,8 +628,8 @@ class ReadyPage(QWizardPage):
         if thinking.can_think:
             mode = self.tr("on") if thinking.default_on else self.tr("off")
             extra = self.tr(" Thinking starts {mode}; switch it next to Send.").format(mode=mode)
-        elif thinking.note:
-            extra = " " + thinking.note
+        elif thinking.toggle == Toggle.DISABLED and thinking.note:  # a base model: say why
+            extra = " " + family_text(thinking.note)
         else:
             extra = ""
         self.status.setText(

@@ -150,6 +150,10 @@
         <translation>正在读取对话…</translation>
     </message>
     <message>
+        <source>Reasoning effort</source>
+        <translation>推理力度</translation>
+    </message>
+    <message>
         <source>Reply settings</source>
         <translation>回复设置</translation>
     </message>
@@ -204,6 +208,18 @@
     <message>
         <source>Thinking</source>
         <translation>思考中</translation>
+    </message>
+    <message>
+        <source>Thinking: high</source>
+        <translation>思考：高</translation>
+    </message>
+    <message>
+        <source>Thinking: low</source>
+        <translation>思考：低</translation>
+    </message>
+    <message>
+        <source>Thinking: medium</source>
+        <translation>思考：中</translation>
     </message>
     <message>
         <source>Type a message (Ctrl+Enter to send)</source>
@@ -265,6 +281,10 @@
         <translation>Min P</translation>
     </message>
     <message>
+        <source>No thinking toggle: this model&apos;s chat template has no thinking switch Quantdesk knows, and it isn&apos;t a known reasoning model.</source>
+        <translation>没有思考开关：此模型的聊天模板中没有 Quantdesk 认识的思考开关，它也不是已知的推理模型。</translation>
+    </message>
+    <message>
         <source>Optional instructions for every reply</source>
         <translation>可选：对每次回复的指示</translation>
     </message>
@@ -301,8 +321,16 @@
         <translation>思考预算（token）</translation>
     </message>
     <message>
+        <source>Thinking: {family}</source>
+        <translation>思考：{family}</translation>
+    </message>
+    <message>
         <source>This model answers without thinking first, so there is no thinking to limit.</source>
         <translation>这个模型不经思考直接回答，因此没有可限制的思考。</translation>
+    </message>
+    <message>
+        <source>This model&apos;s thinking switch is /think or /no_think at the end of the system prompt; Quantdesk adds it after your instructions.</source>
+        <translation>此模型的思考开关是系统提示词末尾的 /think 或 /no_think；Quantdesk 会把它加在你的指令之后。</translation>
     </message>
     <message>
         <source>This model&apos;s thinking switch is its system prompt; your instructions are sent at the start of your first message, as its model card asks.</source>
@@ -1827,6 +1855,101 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>What they do</source>
         <translation>作用</translation>
+    </message>
+</context>
+<context>
+    <name>ThinkingFamily</name>
+    <message>
+        <source>Always-reasoning model (Qwen3 Thinking-2507, DeepSeek-R1 and distills, QwQ, AceReason)</source>
+        <translation>始终推理的模型（Qwen3 Thinking-2507、DeepSeek-R1 及其蒸馏版、QwQ、AceReason）</translation>
+    </message>
+    <message>
+        <source>Base model (text completion)</source>
+        <translation>基础模型（文本续写）</translation>
+    </message>
+    <message>
+        <source>Chat model</source>
+        <translation>对话模型</translation>
+    </message>
+    <message>
+        <source>DeepSeek-V3.1 (thinking on/off)</source>
+        <translation>DeepSeek-V3.1（思考可开关）</translation>
+    </message>
+    <message>
+        <source>GLM-4.5 and later (thinking on/off)</source>
+        <translation>GLM-4.5 及更新版本（思考可开关）</translation>
+    </message>
+    <message>
+        <source>Granite 3.2 and later (thinking on/off)</source>
+        <translation>Granite 3.2 及更新版本（思考可开关）</translation>
+    </message>
+    <message>
+        <source>Granite answers directly unless thinking is on; its thinking instructions take the place of the default system prompt.</source>
+        <translation>除非开启思考，Granite 会直接回答；它的思考指示会取代默认的系统提示词。</translation>
+    </message>
+    <message>
+        <source>Llama-3.1 Nemotron Nano v1/v1.1, Super v1 (detailed thinking on/off)</source>
+        <translation>Llama-3.1 Nemotron Nano v1/v1.1、Super v1（detailed thinking on/off）</translation>
+    </message>
+    <message>
+        <source>Magistral and Ministral Reasoning (always reasons, [THINK])</source>
+        <translation>Magistral 与 Ministral Reasoning（始终推理，[THINK]）</translation>
+    </message>
+    <message>
+        <source>Nemotron Nano v2, Llama-3.3 Nemotron Super v1.5 (/think and /no_think)</source>
+        <translation>Nemotron Nano v2、Llama-3.3 Nemotron Super v1.5（/think 与 /no_think）</translation>
+    </message>
+    <message>
+        <source>Phi-4-reasoning (always reasons)</source>
+        <translation>Phi-4-reasoning（始终推理）</translation>
+    </message>
+    <message>
+        <source>Qwen3 hybrid (thinking on/off)</source>
+        <translation>Qwen3 混合模式（思考可开关）</translation>
+    </message>
+    <message>
+        <source>Seed-OSS (thinking on/off)</source>
+        <translation>Seed-OSS（思考可开关）</translation>
+    </message>
+    <message>
+        <source>SmolLM3 (/think and /no_think)</source>
+        <translation>SmolLM3（/think 与 /no_think）</translation>
+    </message>
+    <message>
+        <source>SmolLM3 thinks or answers directly as its template&apos;s reasoning mode says (/think or /no_think).</source>
+        <translation>SmolLM3 按其模板中的推理模式（/think 或 /no_think）决定先思考还是直接回答。</translation>
+    </message>
+    <message>
+        <source>This is a base model: it has no chat format and no thinking mode, so it continues the text you write instead of answering it.</source>
+        <translation>这是一个基础模型：它没有对话格式，也没有思考模式，因此会续写你输入的文字，而不是回答它。</translation>
+    </message>
+    <message>
+        <source>This model always reasons before answering (its default system prompt asks it to; your own system prompt replaces that). Turning thinking off skips the reasoning, and its answers get noticeably worse.</source>
+        <translation>这个模型总是先推理再回答（其默认系统提示词要求如此；你自己的系统提示词会取代它）。关闭思考会跳过推理，回答质量会明显下降。</translation>
+    </message>
+    <message>
+        <source>This model always reasons before answering. Turning thinking off skips the reasoning, and its answers get noticeably worse.</source>
+        <translation>这个模型总是先推理再回答。关闭思考会跳过推理，回答质量会明显下降。</translation>
+    </message>
+    <message>
+        <source>This model&apos;s chat template has no thinking switch Quantdesk knows, and it isn&apos;t a known reasoning model, so there is no thinking toggle.</source>
+        <translation>此模型的聊天模板中没有 Quantdesk 认识的思考开关，它也不是已知的推理模型，因此没有思考开关。</translation>
+    </message>
+    <message>
+        <source>This model&apos;s thinking switch is /think or /no_think at the end of the system prompt; Quantdesk adds it after your instructions.</source>
+        <translation>此模型的思考开关是系统提示词末尾的 /think 或 /no_think；Quantdesk 会把它加在你的指令之后。</translation>
+    </message>
+    <message>
+        <source>This model&apos;s thinking switch is its system prompt; your instructions are sent at the start of your first message, as its model card asks.</source>
+        <translation>这个模型通过系统提示词开关思考模式；按照其模型卡的要求，你的指示会放在第一条消息的开头发送。</translation>
+    </message>
+    <message>
+        <source>gpt-oss (reasoning effort low, medium or high)</source>
+        <translation>gpt-oss（推理力度：低、中、高）</translation>
+    </message>
+    <message>
+        <source>gpt-oss always reasons; choose how much: low is fastest, high thinks longest.</source>
+        <translation>gpt-oss 总是会推理；请选择推理力度：低最快，高思考最久。</translation>
     </message>
 </context>
 <context>

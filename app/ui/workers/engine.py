@@ -381,7 +381,7 @@ class EngineWorker(QObject):
         profile = model.thinking if model else None
         settings = {
             **prepared.sampling.as_dict(),
-            "thinking": profile.mode_name(request.thinking_on) if profile else None,
+            "thinking": profile.mode_name(request.thinking_on, request.effort) if profile else None,
             "reasoning_budget": request.reasoning_budget,
             "context_length": model.context_length if model else None,
             "dropped_turns": prepared.dropped_turns,

@@ -16,9 +16,10 @@ import pytest
 from app.core.chat.prompting import SamplingSettings, effective_sampling
 from app.core.chat.reasoning import (
     ReasoningSplitter,
-    ThinkingFamily,
+    SwitchKind,
     Toggle,
     detect_profile,
+    finish_prompt,
     plan_prompt,
 )
 from app.core.chat.template import Message
@@ -165,19 +166,20 @@ def test_profiles_of_the_test_models(
 ) -> None:
     nemotron = profile_of(nemotron_model)
     assert (nemotron.family, nemotron.toggle, nemotron.default_on) == (
-        ThinkingFamily.NEMOTRON_SWITCH, Toggle.SWITCH, True
+        "nemotron-v1", Toggle.SWITCH, True
     )  # fmt: skip
+    assert nemotron.switch.kind == SwitchKind.SYSTEM_LINE
     think = profile_of(think_model)
     assert (think.family, think.toggle, think.opens_think) == (
-        ThinkingFamily.ALWAYS_REASONING, Toggle.SKIPPABLE, True
+        "always-think", Toggle.SKIPPABLE, True
     )  # fmt: skip
     assert "worse" in think.note
-    assert profile_of(qwen3_model).family == ThinkingFamily.QWEN3_SWITCH
+    assert profile_of(qwen3_model).family == "qwen3"
     base = profile_of(base_model)
-    assert (base.family, base.toggle) == (ThinkingFamily.BASE_COMPLETION, Toggle.DISABLED)
+    assert (base.family, base.toggle) == ("base", Toggle.DISABLED)
     assert "base model" in base.note
     plain = profile_of(tiny_model)
-    assert (plain.family, plain.toggle) == (ThinkingFamily.PLAIN_CHAT, Toggle.HIDDEN)
+    assert (plain.family, plain.toggle) == ("plain", Toggle.HIDDEN)
 
 
 def test_r1_distills_always_reason_even_when_the_template_does_not_open_think() -> None:
@@ -186,10 +188,13 @@ def test_r1_distills_always_reason_even_when_the_template_does_not_open_think() 
         name="DeepSeek R1 Distill Qwen 7B", basename=None, architecture="qwen2",
         chat_template=template,
     )  # fmt: skip
-    assert profile.family == ThinkingFamily.ALWAYS_REASONING
+    assert profile.family == "always-think"
     assert not profile.opens_think
     plan = plan_prompt(profile, thinking_on=False, system_prompt="", turns=[Message("user", "x")])
-    assert plan.prefill == "<think>\n\n</think>\n\n"
+    assert finish_prompt("<｜Assistant｜>", plan) == (
+        "<｜Assistant｜><think>\n\n</think>\n\n",
+        False,
+    )
     assert profile.mode_name(True) == "always"
 
 
@@ -198,7 +203,7 @@ def test_acereason_nemotron_is_not_taken_for_the_nemotron_nano_switch() -> None:
         name="AceReason Nemotron 1.1 7B", basename="AceReason-Nemotron-1.1",
         architecture="qwen2", chat_template="{{ messages[0].content }}<|im_start|>assistant\n",
     )  # fmt: skip
-    assert profile.family == ThinkingFamily.ALWAYS_REASONING
+    assert profile.family == "always-think"
 
 
 def test_sampling_presets_follow_the_model_cards_and_the_person_wins(nemotron_model: Path) -> None:

@@ -55,3 +55,38 @@ def test_hostile_or_broken_templates_give_an_error_not_a_crash(template: str, re
 def test_plain_prompt_invents_no_chat_format() -> None:
     text = plain_prompt([Message("system", "Facts:"), Message("user", "The sky is")])
     assert text == "Facts:\n\nThe sky is"
+
+
+# NVIDIA's Llama-Nemotron tool-calling templates test `tools is not none`; transformers passes
+# `tools=None`, so without tools no <AVAILABLE_TOOLS> block may appear.
+TOOLS_TEMPLATE = (
+    "{% if tools is not none %}<AVAILABLE_TOOLS>{{ tools | tojson }}</AVAILABLE_TOOLS>{% endif %}"
+    "{% if documents is not none %}<DOCS>{% endif %}"
+    "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+)
+
+
+def test_tools_and_documents_are_none_as_transformers_passes_them() -> None:
+    assert render_chat(TOOLS_TEMPLATE, [Message("user", "Hi")]) == "Hi"
+
+
+def test_the_helpers_take_transformers_keyword_arguments() -> None:
+    template = (
+        "{{ {'b': 1, 'a': 'é'} | tojson(ensure_ascii=True, sort_keys=True, separators=(',', ':')) }}"
+        "|{{ {'a': [1]} | tojson(indent=2) }}"
+        "|{% set d = dict(x=1) %}{{ d.x }}"
+        "|{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}"
+        "{% if loop.first %}{% continue %}{% endif %}{% endfor %}{{ ns.n }}"
+        "|{% generation %}{{ unk_token }}{% endgeneration %}"
+    )
+    text = render_chat(
+        template,
+        [Message("user", "a"), Message("user", "b")],
+        special_tokens={"unk_token": "<unk>"},
+    )
+    assert text == '{"a":"\\u00e9","b":1}|{\n  "a": [\n    1\n  ]\n}|1|2|<unk>'
+
+
+def test_a_namespace_refuses_underscore_names() -> None:
+    with pytest.raises(ChatTemplateError, match="underscore"):
+        render_chat("{% set ns = namespace(_x=1) %}", [])

@@ -93,3 +93,39 @@ def test_text_crosses_to_the_renderer_and_back_exactly() -> None:
         "{{ messages[0].content }}|{{ extra }}", [Message("user", text)], extra={"k": [1]}
     )
     assert rendered == text + "|{'k': [1]}"
+
+
+@pytest.mark.parametrize(
+    ("switch", "variables"),
+    [
+        ("enable_thinking", {"enable_thinking": False}),
+        ("reasoning_effort <|channel|>", {"reasoning_effort": "high"}),
+        ("[gMASK]<sop> enable_thinking", {"enable_thinking": False}),
+    ],
+)
+def test_every_familys_render_goes_through_the_same_budget(
+    switch: str, variables: dict[str, object]
+) -> None:
+    # A hostile template that mentions a family's switch is taken for that family (its switch is
+    # recognised without a render), and its renders meet the one bounded renderer's budget.
+    from app.core.chat.reasoning import detect_profile, plan_prompt
+
+    hostile = f"{{# {switch} #}}" + HOSTILE["nested loops with no output"]
+    profile = detect_profile(name=None, basename=None, architecture=None, chat_template=hostile)
+    assert profile.can_think
+    plan = plan_prompt(profile, thinking_on=False, system_prompt="", turns=HI, effort="high")
+    assert plan.template_variables == variables
+    started = time.monotonic()
+    with pytest.raises(TemplateBudgetError, match="took too long to render"):
+        render_chat(hostile, plan.messages, **plan.template_variables)
+    assert time.monotonic() - started < ANSWER_WITHIN
+
+
+def test_an_unknown_runaway_template_is_refused_by_the_thinking_probe() -> None:
+    from app.core.chat.reasoning import detect_profile
+
+    with pytest.raises(TemplateBudgetError):
+        detect_profile(
+            name="Some Model", basename=None, architecture="llama",
+            chat_template=HOSTILE["nested loops with no output"],
+        )  # fmt: skip

@@ -173,7 +173,6 @@ def test_nemotron_template_is_rendered_from_the_file(nemotron_model: Path) -> No
                 [Message("system", "detailed thinking on"), Message("user", "Hi")],
                 template_variables={},
                 prefill="",
-                starts_in_reasoning=False,
             )
         )
         # SmolLM2's BOS text is <|im_start|>; the template prints it first, as Llama 3.1's does.
