@@ -373,8 +373,41 @@ class Shooter:
             self.downloads(window)
         if self.wanted("settings"):
             self.show_page(window, "settings_page")
+            self.settings_with_a_worker(window)
+
+    def settings_with_a_worker(self, window: Any) -> None:
+        """Settings, scrolled to "Other computers" with a real worker (`quantdesk worker` on
+        loopback) added and probed."""
+        import socket
+        import subprocess
+
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "app", "worker", "--host", "127.0.0.1", "--port", str(port),
+             "--threads", "1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            page = window.settings_page
+            section = attribute(page, "workers")
+            self.wait_until(
+                lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, "the worker", SLOW
+            )
+            self.type_into(attribute(section, "address_edit"), f"127.0.0.1:{port}")
+            attribute(section, "add_clicked")()
+            row = attribute(section, "rows")[f"127.0.0.1:{port}"]
+            checking = row.status.text()  # until the probe's answer reaches the GUI thread
+            self.wait_until(lambda: row.status.text() != checking, "the worker's probe", SLOW)
+            bar = attribute(page, "scroll_area").verticalScrollBar()
+            bar.setValue(bar.maximum())
             self.spin(500)
             self.save(window, "settings")
+            section.remove(f"127.0.0.1:{port}")
+        finally:
+            worker.kill()
+            worker.wait()
 
     # --- the wizard ------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from app.core._util.cancel import CancelToken
 from app.core._util.text import printable
 from app.core._util.units import format_bytes
 from app.core.config.preferences import MAX_WORKERS
+from app.core.engine.rpc import Device
 from app.core.errors import RemoteWorkerError
 from app.core.remote.workers import WorkerProbe, parse_address, probe
 from app.ui.messages import error_text
@@ -62,14 +63,11 @@ class WorkerRow(QWidget):
     def show_probe(self, found: WorkerProbe) -> None:
         offers = "; ".join(
             self.tr("{device}: {free} free of {total}").format(
-                # The worker names its devices: bounded, one line (`printable`).
-                device=printable(
-                    f"{device.name} ({device.description})" if device.description else device.name
-                ),
+                device=self._device_words(device, index, len(found.devices)),
                 free=format_bytes(device.free_bytes),
                 total=format_bytes(device.total_bytes),
             )
-            for device in found.devices
+            for index, device in enumerate(found.devices, start=1)
         )
         self.status.setText(
             self.tr("{offers} · answered in {ms} ms").format(
@@ -77,6 +75,16 @@ class WorkerRow(QWidget):
             )
         )
         mute(self.status)
+
+    def _device_words(self, device: Device, index: int, count: int) -> str:
+        # llama.cpp's RPC client names a worker's devices after the connection ("RPC0",
+        # described by the address), which says nothing new here: memory, or device N.
+        if device.name.upper().startswith("RPC"):
+            return self.tr("Memory") if count == 1 else self.tr("Device {n}").format(n=index)
+        # Otherwise the worker names them: bounded, one line.
+        return printable(
+            f"{device.name} ({device.description})" if device.description else device.name
+        )
 
     def show_error(self, error: Exception) -> None:
         self.status.setText(error_text(error))

@@ -2241,6 +2241,14 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>正在检查…</translation>
     </message>
     <message>
+        <source>Device {n}</source>
+        <translation>设备 {n}</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
