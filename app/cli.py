@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # heavy or deferred imports: `--help` stays fast
     from app.core.fit.recommend import Recommendation
     from app.core.fit.repo_facts import RepoFacts
     from app.core.machine.hardware import HardwareProfile
+    from app.core.remote.workers import WorkerProbe
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--context",
         type=_positive_int,
         help="context length in tokens (default: the default context length in Settings)",
+    )
+    rec.add_argument(
+        "--worker",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="another computer running `quantdesk worker`: a file too large for this one may be "
+        "split across them (repeat for more computers)",
     )
     rec.add_argument("--json", action="store_true", help="print JSON")
 
@@ -414,6 +423,20 @@ def _usable_workers(addresses: list[str], model: str) -> tuple[RemoteLayers, ...
     for error in left_out:
         print(f"quantdesk: left out: {error}", file=sys.stderr)
     return remote
+
+
+def _probed_workers(addresses: list[str]) -> tuple[WorkerProbe, ...]:
+    """Each worker probed; one that can't be used is reported on stderr and left out."""
+    from app.core.errors import RemoteWorkerError
+    from app.core.remote.workers import parse_address, probe
+
+    probes = []
+    for text in addresses:
+        try:
+            probes.append(probe(parse_address(text)))
+        except RemoteWorkerError as error:
+            print(f"quantdesk: left out: {error}", file=sys.stderr)
+    return tuple(probes)
 
 
 def _layer_placement(model: LoadedModel) -> dict[str, int]:
@@ -684,6 +707,7 @@ def recommend_command(args: argparse.Namespace, *, out: TextIO) -> int:
         context=context,
         projection=projection,
         correction=correction,
+        workers=_probed_workers(args.worker),
     )
     if args.json:
         # Where the file list came from: "hub", "shipped" (curated) or "saved" (Hub unreachable).

@@ -150,6 +150,7 @@ FIT_WORDS = {
     Fit.GPU: QT_TRANSLATE_NOOP("Fit", "Runs on the GPU"),
     Fit.PARTIAL: QT_TRANSLATE_NOOP("Fit", "Split GPU + CPU"),
     Fit.CPU: QT_TRANSLATE_NOOP("Fit", "Runs on the CPU"),
+    Fit.WORKERS: QT_TRANSLATE_NOOP("Fit", "Split across computers"),
     Fit.TOO_LARGE: QT_TRANSLATE_NOOP("Fit", "Too large"),
 }
 UNKNOWN_FIT = QT_TRANSLATE_NOOP("Fit", "Unknown")
@@ -157,6 +158,7 @@ FIT_COLORS = {
     Fit.GPU: "#1b7f3b",
     Fit.PARTIAL: "#8a6d00",
     Fit.CPU: "#2b5fab",
+    Fit.WORKERS: "#6a3d9a",
     Fit.TOO_LARGE: "#b00020",
 }
 # The same meanings, light enough to read on a dark window (contrast ≥ 4.5 on #2b2b2b-ish).
@@ -164,6 +166,7 @@ FIT_COLORS_ON_DARK = {
     Fit.GPU: "#6fd08c",
     Fit.PARTIAL: "#e6c84f",
     Fit.CPU: "#8db4f5",
+    Fit.WORKERS: "#c9a6f0",
     Fit.TOO_LARGE: "#ff7a8a",
 }
 

@@ -209,6 +209,18 @@ def _summary(option: Option, profile: HardwareProfile, budget: Budget) -> Phrase
             ram=format_bytes(profile.ram_bytes),
             left=format_bytes(max(0, profile.ram_bytes - estimate.ram_bytes)),
         )
+    if option.fit == Fit.WORKERS and option.layers_on:
+        return _say(
+            QT_TRANSLATE_NOOP(
+                "FitReasons",
+                "{quality}, too large for this machine alone (needs about {needed}; it can give "
+                "{room}): split across this computer and {others}.",
+            ),
+            quality=quality,
+            needed=format_bytes(estimate.total_bytes),
+            room=format_bytes(_room(budget)),
+            others=", ".join(worker.endpoint for worker in option.remote),
+        )
     return _say(
         QT_TRANSLATE_NOOP(
             "FitReasons", "Too large for this machine: needs about {needed}; it can give {room}."
@@ -308,6 +320,18 @@ def _memory(option: Option, recommendation: Recommendation, budget: Budget) -> P
         )
     if option.fit == Fit.CPU:
         return _cpu_memory(option, recommendation.profile, budget, parts)
+    if option.fit == Fit.WORKERS and option.layers_on:
+        return _say(
+            QT_TRANSLATE_NOOP(
+                "FitReasons",
+                "Split across computers, by each one's free memory: this computer "
+                "{here}\u00a0layers, {others} ({parts}; each layer's share of the context "
+                "memory goes with it, the output layer stays here).",
+            ),
+            here=option.layers_here,
+            others="; ".join(f"{worker.endpoint}: {worker.layers}" for worker in option.remote),
+            parts=parts,
+        )
     needed, room = format_bytes(estimate.total_bytes), format_bytes(_room(budget))
     if budget.gpu is not None and not budget.shared_pool:
         return _say(

@@ -24,6 +24,7 @@ from typing import Any
 from app.core._util.enums import TextEnum
 from app.core.config.preferences import DEFAULT_CONTEXT
 from app.core.engine.projection import Projection
+from app.core.engine.rpc import RemoteLayers
 from app.core.fit.measured import NO_CORRECTION, Correction, corrected
 from app.core.fit.memory import GIB, MemoryEstimate, ModelShape, estimate_from_projection
 from app.core.fit.memory import estimate_memory as formula_estimate
@@ -33,6 +34,7 @@ from app.core.gguf.header import check_model_file
 from app.core.gguf.quants import shard_info
 from app.core.hub.client import RemoteFile
 from app.core.machine.hardware import GpuInfo, HardwareProfile
+from app.core.remote.workers import WorkerProbe, split_layers
 
 # llama.cpp's --fit keeps this much free on each GPU.
 GPU_MARGIN_BYTES = GIB
@@ -78,6 +80,11 @@ class Option:
     # Where the memory figure came from: llama.cpp's own dry run on this machine, or the formula
     # (a GPU the engine here can't dry-run, hardware described by hand, no dry run to hand).
     projection_source: str = "formula"
+    # With `Fit.WORKERS`: the layers each other computer takes, and those this one keeps.
+    remote: tuple[RemoteLayers, ...] = ()
+    layers_here: int = 0
+    # What the network adds to every token of such a split (the workers' measured round trips).
+    network_seconds_per_token: float = 0.0
 
     @property
     def estimated_bytes(self) -> int:
@@ -93,7 +100,15 @@ class Option:
             "estimated_bytes": self.estimated_bytes,
             "quality": self.quality,
             "projection_source": self.projection_source,
+            "layers_on": self.layers_on,
         }
+
+    @property
+    def layers_on(self) -> dict[str, int] | None:
+        """Where a split's repeating layers go: "this computer" and each worker's address."""
+        if not self.remote:
+            return None
+        return {"this computer": self.layers_here, **{w.endpoint: w.layers for w in self.remote}}
 
 
 @dataclass(frozen=True)
@@ -214,6 +229,40 @@ def fit_option(
     return Fit.TOO_LARGE, 0, cpu
 
 
+# llama.cpp's RPC client talks to each worker a few times per token (the input activations in,
+# the graph computed, the output read back); each exchange waits for one round trip.
+ROUND_TRIPS_PER_TOKEN = 3
+# What a worker keeps beyond the layers it takes: its compute scratch and llama.cpp's own
+# buffers, and room for the rest of that computer (a share of its free memory, at least 512 MiB).
+WORKER_RESERVE_SHARE = 0.10
+WORKER_RESERVE_MIN_BYTES = 512 << 20
+
+
+def split_fit(
+    shape: ModelShape, cpu: MemoryEstimate, budget: Budget, workers: tuple[WorkerProbe, ...]
+) -> tuple[RemoteLayers, ...] | None:
+    """The layers each worker takes of a model too large for this computer alone (`cpu`: its
+    estimate here), or None when even shared it doesn't fit. Layers are shared by free memory
+    as the load shares them (`split_layers`); each layer carries its weights and its part of
+    the KV cache; this computer keeps the rest: the embeddings, the output layer, the compute
+    scratch."""
+    if not workers or shape.layers <= 0:
+        return None
+    per_layer = shape.layer_bytes + cpu.kv_bytes / shape.layers
+    fixed_here = cpu.ram_bytes - per_layer * shape.layers
+    remote = split_layers(shape.layers, budget.ram_bytes, workers)
+    if fixed_here + per_layer * (shape.layers - sum(w.layers for w in remote)) > budget.ram_bytes:
+        return None
+    taken = {share.endpoint: share.layers for share in remote}
+    for worker in workers:
+        usable = worker.free_bytes - max(
+            WORKER_RESERVE_MIN_BYTES, int(worker.free_bytes * WORKER_RESERVE_SHARE)
+        )
+        if per_layer * taken.get(worker.address.endpoint, 0) > usable:
+            return None
+    return remote or None
+
+
 def recommend(
     repo_id: str,
     files: list[RemoteFile],
@@ -225,6 +274,7 @@ def recommend(
     header_quants: dict[str, str] | None = None,
     projection: Projection | None = None,
     correction: Correction = NO_CORRECTION,
+    workers: tuple[WorkerProbe, ...] = (),
 ) -> Recommendation:
     """Fit every choice of the repo on `profile` and pick one for `goal` (`reasons.explain`
     says why).
@@ -237,6 +287,8 @@ def recommend(
     `projection`: llama.cpp's dry run of this model on this machine at `context` (see
     `fit_option`); each option says which source its figure came from.
     `correction`: what this machine's measured loads put on every estimate (`measured.py`).
+    `workers`: other computers (probed) that may take the layers of a file too large for this
+    one (`Fit.WORKERS`); the pick takes such a file only when nothing fits here alone.
     """
     if goal not in GOALS:
         raise ValueError(f"goal must be one of {', '.join(GOALS)}")
@@ -252,9 +304,23 @@ def recommend(
             shape, size, budget, context, correction.factor, projection
         )
         source = "llama.cpp" if estimate.projected else "formula"
-        options.append(
-            Option(paths, quant, size, fit, layers, estimate, accuracy_percent(quant), source)
-        )
+        option = Option(paths, quant, size, fit, layers, estimate, accuracy_percent(quant), source)
+        if fit == Fit.TOO_LARGE and workers:
+            remote = split_fit(shape.with_file_size(size), estimate, budget, workers)
+            if remote:
+                here = shape.layers - sum(w.layers for w in remote)
+                used = {share.endpoint for share in remote}
+                network = ROUND_TRIPS_PER_TOKEN * sum(
+                    w.round_trip_seconds for w in workers if w.address.endpoint in used
+                )
+                option = replace(
+                    option,
+                    fit=Fit.WORKERS,
+                    remote=remote,
+                    layers_here=here,
+                    network_seconds_per_token=network,
+                )
+        options.append(option)
     pick = _pick(options, budget, profile, goal)
     return Recommendation(repo_id, goal, context, pick, options, profile, shape.layers, correction)
 
@@ -306,6 +372,8 @@ def _pick(
     options: list[Option], budget: Budget, profile: HardwareProfile, goal: Goal
 ) -> Option | None:
     known = [o for o in options if o.quality is not None and o.fit != Fit.TOO_LARGE]
+    # Other computers only when nothing fits here: a split pays the network on every token.
+    known = [o for o in known if o.fit != Fit.WORKERS] or known
     if not known:
         return None
     acceptable = [o for o in known if _quality(o) >= ACCEPTABLE_QUALITY] or known

@@ -36,6 +36,7 @@ from app.core.hub.library import safe_model_path
 from app.core.hub.remote_header import read_header_local_or_remote
 from app.core.machine.hardware import HardwareProfile
 from app.core.paths import app_paths
+from app.core.remote.workers import WorkerProbe
 
 log = logging.getLogger(__name__)
 
@@ -192,10 +193,12 @@ def advise(
     context: int | None = None,
     projection: Projection | None = None,
     correction: Correction = NO_CORRECTION,
+    workers: tuple[WorkerProbe, ...] = (),
 ) -> Recommendation:
     """Fit every file of the repo on `profile` at `context` tokens and pick one for `goal`
     (`projection`: llama.cpp's dry run of the model on this machine, see `recommend`;
-    `correction`: what this machine's measured loads put on the estimates)."""
+    `correction`: what this machine's measured loads put on the estimates; `workers`: other
+    computers that may take a file too large for this one)."""
     return recommend(
         facts.repo_id,
         facts.files,
@@ -206,6 +209,7 @@ def advise(
         header_quants=facts.header_quants or None,
         projection=projection,
         correction=correction,
+        workers=workers,
     )
 
 

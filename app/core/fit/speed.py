@@ -589,13 +589,19 @@ def option_speed(
     gpu = machine_budget(profile).gpu
     on_gpu = option.fit in (Fit.GPU, Fit.PARTIAL) and gpu is not None
     backend = gpu.backend if on_gpu and gpu is not None else None
-    return predict_speed(
+    speed = predict_speed(
         with_quant_types(shape.with_file_size(option.size_bytes), option.quant),
         gpu_layers=option.gpu_layers if on_gpu else 0,
         backend=backend,
         bandwidths=context.bandwidths,
         calibration=context.calibration(backend or "cpu"),
     )
+    if speed is None or not option.network_seconds_per_token:
+        return speed
+    # Split across computers: the layers read as they would here (the workers' memory speed is
+    # not known; taken as this machine's), plus the network's round trips on every token.
+    network = option.network_seconds_per_token
+    return replace(speed, low=1 / (1 / speed.low + network), high=1 / (1 / speed.high + network))
 
 
 def record_benchmark(

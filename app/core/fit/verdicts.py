@@ -15,4 +15,6 @@ class Fit(TextEnum):
     GPU = "gpu"  # whole on the GPU
     PARTIAL = "partial"  # split: some layers on the GPU, the rest in RAM
     CPU = "cpu"
+    # Too large for this computer alone; its layers shared with other computers' workers.
+    WORKERS = "workers"
     TOO_LARGE = "too_large"

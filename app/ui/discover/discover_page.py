@@ -16,6 +16,7 @@ from app.ui.discover.model_chooser import FileChooser, ModelList
 from app.ui.workers.download import DownloadRequest, DownloadWorker
 
 if TYPE_CHECKING:
+    from app.core.config.preferences import Preferences
     from app.ui.session import Session
 
 
@@ -45,6 +46,8 @@ class DiscoverPage(QWidget):
             context=prefs.chooser_context_or_default,
             goal=prefs.chooser_goal,
         )
+        self.chooser.set_workers(prefs.workers)
+        session.preferences_changed.connect(self._on_preferences)
         self.chooser.selection_changed.connect(self._on_option)
         self.chooser.terms_changed.connect(self._on_terms_chosen)
         session.hardware_changed.connect(self.chooser.set_hardware)
@@ -67,6 +70,10 @@ class DiscoverPage(QWidget):
         splitter.setSizes([380, 620])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+
+    @Slot(object)
+    def _on_preferences(self, prefs: Preferences) -> None:
+        self.chooser.set_workers(prefs.workers)  # other computers added or removed in Settings
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         # Fit files to the real machine: known already, or detected once by the session.

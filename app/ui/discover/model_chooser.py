@@ -9,6 +9,7 @@ every file on this machine as the goal or the context length change — pure ari
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.core._util.units import format_bytes, format_percent
 from app.core.engine.projection import Projection
-from app.core.errors import OfflineError
+from app.core.errors import OfflineError, RemoteWorkerError
 from app.core.fit.measured import NO_CORRECTION, Correction, LoadTable, measured_correction
 from app.core.fit.reasons import explain, nothing_fits, speed_sentence, speed_words
 from app.core.fit.recommend import Fit, Goal, Option, Recommendation
@@ -50,6 +51,7 @@ from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
 from app.core.hub.library import LocalModel
 from app.core.machine.hardware import HardwareProfile
 from app.core.paths import AppPaths, app_paths
+from app.core.remote.workers import WorkerProbe, parse_address, probe
 from app.ui.library.add_model import AddModelDialog
 from app.ui.messages import error_text
 from app.ui.style import (
@@ -66,6 +68,8 @@ from app.ui.translations import content_language, core_words
 from app.ui.widgets.expander import Expander
 from app.ui.workers.job import Jobs
 from app.ui.workers.task import TaskWorker
+
+log = logging.getLogger(__name__)
 
 _MODEL_ROLE = Qt.ItemDataRole.UserRole
 CONTEXT_STEPS = (2048, 4096, 8192, 16384, 32768, 65536, 131072)
@@ -433,6 +437,9 @@ class FileChooser(QWidget):
         self._projection: Projection | None = None
         self._speed_request = 0
         self.speeds: list[SpeedRange | None] = []
+        # Other computers (Settings) as last probed: a file too large here may split to them.
+        self._worker_addresses: tuple[str, ...] = ()
+        self._workers: tuple[WorkerProbe, ...] = ()
         # The person's default is always a stop, so the first fit is at exactly that length,
         # as `quantdesk recommend` and the chat use it.
         self._steps = tuple(sorted({*CONTEXT_STEPS, context}))
@@ -514,6 +521,28 @@ class FileChooser(QWidget):
         # No GPU the engine can use: a column of GPU layers would only say "—".
         self.table.setColumnHidden(GPU_LAYERS_COLUMN, not hardware.has_usable_gpu)
         self._gather_speed_facts(hardware)
+        self.refit()
+
+    def set_workers(self, addresses: tuple[str, ...]) -> None:
+        """Other computers a file may be split across (Settings → Other computers): probed on
+        a task thread, then every file is fitted again with their memory."""
+        if addresses == self._worker_addresses:
+            return
+        self._worker_addresses = addresses
+        if not addresses:
+            self._workers = ()
+            self.refit()
+            return
+        task = _WorkersJob(addresses)
+        task.finished.connect(self._on_workers_probed)
+        self._jobs.start(task)
+
+    @Slot(object)
+    def _on_workers_probed(self, probes: tuple[WorkerProbe, ...]) -> None:
+        job = self.sender()
+        if not isinstance(job, _WorkersJob) or job.addresses != self._worker_addresses:
+            return  # probed for a list since changed
+        self._workers = probes
         self.refit()
 
     def _gather_speed_facts(self, hardware: HardwareProfile) -> None:
@@ -655,6 +684,7 @@ class FileChooser(QWidget):
             # llama.cpp's plan stands for the context it was made at; another is the formula's.
             projection=self._projection,
             correction=self._correction,
+            workers=self._workers,
         )
         self._fill_table(self.recommendation)
 
@@ -765,10 +795,30 @@ def _facts_and_projection(
     return facts, projection
 
 
+def _probe_workers(addresses: tuple[str, ...]) -> tuple[WorkerProbe, ...]:
+    """The other computers that answer, probed (one that doesn't is left out of the fit; the
+    Settings page says why)."""
+    probes = []
+    for address in addresses:
+        try:
+            probes.append(probe(parse_address(address)))
+        except RemoteWorkerError as error:
+            log.info("worker left out of the fit: %s", error)
+    return tuple(probes)
+
+
 def _machine_facts(hardware: HardwareProfile, paths: AppPaths) -> tuple[SpeedContext, Correction]:
     """This machine's speed facts and the correction its measured loads put on estimates."""
     speeds = speed_context(hardware, data_dir=paths.data, cache_dir=paths.cache)
     return speeds, measured_correction(hardware, LoadTable.in_folder(paths.data))
+
+
+class _WorkersJob(TaskWorker):
+    """Probing the other computers of Settings, for the list they were probed for."""
+
+    def __init__(self, addresses: tuple[str, ...]) -> None:
+        super().__init__(lambda: _probe_workers(addresses), name="probe workers")
+        self.addresses = addresses
 
 
 class _SpeedJob(TaskWorker):

@@ -765,6 +765,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>GPU + CPU 分担</translation>
     </message>
     <message>
+        <source>Split across computers</source>
+        <translation>分布在多台电脑上</translation>
+    </message>
+    <message>
         <source>Too large</source>
         <translation>太大</translation>
     </message>
@@ -854,6 +858,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>Runs on the CPU: needs about {used} of the {usable} of RAM it can use; {parts}.</source>
         <translation>在 CPU 上运行：约需可用内存 {usable} 中的 {used}；{parts}。</translation>
+    </message>
+    <message>
+        <source>Split across computers, by each one&apos;s free memory: this computer {here}&#xa0;layers, {others} ({parts}; each layer&apos;s share of the context memory goes with it, the output layer stays here).</source>
+        <translation>按每台电脑的空闲内存分布：这台电脑 {here}&#xa0;层，{others}（{parts}；每层对应的上下文内存随层一起分配，输出层留在这台电脑上）。</translation>
     </message>
     <message>
         <source>Split: {layers} of {all_layers}&#xa0;layers on the {gpu} ({gpu_used} of {gpu_usable} usable), the rest in RAM ({ram_used} of {ram_usable} usable); {parts}.</source>
@@ -954,6 +962,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>{quality}, split between GPU and CPU: uses about {used} of your {ram} of memory.</source>
         <translation>{quality}，由 GPU 和 CPU 分担：约占用你 {ram} 内存中的 {used}。</translation>
+    </message>
+    <message>
+        <source>{quality}, too large for this machine alone (needs about {needed}; it can give {room}): split across this computer and {others}.</source>
+        <translation>{quality}，这台机器单独放不下（大约需要 {needed}；它能提供 {room}）：分布在这台电脑和 {others} 上。</translation>
     </message>
     <message>
         <source>{quality}, whole model on the GPU: uses about {used} of its {total}, leaving {left} free.</source>

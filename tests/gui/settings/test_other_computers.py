@@ -3,6 +3,7 @@ the engine's RPC server with the CPU backend) on loopback addresses and the real
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from collections.abc import Iterator
@@ -13,12 +14,20 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.core.chat.history import ChatStore, MessageState
-from app.ui.main_window import SETTINGS, MainWindow
+from app.core.fit.verdicts import Fit
+from app.core.paths import app_paths
+from app.ui.discover.model_chooser import FileChooser
+from app.ui.main_window import DISCOVER, SETTINGS, MainWindow
+from app.ui.session import Session
 from tests.gui.conftest import set_sampling
+from tests.gui.setup.test_why_this_file import NANO_4B, NO_GPU
+from tests.unit.hub.test_catalog import dead_endpoint
 from tests.unit.remote.test_workers import free_port, start_worker
 from tests.unit.test_cli import quantdesk
 
 QUESTION = "Name three colours."
+GIB = 1 << 30
+FIT_COLUMN = FileChooser.COLUMNS.index("Fit")
 
 
 @pytest.fixture
@@ -139,3 +148,41 @@ def test_a_computer_that_goes_away_mid_reply_ends_the_reply_and_keeps_its_text(
         kept = store.messages(conversation.id)[-1]
     assert kept.content == reply.content  # every token shown is in the chat history
     assert not window.is_generating and window.isVisible()  # the app goes on
+
+
+def test_discover_fits_files_too_large_here_across_the_computers_added(
+    qtbot: QtBot, two_workers: list[tuple[subprocess.Popen[str], str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A 4 GiB computer: the bigger files of a curated model are too large alone; once two
+    computers are added in Settings, Discover fits them across all three."""
+    monkeypatch.setenv("HF_ENDPOINT", dead_endpoint())  # the curated facts ship with the app
+    small = dataclasses.replace(NO_GPU, ram_bytes=4 * GIB, ram_available_bytes=3 * GIB)
+    window = MainWindow(Session(app_paths().ensure(), hardware=small))
+    qtbot.addWidget(window)
+    window.show()
+    window.sidebar.setCurrentRow(DISCOVER)
+    chooser = window.discover_page.chooser
+    qtbot.waitUntil(lambda: window.discover_page.model_list.list.count() > 0, timeout=30_000)
+    window.discover_page.model_list.select_repo(NANO_4B)
+    qtbot.waitUntil(lambda: chooser.table.rowCount() > 0, timeout=30_000)
+    fits = [chooser.table.item(row, FIT_COLUMN).text() for row in range(chooser.table.rowCount())]
+    assert "Too large" in fits and "Split across computers" not in fits
+    for _process, address in two_workers:
+        add_in_settings(qtbot, window, address)
+    window.sidebar.setCurrentRow(DISCOVER)
+
+    def split_rows() -> list[int]:
+        table = chooser.table
+        return [r for r in range(table.rowCount())
+                if table.item(r, FIT_COLUMN).text() == "Split across computers"]  # fmt: skip
+
+    qtbot.waitUntil(lambda: bool(split_rows()), timeout=120_000)
+    row = split_rows()[-1]  # the largest such file
+    chooser.table.selectRow(row)
+    option = chooser.selected_option
+    assert option is not None and option.fit == Fit.WORKERS
+    assert set(option.layers_on or {}) == {"this computer", *(a for _p, a in two_workers)}
+    assert "split across this computer and" in chooser.summary.text()
+    assert window.discover_page.download_button.isEnabled()
+    window.close()

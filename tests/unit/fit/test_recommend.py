@@ -7,6 +7,7 @@ import json
 import pytest
 
 from app.core.config.preferences import DEFAULT_CONTEXT
+from app.core.engine.rpc import Device
 from app.core.fit.reasons import explain, nothing_fits
 from app.core.fit.recommend import (
     Fit,
@@ -18,6 +19,7 @@ from app.core.fit.recommend import (
 )
 from app.core.hub.client import RemoteFile
 from app.core.machine.hardware import HardwareProfile
+from app.core.remote.workers import WorkerAddress, WorkerProbe
 from tests.unit.fit.conftest import REPOS
 
 GIB = 1 << 30
@@ -313,3 +315,67 @@ def test_options_and_picks_are_words_of_the_enums(seed_hub: dict) -> None:
     assert json.loads(json.dumps(result.as_dict()))["pick"]["fit"] == "gpu"
     with pytest.raises(ValueError, match="goal must be one of fastest, quality"):
         recommend(REPOS["ace7b"], *seed_hub["ace7b"], MACHINES["nv8"], goal="smallest")
+
+
+def worker(address: str, free_gib: float, round_trip_ms: float = 0.5) -> WorkerProbe:
+    """What a probe of a worker found (the probe itself: tests/unit/remote)."""
+    free = int(free_gib * GIB)
+    host, port = address.split(":")
+    return WorkerProbe(
+        WorkerAddress(host, int(port)), (Device("RPC0", address, free, free),), round_trip_ms / 1000
+    )
+
+
+def test_a_file_too_large_here_is_split_across_other_computers_by_their_memory(
+    seed_hub: dict,
+) -> None:
+    files, shape = seed_hub["ace7b"]
+    alone = recommend(REPOS["ace7b"], files, shape, MACHINES["tiny4"], goal="quality", context=CONTEXT)  # fmt: skip
+    assert alone.pick is None
+    desk, laptop = worker("192.168.1.20:50052", 12), worker("192.168.1.21:50052", 6)
+    shared = recommend(REPOS["ace7b"], files, shape, MACHINES["tiny4"], goal="quality",
+                       context=CONTEXT, workers=(desk, laptop))  # fmt: skip
+    pick = shared.pick
+    assert pick is not None and pick.fit == Fit.WORKERS
+    layers_on = pick.as_dict()["layers_on"]
+    assert list(layers_on) == ["this computer", "192.168.1.20:50052", "192.168.1.21:50052"]
+    assert sum(layers_on.values()) == shape.layers == 28
+    # By free memory: the desk (12 GiB) takes about twice the laptop's (6 GiB) share.
+    assert layers_on["192.168.1.20:50052"] > layers_on["192.168.1.21:50052"] > 0
+    summary, *details = reasons(shared)
+    assert "split across this computer and 192.168.1.20:50052, 192.168.1.21:50052" in summary
+    assert any(line.startswith("Split across computers, by each one's free memory") for line in details)  # fmt: skip
+    # A file that fits here alone is still picked over a split (every token pays the network).
+    roomy = recommend(REPOS["ace7b"], files, shape, MACHINES["cpu16avx2"], goal="quality",
+                      context=CONTEXT, workers=(desk, laptop))  # fmt: skip
+    plain = recommend(REPOS["ace7b"], files, shape, MACHINES["cpu16avx2"], goal="quality", context=CONTEXT)  # fmt: skip
+    assert roomy.pick is not None and plain.pick is not None
+    assert (roomy.pick.quant, roomy.pick.fit) == (plain.pick.quant, plain.pick.fit)
+
+
+def test_other_computers_too_small_leave_it_too_large(seed_hub: dict) -> None:
+    files, shape = seed_hub["ace7b"]
+    small = (worker("10.0.0.2:50052", 0.6), worker("10.0.0.3:50052", 0.6))
+    result = recommend(REPOS["ace7b"], files, shape, MACHINES["tiny4"], goal="quality",
+                       context=CONTEXT, workers=small)  # fmt: skip
+    assert result.pick is None and all(o.fit == Fit.TOO_LARGE for o in result.options)
+
+
+def test_a_split_predicts_the_networks_cost_on_every_token(seed_hub: dict) -> None:
+    from app.core.fit.speed import Bandwidths, SpeedContext, option_speed
+
+    files, shape = seed_hub["ace7b"]
+    context = SpeedContext(Bandwidths(20.0), "test", "test")
+    speeds = {}
+    for round_trip_ms in (0.3, 3.0):
+        workers = (worker("192.168.1.20:50052", 24, round_trip_ms),)
+        result = recommend(REPOS["ace7b"], files, shape, MACHINES["tiny4"], goal="quality",
+                           context=CONTEXT, workers=workers)  # fmt: skip
+        assert result.pick is not None and result.pick.fit == Fit.WORKERS
+        speed = option_speed(shape, result.pick, MACHINES["tiny4"], context)
+        assert speed is not None
+        speeds[round_trip_ms] = speed
+        # Each token waits for the round trips on top of reading the layers.
+        network = 3 * round_trip_ms / 1000
+        assert result.pick.network_seconds_per_token == pytest.approx(network)
+    assert speeds[3.0].high < speeds[0.3].high and speeds[3.0].low < speeds[0.3].low

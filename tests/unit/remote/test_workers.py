@@ -5,6 +5,7 @@ engine's own RPC server, each with the CPU backend) on loopback addresses, probe
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -237,3 +238,33 @@ def test_a_worker_killed_mid_reply_ends_the_reply_with_a_sentence_and_keeps_the_
     written = (shown + rest).strip()
     assert len(written) >= 20 and local.stdout.startswith(written)
     assert len(written) < len(local.stdout.strip())  # it did stop early
+
+
+def test_recommend_counts_the_workers_memory_for_a_file_too_large_here(
+    two_workers: list[tuple[subprocess.Popen[str], str]], tmp_path: Path
+) -> None:
+    """A 4 GiB computer can't hold a 7B model; with the two workers' memory it can: the pick
+    says where its layers go, and its speed includes the measured round trips."""
+    from tests.unit.test_cli_recommend import REPO, dead_endpoint
+
+    hardware = tmp_path / "small.json"
+    hardware.write_text(json.dumps({
+        "os": "linux",
+        "cpu": {"arch": "x86_64", "model": "test", "cores": 4, "features": ["avx", "avx2"]},
+        "ram_bytes": 4 * GIB, "unified_memory": False, "gpus": [],
+    }))  # fmt: skip
+    ask = [sys.executable, "-m", "app", "recommend", REPO, "--hardware", str(hardware), "--goal",
+           "quality", "--json"]  # fmt: skip
+    env = {**os.environ, "HF_ENDPOINT": dead_endpoint()}  # the curated facts ship with the app
+    alone = subprocess.run(ask, capture_output=True, text=True, timeout=120, env=env)
+    assert alone.returncode == 0, alone.stderr
+    assert json.loads(alone.stdout)["pick"] is None
+    workers = [f"--worker={address}" for _process, address in two_workers]
+    shared = subprocess.run([*ask, *workers], capture_output=True, text=True, timeout=300, env=env)
+    assert shared.returncode == 0, shared.stderr
+    pick = json.loads(shared.stdout)["pick"]
+    assert pick["fit"] == "workers"
+    layers = pick["layers_on"]
+    assert set(layers) == {"this computer", *(address for _p, address in two_workers)}
+    assert sum(layers.values()) == 28 and all(count > 0 for count in layers.values())
+    assert "split across this computer and" in pick["summary"]
