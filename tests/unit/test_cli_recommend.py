@@ -76,10 +76,12 @@ def test_recommend_json_and_table(local_hub: LocalHub, tmp_path: Path) -> None:
         "estimated_bytes",
         "quality",
         "projection_source",
+        "layers_on",  # None here: no other computers
         "summary",
         "reasons",
         "speed_tokens_per_second",
     }
+    assert pick["layers_on"] is None
     # A described machine, not this one: llama.cpp here can't project for it.
     assert {o["projection_source"] for o in report["options"]} == {"formula"}
     assert pick["summary"].startswith("Very good quality, whole model on the GPU: uses about ")
