@@ -322,23 +322,16 @@ class Engine:
             raise ModelLoadError(path, _load_failure_reason(header)) from exc
         self._llama = llama
         self._header = header
-        self._model = LoadedModel(
-            path=path,
-            display_name=header.name or path.stem,
-            architecture=header.architecture,
-            chat_template=header.chat_template,
-            file_size=path.stat().st_size,
+        self._model = _loaded_model(
+            path,
+            header,
+            thinking,
             # Never more than llama-cpp-python's token buffer holds (see `usable_context`).
             context_length=min(llama.n_ctx(), context_length),
-            trained_context_length=trained,
             threads=threads,
             gpu_layers=_offloaded_layers(gpu_layers, layers, gpu_engine=engine.gpu_offload),
-            layer_count=layers,
-            load_seconds=time.perf_counter() - started,
-            quant=parse_quant(path.name)
-            or quant_from_file_type(header.metadata.get("general.file_type")),
-            thinking=thinking,
-            memory_mapped=memory_map,
+            started=started,
+            memory_map=memory_map,
         )
         log.info(
             "loaded model path=%s ctx=%d threads=%d mmap=%s seconds=%.2f",
@@ -380,25 +373,15 @@ class Engine:
             child.close()
             raise ModelLoadError(path, _load_failure_reason(header)) from exc
         self._llama, self._header, self._split = vocabulary, header, child
-        layers = _int_or_none(header.metadata.get(f"{header.architecture}.block_count"))
-        self._model = LoadedModel(
-            path=path,
-            display_name=header.name or path.stem,
-            architecture=header.architecture,
-            chat_template=header.chat_template,
-            file_size=path.stat().st_size,
+        self._model = _loaded_model(
+            path,
+            header,
+            thinking,
             context_length=min(got, context_length),
-            trained_context_length=_int_or_none(
-                header.metadata.get(f"{header.architecture}.context_length")
-            ),
             threads=threads,
             gpu_layers=0,  # this computer's share runs on its CPU
-            layer_count=layers,
-            load_seconds=time.perf_counter() - started,
-            quant=parse_quant(path.name)
-            or quant_from_file_type(header.metadata.get("general.file_type")),
-            thinking=thinking,
-            memory_mapped=memory_map,
+            started=started,
+            memory_map=memory_map,
             remote=remote,
         )
         log.info(
@@ -652,6 +635,40 @@ class Engine:
         if self._llama is None or self._model is None:
             raise EngineStateError("No model is loaded.")
         return self._llama, self._model
+
+
+def _loaded_model(
+    path: Path,
+    header: GGUFHeader,
+    thinking: ThinkingProfile,
+    *,
+    context_length: int,
+    threads: int,
+    gpu_layers: int,
+    started: float,
+    memory_map: bool,
+    remote: tuple[RemoteLayers, ...] = (),
+) -> LoadedModel:
+    """What a finished load says about itself, from the file's header and the load's facts."""
+    architecture = header.architecture
+    return LoadedModel(
+        path=path,
+        display_name=header.name or path.stem,
+        architecture=architecture,
+        chat_template=header.chat_template,
+        file_size=path.stat().st_size,
+        context_length=context_length,
+        trained_context_length=_int_or_none(header.metadata.get(f"{architecture}.context_length")),
+        threads=threads,
+        gpu_layers=gpu_layers,
+        layer_count=_int_or_none(header.metadata.get(f"{architecture}.block_count")),
+        load_seconds=time.perf_counter() - started,
+        quant=parse_quant(path.name)
+        or quant_from_file_type(header.metadata.get("general.file_type")),
+        thinking=thinking,
+        memory_mapped=memory_map,
+        remote=remote,
+    )
 
 
 def _stats(
