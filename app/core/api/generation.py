@@ -56,20 +56,23 @@ class ThinkingRequest:
         return on, self.budget if on else None
 
 
-def thinking_request(effort: str | None, template_kwargs: dict[str, Any] | None) -> ThinkingRequest:
+def thinking_request(
+    effort: str | None, template_kwargs: dict[str, Any] | None, budget: int | None = None
+) -> ThinkingRequest:
     """`reasoning_effort` and `chat_template_kwargs` as a `ThinkingRequest` (the explicit
-    template variable wins over the effort)."""
+    template variable wins over the effort); `budget`, when given, caps the reasoning in
+    tokens instead of the effort's budget (`reasoning_budget`, a Quantdesk extension)."""
     on: bool | None = None
-    budget: int | None = None
+    effort_budget: int | None = None
     if effort is not None:
         on = effort != "none"
-        budget = EFFORT_BUDGETS.get(effort)
+        effort_budget = EFFORT_BUDGETS.get(effort)
     for key in THINKING_TEMPLATE_KWARGS:
         value = (template_kwargs or {}).get(key)
         if isinstance(value, bool):
             on = value
             break
-    return ThinkingRequest(on, budget)
+    return ThinkingRequest(on, budget if budget is not None else effort_budget)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ class Started:
     model: LoadedModel
     prompt_tokens: int
     thinking_on: bool
+    prompt: str  # the exact text sent to the model (rendered template and prefill)
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,7 @@ def run_generation(
     except Exception as exc:  # noqa: BLE001 - every failure is the client's to hear
         emit(Failed(exc))
         return
-    emit(Started(model, prompt_tokens, thinking_on))
+    emit(Started(model, prompt_tokens, thinking_on, reply.prompt))
     try:
         _stream(reply, spec.stop, cancel, emit)
     except Exception as exc:  # a failure mid-stream: the client hears of it

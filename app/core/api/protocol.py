@@ -43,6 +43,7 @@ class ParsedRequest:
     stream: bool
     include_usage: bool
     spec: GenerationSpec
+    return_prompt: bool = False  # answer with the exact prompt text too (a Quantdesk extension)
 
 
 @dataclass(frozen=True)
@@ -180,11 +181,16 @@ def parse_chat_completion(body: dict[str, Any]) -> ParsedRequest:
         model_name=_model_name(body),
         stream=bool(_field(body, "stream", bool, False)),
         include_usage=bool(options.get("include_usage", False)),
+        return_prompt=bool(_field(body, "return_prompt", bool, False)),
         spec=GenerationSpec(
             model=Path(),
             turns=_turns(said),
             system_prompt="\n\n".join(text for text in system if text),
-            thinking=thinking_request(effort, _field(body, "chat_template_kwargs", dict)),
+            thinking=thinking_request(
+                effort,
+                _field(body, "chat_template_kwargs", dict),
+                _positive(body, "reasoning_budget"),
+            ),
             sampling=_sampling(body, max_tokens),
             stop=_stops(body.get("stop"), "stop"),
         ),
@@ -205,6 +211,7 @@ def parse_completion(body: dict[str, Any]) -> ParsedRequest:
         model_name=_model_name(body),
         stream=bool(_field(body, "stream", bool, False)),
         include_usage=bool(options.get("include_usage", False)),
+        return_prompt=bool(_field(body, "return_prompt", bool, False)),
         spec=GenerationSpec(
             model=Path(),
             prompt=prompt,
@@ -319,6 +326,7 @@ def parse_message(body: dict[str, Any]) -> ParsedRequest:
         model_name=_model_name(body),
         stream=bool(_field(body, "stream", bool, False)),
         include_usage=True,
+        return_prompt=bool(_field(body, "return_prompt", bool, False)),
         spec=GenerationSpec(
             model=Path(),
             turns=_turns(said),

@@ -415,21 +415,22 @@ class ApiService:
                 )
                 return
 
-    async def _collect(self, generation: Generation, record: RequestRecord) -> Finished:
-        async for event in self._events(generation, record):
-            if isinstance(event, Finished):
-                return event
-        raise AssertionError("a generation ends with Finished or Failed")
-
     async def _whole(
         self, request: Request, generation: Generation, record: RequestRecord
-    ) -> Finished:
+    ) -> tuple[Started, Finished]:
         """A non-streamed reply: wait for its end, stopping it if the client goes away."""
         watcher = asyncio.ensure_future(_cancel_on_disconnect(request.receive, generation))
+        started: Started | None = None
         try:
-            return await self._collect(generation, record)
+            async for event in self._events(generation, record):
+                if isinstance(event, Started):
+                    started = event
+                elif isinstance(event, Finished):
+                    assert started is not None, "Started comes first"
+                    return started, event
         finally:
             watcher.cancel()
+        raise AssertionError("a generation ends with Finished or Failed")
 
     async def _first(
         self, request: Request, generation: Generation, record: RequestRecord
@@ -457,9 +458,10 @@ class ApiService:
         response_id = new_id("chatcmpl-")
         model_id = record.model
         if not parsed.stream:
-            end = await self._whole(request, generation, record)
-            return JSONResponse(chat_completion(response_id, model_id, end))
-        await self._first(request, generation, record)
+            started, end = await self._whole(request, generation, record)
+            body = chat_completion(response_id, model_id, end)
+            return JSONResponse(_with_prompt(body, parsed, started))
+        started = await self._first(request, generation, record)
 
         async def chunks() -> AsyncIterator[bytes]:
             yield sse(chat_chunk(response_id, model_id, {"role": "assistant", "content": ""}))
@@ -468,7 +470,7 @@ class ApiService:
                     key = "reasoning_content" if event.kind == REASONING else "content"
                     yield sse(chat_chunk(response_id, model_id, {key: event.text}))
                 elif isinstance(event, Finished):
-                    extra = {"timings": _timings(event)}
+                    extra = _with_prompt({"timings": _timings(event)}, parsed, started)
                     yield sse(
                         chat_chunk(
                             response_id, model_id, {}, finish=openai_finish(event), extra=extra
@@ -491,21 +493,20 @@ class ApiService:
         response_id = new_id("cmpl-")
         model_id = record.model
         if not parsed.stream:
-            end = await self._whole(request, generation, record)
-            return JSONResponse(
-                text_completion(
-                    response_id, model_id, end.reasoning + end.answer, openai_finish(end),
-                    usage=openai_usage(end), timings=_timings(end),
-                )
+            started, end = await self._whole(request, generation, record)
+            body = text_completion(
+                response_id, model_id, end.reasoning + end.answer, openai_finish(end),
+                usage=openai_usage(end), timings=_timings(end),
             )  # fmt: skip
-        await self._first(request, generation, record)
+            return JSONResponse(_with_prompt(body, parsed, started))
+        started = await self._first(request, generation, record)
 
         async def chunks() -> AsyncIterator[bytes]:
             async for event in self._events(generation, record):
                 if isinstance(event, Piece):
                     yield sse(text_completion(response_id, model_id, event.text, None))
                 elif isinstance(event, Finished):
-                    extra: dict[str, Any] = {"timings": _timings(event)}
+                    extra = _with_prompt({"timings": _timings(event)}, parsed, started)
                     if parsed.include_usage:
                         extra["usage"] = openai_usage(event)
                     yield sse(
@@ -526,10 +527,10 @@ class ApiService:
         message_id = new_id("msg_")
         model_id = record.model
         if not parsed.stream:
-            end = await self._whole(request, generation, record)
+            started, end = await self._whole(request, generation, record)
             body = anthropic_message(message_id, model_id, anthropic_content(end), end)
             body["timings"] = _timings(end)
-            return JSONResponse(body)
+            return JSONResponse(_with_prompt(body, parsed, started))
         started = await self._first(request, generation, record)
 
         async def events() -> AsyncIterator[bytes]:
@@ -596,6 +597,13 @@ def _block_delta(index: int, kind: str, text: str) -> bytes:
 
 def _block_stop(index: int) -> bytes:
     return sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+
+
+def _with_prompt(body: dict[str, Any], parsed: ParsedRequest, started: Started) -> dict[str, Any]:
+    """`body` with the exact prompt text, when the request asked for it (`return_prompt`)."""
+    if parsed.return_prompt:
+        body["prompt"] = started.prompt
+    return body
 
 
 def _timings(end: Finished) -> dict[str, Any]:
