@@ -135,6 +135,7 @@ class Piece:
 
     kind: str
     text: str
+    tokens: int = 0  # tokens generated so far
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def _stream(
     answer: list[str] = []
     for kind, text in reply:
         if kind == REASONING:
-            emit(Piece(kind, text))
+            emit(Piece(kind, text, reply.tokens))
             continue
         if reasoning_tokens is None:
             reasoning_tokens = max(0, reply.tokens - 1) if reply.reasoning else 0
@@ -253,14 +254,14 @@ def _stream(
         released, matched = matcher.feed(text)
         if released:
             answer.append(released)
-            emit(Piece(kind, released))
+            emit(Piece(kind, released, reply.tokens))
         if matched is not None:
             cancel.cancel()  # ends the generation before its next token
     if matched is None:
         tail = matcher.flush()
         if tail:
             answer.append(tail)
-            emit(Piece("answer", tail))
+            emit(Piece("answer", tail, reply.tokens))
     stats = reply.stats
     assert stats is not None, "a reply that ended has its stats"
     if reasoning_tokens is None:  # no answer at all: every token was reasoning (or none came)

@@ -74,6 +74,7 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_BODY_LIMIT = 4 << 20  # 4 MiB: a long conversation, never a file upload
+LIVE_UPDATE_SECONDS = 0.5  # how often a streaming request's figures reach the listener
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
@@ -393,6 +394,7 @@ class ApiService:
     ) -> AsyncIterator[Started | Piece | Finished]:
         """The generation's events until it ends; a failure before it starts is raised as the
         `ApiError` the client gets."""
+        shown = time.monotonic()
         while True:
             event = await generation.events.get()
             if isinstance(event, Failed):
@@ -401,9 +403,17 @@ class ApiService:
                 raise error
             if isinstance(event, Started):
                 self._update(record, state="running", prompt_tokens=event.prompt_tokens)
-            yield event
-            if isinstance(event, Finished):
+                shown = time.monotonic()
+            elif isinstance(event, Piece):
+                record.completion_tokens = event.tokens
+                if time.monotonic() - shown >= LIVE_UPDATE_SECONDS:  # the live list, throttled
+                    shown = time.monotonic()
+                    self._update(
+                        record, tokens_per_second=event.tokens / max(1e-6, shown - record.started)
+                    )
+            elif isinstance(event, Finished):
                 stats = event.stats
+                # Before the event is handed on: a caller that stops at Finished still logs it.
                 self._update(
                     record,
                     state="cancelled" if event.finish == "cancelled" else "done",
@@ -413,6 +423,8 @@ class ApiService:
                     tokens_per_second=stats.tokens_per_second,
                     seconds=time.time() - record.started,
                 )
+            yield event
+            if isinstance(event, Finished):
                 return
 
     async def _whole(
