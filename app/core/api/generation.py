@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,19 +168,36 @@ Event = Started | Piece | Finished | Failed
 
 class Generation:
     """The server's handle on one generation: its events (an asyncio queue on the server's
-    loop, filled from the engine thread) and its cancel token."""
+    loop, filled from the engine thread) and its cancel token.
+
+    The engine thread wakes the server's loop once for however many events pile up before the
+    loop gets to them: a busy machine then pays one wake-up (a write to the loop's pipe) per
+    batch, not per token.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.cancel = CancelToken()
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self._loop = loop
+        self._lock = threading.Lock()
+        self._pending: list[Event] = []
 
     def emit(self, event: Event) -> None:
         """Hand `event` to the server's loop (from the engine thread)."""
+        with self._lock:
+            self._pending.append(event)
+            if len(self._pending) > 1:
+                return  # a delivery is already on its way and will take this one too
         try:
-            self._loop.call_soon_threadsafe(self.events.put_nowait, event)
+            self._loop.call_soon_threadsafe(self._deliver)
         except RuntimeError:  # the server's loop is closed: nobody is listening any more
             self.cancel.cancel()
+
+    def _deliver(self) -> None:
+        with self._lock:
+            events, self._pending = self._pending, []
+        for event in events:
+            self.events.put_nowait(event)
 
 
 # --- the engine thread's work --------------------------------------------------------------------

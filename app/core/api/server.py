@@ -696,7 +696,15 @@ class _EventStream:
         watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, self._generation))
         try:
             async for chunk in self._body:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                # Events already waiting go out in the same write.
+                batch = [chunk]
+                while not self._generation.events.empty():
+                    try:
+                        batch.append(await self._body.__anext__())
+                    except StopAsyncIteration:
+                        break
+                body = b"".join(batch)
+                await send({"type": "http.response.body", "body": body, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except (OSError, ApiError):  # the client went away, or the engine failed mid-stream
             self._generation.cancel.cancel()
