@@ -43,8 +43,37 @@ def chat_side(model: Path, tokens: int) -> float:
     return float(json.loads(result.stdout)["tokens_per_second"])
 
 
-def api_side(model: Path, tokens: int) -> tuple[float, float]:
-    """(client-measured tokens/s, the server's own `predicted_per_second`)."""
+def _raw_stream(url: str, tokens: int) -> float:
+    """Tokens/s read by a bare client (http.client, one `json.loads` per event): what the
+    server delivers, without the openai SDK's own per-chunk cost on a shared CPU."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=600)
+    body = json.dumps({
+        "model": "", "messages": [{"role": "user", "content": PROMPT}], "max_tokens": tokens,
+        "temperature": 0, "seed": 1, "stream": True, "stream_options": {"include_usage": True},
+    })  # fmt: skip
+    connection.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    stamps: list[float] = []
+    produced = 0
+    for line in response:
+        if not line.startswith(b"data: {"):
+            continue
+        event = json.loads(line[6:])
+        if event["choices"] and event["choices"][0]["delta"].get("content"):
+            stamps.append(time.perf_counter())
+        if event.get("usage"):
+            produced = event["usage"]["completion_tokens"]
+    connection.close()
+    return (produced - 1) / (stamps[-1] - stamps[0])
+
+
+def api_side(model: Path, tokens: int) -> tuple[float, float, float]:
+    """(tokens/s by the openai client, by a bare client, the server's own
+    `predicted_per_second`)."""
     import openai
 
     server = subprocess.Popen(
@@ -72,7 +101,8 @@ def api_side(model: Path, tokens: int) -> tuple[float, float]:
             return client, float(final["timings"]["predicted_per_second"])
 
         one()  # warm-up
-        return one()
+        client, server_own = one()
+        return client, _raw_stream(url, tokens), server_own
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
@@ -88,21 +118,22 @@ def main() -> None:
         from tests.models import base_model
 
         args.model = base_model()
-    api_runs, server_runs, chat_runs = [], [], []
+    api_runs, raw_runs, server_runs, chat_runs = [], [], [], []
     for run in range(args.runs):
-        client, server = api_side(args.model, args.tokens)
+        client, bare, server = api_side(args.model, args.tokens)
         api_runs.append(client)
+        raw_runs.append(bare)
         server_runs.append(server)
         chat_runs.append(chat_side(args.model, args.tokens))
-        print(f"run {run + 1}: api {client:6.1f} (server {server:6.1f})   chat {chat_runs[-1]:6.1f}",
-              flush=True)  # fmt: skip
+        print(f"run {run + 1}: api openai {client:6.1f}  bare {bare:6.1f}  (server {server:6.1f})"
+              f"   chat {chat_runs[-1]:6.1f}", flush=True)  # fmt: skip
     med = statistics.median
-    api_tps, chat_tps = med(api_runs), med(chat_runs)
+    api_tps, raw_tps, chat_tps = med(api_runs), med(raw_runs), med(chat_runs)
     print(f"model: {args.model.name}, tokens: {args.tokens}, runs: {args.runs} (one process each)")
     print(
-        f"tokens/s through the API (streaming, client clock) {api_tps:6.1f}   "
-        f"server's own {med(server_runs):6.1f}   quantdesk chat --json {chat_tps:6.1f}   "
-        f"ratio {api_tps / chat_tps:.3f}"
+        f"tokens/s streamed through the API: openai client {api_tps:6.1f} (ratio "
+        f"{api_tps / chat_tps:.3f}), bare client {raw_tps:6.1f} (ratio {raw_tps / chat_tps:.3f}); "
+        f"server's own {med(server_runs):6.1f}; quantdesk chat --json {chat_tps:6.1f}"
     )
 
 
