@@ -25,7 +25,7 @@ from app.core._util.cancel import CancelToken
 from app.core.chat.prompting import ReplyRequest, effective_sampling
 from app.core.chat.reasoning import REASONING, PromptPlan, ThinkingProfile
 from app.core.chat.template import Message
-from app.core.errors import ApiRequestError, EngineStateError
+from app.core.errors import ApiRequestError, EngineStateError, QuantdeskError
 
 if TYPE_CHECKING:
     from app.core.api.owner import EngineSession
@@ -106,6 +106,8 @@ class GenerationSpec:
         system_prompt: the chat's system prompt ("" for none).
         prompt: a text completion's prompt (base models).
         stop: strings that end the answer where they appear (not included in it).
+        history: a chat database to save the exchange in, as a new chat (the person turned
+            that on); None (the default) keeps API requests out of the person's chats.
     """
 
     model: Path
@@ -115,6 +117,7 @@ class GenerationSpec:
     thinking: ThinkingRequest = field(default_factory=ThinkingRequest)
     sampling: SamplingRequest = field(default_factory=SamplingRequest)
     stop: tuple[str, ...] = ()
+    history: Path | None = None
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -218,10 +221,35 @@ def run_generation(
         return
     emit(Started(model, prompt_tokens, thinking_on, reply.prompt))
     try:
-        _stream(reply, spec.stop, cancel, emit)
+        end = _stream(reply, spec.stop, cancel, emit)
     except Exception as exc:  # a failure mid-stream: the client hears of it
         log.exception("API generation failed mid-stream")
         emit(Failed(exc))
+        return
+    if spec.history is not None and spec.turns is not None and end.finish != "cancelled":
+        _save_chat(spec, model, end)
+
+
+def _save_chat(spec: GenerationSpec, model: LoadedModel, end: Finished) -> None:
+    """Save the exchange as a new chat in the person's history (they turned that on)."""
+    from dataclasses import asdict
+
+    from app.core.chat.history import ChatStore
+
+    assert spec.history is not None and spec.turns is not None
+    try:
+        with ChatStore(spec.history, recover=False) as store:  # never mark others interrupted
+            chat = store.create_conversation(
+                system_prompt=spec.system_prompt, model_path=str(model.path)
+            )
+            for turn in spec.turns:
+                store.add_message(chat.id, turn.role, turn.content)
+            store.add_message(
+                chat.id, "assistant", end.answer, reasoning=end.reasoning,
+                model_path=str(model.path), stats=asdict(end.stats),
+            )  # fmt: skip
+    except QuantdeskError as error:  # the client has its answer; the log says what failed
+        log.warning("could not save an API exchange in the chat history: %s", error)
 
 
 def _start(
@@ -256,7 +284,7 @@ def _start(
 
 def _stream(
     reply: Reply, stops: tuple[str, ...], cancel: CancelToken, emit: Callable[[Event], None]
-) -> None:
+) -> Finished:
     matcher = StopMatcher(stops)
     matched: str | None = None
     reasoning_tokens: int | None = None  # tokens generated before the answer began
@@ -285,7 +313,9 @@ def _stream(
     if reasoning_tokens is None:  # no answer at all: every token was reasoning (or none came)
         reasoning_tokens = stats.completion_tokens if reply.reasoning else 0
     finish = "stop" if matched is not None else str(stats.finish_reason)
-    emit(Finished(stats, finish, reasoning_tokens, reply.reasoning, "".join(answer), matched))
+    end = Finished(stats, finish, reasoning_tokens, reply.reasoning, "".join(answer), matched)
+    emit(end)
+    return end
 
 
 class StopMatcher:

@@ -16,6 +16,7 @@ generation within one token.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import json
@@ -90,6 +91,8 @@ class ServerSettings:
         body_limit: the largest request body, in bytes (over it: 413).
         max_waiting: requests that may wait for the model behind the running one (past it:
             429 with Retry-After).
+        history: the person's chat database, to save each chat exchange in as a new chat;
+            None (the default): API requests never touch the person's chats.
     """
 
     host: str = DEFAULT_HOST
@@ -98,6 +101,7 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     body_limit: int = DEFAULT_BODY_LIMIT
     max_waiting: int = 4
+    history: Path | None = None
 
 
 @dataclass
@@ -380,7 +384,7 @@ class ApiService:
     def _start(self, parsed: ParsedRequest, record: RequestRecord) -> Generation:
         """Queue the generation (raises `ApiBusyError` when the queue is full)."""
         generation = Generation(asyncio.get_running_loop())
-        spec = parsed.spec
+        spec = replace(parsed.spec, history=self.settings.history)
 
         def run(session: EngineSession) -> None:
             run_on_engine(session, spec, generation.cancel, generation.emit)
@@ -706,8 +710,14 @@ class _EventStream:
                 body = b"".join(batch)
                 await send({"type": "http.response.body", "body": body, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except (OSError, ApiError):  # the client went away, or the engine failed mid-stream
+        except OSError:  # the client went away
             self._generation.cancel.cancel()
+        except ApiError as error:  # the engine failed mid-stream: say so, then end the stream
+            self._generation.cancel.cancel()
+            anthropic = scope["path"].startswith("/v1/messages")
+            event = sse(error_body(error, anthropic=anthropic), "error" if anthropic else None)
+            with contextlib.suppress(OSError):  # and the client went away too
+                await send({"type": "http.response.body", "body": event, "more_body": False})
         finally:
             watcher.cancel()
             await _close(self._body)

@@ -60,6 +60,7 @@ class ApiServerSection(QGroupBox):
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText(self.tr("None (optional)"))
         self.key_edit.setClearButtonEnabled(True)
+        self.save_check = QCheckBox(self.tr("Save the requests in my chats"))
         self.url_label = plain_text(QLabel(self.tr("Off")))
         self.copy_button = QPushButton(self.tr("Copy URL"))
         self.copy_button.setEnabled(False)
@@ -87,21 +88,22 @@ class ApiServerSection(QGroupBox):
         grid.addLayout(_row(self.port_spin), 1, 1)
         grid.addWidget(QLabel(self.tr("API key")), 2, 0)
         grid.addLayout(_row(self.key_edit), 2, 1)
-        grid.addWidget(QLabel(self.tr("URL")), 3, 0)
-        grid.addLayout(_row(self.url_label, self.copy_button), 3, 1)
-        grid.addWidget(self.error_label, 4, 1)
+        grid.addWidget(self.save_check, 3, 1)
+        grid.addWidget(QLabel(self.tr("URL")), 4, 0)
+        grid.addLayout(_row(self.url_label, self.copy_button), 4, 1)
+        grid.addWidget(self.error_label, 5, 1)
         note = QLabel(
             self.tr(
                 "OpenAI- and Anthropic-compatible: point an editor or agent at the URL. Only "
                 "programs on this computer can reach it. Requests share the loaded model with "
-                "your chats and wait for each other; they are not saved in your chats."
+                "your chats and wait for each other; they are saved in your chats only if you choose."
             )
         )
         note.setWordWrap(True)
         mute(note)
-        grid.addWidget(note, 5, 1)
-        grid.addWidget(self.requests, 6, 0, 1, 2)
-        grid.addWidget(self.queue_label, 7, 0, 1, 2)
+        grid.addWidget(note, 6, 1)
+        grid.addWidget(self.requests, 7, 0, 1, 2)
+        grid.addWidget(self.queue_label, 8, 0, 1, 2)
 
         api.started.connect(self._on_started)
         api.stopped.connect(self._on_stopped)
@@ -116,11 +118,15 @@ class ApiServerSection(QGroupBox):
         if not on:
             self.session.api.stop()
             return
-        self.port_spin.setEnabled(False)
-        self.key_edit.setEnabled(False)
+        for field in (self.port_spin, self.key_edit, self.save_check):
+            field.setEnabled(False)
         self.url_label.setText(self.tr("Starting…"))
         settings = ServerSettings(
-            host=DEFAULT_HOST, port=self.port_spin.value(), api_key=self.key_edit.text() or None
+            host=DEFAULT_HOST,
+            port=self.port_spin.value(),
+            api_key=self.key_edit.text() or None,
+            # Off by default: API requests stay out of the person's chats unless they choose.
+            history=self.session.store.path if self.save_check.isChecked() else None,
         )
         self.session.api.start(settings, self.session.paths_with_models_dir(), self._load_options())
 
@@ -143,8 +149,8 @@ class ApiServerSection(QGroupBox):
     def _on_stopped(self) -> None:
         self.url_label.setText(self.tr("Off"))
         self.copy_button.setEnabled(False)
-        self.port_spin.setEnabled(True)
-        self.key_edit.setEnabled(True)
+        for field in (self.port_spin, self.key_edit, self.save_check):
+            field.setEnabled(True)
         if self.enable_check.isChecked() and not self.session.api.running:
             self.enable_check.blockSignals(True)
             self.enable_check.setChecked(False)

@@ -109,8 +109,8 @@
         <translation>已关闭</translation>
     </message>
     <message>
-        <source>OpenAI- and Anthropic-compatible: point an editor or agent at the URL. Only programs on this computer can reach it. Requests share the loaded model with your chats and wait for each other; they are not saved in your chats.</source>
-        <translation>兼容 OpenAI 和 Anthropic：将编辑器或智能体指向此 URL。只有本机上的程序可以访问。请求与你的聊天共用已加载的模型，彼此排队等待；它们不会保存到你的聊天记录中。</translation>
+        <source>OpenAI- and Anthropic-compatible: point an editor or agent at the URL. Only programs on this computer can reach it. Requests share the loaded model with your chats and wait for each other; they are saved in your chats only if you choose.</source>
+        <translation>兼容 OpenAI 和 Anthropic：将编辑器或智能体指向此 URL。只有本机上的程序可以访问。请求与你的聊天共用已加载的模型，彼此排队等待；只有在你选择时才会保存到你的聊天记录中。</translation>
     </message>
     <message>
         <source>Port</source>
@@ -123,6 +123,10 @@
     <message>
         <source>Request</source>
         <translation>请求</translation>
+    </message>
+    <message>
+        <source>Save the requests in my chats</source>
+        <translation>将请求保存到我的聊天记录中</translation>
     </message>
     <message>
         <source>Serve the models to other programs on this computer</source>

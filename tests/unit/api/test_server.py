@@ -344,6 +344,22 @@ def test_api_requests_never_touch_the_persons_chats(serve: Serve) -> None:
     assert not list(data.glob("*.sqlite*")) and not list(data.glob("*.db*"))
 
 
+def test_saving_api_requests_in_the_chats_is_the_persons_choice(serve: Serve) -> None:
+    from app.core.chat.history import ChatStore
+
+    database = app_paths().data / "chats-for-api.sqlite3"
+    server = serve(history=database)
+    client(server).chat.completions.create(
+        model=models.BASE_NAME, messages=[{"role": "system", "content": "Be brief."}, *HELLO],
+        max_tokens=3,
+    )  # fmt: skip
+    with ChatStore(database) as store:
+        (chat,) = store.list_conversations()
+        said = [(m.role, m.content) for m in store.messages(chat.id)]
+        assert chat.system_prompt == "Be brief."
+    assert said[0] == ("user", "Say hello.") and said[1][0] == "assistant" and said[1][1]
+
+
 # --- refusals ------------------------------------------------------------------------------------
 
 
