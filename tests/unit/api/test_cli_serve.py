@@ -20,11 +20,13 @@ def test_serve_answers_both_apis_logs_json_and_stops_on_sigterm(tiny_model: Path
          "--api-key", "sesame"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    closing: list[openai.OpenAI | anthropic.Anthropic] = []
     try:
         line = server.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("listening on http://127.0.0.1:"), line
         url = line.split()[-1]
         api = openai.OpenAI(base_url=f"{url}/v1", api_key="sesame", max_retries=0)
+        closing.append(api)
         assert [model.id for model in api.models.list()][0] == models.BASE_NAME
         reply = api.chat.completions.create(
             model=models.BASE_NAME, messages=[{"role": "user", "content": "Hi"}], max_tokens=4
@@ -37,12 +39,15 @@ def test_serve_answers_both_apis_logs_json_and_stops_on_sigterm(tiny_model: Path
         )
         assert message.content
         with_wrong_key = openai.OpenAI(base_url=f"{url}/v1", api_key="nope", max_retries=0)
+        closing.append(with_wrong_key)
         try:
             with_wrong_key.models.list()
             raise AssertionError("a wrong key was let in")
         except openai.AuthenticationError:
             pass
     finally:
+        for made in closing:
+            made.close()
         server.send_signal(signal.SIGTERM)
         _out, err = server.communicate(timeout=60)
     assert server.returncode == 0, err

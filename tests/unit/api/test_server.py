@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import http.client
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import anthropic
 import openai
@@ -68,12 +69,29 @@ def post(server: ApiServer, path: str, data: object) -> Raw:
     return raw(server, "POST", path, body, {"Content-Type": "application/json"})
 
 
+_OPEN: list[openai.OpenAI | anthropic.Anthropic] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    """Every client's connections closed after its test (an open socket left to the garbage
+    collector warns, in whichever later test collects it)."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+    gc.collect()
+
+
 def client(server: ApiServer, key: str = "unused") -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0, timeout=120)
+    made = openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0, timeout=120)
+    _OPEN.append(made)
+    return made
 
 
 def claude(server: ApiServer, key: str = "unused") -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=server.url, api_key=key, max_retries=0, timeout=120)
+    made = anthropic.Anthropic(base_url=server.url, api_key=key, max_retries=0, timeout=120)
+    _OPEN.append(made)
+    return made
 
 
 # --- OpenAI chat ---------------------------------------------------------------------------------
@@ -353,7 +371,15 @@ def test_saving_api_requests_in_the_chats_is_the_persons_choice(serve: Serve) ->
         model=models.BASE_NAME, messages=[{"role": "system", "content": "Be brief."}, *HELLO],
         max_tokens=3,
     )  # fmt: skip
-    with ChatStore(database) as store:
+    # Saved on the engine thread after the reply went out.
+    wait_until(database.exists, timeout=30, what="the chat database")
+
+    def saved() -> int:
+        with ChatStore(database, recover=False) as store:
+            return len(store.list_conversations())
+
+    wait_until(lambda: saved() == 1, timeout=30, what="the exchange saved as a chat")
+    with ChatStore(database, recover=False) as store:
         (chat,) = store.list_conversations()
         said = [(m.role, m.content) for m in store.messages(chat.id)]
         assert chat.system_prompt == "Be brief."
