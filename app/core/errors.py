@@ -365,14 +365,14 @@ class ApiBodyTooLargeError(ApiError, ValueError):
         super().__init__(f"The request body is over the limit of {limit:,} bytes.")
 
 
-class ApiAuthError(ApiError, PermissionError):
+class ApiAuthError(ApiError):
     """A request without the server's API key, or with another key."""
 
     status = 401
     kind = "authentication_error"
 
 
-class ApiHostError(ApiError, PermissionError):
+class ApiHostError(ApiError):
     """A request whose Host header names neither the server nor this computer (DNS rebinding)."""
 
     status = 403
