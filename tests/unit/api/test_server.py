@@ -428,6 +428,13 @@ def test_malformed_json_is_400_with_a_message(serve: Serve) -> None:
     assert response.status_code == 400 and "temperature" in response.json()["error"]["message"]
 
 
+def test_a_conversation_longer_than_the_context_is_400_saying_so(serve: Serve) -> None:
+    long = [{"role": "user", "content": "word " * 3000}]  # the context is 1,024 tokens
+    with pytest.raises(openai.BadRequestError) as refused:
+        client(serve()).chat.completions.create(model=models.BASE_NAME, messages=long)  # type: ignore[arg-type]
+    assert "context" in str(refused.value).lower()
+
+
 def test_a_body_over_the_limit_is_413(serve: Serve) -> None:
     server = serve(body_limit=10_000)
     big = {"messages": [{"role": "user", "content": "x" * 20_000}]}
