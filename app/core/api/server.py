@@ -398,7 +398,7 @@ class ApiService:
     ) -> AsyncIterator[Started | Piece | Finished]:
         """The generation's events until it ends; a failure before it starts is raised as the
         `ApiError` the client gets."""
-        shown = time.monotonic()
+        shown = began = time.monotonic()  # the last live update; when generation began
         while True:
             event = await generation.events.get()
             if isinstance(event, Failed):
@@ -407,14 +407,13 @@ class ApiService:
                 raise error
             if isinstance(event, Started):
                 self._update(record, state="running", prompt_tokens=event.prompt_tokens)
-                shown = time.monotonic()
+                shown = began = time.monotonic()
             elif isinstance(event, Piece):
                 record.completion_tokens = event.tokens
                 if time.monotonic() - shown >= LIVE_UPDATE_SECONDS:  # the live list, throttled
                     shown = time.monotonic()
-                    self._update(
-                        record, tokens_per_second=event.tokens / max(1e-6, shown - record.started)
-                    )
+                    # Prompt processing included: a running figure, replaced by the engine's own.
+                    self._update(record, tokens_per_second=event.tokens / (shown - began))
             elif isinstance(event, Finished):
                 stats = event.stats
                 # Before the event is handed on: a caller that stops at Finished still logs it.
