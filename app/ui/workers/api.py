@@ -65,6 +65,8 @@ class LocalApi(QObject):
         self._jobs = Jobs(self)
         self._server: ApiServer | None = None
         self._starting = False
+        self._stop_asked = False  # `stop()` came while the server was still starting
+        self._launching: ApiServer | None = None  # the server being started, until it answers
 
     @property
     def running(self) -> bool:
@@ -84,9 +86,11 @@ class LocalApi(QObject):
         if self._server is not None or self._starting:
             return
         self._starting = True
+        self._stop_asked = False
         self._worker.api_load_options = load
         service = ApiService(self._host, settings, paths, listener=self._relay)
         server = ApiServer(service)
+        self._launching = server
 
         def start() -> ApiServer:
             server.start()
@@ -101,7 +105,11 @@ class LocalApi(QObject):
         """Stop serving (open streams end, their generations are cancelled); `stopped` follows."""
         server, self._server = self._server, None
         if server is None:
+            self._stop_asked = self._starting  # stopped as soon as it has started
             return
+        self._stop_in_background(server)
+
+    def _stop_in_background(self, server: ApiServer) -> None:
         job = TaskWorker(server.stop, name="api-stop")
         job.finished.connect(lambda _result: self.stopped.emit())
         job.failed.connect(lambda _error: self.stopped.emit())
@@ -110,9 +118,11 @@ class LocalApi(QObject):
     def shutdown(self) -> None:
         """The app closes: stop the server now and wait for its thread."""
         server, self._server = self._server, None
-        self._jobs.shutdown()
-        if server is not None:
-            server.stop()
+        self._jobs.shutdown()  # a start under way ends first; its server is `_launching`
+        for running in (server, self._launching):
+            if running is not None:
+                running.stop()
+        self._launching = None
 
     def _relay(self, record: RequestRecord) -> None:
         # On the server's thread: a copy crosses to the GUI thread (queued signal).
@@ -121,12 +131,17 @@ class LocalApi(QObject):
     @Slot(object)
     def _on_started(self, server: ApiServer) -> None:
         self._starting = False
+        self._launching = None
+        if self._stop_asked:
+            self._stop_in_background(server)
+            return
         self._server = server
         self.started.emit(server.url)
 
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:
         self._starting = False
+        self._launching = None
         log.warning("the local API server did not start: %s", error)
         self.failed.emit(error)
         self.stopped.emit()

@@ -77,3 +77,37 @@ def test_the_api_shares_the_engine_thread_and_the_persons_chat_streams_while_it_
         qtbot.mouseClick(section.enable_check, Qt.MouseButton.LeftButton)
     assert not window.api_label.isVisible()
     assert section.url_label.text() == "Off"
+
+
+def _answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_closing_the_app_stops_the_server(qtbot: QtBot, window: MainWindow) -> None:
+    section = window.settings_page.api_section
+    section.port_spin.setValue(0)
+    with qtbot.waitSignal(window.session.api.started, timeout=30_000):
+        section.enable_check.setChecked(True)
+    url = window.session.api.url
+    assert url is not None
+    port = int(url.rsplit(":", 1)[1])
+    assert _answers(port)
+    window.close()  # the session ends its threads, the server's first
+    assert not _answers(port)
+
+
+def test_turned_off_while_starting_it_ends_off(qtbot: QtBot, window: MainWindow) -> None:
+    section = window.settings_page.api_section
+    section.port_spin.setValue(0)
+    api = window.session.api
+    with qtbot.waitSignal(api.stopped, timeout=30_000):
+        section.enable_check.setChecked(True)
+        section.enable_check.setChecked(False)  # before it answered
+    qtbot.wait(200)
+    assert not api.running and api.url is None
+    assert not section.enable_check.isChecked() and section.url_label.text() == "Off"
+    assert not window.api_label.isVisible()
