@@ -704,14 +704,9 @@ def serve_command(args: argparse.Namespace, *, out: TextIO) -> int:
     import signal
     import threading
 
+    from app.core.api.guard import is_loopback
     from app.core.api.owner import EngineOwner
-    from app.core.api.server import (
-        ApiServer,
-        ApiService,
-        RequestRecord,
-        ServerSettings,
-        is_loopback,
-    )
+    from app.core.api.server import ApiServer, ApiService, RequestRecord, ServerSettings
     from app.core.hub.library import find_model
     from app.core.paths import app_paths
 

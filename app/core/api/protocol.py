@@ -28,6 +28,7 @@ from app.core.api.generation import (
 )
 from app.core.chat.history import MessageState
 from app.core.chat.prompting import turns_for_model
+from app.core.chat.reasoning import REASONING
 from app.core.chat.template import Message
 from app.core.errors import ApiError, ApiRequestError
 
@@ -385,6 +386,33 @@ def anthropic_content(end: Finished) -> list[dict[str, Any]]:
         blocks.append({"type": "thinking", "thinking": end.reasoning, "signature": ""})
     blocks.append({"type": "text", "text": end.answer})
     return blocks
+
+
+def block_start(index: int, kind: str) -> bytes:
+    block = (
+        {"type": "thinking", "thinking": "", "signature": ""}
+        if kind == REASONING
+        else {"type": "text", "text": ""}
+    )
+    return sse(
+        {"type": "content_block_start", "index": index, "content_block": block},
+        "content_block_start",
+    )
+
+
+def block_delta(index: int, kind: str, text: str) -> bytes:
+    delta = (
+        {"type": "thinking_delta", "thinking": text}
+        if kind == REASONING
+        else {"type": "text_delta", "text": text}
+    )
+    return sse(
+        {"type": "content_block_delta", "index": index, "delta": delta}, "content_block_delta"
+    )
+
+
+def block_stop(index: int) -> bytes:
+    return sse({"type": "content_block_stop", "index": index}, "content_block_stop")
 
 
 # --- errors --------------------------------------------------------------------------------------

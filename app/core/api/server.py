@@ -7,19 +7,14 @@ add pydantic and an OpenAPI layer we don't need; aiohttp or http.server would me
 streaming and keep-alive ourselves.
 
 Safe by default (`ServerSettings`): it listens on 127.0.0.1; listening elsewhere needs an API
-key. Every request passes `_Guard` first: its Host header must name the server or this computer
-(a web page can't reach it through DNS rebinding), its key must match, and its body must stay
-under the limit. No CORS unless origins are listed. A client that goes away stops its
-generation within one token.
+key. Every request passes `guard.Guard` first (Host header, key, body size). No CORS unless
+origins are listed. A client that goes away stops its generation within one token
+(`streaming.EventStream`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hmac
-import ipaddress
-import json
 import logging
 import socket
 import threading
@@ -31,6 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.api.generation import Failed, Finished, Generation, Piece, Started
 from app.core.api.generation import run_generation as run_on_engine
+from app.core.api.guard import (
+    Guard,
+    allowed_hosts,
+    check_bind,
+    error_response,
+    read_json,
+)
 from app.core.api.owner import EngineHost, EngineJob, EngineSession, RequestQueue
 from app.core.api.protocol import (
     ParsedRequest,
@@ -38,9 +40,11 @@ from app.core.api.protocol import (
     anthropic_message,
     anthropic_stop_reason,
     anthropic_usage,
+    block_delta,
+    block_start,
+    block_stop,
     chat_chunk,
     chat_completion,
-    error_body,
     new_id,
     openai_finish,
     openai_usage,
@@ -50,13 +54,11 @@ from app.core.api.protocol import (
     sse,
     text_completion,
 )
+from app.core.api.streaming import EventStream, cancel_on_disconnect
 from app.core.chat.reasoning import REASONING
 from app.core.errors import (
-    ApiAuthError,
     ApiBindError,
-    ApiBodyTooLargeError,
     ApiError,
-    ApiHostError,
     ApiModelNotFoundError,
     ApiRequestError,
     ContextOverflowError,
@@ -66,7 +68,7 @@ from app.core.errors import (
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp
 
     from app.core.paths import AppPaths
 
@@ -76,7 +78,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_BODY_LIMIT = 4 << 20  # 4 MiB: a long conversation, never a file upload
 LIVE_UPDATE_SECONDS = 0.5  # how often a streaming request's figures reach the listener
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 @dataclass(frozen=True)
@@ -141,99 +142,6 @@ class RequestRecord:
 
 # Told of every change to a request (from the server's thread); must return at once.
 RequestListener = Callable[[RequestRecord], None]
-
-
-def is_loopback(host: str) -> bool:
-    if host.strip("[]").lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_bind(settings: ServerSettings) -> None:
-    """Raises `ApiBindError` when `settings` would open the model to the network without a key."""
-    if not is_loopback(settings.host) and not settings.api_key:
-        raise ApiBindError(
-            f"Listening on {settings.host} makes the model reachable from other computers: "
-            "give an API key (--api-key KEY) to do that."
-        )
-
-
-def allowed_hosts(host: str) -> frozenset[str]:
-    """The names a request's Host header may give: loopback names, the bound address, and when
-    bound to every address, this computer's names and addresses."""
-    names = set(LOOPBACK_NAMES) | {host.strip("[]").lower()}
-    if host in ("0.0.0.0", "::", ""):
-        names.add(socket.gethostname().lower())
-        names.add(socket.getfqdn().lower())
-        try:
-            import psutil
-
-            for addresses in psutil.net_if_addrs().values():
-                names.update(a.address.split("%")[0].lower() for a in addresses if a.address)
-        except Exception:  # noqa: BLE001 - without the list, only the names above pass
-            log.warning("could not list this computer's addresses for the Host check")
-    return frozenset(names)
-
-
-def _host_name(header: str) -> str:
-    """The name in a Host header, without its port ("[::1]:8080" -> "::1")."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
-
-
-class _Guard:
-    """ASGI middleware run before anything else: Host check, API key, body size."""
-
-    def __init__(self, app: ASGIApp, settings: ServerSettings, hosts: frozenset[str]) -> None:
-        self._app = app
-        self._settings = settings
-        self._hosts = hosts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        headers = {
-            key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
-        }
-        try:
-            self._check(headers)
-        except ApiError as error:
-            await _error_response(scope["path"], error)(scope, receive, send)
-            return
-        await self._app(scope, receive, send)
-
-    def _check(self, headers: dict[str, str]) -> None:
-        host = _host_name(headers.get("host", ""))
-        if host not in self._hosts:
-            raise ApiHostError(host)
-        key = self._settings.api_key
-        if key:
-            given = headers.get("x-api-key") or ""
-            authorization = headers.get("authorization", "")
-            if authorization.lower().startswith("bearer "):
-                given = authorization[7:].strip()
-            if not hmac.compare_digest(given.encode(), key.encode()):
-                raise ApiAuthError("A valid API key is required (Authorization: Bearer KEY).")
-        length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self._settings.body_limit:
-            raise ApiBodyTooLargeError(self._settings.body_limit)
-
-
-def _error_response(path: str, error: ApiError) -> Response:
-    from starlette.responses import JSONResponse
-
-    headers = {}
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
-    anthropic = path.startswith("/v1/messages")
-    return JSONResponse(error_body(error, anthropic=anthropic), error.status, headers=headers)
 
 
 class ModelResolver:
@@ -329,7 +237,12 @@ class ApiService:
                 allow_headers=["authorization", "content-type", "x-api-key",
                                "anthropic-version"],
             )  # fmt: skip
-        return _Guard(inner, self.settings, allowed_hosts(self.settings.host))
+        return Guard(
+            inner,
+            hosts=allowed_hosts(self.settings.host),
+            api_key=self.settings.api_key,
+            body_limit=self.settings.body_limit,
+        )
 
     async def _list_models(self, request: Request) -> Response:
         from starlette.responses import JSONResponse
@@ -345,16 +258,16 @@ class ApiService:
         self,
         parse: Callable[[dict[str, Any]], ParsedRequest],
         handler: Callable[
-            [Request, ParsedRequest, RequestRecord], Awaitable[Response | _EventStream]
+            [Request, ParsedRequest, RequestRecord], Awaitable[Response | EventStream]
         ],
-    ) -> Callable[[Request], Awaitable[Response | _EventStream]]:
+    ) -> Callable[[Request], Awaitable[Response | EventStream]]:
         """A POST endpoint: read and check the body, resolve the model, then `handler`; an
         `ApiError` anywhere is the client's error response."""
 
-        async def endpoint(request: Request) -> Response | _EventStream:
+        async def endpoint(request: Request) -> Response | EventStream:
             record = self._record(request)
             try:
-                body = await _read_json(request, self.settings.body_limit)
+                body = await read_json(request, self.settings.body_limit)
                 parsed = parse(body)
                 record.model = parsed.model_name
                 path = await asyncio.to_thread(self.models.resolve, parsed.model_name)
@@ -363,7 +276,7 @@ class ApiService:
                 return await handler(request, parsed, record)
             except ApiError as error:
                 self._update(record, state="refused", status=error.status, error=str(error))
-                return _error_response(request.url.path, error)
+                return error_response(request.url.path, error)
 
         return endpoint
 
@@ -434,7 +347,7 @@ class ApiService:
         self, request: Request, generation: Generation, record: RequestRecord
     ) -> tuple[Started, Finished]:
         """A non-streamed reply: wait for its end, stopping it if the client goes away."""
-        watcher = asyncio.ensure_future(_cancel_on_disconnect(request.receive, generation))
+        watcher = asyncio.ensure_future(cancel_on_disconnect(request.receive, generation))
         started: Started | None = None
         try:
             async for event in self._events(generation, record):
@@ -453,7 +366,7 @@ class ApiService:
         """Wait until the generation starts (or fails: raised before any byte is sent, so the
         client gets a proper error status, not a broken stream); a client that leaves while it
         waits takes its request out of the queue."""
-        watcher = asyncio.ensure_future(_cancel_on_disconnect(request.receive, generation))
+        watcher = asyncio.ensure_future(cancel_on_disconnect(request.receive, generation))
         try:
             async for event in self._events(generation, record):
                 if isinstance(event, Started):
@@ -466,7 +379,7 @@ class ApiService:
 
     async def _chat(
         self, request: Request, parsed: ParsedRequest, record: RequestRecord
-    ) -> Response | _EventStream:
+    ) -> Response | EventStream:
         from starlette.responses import JSONResponse
 
         generation = self._start(parsed, record)
@@ -497,11 +410,11 @@ class ApiService:
                         )
             yield sse("[DONE]")
 
-        return _EventStream(chunks(), generation)
+        return EventStream(chunks(), generation)
 
     async def _completion(
         self, request: Request, parsed: ParsedRequest, record: RequestRecord
-    ) -> Response | _EventStream:
+    ) -> Response | EventStream:
         from starlette.responses import JSONResponse
 
         generation = self._start(parsed, record)
@@ -529,13 +442,13 @@ class ApiService:
                     )
             yield sse("[DONE]")
 
-        return _EventStream(chunks(), generation)
+        return EventStream(chunks(), generation)
 
     # --- Anthropic -------------------------------------------------------------------------------
 
     async def _message(
         self, request: Request, parsed: ParsedRequest, record: RequestRecord
-    ) -> Response | _EventStream:
+    ) -> Response | EventStream:
         from starlette.responses import JSONResponse
 
         generation = self._start(parsed, record)
@@ -558,21 +471,21 @@ class ApiService:
                 if isinstance(event, Piece):
                     if event.kind != open_kind:
                         if open_kind is not None:
-                            yield _block_stop(index)
+                            yield block_stop(index)
                         index += 1
                         open_kind = event.kind
-                        yield _block_start(index, event.kind)
-                    yield _block_delta(index, event.kind, event.text)
+                        yield block_start(index, event.kind)
+                    yield block_delta(index, event.kind, event.text)
                 elif isinstance(event, Finished):
                     if open_kind is None:  # an empty answer is still one text block
                         index += 1
                         open_kind = "answer"
-                        yield _block_start(index, "answer")
+                        yield block_start(index, "answer")
                     if open_kind == REASONING:
-                        yield _block_stop(index)
+                        yield block_stop(index)
                         index += 1
-                        yield _block_start(index, "answer")
-                    yield _block_stop(index)
+                        yield block_start(index, "answer")
+                    yield block_stop(index)
                     delta = {
                         "type": "message_delta",
                         "delta": {
@@ -584,34 +497,7 @@ class ApiService:
                     yield sse(delta, "message_delta")
                     yield sse({"type": "message_stop"}, "message_stop")
 
-        return _EventStream(events(), generation)
-
-
-def _block_start(index: int, kind: str) -> bytes:
-    block = (
-        {"type": "thinking", "thinking": "", "signature": ""}
-        if kind == REASONING
-        else {"type": "text", "text": ""}
-    )
-    return sse(
-        {"type": "content_block_start", "index": index, "content_block": block},
-        "content_block_start",
-    )
-
-
-def _block_delta(index: int, kind: str, text: str) -> bytes:
-    delta = (
-        {"type": "thinking_delta", "thinking": text}
-        if kind == REASONING
-        else {"type": "text_delta", "text": text}
-    )
-    return sse(
-        {"type": "content_block_delta", "index": index, "delta": delta}, "content_block_delta"
-    )
-
-
-def _block_stop(index: int) -> bytes:
-    return sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+        return EventStream(events(), generation)
 
 
 def _with_prompt(body: dict[str, Any], parsed: ParsedRequest, started: Started) -> dict[str, Any]:
@@ -643,89 +529,6 @@ def _as_api_error(error: BaseException) -> ApiError:
     failure.status = 500
     failure.kind = "api_error"
     return failure
-
-
-async def _read_json(request: Request, limit: int) -> dict[str, Any]:
-    """The request's JSON object, read up to `limit` bytes.
-
-    Raises:
-        ApiBodyTooLargeError: the body is longer than `limit` (also without a Content-Length).
-        ApiRequestError: it is not a JSON object.
-    """
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ApiBodyTooLargeError(limit)
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiRequestError(f"The request body is not valid JSON: {exc}.") from exc
-    if not isinstance(data, dict):
-        raise ApiRequestError("The request body must be a JSON object.")
-    return data
-
-
-async def _cancel_on_disconnect(receive: Receive, generation: Generation) -> None:
-    """Cancel `generation` as soon as the client disconnects."""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            generation.cancel.cancel()
-            return
-
-
-class _EventStream:
-    """A streamed response of server-sent events that stops its generation when the client
-    goes away: a task listens for the disconnect while the events are sent, so a client that
-    leaves between tokens is heard at once, not at the next write."""
-
-    def __init__(self, body: AsyncIterator[bytes], generation: Generation) -> None:
-        self._body = body
-        self._generation = generation
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"text/event-stream; charset=utf-8"),
-                    (b"cache-control", b"no-cache"),
-                    (b"x-accel-buffering", b"no"),
-                ],
-            }
-        )
-        watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, self._generation))
-        try:
-            async for chunk in self._body:
-                # Events already waiting go out in the same write.
-                batch = [chunk]
-                while not self._generation.events.empty():
-                    try:
-                        batch.append(await self._body.__anext__())
-                    except StopAsyncIteration:
-                        break
-                body = b"".join(batch)
-                await send({"type": "http.response.body", "body": body, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except OSError:  # the client went away
-            self._generation.cancel.cancel()
-        except ApiError as error:  # the engine failed mid-stream: say so, then end the stream
-            self._generation.cancel.cancel()
-            anthropic = scope["path"].startswith("/v1/messages")
-            event = sse(error_body(error, anthropic=anthropic), "error" if anthropic else None)
-            with contextlib.suppress(OSError):  # and the client went away too
-                await send({"type": "http.response.body", "body": event, "more_body": False})
-        finally:
-            watcher.cancel()
-            await _close(self._body)
-
-
-async def _close(body: AsyncIterator[bytes]) -> None:
-    close = getattr(body, "aclose", None)
-    if close is not None:
-        await close()
 
 
 # --- the server thread ---------------------------------------------------------------------------
@@ -761,7 +564,7 @@ class ApiServer:
         import uvicorn
 
         settings = self.service.settings
-        check_bind(settings)
+        check_bind(settings.host, settings.api_key)
         self._socket = _listen(settings.host, settings.port)
         config = uvicorn.Config(
             self.service.app(),
