@@ -11,6 +11,7 @@
     quantdesk recommend REPO_ID [--hardware FILE] [--goal fastest|quality] [--context N] [--json]
     quantdesk bench MODEL [--ctx N] [--threads N] [--gpu-layers N] [--json]
     quantdesk worker [--host ADDRESS] [--port 50052] [--device NAME]... [--threads N]
+    quantdesk serve [MODEL] [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--json-log]
 
 Errors are one line on stderr and a named exit code (`ExitCode`); tracebacks go to the log only.
 """
@@ -23,6 +24,7 @@ import logging
 import re
 import sys
 from enum import IntEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
@@ -192,6 +194,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="a device to offer, e.g. CUDA0 or CPU (default: the GPUs, else the CPU; repeatable)",
     )
     worker.add_argument("--threads", type=_positive_int, help="CPU threads (default: the app's)")
+    serve = commands.add_parser(
+        "serve",
+        help="serve local models over OpenAI- and Anthropic-compatible HTTP APIs",
+        description=(
+            "Serve the library's models at /v1/chat/completions, /v1/completions, /v1/messages "
+            "and /v1/models. Listens on this computer only unless --host says otherwise, "
+            "which needs --api-key."
+        ),
+    )
+    serve.add_argument(
+        "model", metavar="MODEL", nargs="?", help="a model to load first: a path or a library name"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=8080,
+        help="port to listen on, 0 for any (default: %(default)s)",
+    )
+    serve.add_argument("--api-key", metavar="KEY", help="the key every request must carry")
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin allowed to call the server from a browser (repeatable; none by default)",
+    )
+    serve.add_argument(
+        "--max-waiting",
+        type=_non_negative_int,
+        default=4,
+        help="requests that may wait for the model; past that: 429 (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--ctx", type=_positive_int, help="context length (default: the one in Settings)"
+    )
+    serve.add_argument(
+        "--json-log", action="store_true", help="log each request as one JSON line on stderr"
+    )
 
     remove = commands.add_parser("rm", help="delete a local model (and its partial downloads)")
     remove.add_argument("model", metavar="PATH_OR_NAME", help="a path, or a name from `models`")
@@ -202,6 +245,20 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535, got {text}")
     return value
 
 
@@ -245,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
             return bench_command(args, out=sys.stdout)
         if args.command == "worker":
             return worker_command(args, out=sys.stdout)
+        if args.command == "serve":
+            return serve_command(args, out=sys.stdout)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception as exc:  # a person gets one line; the log gets the trace
@@ -480,6 +539,7 @@ def _exit_code_for(error: BaseException) -> ExitCode:
         (errors.ChatTemplateError, ExitCode.BAD_TEMPLATE),
         (errors.ContextOverflowError, ExitCode.REFUSED),
         (errors.ModelNameTakenError, ExitCode.REFUSED),
+        (errors.ApiBindError, ExitCode.REFUSED),
         (errors.ImportCancelledError, ExitCode.INTERRUPTED),
         (errors.RemoteWorkerError, ExitCode.WORKER),
         (errors.EngineStateError, ExitCode.ERROR),  # our own misuse of the engine: a bug
@@ -827,4 +887,85 @@ def bench_command(args: argparse.Namespace, *, out: TextIO) -> int:
         )
     if predicted:
         out.write(f"predicted from bandwidth: {1 / predicted:.1f} tokens/s\n")
+    return ExitCode.OK
+
+
+def serve_command(args: argparse.Namespace, *, out: TextIO) -> int:
+    """`quantdesk serve`: the local API server until Ctrl+C (or SIGTERM).
+
+    Prints the URL on stdout once it answers (`listening on http://...`), and each request on
+    stderr: a line of text, or one JSON object with `--json-log`.
+    """
+    import signal
+    import threading
+
+    from app.core.api.guard import is_loopback
+    from app.core.api.owner import EngineOwner
+    from app.core.api.server import ApiServer, ApiService, RequestRecord, ServerSettings
+    from app.core.hub.library import find_model
+    from app.core.paths import app_paths
+
+    paths = app_paths().ensure()
+    settings = ServerSettings(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        cors_origins=tuple(args.cors_origin),
+        max_waiting=args.max_waiting,
+    )
+    served = None
+    if args.model:
+        found = find_model(paths, args.model)
+        served = found.path if found else Path(args.model).expanduser()
+        if not served.is_file():
+            return _fail(
+                f"No model {args.model!r}: give a path or see `quantdesk models`.",
+                ExitCode.NOT_FOUND,
+            )
+
+    def show(record: RequestRecord) -> None:
+        if record.state in ("queued", "running"):
+            return
+        if args.json_log:
+            print(json.dumps(record.as_dict(), ensure_ascii=False), file=sys.stderr, flush=True)
+        else:
+            print(
+                f"{record.method} {record.path} {record.status} {record.model or '-'} "
+                f"{record.completion_tokens} tokens {record.tokens_per_second:.1f} tokens/s "
+                f"{record.error}".rstrip(),
+                file=sys.stderr,
+                flush=True,
+            )
+
+    owner = EngineOwner(context=args.ctx or _default_context())
+    owner.start()
+    server: ApiServer | None = None
+    try:
+        if served is not None:
+            from app.core._util.cancel import CancelToken
+
+            model = served
+            owner.call(lambda session: session.use_model(model, CancelToken()))
+        service = ApiService(owner, settings, paths, served=served, listener=show)
+        server = ApiServer(service)
+        server.start()
+        if not is_loopback(settings.host):
+            print(
+                f"quantdesk: listening on {settings.host}: reachable from other computers; "
+                "every request needs the API key.",
+                file=sys.stderr,
+            )
+        out.write(f"listening on {server.url}\n")
+        out.flush()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        if server is not None:
+            server.stop()
+        owner.close()
     return ExitCode.OK

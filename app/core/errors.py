@@ -356,6 +356,85 @@ class RemoteWorkerError(QuantdeskError, OSError):
         self.address = address
 
 
+# --- the local API server ------------------------------------------------------------------------
+
+
+class ApiError(QuantdeskError, RuntimeError):
+    """A request to the local API server refused; `status` is the HTTP status it is answered
+    with, and `str(error)` the message the client reads."""
+
+    status = 400
+    kind = "invalid_request_error"  # the error's type, as OpenAI and Anthropic clients read it
+
+
+class ApiRequestError(ApiError, ValueError):
+    """A request the server can't serve as written: malformed JSON, a missing or wrong field."""
+
+
+class ApiBodyTooLargeError(ApiError, ValueError):
+    """A request body over the server's limit."""
+
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"The request body is over the limit of {limit:,} bytes.")
+
+
+class ApiAuthError(ApiError):
+    """A request without the server's API key, or with another key."""
+
+    status = 401
+    kind = "authentication_error"
+
+
+class ApiHostError(ApiError):
+    """A request whose Host header names neither the server nor this computer (DNS rebinding)."""
+
+    status = 403
+    kind = "permission_error"
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        super().__init__(
+            f"Requests for the host {host!r} are refused: the server answers only requests "
+            "addressed to it or to localhost."
+        )
+
+
+class ApiModelNotFoundError(ApiError, LookupError):
+    """A request names a model the library doesn't have; `available` lists the ones it has."""
+
+    status = 404
+    kind = "not_found_error"
+
+    def __init__(self, name: str, available: list[str]) -> None:
+        self.name = name
+        self.available = available
+        listed = ", ".join(available) if available else "none: add one in Quantdesk first"
+        super().__init__(f"No model {name!r} in the library. The library's models: {listed}.")
+
+
+class ApiBusyError(ApiError):
+    """The server's queue is full; `retry_after` is how many seconds to wait before trying again."""
+
+    status = 429
+    kind = "rate_limit_error"
+
+    def __init__(self, waiting: int, retry_after: int) -> None:
+        self.waiting = waiting
+        self.retry_after = retry_after
+        super().__init__(
+            f"The server is busy: {waiting} requests are already waiting for the model. "
+            f"Try again in {retry_after} s."
+        )
+
+
+class ApiBindError(QuantdeskError, OSError):
+    """The server can't listen where it was asked (the port is taken, or an address other than
+    this computer's own was asked for without an API key); the message says which."""
+
+
 # --- child processes (internal: always translated into one of the errors above) ---------------
 
 

@@ -233,7 +233,13 @@ class MainWindow(QMainWindow):
             self.tr("What sets the speed of replies here, and the one change most likely to help")
         )
         self.why_slow_button.clicked.connect(self.show_why_slow)
+        # Shown while the local API server is on (Settings → Local API server).
+        self.api_label = plain_text(QLabel())
+        self.api_label.hide()
+        session.api.started.connect(self._on_api_started)
+        session.api.stopped.connect(self.api_label.hide)
         self.statusBar().addWidget(self.status_note, 1)
+        self.statusBar().addPermanentWidget(self.api_label)
         self.statusBar().addPermanentWidget(self.why_slow_button)
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().addPermanentWidget(self.memory_label)
@@ -1017,6 +1023,14 @@ class MainWindow(QMainWindow):
         job = TaskWorker(describe_process_memory, name="memory")
         job.finished.connect(self._show_memory)
         self._memory_jobs.start(job)
+
+    @Slot(str)
+    def _on_api_started(self, url: str) -> None:
+        self.api_label.setText(self.tr("API on {url}").format(url=url))
+        self.api_label.setToolTip(
+            self.tr("The local API server is on: Settings → Local API server")
+        )
+        self.api_label.show()
 
     @Slot(object)
     def _show_memory(self, text: str) -> None:

@@ -21,6 +21,7 @@ from app.core.chat.history import ChatStore, open_chat_store, open_readable_copy
 from app.core.config.preferences import Preferences, load_preferences, save_preferences
 from app.core.errors import HistoryError
 from app.core.paths import AppPaths
+from app.ui.workers.api import LocalApi
 from app.ui.workers.download import DownloadManager
 from app.ui.workers.engine import EngineThread
 from app.ui.workers.job import Jobs
@@ -119,6 +120,8 @@ class Session(QObject):
         if crash:
             self.store_note = " ".join(note for note in (self.store_note, crash) if note)
         self.engine = engine or EngineThread()
+        # The local API server (off until the person turns it on), on the same engine thread.
+        self.api = LocalApi(self.engine.worker, self)
         self.downloads = DownloadManager(self.models_dir, self)
         # The quant each header names, for files whose names name none: the Models page's task
         # reads them, and every list that names models shows them (`library.with_header_quant`).
@@ -237,5 +240,6 @@ class Session(QObject):
         self._closed = True
         self.downloads.shutdown()
         self.jobs.shutdown()
+        self.api.shutdown()  # before the engine: its jobs run there
         self.engine.shutdown()
         self.store.close()

@@ -190,6 +190,8 @@ SAME_IN_CHINESE = {
     "CUDA",
     "Metal",
     "ROCm",
+    "OpenAI",  # the local API server's two protocols, by their makers' names
+    "Anthropic",
 }
 # English words that say a text is prose, not a name or a number.
 FUNCTION_WORDS = set(

@@ -32,3 +32,6 @@ def test_heavy_libraries_stay_off_the_start_up_path() -> None:
     loaded = _modules_after_import(["app.cli", "app.core.engine.engine", "app.ui.main_window"])
     assert "llama_cpp" not in loaded
     assert "huggingface_hub" not in loaded
+    # The local API server's web stack loads when it is turned on, not with the window.
+    assert "uvicorn" not in loaded
+    assert "starlette" not in loaded

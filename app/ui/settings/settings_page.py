@@ -1,5 +1,6 @@
 """The Settings page: models folder (moving it moves the files), defaults for loading models,
-theme, and the Hugging Face token (kept in the OS keychain, never shown again once saved).
+theme, the Hugging Face token (kept in the OS keychain, never shown again once saved), and the
+local API server (`api_section.py`).
 
 Every change is saved at once. The keychain and the folder move can each take a while (a locked
 keychain asks the person; a move across disks copies gigabytes): both run on task threads.
@@ -50,6 +51,7 @@ from app.core.hub.library import follow_moved_references
 from app.core.hub.models_folder import move_models_folder
 from app.core.machine.hardware import HardwareProfile
 from app.ui.messages import error_text, report
+from app.ui.settings.api_section import ApiServerSection
 from app.ui.settings.gpu_engine_section import GpuEngineSection
 from app.ui.settings.workers_section import WorkersSection
 from app.ui.style import mute, plain_text, show_as_error
@@ -248,12 +250,14 @@ class SettingsPage(QWidget):
         self.gpu_engine = GpuEngineSection()  # shown only where a GPU with an engine pack is
         self.workers = WorkersSection()
         self.workers.changed.connect(self._on_workers_changed)
+        self.api_section = ApiServerSection(self.session)
         # Scrolls when the sections outgrow a small window (a list of other computers).
         content = QWidget()
         layout = QVBoxLayout(content)
         for section in sections:
             layout.addWidget(section)
         layout.addWidget(self.gpu_engine)
+        layout.addWidget(self.api_section)
         layout.addWidget(self.workers)
         layout.addWidget(self.message)
         layout.addStretch(1)

@@ -53,6 +53,111 @@
     </message>
 </context>
 <context>
+    <name>ApiServerSection</name>
+    <message>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n request(s) in the queue</source>
+        <translation>
+            <numerusform>队列中有 %n 个请求</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>Any free port</source>
+        <translation>任意空闲端口</translation>
+    </message>
+    <message>
+        <source>Client left</source>
+        <translation>客户端已断开</translation>
+    </message>
+    <message>
+        <source>Copy URL</source>
+        <translation>复制 URL</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Generating</source>
+        <translation>正在生成</translation>
+    </message>
+    <message>
+        <source>Local API server</source>
+        <translation>本地 API 服务器</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>None (optional)</source>
+        <translation>无（可选）</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>OpenAI- and Anthropic-compatible: point an editor or agent at the URL. Only programs on this computer can reach it. Requests share the loaded model with your chats and wait for each other; they are saved in your chats only if you choose.</source>
+        <translation>兼容 OpenAI 和 Anthropic：将编辑器或智能体指向此 URL。只有本机上的程序可以访问。请求与你的聊天共用已加载的模型，彼此排队等待；只有在你选择时才会保存到你的聊天记录中。</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>Refused ({status})</source>
+        <translation>已拒绝（{status}）</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <source>Save the requests in my chats</source>
+        <translation>将请求保存到我的聊天记录中</translation>
+    </message>
+    <message>
+        <source>Serve the models to other programs on this computer</source>
+        <translation>向本机上的其他程序提供模型</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>token 数</translation>
+    </message>
+    <message>
+        <source>Tokens/s</source>
+        <translation>token/秒</translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation>URL</translation>
+    </message>
+    <message>
+        <source>Waiting for the model</source>
+        <translation>正在等待模型</translation>
+    </message>
+</context>
+<context>
     <name>Catalog</name>
     <message>
         <source>always reasons</source>
@@ -1179,6 +1284,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>Quantdesk(&amp;Q)</translation>
     </message>
     <message>
+        <source>API on {url}</source>
+        <translation>API 已开启：{url}</translation>
+    </message>
+    <message>
         <source>About Quantdesk</source>
         <translation>关于 Quantdesk</translation>
     </message>
@@ -1289,6 +1398,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>
             <numerusform>显卡的空闲显存放不下该模型的 %n 层，因此已将 {loaded} 放在显卡上、其余放在 CPU 上加载：回复会变慢。</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>The local API server is on: Settings → Local API server</source>
+        <translation>本地 API 服务器已开启：设置 → 本地 API 服务器</translation>
     </message>
     <message>
         <source>The model is ready. Type a message below to start.</source>

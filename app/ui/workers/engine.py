@@ -21,6 +21,8 @@ from app.core.engine.engine import Engine, FinishReason, GenerationStats, Reply
 from app.core.errors import ChatTemplateError, HistoryError, QuantdeskError
 
 if TYPE_CHECKING:
+    from app.core.api.owner import EngineJob
+    from app.core.engine.engine import LoadedModel
     from app.core.fit.loading import LoadResult
     from app.core.fit.measured import LoadTable
     from app.core.machine.hardware import HardwareProfile
@@ -98,6 +100,8 @@ class EngineWorker(QObject):
             a `LoadOptions`.
         reply_requested(object): a `ReplyRequest`.
         speed_test_requested(object): a `SpeedTest` of the loaded model (about ten seconds).
+        api_job_requested(object): an `EngineJob` of the local API server: it runs here,
+            between the person's own requests (the worker is the API's `EngineSession`).
         shutdown_requested(): unload, then end the worker's thread.
 
     Signals:
@@ -127,6 +131,7 @@ class EngineWorker(QObject):
     load_requested = Signal(str, object)
     reply_requested = Signal(object)
     speed_test_requested = Signal(object)
+    api_job_requested = Signal(object)
     shutdown_requested = Signal()
 
     loaded = Signal(object)
@@ -156,7 +161,11 @@ class EngineWorker(QObject):
         self.load_requested.connect(self._load)
         self.reply_requested.connect(self._reply)
         self.speed_test_requested.connect(self._speed_test)
+        self.api_job_requested.connect(self._api_job)
         self.shutdown_requested.connect(self._shutdown)
+        # How the API loads a model it is asked for (set by the GUI before the server starts).
+        self.api_load_options = LoadOptions(gpu_layers=None)
+        self._api_cancel: CancelToken | None = None
 
     @property
     def has_model(self) -> bool:
@@ -179,6 +188,9 @@ class EngineWorker(QObject):
         still queued; thread-safe, returns at once."""
         self._closing.set()
         self.stop()
+        api_cancel = self._api_cancel
+        if api_cancel is not None:
+            api_cancel.cancel()
 
     def _new_cancel(self, given: CancelToken | None = None) -> CancelToken:
         self._cancel = given or CancelToken()
@@ -331,6 +343,54 @@ class EngineWorker(QObject):
             self.speed_test_failed.emit(exc)
             return
         self.speed_tested.emit(measurement)
+
+    # --- the local API server's jobs (the worker is their `EngineSession`) ----------------------
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, for an API job running on this thread (never touch it from another)."""
+        return self._engine
+
+    def loaded_path(self) -> Path | None:
+        """The loaded model's file: a snapshot, safe to read from any thread."""
+        model = self._engine.model
+        return model.path if model else None
+
+    def use_model(self, path: Path, cancel: CancelToken) -> LoadedModel:
+        """On this thread, for an API job: the loaded model if it is `path`, else `path` loaded
+        as the app loads (the fit decides the GPU layers); the window hears of it (`loaded`)."""
+        model = self._engine.model
+        if model is not None and model.path == Path(path):
+            return model
+        from app.core.fit.loading import load_measured
+
+        options = self.api_load_options
+        result = load_measured(
+            self._engine,
+            Path(path),
+            self._loads_table(),
+            context=options.context_length or DEFAULT_CONTEXT,
+            threads=options.threads,
+            gpu_layers=options.gpu_layers,
+            hardware=options.hardware,
+            cancel=cancel,
+        )
+        self._measured = result
+        self.loaded.emit(result.model)
+        return result.model
+
+    @Slot(object)
+    def _api_job(self, job: EngineJob) -> None:
+        self._api_cancel = job.cancel
+        if self._closing.is_set():
+            job.cancel.cancel()  # the app closes: the job ends before it starts
+        try:
+            job.run(self)
+        except Exception:  # an API job reports its own failures; this is a bug in one
+            log.exception("an API job failed")
+        finally:
+            self._api_cancel = None
+        self._remeasure()
 
     def _stream(self, reply: Reply, recorder: _Recorder | None) -> None:
         reasoning: list[str] = []

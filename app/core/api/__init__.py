@@ -1,0 +1,1 @@
+"""The local API server: OpenAI- and Anthropic-compatible endpoints on the one engine thread."""

@@ -1,0 +1,113 @@
+"""Settings → Local API server in the real window: the real `openai` client against it, on the
+app's own engine thread, while the person's own reply streams."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import openai
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.ui.main_window import MainWindow
+from tests import models
+from tests.gui.conftest import set_sampling
+
+
+def test_the_api_shares_the_engine_thread_and_the_persons_chat_streams_while_it_waits(
+    qtbot: QtBot, window: MainWindow, tiny_model: Path
+) -> None:
+    with qtbot.waitSignal(window.model_loaded, timeout=90_000):
+        window.load_model(tiny_model)
+    section = window.settings_page.api_section
+    assert not section.enable_check.isChecked()  # off by default
+    assert not window.api_label.isVisible()
+    section.port_spin.setValue(0)  # any free port
+    with qtbot.waitSignal(window.session.api.started, timeout=30_000):
+        qtbot.mouseClick(section.enable_check, Qt.MouseButton.LeftButton)
+    url = window.session.api.url
+    assert url is not None and section.url_label.text() == f"{url}/v1"
+    assert window.api_label.isVisible() and url in window.api_label.text()
+    qtbot.mouseClick(section.copy_button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == f"{url}/v1"
+
+    # The person's own reply streams...
+    worker = window.session.engine.worker
+    streamed: list[object] = []
+    worker.streamed.connect(streamed.append)
+    set_sampling(window, temperature=0.0, max_tokens=160)
+    window.chat.input_box.setPlainText("Write a long story about a dragon.")
+    finished = qtbot.waitSignal(window.reply_finished, timeout=120_000)
+    window.chat.send_message()
+    qtbot.waitUntil(lambda: len(streamed) >= 2, timeout=60_000)
+
+    # ...while a program asks the API: its request is listed, and waits.
+    answers: list[str] = []
+    api = openai.OpenAI(base_url=f"{url}/v1", api_key="-", max_retries=0, timeout=120)
+    client = threading.Thread(
+        target=lambda: answers.append(
+            api.chat.completions.create(
+                model=models.BASE_NAME, messages=[{"role": "user", "content": "Hi"}], max_tokens=4
+            ).choices[0].message.content or ""
+        )
+    )  # fmt: skip
+    client.start()
+    qtbot.waitUntil(lambda: section.state_of(1) == "Waiting for the model", timeout=30_000)
+    assert "1" in section.queue_label.text()
+    before = len(streamed)
+    qtbot.waitUntil(lambda: len(streamed) >= before + 3, timeout=60_000)  # still streaming
+    assert section.state_of(1) == "Waiting for the model"
+    finished.wait()
+    assert finished.args is not None
+
+    # Then the request runs on the same engine thread, and the list shows its speed.
+    qtbot.waitUntil(lambda: section.state_of(1) == "Done", timeout=60_000)
+    client.join(60)
+    api.close()
+    assert answers and answers[0]
+    item = section.requests.topLevelItem(0)
+    assert item.text(1) == "POST /v1/chat/completions" and item.text(2) == models.BASE_NAME
+    assert item.text(4) == "4" and float(item.text(5)) > 0
+    # Nothing of it went into the person's chats: one conversation, theirs.
+    assert len(window.session.store.list_conversations()) == 1
+
+    with qtbot.waitSignal(window.session.api.stopped, timeout=30_000):
+        qtbot.mouseClick(section.enable_check, Qt.MouseButton.LeftButton)
+    assert not window.api_label.isVisible()
+    assert section.url_label.text() == "Off"
+
+
+def _answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_closing_the_app_stops_the_server(qtbot: QtBot, window: MainWindow) -> None:
+    section = window.settings_page.api_section
+    section.port_spin.setValue(0)
+    with qtbot.waitSignal(window.session.api.started, timeout=30_000):
+        section.enable_check.setChecked(True)
+    url = window.session.api.url
+    assert url is not None
+    port = int(url.rsplit(":", 1)[1])
+    assert _answers(port)
+    window.close()  # the session ends its threads, the server's first
+    assert not _answers(port)
+
+
+def test_turned_off_while_starting_it_ends_off(qtbot: QtBot, window: MainWindow) -> None:
+    section = window.settings_page.api_section
+    section.port_spin.setValue(0)
+    api = window.session.api
+    with qtbot.waitSignal(api.stopped, timeout=30_000):
+        section.enable_check.setChecked(True)
+        section.enable_check.setChecked(False)  # before it answered
+    qtbot.wait(200)
+    assert not api.running and api.url is None
+    assert not section.enable_check.isChecked() and section.url_label.text() == "Off"
+    assert not window.api_label.isVisible()
