@@ -174,6 +174,54 @@ def test_bundle_runs_its_child_processes(bundle: Path, tiny_model: Path, tmp_pat
     assert "took too long to render" in result.stderr
 
 
+def test_bundle_serves_the_local_api_and_lends_itself_as_a_worker(
+    bundle: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """What the bundle loads by name at run time: uvicorn's protocol and loop (`serve`), and the
+    engine's RPC backend (`worker`)."""
+    import urllib.request
+
+    env = clean_env(tmp_path)
+    server = subprocess.Popen(
+        [str(bundle), "serve", str(tiny_model), "--port", "0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        line = ""
+        for line in server.stdout:
+            if "listening on" in line:
+                break
+        url = line.split("listening on", 1)[1].strip().rstrip("/")
+        with urllib.request.urlopen(f"{url}/v1/models", timeout=60) as response:
+            listed = json.loads(response.read())
+        assert tiny_model.name in json.dumps(listed)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    worker = subprocess.Popen(
+        [str(bundle), "worker", "--host", "127.0.0.1", "--port", str(port), "--threads", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert worker.stdout is not None
+        banner = [next(worker.stdout) for _ in range(3)]
+        assert banner[0].strip() == f"Quantdesk worker at 127.0.0.1:{port}", banner
+        assert banner[2].startswith("Offers CPU"), banner  # the RPC backend's view of its devices
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+        if worker.stdout is not None:
+            worker.stdout.close()
+
+
 @pytest.mark.skipif(not LINUX_X86, reason="Linux library layout")
 def test_bundle_carries_one_copy_of_each_library(bundle: Path) -> None:
     internal = bundle.parent / "_internal"

@@ -570,6 +570,9 @@ class ApiServer:
             self.service.app(),
             log_config=None,
             access_log=False,
+            # Named, not "auto": the bundle carries exactly these (installers/quantdesk.spec).
+            http="h11",
+            loop="asyncio",
             lifespan="off",
             ws="none",
             timeout_graceful_shutdown=2,
