@@ -302,7 +302,12 @@ def test_bundle_chats_on_a_cpu_without_avx(bundle: Path, tiny_model: Path, tmp_p
     assert engine["cpu_variant"] == "sse42", engine  # anything else: the app escaped emulation
     native = greedy_chat([str(bundle)], tiny_model, env)
     slow = greedy_chat(emulated, tiny_model, env, timeout=600)
-    assert slow["content"] == native["content"]  # same answer from the SSE4.2 build
+    # The same answer from the SSE4.2 build as from this CPU's, until a near-tie: its SIMD code
+    # adds floats in another order, so on an AVX-512 machine the two greedy replies parted at
+    # the 6th token ("L'Étoile, la Cité," / "L'Étoile, la Marseilla"). A build that computed
+    # wrongly would part at the first.
+    shared = os.path.commonprefix([slow["content"], native["content"]])
+    assert len(shared) >= 10, (slow["content"], native["content"])
 
 
 def _validators() -> list[str]:
