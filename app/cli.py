@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="another computer running `quantdesk worker`: some of the model's layers run there "
         "(repeat for more computers)",
     )
+    chat.add_argument("--threads", type=_positive_int, help="CPU threads (default: the app's)")
     chat.add_argument(
         "--json", action="store_true", help="print one JSON object instead of the text"
     )
@@ -232,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--ctx", type=_positive_int, help="context length (default: the one in Settings)"
     )
+    serve.add_argument("--threads", type=_positive_int, help="CPU threads (default: the app's)")
     serve.add_argument(
         "--json-log", action="store_true", help="log each request as one JSON line on stderr"
     )
@@ -407,11 +409,13 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
     try:
         if remote:
             # Split over other computers: not a load of this machine alone, so not measured.
-            model = engine.load(args.model, context_length=context, remote=remote)
+            model = engine.load(
+                args.model, context_length=context, threads=args.threads, remote=remote
+            )
             loaded = None
         else:
             # Measured and remembered like the app's loads: they correct this machine's estimates.
-            loaded = load_measured(engine, args.model, loads, context=context)
+            loaded = load_measured(engine, args.model, loads, context=context, threads=args.threads)
             model = loaded.model
         profile = model.thinking
         thinking_on, effort = _thinking_choice(profile, args.thinking)
@@ -937,7 +941,7 @@ def serve_command(args: argparse.Namespace, *, out: TextIO) -> int:
                 flush=True,
             )
 
-    owner = EngineOwner(context=args.ctx or _default_context())
+    owner = EngineOwner(context=args.ctx or _default_context(), threads=args.threads)
     owner.start()
     server: ApiServer | None = None
     try:

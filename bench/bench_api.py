@@ -1,7 +1,12 @@
 """Tokens/s streamed through the local API (one client) vs `quantdesk chat --json`, same model
 and settings, measured in the same run.
 
-    .venv/bin/python -m bench.bench_api [MODEL] [--runs 5] [--tokens 128]
+    .venv/bin/python -m bench.bench_api [MODEL] [--runs 5] [--tokens 128] [--threads N]
+
+`--threads` sets llama.cpp's CPU threads on both sides (default: the app's, the physical cores).
+With every core computing, the client process and the server's event loop take their time from
+llama.cpp's threads; one thread fewer leaves them a core, as a machine with more cores than the
+model's threads does.
 
 The API side is a real `quantdesk serve MODEL` process and the real `openai` client streaming a
 chat completion: tokens/s is the client's own clock, first streamed token to the last
@@ -34,10 +39,15 @@ def _env() -> dict[str, str]:
     return env
 
 
-def chat_side(model: Path, tokens: int) -> float:
+def _threads(threads: int | None) -> list[str]:
+    return ["--threads", str(threads)] if threads else []
+
+
+def chat_side(model: Path, tokens: int, threads: int | None) -> float:
     env = _env()
     command = [sys.executable, "-m", "app", "chat", str(model), "--prompt", PROMPT,
-               "--max-tokens", str(tokens), "--temperature", "0", "--seed", "1", "--json"]  # fmt: skip
+               "--max-tokens", str(tokens), "--temperature", "0", "--seed", "1", "--json",
+               *_threads(threads)]  # fmt: skip
     subprocess.run(command, capture_output=True, text=True, check=True, env=env)  # warm-up
     result = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return float(json.loads(result.stdout)["tokens_per_second"])
@@ -71,13 +81,13 @@ def _raw_stream(url: str, tokens: int) -> float:
     return (produced - 1) / (stamps[-1] - stamps[0])
 
 
-def api_side(model: Path, tokens: int) -> tuple[float, float, float]:
+def api_side(model: Path, tokens: int, threads: int | None) -> tuple[float, float, float]:
     """(tokens/s by the openai client, by a bare client, the server's own
     `predicted_per_second`)."""
     import openai
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", str(model), "--port", "0"],
+        [sys.executable, "-m", "app", "serve", str(model), "--port", "0", *_threads(threads)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_env(),
     )  # fmt: skip
     try:
@@ -113,6 +123,7 @@ def main() -> None:
     parser.add_argument("model", nargs="?", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--threads", type=int)
     args = parser.parse_args()
     if args.model is None:
         from tests.models import base_model
@@ -120,16 +131,17 @@ def main() -> None:
         args.model = base_model()
     api_runs, raw_runs, server_runs, chat_runs = [], [], [], []
     for run in range(args.runs):
-        client, bare, server = api_side(args.model, args.tokens)
+        client, bare, server = api_side(args.model, args.tokens, args.threads)
         api_runs.append(client)
         raw_runs.append(bare)
         server_runs.append(server)
-        chat_runs.append(chat_side(args.model, args.tokens))
+        chat_runs.append(chat_side(args.model, args.tokens, args.threads))
         print(f"run {run + 1}: api openai {client:6.1f}  bare {bare:6.1f}  (server {server:6.1f})"
               f"   chat {chat_runs[-1]:6.1f}", flush=True)  # fmt: skip
     med = statistics.median
     api_tps, raw_tps, chat_tps = med(api_runs), med(raw_runs), med(chat_runs)
-    print(f"model: {args.model.name}, tokens: {args.tokens}, runs: {args.runs} (one process each)")
+    print(f"model: {args.model.name}, tokens: {args.tokens}, runs: {args.runs} (one process each), "
+          f"threads: {args.threads or 'the app default'}")  # fmt: skip
     print(
         f"tokens/s streamed through the API: openai client {api_tps:6.1f} (ratio "
         f"{api_tps / chat_tps:.3f}), bare client {raw_tps:6.1f} (ratio {raw_tps / chat_tps:.3f}); "

@@ -133,13 +133,16 @@ class EngineOwner:
         engine: Engine | None = None,
         *,
         context: int = DEFAULT_CONTEXT,
+        threads: int | None = None,
         hardware: HardwareProfile | None = None,
         loads: LoadTable | None = None,
     ) -> None:
+        """`threads`: llama.cpp's CPU threads (None: the engine's default, physical cores)."""
         from app.core.engine.engine import Engine
 
         self._engine = engine or Engine()
         self._context = context
+        self._threads = threads
         self._hardware = hardware
         self._loads = loads
         self._jobs: queue.SimpleQueue[EngineJob | None] = queue.SimpleQueue()
@@ -206,6 +209,7 @@ class EngineOwner:
             Path(path),
             self._load_table(),
             context=self._context,
+            threads=self._threads,
             gpu_layers=None,  # automatic: the fit decides, as in the app
             hardware=self._hardware,
             cancel=cancel,

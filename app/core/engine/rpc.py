@@ -187,7 +187,14 @@ class DevicePlan:
 
 
 def plan_devices(remote: tuple[RemoteLayers, ...]) -> DevicePlan:
-    """Connect to each worker and spread its layers over its devices by their free memory."""
+    """Connect to each worker and spread its layers over its devices by their free memory.
+
+    llama.cpp offloads the *last* `n_gpu_layers` layers counting the output layer as one: N
+    offloaded are N - 1 repeating layers and the output. The output stays on this computer
+    instead (`devices_for_next_load` pins its tensors here: per token only the hidden state
+    crosses the network, not a row of logits as long as the vocabulary), so N repeating layers
+    take N + 1, the one more counted on the last device, which the output unit falls to.
+    """
     handles: list[int] = []
     shares: list[float] = []
     for worker in remote:
@@ -196,12 +203,36 @@ def plan_devices(remote: tuple[RemoteLayers, ...]) -> DevicePlan:
         for device in devices:
             handles.append(device.handle)
             shares.append(worker.layers * (device.free_bytes or 1) / free)
-    return DevicePlan(tuple(handles), tuple(shares), sum(worker.layers for worker in remote))
+    if shares:
+        shares[-1] += 1  # the output's unit (its tensors stay here)
+    offloaded = sum(worker.layers for worker in remote)
+    return DevicePlan(tuple(handles), tuple(shares), offloaded + 1 if offloaded else 0)
+
+
+# The output layer's tensors (and a tied model's embedding, which doubles as its output), kept
+# on this computer's CPU in a split load: llama.cpp's regular expressions over tensor names.
+OUTPUT_ON_THIS_COMPUTER = (rb"^output", rb"^token_embd\.weight$")
+
+
+class _TensorPlacement(ctypes.Structure):
+    # llama_model_tensor_buft_override: a name pattern and the buffer type its tensors go in.
+    _fields_ = [("pattern", ctypes.c_char_p), ("buft", ctypes.c_void_p)]
+
+
+def _cpu_buffer_type() -> int:
+    libs = ggml_libraries()  # the registry is in libggml, the device calls in libggml-base
+    libs.ggml.ggml_backend_dev_by_type.argtypes = [ctypes.c_int]
+    libs.ggml.ggml_backend_dev_by_type.restype = ctypes.c_void_p
+    libs.base.ggml_backend_dev_buffer_type.argtypes = [ctypes.c_void_p]
+    libs.base.ggml_backend_dev_buffer_type.restype = ctypes.c_void_p
+    cpu = libs.ggml.ggml_backend_dev_by_type(_DEVICE_TYPE_CPU)
+    return int(libs.base.ggml_backend_dev_buffer_type(cpu))
 
 
 @contextmanager
 def devices_for_next_load(handles: tuple[int, ...]) -> Iterator[None]:
-    """Make the `Llama` built inside this block use exactly `handles` as its devices.
+    """Make the `Llama` built inside this block use exactly `handles` as its devices, with the
+    output layer on this computer (`plan_devices`).
 
     llama-cpp-python 0.3.36 has no argument for `llama_model_params.devices` (its field is marked
     unused): `Llama` starts from `llama_model_default_params()`, so the defaults it gets here
@@ -212,10 +243,16 @@ def devices_for_next_load(handles: tuple[int, ...]) -> Iterator[None]:
 
     original = bindings.llama_model_default_params
     devices = (ctypes.c_void_p * (len(handles) + 1))(*handles, None)  # NULL-terminated
+    cpu = _cpu_buffer_type()
+    placements = (_TensorPlacement * (len(OUTPUT_ON_THIS_COMPUTER) + 1))(
+        *(_TensorPlacement(pattern, cpu) for pattern in OUTPUT_ON_THIS_COMPUTER),
+        _TensorPlacement(None, None),  # NULL-terminated
+    )
 
     def with_devices() -> Any:
         params = original()
         params.devices = ctypes.cast(devices, ctypes.c_void_p)
+        params.tensor_buft_overrides = ctypes.cast(placements, ctypes.c_void_p)
         return params
 
     bindings.llama_model_default_params = with_devices

@@ -229,9 +229,11 @@ def fit_option(
     return Fit.TOO_LARGE, 0, cpu
 
 
-# llama.cpp's RPC client talks to each worker a few times per token (the input activations in,
-# the graph computed, the output read back); each exchange waits for one round trip.
-ROUND_TRIPS_PER_TOKEN = 3
+# Each token waits for one answer from each worker: its layers' output (the hidden state, 4 bytes
+# per embedding value) read back; the input and the compute request are sent without waiting.
+# Measured: `strace -e recvfrom` on a split load, 24 tokens, 24 reads of 2,304 bytes (SmolLM2's
+# 576 floats) per worker; docs/performance.md.
+ROUND_TRIPS_PER_TOKEN = 1
 # What a worker keeps beyond the layers it takes: its compute scratch and llama.cpp's own
 # buffers, and room for the rest of that computer (a share of its free memory, at least 512 MiB).
 WORKER_RESERVE_SHARE = 0.10
