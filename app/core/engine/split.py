@@ -96,8 +96,12 @@ class SplitChild:
             RemoteWorkerError: the child died (a worker went away) or hung; it is not restarted.
             ChildWorkError: `cancel` was set during the request (a load stopped by the person).
         """
-        if self.dead:
-            raise RemoteWorkerError(self._gone_sentence(), address=self._gone_address())
+        if self.dead:  # a reply after the one that met the loss
+            raise RemoteWorkerError(
+                "This model can't reply any more: a computer holding part of it stopped "
+                "answering. Load the model again to go on without it.",
+                address=self._gone_address(),
+            )
         try:
             return self._child.request(payload, deadline_seconds=deadline_seconds, cancel=cancel)
         except ChildWorkError as failure:

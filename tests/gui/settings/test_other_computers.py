@@ -148,6 +148,11 @@ def test_a_computer_that_goes_away_mid_reply_ends_the_reply_and_keeps_its_text(
         kept = store.messages(conversation.id)[-1]
     assert kept.content == reply.content  # every token shown is in the chat history
     assert not window.is_generating and window.isVisible()  # the app goes on
+    # The next message hears why there is no reply, and what to do.
+    with qtbot.waitSignal(window.reply_failed, timeout=60_000):
+        qtbot.keyClicks(window.chat.input_box, "Are you there?")
+        qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
+    assert "Load the model again to go on without it." in window.chat.error_label.text()
 
 
 def test_discover_fits_files_too_large_here_across_the_computers_added(
