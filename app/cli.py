@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="HOST:PORT",
-        help="also list what another computer's `quantdesk worker` offers (repeat for more)",
+        help="also list what another computer's `quantdesk worker` offers (repeat for more; "
+        "default: the computers added in the app's Settings)",
     )
 
     rec = commands.add_parser("recommend", help="which file of a GGUF repo to run here, and why")
@@ -488,6 +489,15 @@ def _usable_workers(addresses: list[str], model: str) -> tuple[RemoteLayers, ...
     return remote
 
 
+def _saved_workers() -> tuple[str, ...]:
+    """The other computers the person added in the app."""
+    from app.core.config.preferences import load_preferences
+    from app.core.paths import app_paths
+
+    preferences, _note = load_preferences(app_paths().config)
+    return preferences.workers
+
+
 def _probed_workers(addresses: list[str]) -> tuple[WorkerProbe, ...]:
     """Each worker probed; one that can't be used is reported on stderr and left out."""
     from app.core.errors import RemoteWorkerError
@@ -626,7 +636,8 @@ def hw_command(args: argparse.Namespace, *, out: TextIO) -> int:
 
     profile = detect()
     engine = ensure_backends()
-    workers = [_probe_report(text) for text in args.worker]
+    # The computers named here, else those added in the app (Settings -> Other computers).
+    workers = [_probe_report(text) for text in args.worker or _saved_workers()]
     if args.json:
         report = profile.to_json()
         report["engine"] = engine.as_dict()

@@ -268,3 +268,18 @@ def test_recommend_counts_the_workers_memory_for_a_file_too_large_here(
     assert set(layers) == {"this computer", *(address for _p, address in two_workers)}
     assert sum(layers.values()) == 28 and all(count > 0 for count in layers.values())
     assert "split across this computer and" in pick["summary"]
+
+
+def test_hw_lists_the_computers_added_in_the_app(
+    two_workers: list[tuple[subprocess.Popen[str], str]],
+) -> None:
+    from app.core.config.preferences import Preferences, save_preferences
+    from app.core.paths import app_paths
+
+    addresses = tuple(address for _process, address in two_workers)
+    save_preferences(app_paths().ensure().config, Preferences(workers=addresses))
+    result = quantdesk("hw", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)["workers"]
+    assert [worker["address"] for worker in listed] == list(addresses)
+    assert all(worker["free_bytes"] > 0 for worker in listed)
