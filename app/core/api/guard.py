@@ -16,6 +16,7 @@ import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
+from app.core._util.text import printable
 from app.core.api.protocol import error_body
 from app.core.errors import (
     ApiAuthError,
@@ -108,7 +109,7 @@ class Guard:
     def _check(self, headers: dict[str, str]) -> None:
         host = _host_name(headers.get("host", ""))
         if host not in self._hosts:
-            raise ApiHostError(host)
+            raise ApiHostError(printable(host))  # the client's text: one bounded line
         key = self._api_key
         if key:
             given = headers.get("x-api-key") or ""

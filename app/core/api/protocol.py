@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.core._util.text import printable
 from app.core.api.generation import (
     EFFORTS,
     Finished,
@@ -106,7 +107,9 @@ def _stops(value: Any, name: str) -> tuple[str, ...]:
 
 
 def _model_name(body: dict[str, Any]) -> str:
-    return str(_field(body, "model", str, "")).strip()
+    # The client's text, shown in the request list, the log and a 404: one bounded line. A
+    # name cut short ends in "…" and matches no file, as the whole would not have either.
+    return printable(str(_field(body, "model", str, "")).strip())
 
 
 def _sampling(body: dict[str, Any], max_tokens: int | None) -> SamplingRequest:

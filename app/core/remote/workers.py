@@ -65,7 +65,8 @@ def parse_address(text: str) -> WorkerAddress:
     elif cleaned.count(":") == 1:
         host, port_text = cleaned.split(":")
     example = f"write it as an address and a port, like 192.168.1.20:{DEFAULT_PORT}"
-    if not host or any(c.isspace() for c in cleaned) or "/" in cleaned:  # a URL, two words
+    # A URL, two words, or longer than any host name (253 characters, RFC 1035).
+    if not host or len(host) > 253 or any(c.isspace() for c in cleaned) or "/" in cleaned:
         raise RemoteWorkerError(
             f"\u201c{cleaned[:80]}\u201d is not a computer's address: {example}"
         )

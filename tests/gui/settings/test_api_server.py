@@ -12,8 +12,19 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
+from app.ui.settings.api_section import ApiServerSection
 from tests import models
 from tests.gui.conftest import set_sampling
+
+
+def any_free_port(qtbot: QtBot, section: ApiServerSection) -> None:
+    """Type 0 in the port box ("Any free port"), as a person would."""
+    spin = section.port_spin
+    spin.setFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(spin, "0")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert spin.value() == 0 and spin.text() == "Any free port"
 
 
 def test_the_api_shares_the_engine_thread_and_the_persons_chat_streams_while_it_waits(
@@ -24,7 +35,7 @@ def test_the_api_shares_the_engine_thread_and_the_persons_chat_streams_while_it_
     section = window.settings_page.api_section
     assert not section.enable_check.isChecked()  # off by default
     assert not window.api_label.isVisible()
-    section.port_spin.setValue(0)  # any free port
+    any_free_port(qtbot, section)
     with qtbot.waitSignal(window.session.api.started, timeout=30_000):
         qtbot.mouseClick(section.enable_check, Qt.MouseButton.LeftButton)
     url = window.session.api.url
@@ -38,9 +49,9 @@ def test_the_api_shares_the_engine_thread_and_the_persons_chat_streams_while_it_
     streamed: list[object] = []
     worker.streamed.connect(streamed.append)
     set_sampling(window, temperature=0.0, max_tokens=160)
-    window.chat.input_box.setPlainText("Write a long story about a dragon.")
+    qtbot.keyClicks(window.chat.input_box, "Write a long story about a dragon.")
     finished = qtbot.waitSignal(window.reply_finished, timeout=120_000)
-    window.chat.send_message()
+    qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(streamed) >= 2, timeout=60_000)
 
     # ...while a program asks the API: its request is listed, and waits.
@@ -89,9 +100,9 @@ def _answers(port: int) -> bool:
 
 def test_closing_the_app_stops_the_server(qtbot: QtBot, window: MainWindow) -> None:
     section = window.settings_page.api_section
-    section.port_spin.setValue(0)
+    any_free_port(qtbot, section)
     with qtbot.waitSignal(window.session.api.started, timeout=30_000):
-        section.enable_check.setChecked(True)
+        qtbot.mouseClick(section.enable_check, Qt.MouseButton.LeftButton)
     url = window.session.api.url
     assert url is not None
     port = int(url.rsplit(":", 1)[1])
@@ -102,11 +113,11 @@ def test_closing_the_app_stops_the_server(qtbot: QtBot, window: MainWindow) -> N
 
 def test_turned_off_while_starting_it_ends_off(qtbot: QtBot, window: MainWindow) -> None:
     section = window.settings_page.api_section
-    section.port_spin.setValue(0)
+    any_free_port(qtbot, section)
     api = window.session.api
     with qtbot.waitSignal(api.stopped, timeout=30_000):
-        section.enable_check.setChecked(True)
-        section.enable_check.setChecked(False)  # before it answered
+        qtbot.mouseClick(section.enable_check, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(section.enable_check, Qt.MouseButton.LeftButton)  # before it answered
     qtbot.wait(200)
     assert not api.running and api.url is None
     assert not section.enable_check.isChecked() and section.url_label.text() == "Off"

@@ -17,7 +17,7 @@ from app.core.chat.history import ChatStore, MessageState
 from app.core.fit.verdicts import Fit
 from app.core.paths import app_paths
 from app.ui.discover.model_chooser import FileChooser
-from app.ui.main_window import DISCOVER, SETTINGS, MainWindow
+from app.ui.main_window import CHATS, DISCOVER, SETTINGS, MainWindow
 from app.ui.session import Session
 from tests.gui.conftest import set_sampling
 from tests.gui.setup.test_why_this_file import NANO_4B, NO_GPU
@@ -42,9 +42,20 @@ def two_workers() -> Iterator[list[tuple[subprocess.Popen[str], str]]]:
             process.stdout.close()
 
 
+def go_to(qtbot: QtBot, window: MainWindow, row: int) -> None:
+    """Click a page's entry in the sidebar."""
+    item = window.sidebar.item(row)
+    qtbot.mouseClick(
+        window.sidebar.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=window.sidebar.visualItemRect(item).center(),
+    )
+    assert window.sidebar.currentRow() == row
+
+
 def add_in_settings(qtbot: QtBot, window: MainWindow, address: str) -> None:
     """Type the address in Settings → Other computers and press Enter."""
-    window.sidebar.setCurrentRow(SETTINGS)
+    go_to(qtbot, window, SETTINGS)
     section = window.settings_page.workers
     qtbot.keyClicks(section.address_edit, address)
     qtbot.keyClick(section.address_edit, Qt.Key.Key_Return)
@@ -83,7 +94,7 @@ def test_computers_added_in_settings_take_layers_and_the_reply_is_the_local_one(
     }  # fmt: skip
     assert "split across this computer (10 layers)" in window.model_label.text()
 
-    window.sidebar.setCurrentRow(0)
+    go_to(qtbot, window, CHATS)
     set_sampling(window, temperature=0.0, max_tokens=24)
     qtbot.keyClicks(window.chat.input_box, QUESTION)
     with qtbot.waitSignal(window.reply_finished, timeout=300_000):
@@ -123,7 +134,7 @@ def test_a_computer_that_goes_away_mid_reply_ends_the_reply_and_keeps_its_text(
         with qtbot.waitSignal(window.model_loaded, timeout=300_000) as loaded:
             window.load_model(tiny_model)
         assert loaded.args[0].remote
-        window.sidebar.setCurrentRow(0)
+        go_to(qtbot, window, CHATS)
         set_sampling(window, temperature=0.0, max_tokens=300)
         qtbot.keyClicks(window.chat.input_box, "Write a long story about a dragon.")
         qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
@@ -166,7 +177,7 @@ def test_discover_fits_files_too_large_here_across_the_computers_added(
     window = MainWindow(Session(app_paths().ensure(), hardware=small))
     qtbot.addWidget(window)
     window.show()
-    window.sidebar.setCurrentRow(DISCOVER)
+    go_to(qtbot, window, DISCOVER)
     chooser = window.discover_page.chooser
     qtbot.waitUntil(lambda: window.discover_page.model_list.list.count() > 0, timeout=30_000)
     window.discover_page.model_list.select_repo(NANO_4B)
@@ -175,7 +186,7 @@ def test_discover_fits_files_too_large_here_across_the_computers_added(
     assert "Too large" in fits and "Split across computers" not in fits
     for _process, address in two_workers:
         add_in_settings(qtbot, window, address)
-    window.sidebar.setCurrentRow(DISCOVER)
+    go_to(qtbot, window, DISCOVER)
 
     def split_rows() -> list[int]:
         table = chooser.table
@@ -184,7 +195,13 @@ def test_discover_fits_files_too_large_here_across_the_computers_added(
 
     qtbot.waitUntil(lambda: bool(split_rows()), timeout=120_000)
     row = split_rows()[-1]  # the largest such file
-    chooser.table.selectRow(row)
+    table = chooser.table
+    table.scrollToItem(table.item(row, 0))
+    qtbot.mouseClick(
+        table.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=table.visualItemRect(table.item(row, 0)).center(),
+    )
     option = chooser.selected_option
     assert option is not None and option.fit == Fit.WORKERS
     assert set(option.layers_on or {}) == {"this computer", *(a for _p, a in two_workers)}

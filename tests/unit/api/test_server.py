@@ -396,6 +396,20 @@ def test_unknown_model_is_404_naming_the_library(serve: Serve) -> None:
     assert "gpt-4o" in message and models.variant("nemotron").name in message
 
 
+def test_a_hostile_model_name_comes_back_as_one_bounded_line(
+    serve: Serve, records: list[RequestRecord]
+) -> None:
+    """The client's text reaches the 404, the request list and the log: one short line."""
+    hostile = "\x1b[31m\u202e" + "x" * 1_000_000
+    with pytest.raises(openai.NotFoundError) as missing:
+        client(serve()).chat.completions.create(model=hostile, messages=HELLO, max_tokens=2)
+    message = str(missing.value)
+    assert len(message) < 2_000 and "\x1b" not in message and "\u202e" not in message
+    refused = records[-1]
+    assert len(refused.model) <= 200 and refused.model.endswith("…")
+    assert "\x1b" not in refused.model and len(refused.error or "") < 2_000
+
+
 def test_anthropic_errors_have_anthropics_shape(serve: Serve) -> None:
     with pytest.raises(anthropic.NotFoundError) as missing:
         claude(serve()).messages.create(model="claude-x", max_tokens=2, messages=HELLO)  # type: ignore[arg-type]

@@ -56,12 +56,14 @@ def test_an_address_is_a_host_and_a_port(text: str, host: str, port: int) -> Non
         ("http://desk/", "is not a computer's address"),
         ("desk:port", "“port” is not a port number"),
         ("desk:70000", "“70000” is not a port number"),
+        ("d" * 10_000 + ":50052", "is not a computer's address"),  # longer than any host name
     ],
 )
 def test_a_bad_address_gets_a_sentence_with_an_example(text: str, says: str) -> None:
     with pytest.raises(RemoteWorkerError) as caught:
         parse_address(text)
     assert says in str(caught.value) and "192.168.1.20:50052" in str(caught.value)
+    assert len(str(caught.value)) < 300  # the text typed is quoted, cut short
 
 
 def worker_probe(host: str, free_gib: float) -> WorkerProbe:
