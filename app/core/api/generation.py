@@ -256,7 +256,9 @@ def _save_chat(spec: GenerationSpec, model: LoadedModel, end: Finished) -> None:
 
     assert spec.history is not None and spec.turns is not None
     try:
-        with ChatStore(spec.history, recover=False) as store:  # never mark others interrupted
+        # recover=False: never mark the app's own streaming replies interrupted. One
+        # transaction: the app's chat list never shows the chat without its messages.
+        with ChatStore(spec.history, recover=False) as store, store.together():
             chat = store.create_conversation(
                 system_prompt=spec.system_prompt, model_path=str(model.path)
             )

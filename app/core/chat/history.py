@@ -179,6 +179,7 @@ class ChatStore:
         # The models whose replies recovery found cut off (the app died mid-reply), for the
         # next start to name.
         self.interrupted_models: list[str | None] = []
+        self._transaction_depth = 0  # writes inside `together()` join its one transaction
         _inspect(self.path, integrity=False)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
@@ -205,6 +206,12 @@ class ChatStore:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Commit every write made inside as one: a reader sees all of them or none."""
+        with self._transaction():
+            yield
 
     # --- conversations ---
 
@@ -648,17 +655,27 @@ class ChatStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """Several statements committed together, or not at all."""
+        """Several statements committed together, or not at all; nested, they join the outer one."""
+        if self._transaction_depth:
+            self._transaction_depth += 1
+            try:
+                yield self._db
+            finally:
+                self._transaction_depth -= 1
+            return
         with self._errors("save"):
             # IMMEDIATE takes the write lock up front: a read that later upgrades to a write
             # can fail with "database is locked" at once, without waiting out busy_timeout.
             self._db.execute("BEGIN IMMEDIATE")
+            self._transaction_depth = 1
             try:
                 yield self._db
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._transaction_depth = 0
             self._db.execute("COMMIT")
 
     @contextmanager

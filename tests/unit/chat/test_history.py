@@ -229,6 +229,33 @@ def test_delete_conversation_cascades_to_its_messages(store: ChatStore, db_path:
     raw.close()
 
 
+def test_writes_made_together_are_seen_all_at_once_or_not_at_all(
+    store: ChatStore, db_path: Path
+) -> None:
+    raw = _raw(db_path)  # another reader, as the app's chat list is while the API saves
+
+    def chats_and_messages() -> tuple[int, int]:
+        (chats,) = raw.execute("SELECT count(*) FROM conversations").fetchone()
+        (messages,) = raw.execute("SELECT count(*) FROM messages").fetchone()
+        return chats, messages
+
+    with store.together():
+        chat = store.create_conversation()
+        store.add_message(chat.id, "user", "Say hello.")
+        assert chats_and_messages() == (0, 0)  # nothing half-written shows
+        store.add_message(chat.id, "assistant", "Hello!")
+    assert chats_and_messages() == (1, 2)
+    assert store.conversation(chat.id).title == "Say hello."
+
+    with pytest.raises(RuntimeError), store.together():
+        store.create_conversation("Cut short")
+        raise RuntimeError("the process failed mid-save")
+    assert chats_and_messages() == (1, 2)  # the failed chat left nothing behind
+    store.add_message(chat.id, "user", "Again.")  # and the store writes on afterwards
+    assert chats_and_messages() == (1, 3)
+    raw.close()
+
+
 # --- messages ------------------------------------------------------------------------------------
 
 
