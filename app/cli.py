@@ -500,16 +500,12 @@ def _saved_workers() -> tuple[str, ...]:
 
 def _probed_workers(addresses: list[str]) -> tuple[WorkerProbe, ...]:
     """Each worker probed; one that can't be used is reported on stderr and left out."""
-    from app.core.errors import RemoteWorkerError
-    from app.core.remote.workers import parse_address, probe
+    from app.core.remote.workers import probe_all
 
-    probes = []
-    for text in addresses:
-        try:
-            probes.append(probe(parse_address(text)))
-        except RemoteWorkerError as error:
-            print(f"quantdesk: left out: {error}", file=sys.stderr)
-    return tuple(probes)
+    probes, left_out = probe_all(addresses)
+    for error in left_out:
+        print(f"quantdesk: left out: {error}", file=sys.stderr)
+    return probes
 
 
 def _layer_placement(model: LoadedModel) -> dict[str, int]:

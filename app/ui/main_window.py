@@ -297,6 +297,8 @@ class MainWindow(QMainWindow):
             models.deleted.connect(self.refresh_models)
             models.header_quants_read.connect(self.refresh_models)
             models.header_quants_read.connect(self.chat.conversations.refresh)
+            models.set_preferences(session.preferences)
+            session.preferences_changed.connect(models.set_preferences)
             if session.hardware is not None:
                 models.set_hardware(session.hardware, context=session.preferences.default_context)
             return models

@@ -446,10 +446,13 @@ def _fastest_on_cpu(candidates: list[Option], profile: HardwareProfile, budget: 
 # --- model files on disk ---------------------------------------------------------------------------
 
 
-def local_fit(path: Path, profile: HardwareProfile, *, context: int) -> Fit | None:
-    """How a model file on disk fits `profile` at `context` tokens; None when its header can't
-    be read."""
-    fitted = _fit_local_file(path, profile, context)
+def local_fit(
+    path: Path, profile: HardwareProfile, *, context: int, workers: tuple[WorkerProbe, ...] = ()
+) -> Fit | None:
+    """How a model file on disk fits `profile` at `context` tokens, with the other computers
+    `workers` (probed) taking the layers of a file too large for this one (`Fit.WORKERS`, as
+    the load places them); None when its header can't be read."""
+    fitted = _fit_local_file(path, profile, context, workers)
     return fitted[0] if fitted else None
 
 
@@ -463,7 +466,9 @@ def automatic_gpu_layers(path: Path, profile: HardwareProfile | None, *, context
     return fitted[1] if fitted and fitted[0] in (Fit.GPU, Fit.PARTIAL) else 0
 
 
-def _fit_local_file(path: Path, profile: HardwareProfile, context: int) -> tuple[Fit, int] | None:
+def _fit_local_file(
+    path: Path, profile: HardwareProfile, context: int, workers: tuple[WorkerProbe, ...] = ()
+) -> tuple[Fit, int] | None:
     try:
         header = check_model_file(path)
         size = path.stat().st_size
@@ -471,7 +476,10 @@ def _fit_local_file(path: Path, profile: HardwareProfile, context: int) -> tuple
     except (OSError, ValueError):
         return None
     trained = shape.trained_context
-    fit, layers, _estimate = fit_option(
-        shape, size, machine_budget(profile), min(context, trained) if trained else context
+    budget = machine_budget(profile)
+    fit, layers, estimate = fit_option(
+        shape, size, budget, min(context, trained) if trained else context
     )
+    if fit == Fit.TOO_LARGE and split_fit(shape.with_file_size(size), estimate, budget, workers):
+        return Fit.WORKERS, layers
     return fit, layers

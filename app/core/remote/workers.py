@@ -13,6 +13,7 @@ import contextlib
 import errno
 import ipaddress
 import json
+import logging
 import socket
 import time
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ from typing import Any
 from app.core._util.cancel import CancelToken
 from app.core.engine.rpc import DEFAULT_PORT, Device, RemoteLayers
 from app.core.errors import ChildWorkError, RemoteWorkerError
+
+log = logging.getLogger(__name__)
 
 # The hidden command of `app/cli.py` that runs `probe_here` in a child.
 PROBE_COMMAND = "__probe-worker"
@@ -219,6 +222,30 @@ def split_layers(
     )
 
 
+def probe_all(
+    addresses: Sequence[str], *, cancel: CancelToken | None = None
+) -> tuple[tuple[WorkerProbe, ...], list[RemoteWorkerError]]:
+    """Probe each worker: (those that answered, why each of the others can't be used).
+    A worker that can't be used is left out of the fit and the load, never fatal."""
+    probes: list[WorkerProbe] = []
+    left_out: list[RemoteWorkerError] = []
+    for text in addresses:
+        try:
+            probes.append(probe(parse_address(text), cancel=cancel))
+        except RemoteWorkerError as error:
+            left_out.append(error)
+    return tuple(probes), left_out
+
+
+def answering_workers(addresses: Sequence[str]) -> tuple[WorkerProbe, ...]:
+    """The workers of `addresses` that answer, probed, for a fit: one that doesn't is left
+    out (logged; Settings → Other computers says why to the person)."""
+    probes, left_out = probe_all(addresses)
+    for error in left_out:
+        log.info("worker left out of the fit: %s", error)
+    return probes
+
+
 def plan_split(
     addresses: Sequence[str], model: Path, *, cancel: CancelToken | None = None
 ) -> tuple[tuple[RemoteLayers, ...], list[RemoteWorkerError]]:
@@ -229,13 +256,7 @@ def plan_split(
     from app.core.engine.rpc import offered_devices
     from app.core.gguf.header import check_model_file
 
-    probes: list[WorkerProbe] = []
-    left_out: list[RemoteWorkerError] = []
-    for text in addresses:
-        try:
-            probes.append(probe(parse_address(text), cancel=cancel))
-        except RemoteWorkerError as error:
-            left_out.append(error)
+    probes, left_out = probe_all(addresses, cancel=cancel)
     header = check_model_file(model)
     layers = header.metadata.get(f"{header.architecture}.block_count")
     if not probes or not isinstance(layers, int):
@@ -243,7 +264,7 @@ def plan_split(
     # This computer's memory in the same words as the workers' (llama.cpp's CPU device), so
     # that equal machines get equal shares.
     (cpu,) = offered_devices(["CPU"])
-    return split_layers(layers, cpu.free_bytes, tuple(probes)), left_out
+    return split_layers(layers, cpu.free_bytes, probes), left_out
 
 
 def network_address() -> str:

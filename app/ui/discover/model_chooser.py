@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.core._util.units import format_bytes, format_percent
 from app.core.engine.projection import Projection
-from app.core.errors import OfflineError, RemoteWorkerError
+from app.core.errors import OfflineError
 from app.core.fit.measured import NO_CORRECTION, Correction, LoadTable, measured_correction
 from app.core.fit.reasons import explain, nothing_fits, speed_sentence, speed_words
 from app.core.fit.recommend import Fit, Goal, Option, Recommendation
@@ -51,7 +51,7 @@ from app.core.hub.catalog import CatalogModel, curated_models, search_gguf_repos
 from app.core.hub.library import LocalModel
 from app.core.machine.hardware import HardwareProfile
 from app.core.paths import AppPaths, app_paths
-from app.core.remote.workers import WorkerProbe, parse_address, probe
+from app.core.remote.workers import WorkerProbe, answering_workers
 from app.ui.library.add_model import AddModelDialog
 from app.ui.messages import error_text
 from app.ui.style import (
@@ -795,18 +795,6 @@ def _facts_and_projection(
     return facts, projection
 
 
-def _probe_workers(addresses: tuple[str, ...]) -> tuple[WorkerProbe, ...]:
-    """The other computers that answer, probed (one that doesn't is left out of the fit; the
-    Settings page says why)."""
-    probes = []
-    for address in addresses:
-        try:
-            probes.append(probe(parse_address(address)))
-        except RemoteWorkerError as error:
-            log.info("worker left out of the fit: %s", error)
-    return tuple(probes)
-
-
 def _machine_facts(hardware: HardwareProfile, paths: AppPaths) -> tuple[SpeedContext, Correction]:
     """This machine's speed facts and the correction its measured loads put on estimates."""
     speeds = speed_context(hardware, data_dir=paths.data, cache_dir=paths.cache)
@@ -817,7 +805,7 @@ class _WorkersJob(TaskWorker):
     """Probing the other computers of Settings, for the list they were probed for."""
 
     def __init__(self, addresses: tuple[str, ...]) -> None:
-        super().__init__(lambda: _probe_workers(addresses), name="probe workers")
+        super().__init__(lambda: answering_workers(addresses), name="probe workers")
         self.addresses = addresses
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.core._util.cancel import CancelToken
 from app.core._util.units import format_bytes
+from app.core.config.preferences import Preferences
 from app.core.fit.measured import LoadRow, LoadTable
 from app.core.fit.recommend import Fit, local_fit
 from app.core.hub.library import (
@@ -38,6 +39,7 @@ from app.core.hub.library import (
 )
 from app.core.machine.hardware import HardwareProfile
 from app.core.paths import AppPaths
+from app.core.remote.workers import answering_workers
 from app.ui.library.add_model import AddModelDialog
 from app.ui.messages import report
 from app.ui.style import fit_words, plain_text, plain_tooltip, show_as_error, translated_columns
@@ -87,6 +89,8 @@ class ModelsPage(QWidget):
         # The quant in the header of each file whose name names none (None: it names none).
         self._header_quants = header_quants if header_quants is not None else {}
         self._context = 0  # the context length the fits are worked out for
+        # The other computers of Settings that may take a model too large for this one.
+        self._worker_addresses: tuple[str, ...] = ()
         self._reading: set[Path] = set()  # models whose header a task is reading
         self._jobs = Jobs(self)  # each job leaves the list when its thread ends
         self.add_dialog: AddModelDialog | None = None
@@ -185,6 +189,22 @@ class ModelsPage(QWidget):
         self._reading.clear()
         self._show_rows()  # each badge says "…" until its fit is worked out
 
+    @Slot(object)
+    def set_preferences(self, prefs: Preferences) -> None:
+        """The person's preferences changed: only the other computers matter here."""
+        self.set_workers(prefs.workers)
+
+    def set_workers(self, addresses: tuple[str, ...]) -> None:
+        """Other computers were added or removed (Settings → Other computers): the badges are
+        worked out again, a model too large for this computer alone fitted with theirs."""
+        addresses = tuple(addresses)
+        if addresses == self._worker_addresses:
+            return
+        self._worker_addresses = addresses
+        self._fits.clear()
+        self._reading.clear()
+        self._show_rows()
+
     def _forget_unlisted(self) -> None:
         """Drop what was read for files no longer listed: a file added again under the same
         path may be another model."""
@@ -197,7 +217,7 @@ class ModelsPage(QWidget):
         """Read on a task thread the headers not read yet: for the fit badges (all models for a
         new machine, or one just downloaded or added, else it would show "…" until the app
         restarts), and for the quant of files whose names name none."""
-        profile, context = self._hardware, self._context
+        profile, context, addresses = self._hardware, self._context, self._worker_addresses
         unread = [m for m in self.models if not m.missing and m.path not in self._reading]
         fit = [m for m in unread if profile is not None and m.path not in self._fits]
         quant = [m for m in unread if m.quant is None and m.path not in self._header_quants]
@@ -206,7 +226,8 @@ class ModelsPage(QWidget):
         self._reading.update(m.path for m in fit + quant)
         table = LoadTable.in_folder(self._paths.data)
         task = TaskWorker(
-            lambda: _read_headers(fit, quant, profile, context, table), name="model headers"
+            lambda: _read_headers(fit, quant, profile, context, table, addresses),
+            name="model headers",
         )
         task.finished.connect(self._on_headers_read)
         self._jobs.start(task)
@@ -214,7 +235,8 @@ class ModelsPage(QWidget):
     @Slot(object)
     def _on_headers_read(self, read: _HeadersRead) -> None:
         self._reading.difference_update(read.fits.keys() | read.quants.keys())
-        self._fits.update(read.fits)
+        if read.workers == self._worker_addresses:  # else fitted for computers since changed
+            self._fits.update(read.fits)
         self._loads.update(read.loads)
         self._header_quants.update(read.quants)
         self.refresh()
@@ -368,6 +390,7 @@ class _HeadersRead(NamedTuple):
     fits: dict[Path, Fit | None]
     quants: dict[Path, str | None]
     loads: dict[Path, LoadRow | None]
+    workers: tuple[str, ...]  # the other computers the fits counted
 
 
 def _read_headers(
@@ -376,10 +399,12 @@ def _read_headers(
     profile: HardwareProfile | None,
     context: int,
     table: LoadTable,
+    addresses: tuple[str, ...] = (),
 ) -> _HeadersRead:
     """The fit and latest measured load of each model of `fit` and the header's quant of each
     of `quant` (on a task thread). A fit that can't be worked out is None ("Unknown"): a badge
-    never stays "…"."""
+    never stays "…". The other computers at `addresses` are contacted only when a model is
+    too large for this one alone, and then once for all such models."""
     fits: dict[Path, Fit | None] = {}
     for model in fit:
         if profile is None:  # no machine yet: only the quants are read
@@ -389,6 +414,14 @@ def _read_headers(
         except Exception:  # a bug for one file must not leave the others without a badge
             log.exception("couldn't work out the fit of %s", model.path)
             fits[model.path] = None
+    too_large = [path for path, fitted in fits.items() if fitted == Fit.TOO_LARGE]
+    workers = answering_workers(addresses) if too_large and addresses else ()
+    for path in too_large if workers else ():
+        assert profile is not None  # a fit was worked out
+        try:
+            fits[path] = local_fit(path, profile, context=context, workers=workers)
+        except Exception:  # keep the badge it had: too large for this computer alone
+            log.exception("couldn't work out the split fit of %s", path)
     # Only for files whose names name no quant (rare): their header is read a second time.
     quants: dict[Path, str | None] = {}
     for model in quant:
@@ -398,4 +431,4 @@ def _read_headers(
             log.exception("couldn't read the quant of %s", model.path)
             quants[model.path] = None
     loads = table.last_loads(list(fits))
-    return _HeadersRead(fits, quants, loads)
+    return _HeadersRead(fits, quants, loads, addresses)

@@ -14,10 +14,15 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.core.chat.history import ChatStore, MessageState
+from app.core.config.preferences import DEFAULT_CONTEXT
+from app.core.fit.memory import ModelShape, estimate_memory
+from app.core.fit.recommend import machine_budget, os_reserve_bytes
 from app.core.fit.verdicts import Fit
+from app.core.gguf.header import check_model_file
+from app.core.hub.library import import_model
 from app.core.paths import app_paths
 from app.ui.discover.model_chooser import FileChooser
-from app.ui.main_window import CHATS, DISCOVER, SETTINGS, MainWindow
+from app.ui.main_window import CHATS, DISCOVER, MODELS, SETTINGS, MainWindow
 from app.ui.session import Session
 from tests.gui.conftest import set_sampling
 from tests.gui.setup.test_why_this_file import NANO_4B, NO_GPU
@@ -207,4 +212,49 @@ def test_discover_fits_files_too_large_here_across_the_computers_added(
     assert set(option.layers_on or {}) == {"this computer", *(a for _p, a in two_workers)}
     assert "split across this computer and" in chooser.summary.text()
     assert window.discover_page.download_button.isEnabled()
+    window.close()
+
+
+def test_the_models_page_fits_a_model_too_large_here_across_the_computers_added(
+    qtbot: QtBot, tiny_model: Path
+) -> None:
+    """A computer too small for the tiny model alone: its Models page badge says so, and says
+    "Split across computers" once a worker is added in Settings (and contacts none before)."""
+    shape = ModelShape.from_header(check_model_file(tiny_model), tiny_model.stat().st_size)
+    here = estimate_memory(shape, context=DEFAULT_CONTEXT)  # the context new chats load with
+    repeating = (shape.layer_bytes + here.kv_bytes / shape.layers) * shape.layers
+    # Room for what stays on this computer (embeddings, output, scratch), not the whole model.
+    budget = int(here.ram_bytes - repeating / 2)
+    ram = budget + os_reserve_bytes(budget)  # 2 GB kept for the system at this size
+    small = dataclasses.replace(NO_GPU, ram_bytes=ram, ram_available_bytes=ram // 2)
+    assert machine_budget(small).ram_bytes == budget
+    import_model(app_paths(), tiny_model, copy=False)
+    window = MainWindow(Session(app_paths().ensure(), hardware=small))
+    qtbot.addWidget(window)
+    window.show()
+    go_to(qtbot, window, MODELS)
+    page = window.models_page
+    fit_column = page.COLUMNS.index("On this machine")
+
+    def badge() -> str:
+        item = page.table.item(0, fit_column)
+        return item.text() if item is not None else ""
+
+    qtbot.waitUntil(lambda: badge() == "Too large", timeout=30_000)
+    worker, address = start_worker("127.0.0.10")
+    try:
+        add_in_settings(qtbot, window, address)
+        go_to(qtbot, window, MODELS)
+        qtbot.waitUntil(lambda: badge() == "Split across computers", timeout=120_000)
+        # Removed in Settings: too large again, without asking the worker.
+        go_to(qtbot, window, SETTINGS)
+        row = window.settings_page.workers.rows[address]
+        qtbot.mouseClick(row.remove_button, Qt.MouseButton.LeftButton)
+        go_to(qtbot, window, MODELS)
+        qtbot.waitUntil(lambda: badge() == "Too large", timeout=30_000)
+    finally:
+        worker.kill()
+        worker.wait()
+        if worker.stdout is not None:
+            worker.stdout.close()
     window.close()

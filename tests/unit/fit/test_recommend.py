@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from app.core.fit.recommend import (
     Option,
     Recommendation,
     header_file,
+    local_fit,
     recommend,
 )
 from app.core.hub.client import RemoteFile
@@ -379,3 +381,21 @@ def test_a_split_predicts_the_networks_cost_on_every_token(seed_hub: dict) -> No
         network = round_trip_ms / 1000  # one round trip per worker per token
         assert result.pick.network_seconds_per_token == pytest.approx(network)
     assert speeds[3.0].high < speeds[0.3].high and speeds[3.0].low < speeds[0.3].low
+
+
+def test_a_model_on_disk_too_large_here_fits_across_a_computer_with_room(
+    tiny_model: Path,
+) -> None:
+    """The Models page's badge: the tiny model (325 MiB at 4,096 tokens, 172 of them kept here
+    in a split) on a computer with 250 MiB to spare."""
+    small = machine((2e9 + 250 * MIB) / GIB)  # 2 GB kept for the system
+    assert local_fit(tiny_model, small, context=DEFAULT_CONTEXT) == Fit.TOO_LARGE
+    desk = worker("192.168.1.20:50052", 8)
+    assert local_fit(tiny_model, small, context=DEFAULT_CONTEXT, workers=(desk,)) == Fit.WORKERS
+    cramped = worker("192.168.1.21:50052", 0.6)  # its reserve leaves no room for the layers
+    assert (
+        local_fit(tiny_model, small, context=DEFAULT_CONTEXT, workers=(cramped,)) == Fit.TOO_LARGE
+    )
+    # A model that fits here alone stays here, whatever computers were added.
+    roomy = machine(16)
+    assert local_fit(tiny_model, roomy, context=DEFAULT_CONTEXT, workers=(desk,)) == Fit.CPU
