@@ -66,6 +66,12 @@ class Case:
 
 CASES = {
     "smollm3": Case("HuggingFaceTB-SmolLM3-3B.jinja", "SmolLM3 3B", "smollm3", "smollm3"),
+    "nemotron-super-v1": Case(
+        "nvidia-Llama-3_3-Nemotron-Super-49B-v1.jinja",
+        "Llama 3_3 Nemotron Super 49B v1",
+        "nemotron-v1",
+        "deci",
+    ),
     "nemotron-nano-v2": Case(
         "NVIDIA-Nemotron-Nano-v2.jinja", "NVIDIA Nemotron Nano 9B v2", "nemotron-flag", "nemotron_h"
     ),
@@ -205,6 +211,16 @@ SWITCHES: dict[str, dict[str, tuple[str, str]]] = {
         "on": ("Reasoning Mode: /think", "<|im_start|>assistant\n"),
         "off": ("Reasoning Mode: /no_think", "<|im_start|>assistant\n<think>\n\n</think>\n"),
     },
+    "nemotron-super-v1": {  # the whole system prompt is the switch; OFF also closes the think
+        "on": (
+            "<|start_header_id|>system<|end_header_id|>\n\ndetailed thinking on<|eot_id|>",
+            "assistant<|end_header_id|>\n\n",
+        ),
+        "off": (
+            "<|start_header_id|>system<|end_header_id|>\n\ndetailed thinking off<|eot_id|>",
+            "assistant<|end_header_id|>\n\n<think>\n</think>",
+        ),
+    },
     "nemotron-nano-v2": {
         "on": ("", "<SPECIAL_11>Assistant\n<think>\n"),
         "off": ("", "<SPECIAL_11>Assistant\n<think></think>"),
@@ -276,9 +292,10 @@ DEFAULT_SYSTEM_SWITCH = {
     "granite-3.3": ("Write your thoughts between <think></think>", False),
     "ministral-reasoning": ("[THINK]Your thoughts", True),
 }
-# Templates that write their own system prompt and drop (or bury) the person's: the person's
-# instructions open the first user turn instead (what the turn starts with).
+# Where the system prompt is the switch, or the template writes its own and drops (or buries)
+# the person's: the person's instructions open the first user turn instead (what it starts with).
 INSTRUCTIONS_IN_FIRST_TURN = {
+    "nemotron-super-v1": "<|start_header_id|>user<|end_header_id|>\n\n",
     "phi4-reasoning": "<|im_start|>user<|im_sep|>",
     "phi4-mini-reasoning": "<|user|>",
 }
@@ -303,12 +320,17 @@ def test_the_switch_is_in_the_prompt(key: str, mode: str, system: str) -> None:
         assert f"{turn}{SYSTEM}\n\nWhat is 2+2?" in prompt and prompt.count(SYSTEM) == 1
 
 
+# Families no maker's template in the corpus proves (none today): a family added without one is
+# named here, with where it is tested instead.
+UNPROVEN: set[str] = set()
+
+
 def test_every_family_in_the_data_is_proven_on_a_real_template_or_named_here() -> None:
     from app.core.chat.reasoning import families
 
     proven = {case.family for case in CASES.values()}
-    # nemotron-v1: tests/unit/chat/test_reasoning.py, on the Nemotron test model's template.
-    assert {f.profile.family for f in families()} == proven | {"nemotron-v1"}
+    assert {f.profile.family for f in families()} == proven | UNPROVEN
+    assert not proven & UNPROVEN
 
 
 # --- the split of a real-looking reply -----------------------------------------------------------
