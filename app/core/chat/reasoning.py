@@ -15,7 +15,8 @@ costs quality. The switch kinds (`SwitchKind`):
   variable (`enable_thinking`, `thinking`, `thinking_budget`).
 - always (DeepSeek-R1 and distills, QwQ, Qwen3 Thinking-2507, Phi-4-reasoning, AceReason,
   Magistral): thinking is always on; OFF skips it by prefilling an empty block, which the cards
-  say costs quality.
+  say costs quality. Phi-4-reasoning's template writes its own reasoning system prompt and drops
+  any other system message, so the person's instructions go at the start of the first user turn.
 - effort (gpt-oss, the harmony format): `reasoning_effort` low/medium/high, which the template
   writes as `Reasoning: …` in the system message; the toggle becomes an effort choice.
 - Base models (no chat template): plain text completion; there is no thinking to switch.
@@ -124,6 +125,8 @@ class ThinkingProfile:
             template opened none ("" for the open tag, a blank line, the close tag).
         template_enable_thinking: the template reads `enable_thinking` (always-reasoning templates
             llama.cpp extended: ON must pass it true).
+        instructions_in_first_turn: the person's system prompt goes at the start of the first user
+            turn (the template drops system messages, or its own system prompt is the switch).
     """
 
     family: str
@@ -138,6 +141,7 @@ class ThinkingProfile:
     off_prefill: str = ""
     skip_prefill: str = ""
     template_enable_thinking: bool = False
+    instructions_in_first_turn: bool = False
 
     @property
     def toggle(self) -> Toggle:
@@ -218,7 +222,8 @@ class _FamilyEntry:
     names: tuple[re.Pattern[str], ...]
     not_names: tuple[re.Pattern[str], ...]
     architectures: tuple[str, ...]
-    template_markers: tuple[str, ...]
+    # Alternative sets of texts; a template holding every text of one set is the family's.
+    template_markers: tuple[tuple[str, ...], ...]
     opens_think: bool  # recognised by a generation prompt that opens its tag
     profile: ThinkingProfile
 
@@ -234,7 +239,10 @@ class _FamilyEntry:
         )
 
     def matches_template(self, template: str) -> bool:
-        return bool(self.template_markers) and all(m in template for m in self.template_markers)
+        return any(
+            markers and all(marker in template for marker in markers)
+            for markers in self.template_markers
+        )
 
 
 @lru_cache(maxsize=1)
@@ -284,15 +292,24 @@ def _entry(raw: dict[str, Any]) -> _FamilyEntry:
         off_costs_quality=bool(raw.get("off_costs_quality", False)),
         off_prefill=raw.get("off_prefill", ""),
         skip_prefill=raw.get("skip_prefill", ""),
+        instructions_in_first_turn=bool(raw.get("instructions_in_first_turn", False)),
     )
     return _FamilyEntry(
         names=patterns("names"),
         not_names=patterns("not_names"),
         architectures=tuple(raw.get("architectures", ())),
-        template_markers=tuple(raw.get("template_markers", ())),
+        template_markers=_marker_sets(raw.get("template_markers", [])),
         opens_think=bool(raw.get("opens_think", False)),
         profile=profile,
     )
+
+
+def _marker_sets(raw: list[str] | list[list[str]]) -> tuple[tuple[str, ...], ...]:
+    """`template_markers` as alternative sets: one list of texts, or a list of such lists (a
+    family whose models' templates differ, such as Phi-4-reasoning and Phi-4-mini-reasoning)."""
+    if all(isinstance(item, str) for item in raw):
+        return (tuple(str(item) for item in raw),)
+    return tuple(tuple(markers) for markers in raw)
 
 
 def detect_profile(
@@ -396,6 +413,8 @@ def plan_prompt(
     if kind == SwitchKind.EFFORT:
         return PromptPlan(messages, {profile.switch.name: profile.effort_level(effort)}, tags=tags)
     if kind == SwitchKind.ALWAYS:
+        if profile.instructions_in_first_turn and system_prompt:
+            messages = _prefix_first_user_turn(turns, system_prompt)
         variables: dict[str, Any] = (
             {"enable_thinking": thinking_on} if profile.template_enable_thinking else {}
         )

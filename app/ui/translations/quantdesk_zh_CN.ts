@@ -2053,6 +2053,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>这个模型总是先推理再回答（其默认系统提示词要求如此；你自己的系统提示词会取代它）。关闭思考会跳过推理，回答质量会明显下降。</translation>
     </message>
     <message>
+        <source>This model always reasons before answering. Its template writes its own system prompt, so your instructions are sent at the start of your first message. Turning thinking off skips the reasoning, and its answers get noticeably worse.</source>
+        <translation>这个模型总是先推理再回答。它的模板会写入自己的系统提示词，所以你的指示会放在第一条消息的开头发送。关闭思考会跳过推理，回答质量会明显下降。</translation>
+    </message>
+    <message>
         <source>This model always reasons before answering. Turning thinking off skips the reasoning, and its answers get noticeably worse.</source>
         <translation>这个模型总是先推理再回答。关闭思考会跳过推理，回答质量会明显下降。</translation>
     </message>

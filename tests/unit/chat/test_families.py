@@ -66,6 +66,12 @@ class Case:
 
 CASES = {
     "smollm3": Case("HuggingFaceTB-SmolLM3-3B.jinja", "SmolLM3 3B", "smollm3", "smollm3"),
+    "nemotron-super-v1": Case(
+        "nvidia-Llama-3_3-Nemotron-Super-49B-v1.jinja",
+        "Llama 3_3 Nemotron Super 49B v1",
+        "nemotron-v1",
+        "deci",
+    ),
     "nemotron-nano-v2": Case(
         "NVIDIA-Nemotron-Nano-v2.jinja", "NVIDIA Nemotron Nano 9B v2", "nemotron-flag", "nemotron_h"
     ),
@@ -105,6 +111,15 @@ CASES = {
         "mistral3",
     ),
     "seed-oss": Case("ByteDance-Seed-OSS.jinja", "Seed OSS 36B Instruct", "seed-oss", "seed_oss"),
+    "phi4-reasoning": Case(
+        "microsoft-Phi-4-reasoning.jinja", "Phi 4 Reasoning", "phi4-reasoning", "phi3"
+    ),
+    "phi4-mini-reasoning": Case(
+        "microsoft-Phi-4-mini-reasoning.jinja", "Phi 4 Mini Reasoning", "phi4-reasoning", "phi3"
+    ),
+    "qwen3-thinking-2507": Case(
+        "Qwen-Qwen3-4B-Thinking-2507.jinja", "Qwen3 4B Thinking 2507", "always-think", "qwen3"
+    ),
 }
 
 
@@ -196,6 +211,16 @@ SWITCHES: dict[str, dict[str, tuple[str, str]]] = {
         "on": ("Reasoning Mode: /think", "<|im_start|>assistant\n"),
         "off": ("Reasoning Mode: /no_think", "<|im_start|>assistant\n<think>\n\n</think>\n"),
     },
+    "nemotron-super-v1": {  # the whole system prompt is the switch; OFF also closes the think
+        "on": (
+            "<|start_header_id|>system<|end_header_id|>\n\ndetailed thinking on<|eot_id|>",
+            "assistant<|end_header_id|>\n\n",
+        ),
+        "off": (
+            "<|start_header_id|>system<|end_header_id|>\n\ndetailed thinking off<|eot_id|>",
+            "assistant<|end_header_id|>\n\n<think>\n</think>",
+        ),
+    },
     "nemotron-nano-v2": {
         "on": ("", "<SPECIAL_11>Assistant\n<think>\n"),
         "off": ("", "<SPECIAL_11>Assistant\n<think></think>"),
@@ -248,6 +273,18 @@ SWITCHES: dict[str, dict[str, tuple[str, str]]] = {
         "on": ("", "<seed:bos>assistant\n"),
         "off": ("your thinking budget is 0", "</seed:cot_budget_reflect>\n</seed:think>"),
     },
+    "phi4-reasoning": {  # the template's own system prompt asks for <think>; OFF skips it
+        "on": ("Thought and Solution", "<|im_start|>assistant<|im_sep|>"),
+        "off": ("Thought and Solution", "<|im_start|>assistant<|im_sep|><think>\n\n</think>\n\n"),
+    },
+    "phi4-mini-reasoning": {
+        "on": ("an AI math expert", "<|end|><|assistant|>"),
+        "off": ("an AI math expert", "<|end|><|assistant|><think>\n\n</think>\n\n"),
+    },
+    "qwen3-thinking-2507": {  # the template opens the block; OFF closes it
+        "on": ("", "<|im_start|>assistant\n<think>\n"),
+        "off": ("", "<|im_start|>assistant\n<think>\n\n</think>\n\n"),
+    },
 }
 # Switches that live in a default system prompt the person's own prompt replaces: (its text,
 # whether OFF leaves it: Magistral's is its template's default, skipped by the prefill instead).
@@ -255,10 +292,17 @@ DEFAULT_SYSTEM_SWITCH = {
     "granite-3.3": ("Write your thoughts between <think></think>", False),
     "ministral-reasoning": ("[THINK]Your thoughts", True),
 }
+# Where the system prompt is the switch, or the template writes its own and drops (or buries)
+# the person's: the person's instructions open the first user turn instead (what it starts with).
+INSTRUCTIONS_IN_FIRST_TURN = {
+    "nemotron-super-v1": "<|start_header_id|>user<|end_header_id|>\n\n",
+    "phi4-reasoning": "<|im_start|>user<|im_sep|>",
+    "phi4-mini-reasoning": "<|user|>",
+}
 # Where the thinking prompt ends inside the open tag, so the reply starts in the reasoning.
 STARTS_IN_REASONING = {
     "nemotron-nano-v2", "r1-distill-llama", "r1-distill-qwen", "qwq", "deepseek-v3.1",
-    "glm-4.7-flash",
+    "glm-4.7-flash", "qwen3-thinking-2507",
 }  # fmt: skip
 
 
@@ -271,15 +315,22 @@ def test_the_switch_is_in_the_prompt(key: str, mode: str, system: str) -> None:
     if key in DEFAULT_SYSTEM_SWITCH:
         text, kept_when_off = DEFAULT_SYSTEM_SWITCH[key]
         assert (text in prompt) == (not system and (mode == "on" or kept_when_off))
+    if key in INSTRUCTIONS_IN_FIRST_TURN and system:
+        turn = INSTRUCTIONS_IN_FIRST_TURN[key]
+        assert f"{turn}{SYSTEM}\n\nWhat is 2+2?" in prompt and prompt.count(SYSTEM) == 1
+
+
+# Families no maker's template in the corpus proves (none today): a family added without one is
+# named here, with where it is tested instead.
+UNPROVEN: set[str] = set()
 
 
 def test_every_family_in_the_data_is_proven_on_a_real_template_or_named_here() -> None:
     from app.core.chat.reasoning import families
 
     proven = {case.family for case in CASES.values()}
-    # nemotron-v1: tests/unit/chat/test_reasoning.py, on the Nemotron test model's template;
-    # phi4-reasoning: no real template in the corpus (recognised by name, switched like R1).
-    assert {f.profile.family for f in families()} == proven | {"nemotron-v1", "phi4-reasoning"}
+    assert {f.profile.family for f in families()} == proven | UNPROVEN
+    assert not proven & UNPROVEN
 
 
 # --- the split of a real-looking reply -----------------------------------------------------------

@@ -1,8 +1,8 @@
 """The model makers' own chat templates render exactly as transformers renders them.
 
 The corpus (`tests/fixtures/templates/real/`, see its README) is llama.cpp's collection of real
-templates; the oracle is transformers' own renderer (`render_jinja_template`, the function behind
-`apply_chat_template`). Every template renders through Quantdesk's bounded path (`render_chat`, the
+templates and a few more makers' templates found elsewhere; the oracle is transformers' own
+renderer (`render_jinja_template`, the function behind `apply_chat_template`). Every template renders through Quantdesk's bounded path (`render_chat`, the
 renderer child) a three-turn conversation with a system prompt, earlier reasoning in the assistant
 turns and the generation prompt, to exactly transformers' text; a template transformers refuses
 for that conversation, Quantdesk refuses too, giving the same reason in one sentence.
@@ -52,7 +52,7 @@ def _transformers(template: str) -> str:
 
 
 def test_the_corpus_is_the_real_collection() -> None:
-    assert len(TEMPLATES) == 58
+    assert len(TEMPLATES) == 62
     assert {path.name for path in TEMPLATES} >= REFUSED_BY_TRANSFORMERS
 
 
