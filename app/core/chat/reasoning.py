@@ -15,8 +15,7 @@ costs quality. The switch kinds (`SwitchKind`):
   variable (`enable_thinking`, `thinking`, `thinking_budget`).
 - always (DeepSeek-R1 and distills, QwQ, Qwen3 Thinking-2507, Phi-4-reasoning, AceReason,
   Magistral): thinking is always on; OFF skips it by prefilling an empty block, which the cards
-  say costs quality. Phi-4-reasoning's template writes its own reasoning system prompt and drops
-  any other system message, so the person's instructions go at the start of the first user turn.
+  say costs quality.
 - effort (gpt-oss, the harmony format): `reasoning_effort` low/medium/high, which the template
   writes as `Reasoning: …` in the system message; the toggle becomes an effort choice.
 - Base models (no chat template): plain text completion; there is no thinking to switch.
@@ -126,7 +125,9 @@ class ThinkingProfile:
         template_enable_thinking: the template reads `enable_thinking` (always-reasoning templates
             llama.cpp extended: ON must pass it true).
         instructions_in_first_turn: the person's system prompt goes at the start of the first user
-            turn (the template drops system messages, or its own system prompt is the switch).
+            turn, because the template has no place for it: it drops system messages (it writes
+            its own, as Phi-4-reasoning's does) or refuses them (Gemma 2's). Found by a probe
+            render, as llama.cpp and transformers find a template's system-role support.
     """
 
     family: str
@@ -292,7 +293,6 @@ def _entry(raw: dict[str, Any]) -> _FamilyEntry:
         off_costs_quality=bool(raw.get("off_costs_quality", False)),
         off_prefill=raw.get("off_prefill", ""),
         skip_prefill=raw.get("skip_prefill", ""),
-        instructions_in_first_turn=bool(raw.get("instructions_in_first_turn", False)),
     )
     return _FamilyEntry(
         names=patterns("names"),
@@ -324,7 +324,8 @@ def detect_profile(
     A family is recognised by its names first (the maker's own words), then by the switch its
     template mentions (so an unknown model with a known switch is handled by that switch), then
     by a generation prompt that opens `<think>` (an always-reasoning model); otherwise there is no
-    thinking to switch.
+    thinking to switch. A second probe render finds whether the template has a place for the
+    person's system prompt (`instructions_in_first_turn`).
 
     Raises:
         TemplateBudgetError: the template runs away in the probe render (it would at every reply).
@@ -341,14 +342,39 @@ def detect_profile(
     )
     if chosen is None and opens:
         chosen = probe_family
-    if chosen is None:
-        return _special_profile("plain", SwitchKind.NONE)
-    profile = chosen.profile
-    if profile.switch.kind != SwitchKind.ALWAYS:
-        return profile
-    return replace(
-        profile, opens_think=opens, template_enable_thinking="enable_thinking" in chat_template
-    )
+    profile = _special_profile("plain", SwitchKind.NONE) if chosen is None else chosen.profile
+    if profile.switch.kind == SwitchKind.ALWAYS:
+        profile = replace(
+            profile, opens_think=opens, template_enable_thinking="enable_thinking" in chat_template
+        )
+    if profile.switch.kind in _SYSTEM_SLOT_KINDS and not _template_keeps_system(chat_template):
+        profile = replace(profile, instructions_in_first_turn=True)
+    return profile
+
+
+# The switches that leave the system message to the person (system-line families move the
+# instructions to the first turn anyway; system-flag ones need the system slot for their flag).
+_SYSTEM_SLOT_KINDS = (SwitchKind.NONE, SwitchKind.VARIABLE, SwitchKind.EFFORT, SwitchKind.ALWAYS)
+# Text no template writes by itself: a probe render shows whether a system message reaches the
+# prompt.
+_SYSTEM_PROBE = "Quantdesk system probe 7f3a"
+
+
+def _template_keeps_system(template: str) -> bool:
+    """Whether a system message's text reaches the prompt (a probe render). A template that
+    drops it, or refuses it ("System role not supported"), has no place for instructions.
+
+    Raises:
+        TemplateBudgetError: the template runs away (it would at every reply too).
+    """
+    messages = [Message("system", _SYSTEM_PROBE), Message("user", "Hi")]
+    try:
+        probe = render_chat(template, messages, add_generation_prompt=True)
+    except TemplateBudgetError:
+        raise
+    except ChatTemplateError:
+        return False
+    return _SYSTEM_PROBE in probe
 
 
 def _special_profile(key: str, kind: SwitchKind) -> ThinkingProfile:
@@ -398,7 +424,10 @@ def plan_prompt(
     turns = [strip_reasoning(turn, tags) for turn in turns]
     system_prompt = system_prompt.strip()
     kind = profile.switch.kind
-    messages = ([Message("system", system_prompt)] if system_prompt else []) + turns
+    if profile.instructions_in_first_turn and system_prompt and kind in _SYSTEM_SLOT_KINDS:
+        messages = _prefix_first_user_turn(turns, system_prompt)
+    else:
+        messages = ([Message("system", system_prompt)] if system_prompt else []) + turns
     if kind == SwitchKind.BASE:
         return PromptPlan(messages, {}, plain_completion=True)
     if kind == SwitchKind.SYSTEM_LINE:
@@ -413,8 +442,6 @@ def plan_prompt(
     if kind == SwitchKind.EFFORT:
         return PromptPlan(messages, {profile.switch.name: profile.effort_level(effort)}, tags=tags)
     if kind == SwitchKind.ALWAYS:
-        if profile.instructions_in_first_turn and system_prompt:
-            messages = _prefix_first_user_turn(turns, system_prompt)
         variables: dict[str, Any] = (
             {"enable_thinking": thinking_on} if profile.template_enable_thinking else {}
         )

@@ -52,10 +52,6 @@ FAMILY_TEXTS = (
     QT_TRANSLATE_NOOP("ThinkingFamily", "Phi-4-reasoning (always reasons)"),
     QT_TRANSLATE_NOOP(
         "ThinkingFamily",
-        "This model always reasons before answering. Its template writes its own system prompt, so your instructions are sent at the start of your first message. Turning thinking off skips the reasoning, and its answers get noticeably worse.",
-    ),
-    QT_TRANSLATE_NOOP(
-        "ThinkingFamily",
         "This model always reasons before answering. Turning thinking off skips the reasoning, and its answers get noticeably worse.",
     ),
     QT_TRANSLATE_NOOP(

@@ -352,6 +352,12 @@ def _system_prompt_note(profile: ThinkingProfile | None) -> str:
         return QCoreApplication.translate(
             "ChatSettingsPanel", "A base model reads this as the start of the text it continues."
         )
+    if profile.instructions_in_first_turn:
+        return QCoreApplication.translate(
+            "ChatSettingsPanel",
+            "This model's chat template has no place for a system prompt; your instructions are "
+            "sent at the start of your first message.",
+        )
     return ""
 
 

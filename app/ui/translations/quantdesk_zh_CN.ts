@@ -434,6 +434,10 @@
         <translation>这个模型不经思考直接回答，因此没有可限制的思考。</translation>
     </message>
     <message>
+        <source>This model&apos;s chat template has no place for a system prompt; your instructions are sent at the start of your first message.</source>
+        <translation>这个模型的对话模板没有放系统提示词的位置；你的指令会放在你第一条消息的开头发送。</translation>
+    </message>
+    <message>
         <source>This model&apos;s thinking switch is /think or /no_think at the end of the system prompt; Quantdesk adds it after your instructions.</source>
         <translation>此模型的思考开关是系统提示词末尾的 /think 或 /no_think；Quantdesk 会把它加在你的指令之后。</translation>
     </message>
@@ -2051,10 +2055,6 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>This model always reasons before answering (its default system prompt asks it to; your own system prompt replaces that). Turning thinking off skips the reasoning, and its answers get noticeably worse.</source>
         <translation>这个模型总是先推理再回答（其默认系统提示词要求如此；你自己的系统提示词会取代它）。关闭思考会跳过推理，回答质量会明显下降。</translation>
-    </message>
-    <message>
-        <source>This model always reasons before answering. Its template writes its own system prompt, so your instructions are sent at the start of your first message. Turning thinking off skips the reasoning, and its answers get noticeably worse.</source>
-        <translation>这个模型总是先推理再回答。它的模板会写入自己的系统提示词，所以你的指示会放在第一条消息的开头发送。关闭思考会跳过推理，回答质量会明显下降。</translation>
     </message>
     <message>
         <source>This model always reasons before answering. Turning thinking off skips the reasoning, and its answers get noticeably worse.</source>

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
+from tests.gui.conftest import set_sampling
 from tests.models import TEMPLATES, with_template
 
 
@@ -72,6 +73,26 @@ def test_qwen3_gets_on_off_and_a_plain_chat_model_no_toggle_with_the_reason(
     assert panel.thinking_family.isVisible()
     assert "No thinking toggle" in panel.thinking_family.text()
     assert "no thinking switch Quantdesk knows" in panel.thinking_family.text()
+
+
+def test_a_template_without_a_system_role_gets_the_instructions_in_the_first_message(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Gemma 2's template refuses a system message ("System role not supported"): a person who
+    writes instructions still gets replies, and the panel says where the instructions go."""
+    load(qtbot, window, real_template_model(tmp_path, "google-gemma-2-2b-it"))
+    chat = window.chat
+    qtbot.mouseClick(chat.settings_button, Qt.MouseButton.LeftButton)
+    panel = chat.settings_panel
+    qtbot.keyClicks(panel.system_prompt, "Answer like a pirate.")
+    assert panel.system_note.isVisible()
+    assert "no place for a system prompt" in panel.system_note.text()
+    set_sampling(window, temperature=0.0, max_tokens=8)
+    qtbot.keyClicks(chat.input_box, "Say hello.")
+    with qtbot.waitSignal(window.reply_finished, timeout=120_000):
+        qtbot.mouseClick(chat.send_button, Qt.MouseButton.LeftButton)
+    reply = chat.chat_view.messages()[-1]
+    assert reply.role == "assistant" and reply.content and not chat.error_label.isVisible()
 
 
 def test_every_familys_label_and_note_is_translatable() -> None:

@@ -34,6 +34,7 @@ from app.core.chat.reasoning import (
     plan_prompt,
 )
 from app.core.chat.template import Message, render_chat
+from app.core.errors import ChatTemplateError
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "templates"
 REAL = FIXTURES / "real"
@@ -297,7 +298,6 @@ DEFAULT_SYSTEM_SWITCH = {
 INSTRUCTIONS_IN_FIRST_TURN = {
     "nemotron-super-v1": "<|start_header_id|>user<|end_header_id|>\n\n",
     "phi4-reasoning": "<|im_start|>user<|im_sep|>",
-    "phi4-mini-reasoning": "<|user|>",
 }
 # Where the thinking prompt ends inside the open tag, so the reply starts in the reasoning.
 STARTS_IN_REASONING = {
@@ -318,6 +318,52 @@ def test_the_switch_is_in_the_prompt(key: str, mode: str, system: str) -> None:
     if key in INSTRUCTIONS_IN_FIRST_TURN and system:
         turn = INSTRUCTIONS_IN_FIRST_TURN[key]
         assert f"{turn}{SYSTEM}\n\nWhat is 2+2?" in prompt and prompt.count(SYSTEM) == 1
+
+
+def test_a_template_with_a_place_for_instructions_keeps_them_in_the_system_message() -> None:
+    # Phi-4-mini-reasoning's template adds the person's system message after its own, where
+    # Phi-4-reasoning's drops it: the probe tells the two apart, not the family's name.
+    mini = profile_of(CASES["phi4-mini-reasoning"])
+    assert not mini.instructions_in_first_turn
+    prompt = prompt_for(CASES["phi4-mini-reasoning"], "on", SYSTEM)
+    assert f"developed by Microsoft. {SYSTEM}<|end|><|user|>What is 2+2?" in prompt
+    assert profile_of(CASES["phi4-reasoning"]).instructions_in_first_turn
+
+
+INSTRUCTIONS = "Answer like a pirate, in one short sentence."
+# Tool-calling templates that iterate `tools` (or read `functions`) and so render no chat without
+# them (transformers refuses them too): a chat with them fails with or without instructions.
+NEEDS_TOOLS = {
+    "CohereForAI-c4ai-command-r-plus-tool_use.jinja",
+    "NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja",
+    "NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja",
+    "fireworks-ai-llama-3-firefunction-v2.jinja",
+}
+
+
+@pytest.mark.parametrize("path", sorted(REAL.glob("*.jinja")), ids=lambda path: path.stem)
+def test_the_persons_instructions_reach_every_model_in_the_corpus(path: Path) -> None:
+    """Whatever the template does with a system message (keeps it, drops it as Phi-4-reasoning's
+    does, refuses it as Gemma 2's does), the person's instructions reach the prompt once, and a
+    chat with them renders."""
+    template = path.read_text(encoding="utf-8")
+    if path.name in NEEDS_TOOLS:
+        with pytest.raises(ChatTemplateError, match="is not iterable|'functions' is undefined"):
+            render_chat(template, [Message("user", "What is 2+2?")])
+        return
+    profile = detect_profile(name=None, basename=None, architecture=None, chat_template=template)
+    plan = plan_prompt(
+        profile,
+        thinking_on=profile.default_on,
+        system_prompt=INSTRUCTIONS,
+        turns=[Message("user", "What is 2+2?")],
+    )
+    prompt = render_chat(
+        template, plan.messages, bos_token=BOS, eos_token=EOS, **plan.template_variables
+    )
+    assert prompt.count(INSTRUCTIONS) == 1
+    if profile.instructions_in_first_turn:
+        assert f"{INSTRUCTIONS}\n\nWhat is 2+2?" in prompt
 
 
 # Families no maker's template in the corpus proves (none today): a family added without one is

@@ -106,14 +106,19 @@ def test_text_crosses_to_the_renderer_and_back_exactly() -> None:
 def test_every_familys_render_goes_through_the_same_budget(
     switch: str, variables: dict[str, object]
 ) -> None:
-    # A hostile template that mentions a family's switch is taken for that family (its switch is
-    # recognised without a render), and its renders meet the one bounded renderer's budget.
-    from app.core.chat.reasoning import detect_profile, plan_prompt
+    # A hostile template that mentions a family's switch is taken for that family; the probe
+    # render at load (where does a system prompt go?) and every reply's render meet the one
+    # bounded renderer's budget.
+    from app.core.chat.reasoning import detect_profile, families, plan_prompt
 
     hostile = f"{{# {switch} #}}" + HOSTILE["nested loops with no output"]
-    profile = detect_profile(name=None, basename=None, architecture=None, chat_template=hostile)
-    assert profile.can_think
-    plan = plan_prompt(profile, thinking_on=False, system_prompt="", turns=HI, effort="high")
+    family = next(f for f in families() if f.matches_template(hostile))
+    assert family.profile.can_think
+    started = time.monotonic()
+    with pytest.raises(TemplateBudgetError, match="took too long to render"):
+        detect_profile(name=None, basename=None, architecture=None, chat_template=hostile)
+    assert time.monotonic() - started < ANSWER_WITHIN
+    plan = plan_prompt(family.profile, thinking_on=False, system_prompt="", turns=HI, effort="high")
     assert plan.template_variables == variables
     started = time.monotonic()
     with pytest.raises(TemplateBudgetError, match="took too long to render"):
