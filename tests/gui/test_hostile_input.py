@@ -17,9 +17,9 @@ from app.ui.session import Session
 from tests import models
 
 LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
-# Passes the thinking probe at load (one "Hi"), runs away on a real conversation.
+# Passes the probes at load (each ends with a "Hi"), runs away on a real conversation.
 LOOPS_ON_REAL_MESSAGES = (
-    "{% if messages[0].content != 'Hi' %}" + LOOPS + "{% endif %}"
+    "{% if messages[-1].content != 'Hi' %}" + LOOPS + "{% endif %}"
     "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
     "<|im_start|>assistant\n"
 )
