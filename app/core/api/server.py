@@ -15,6 +15,7 @@ origins are listed. A client that goes away stops its generation within one toke
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 import threading
@@ -614,6 +615,11 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ApiBindError(
+                f"Can't listen on {host}:{port}: another program already uses port {port}. "
+                "Choose another port (0 picks any free one)."
+            ) from exc
         raise ApiBindError(f"Can't listen on {host}:{port}: {exc.strerror or exc}.") from exc
     sock.set_inheritable(True)
     return sock

@@ -640,6 +640,11 @@ class ChatView(QScrollArea):
         self._placeholder.setWordWrap(True)
         mute(self._placeholder)
         self._layout.insertWidget(0, self._placeholder)
+        # The page is as tall as its messages at its width (their height-for-width), never as
+        # tall as their minimum size hints: a wrapped label's minimum is its height at its
+        # narrowest, and a long reply's paragraphs summed that way left a blank tail of screens
+        # below the text, where following the newest text scrolled to (the reply looked empty).
+        self._container.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.setWidget(self._container)
         self._follow = True
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)

@@ -46,6 +46,7 @@ class ApiServerSection(QGroupBox):
         super().__init__(self.tr("Local API server"))
         self.session = session
         self._items: dict[int, QTreeWidgetItem] = {}
+        self._states: dict[int, str] = {}  # each listed request's state, for the queue line
         api = session.api
 
         self.enable_check = QCheckBox(
@@ -155,6 +156,10 @@ class ApiServerSection(QGroupBox):
             self.enable_check.blockSignals(True)
             self.enable_check.setChecked(False)
             self.enable_check.blockSignals(False)
+        # A request cut off by the stop sends no last update: none waits once the server is off.
+        self._states = {
+            key: state for key, state in self._states.items() if state not in ("queued", "running")
+        }
         self.queue_label.clear()
 
     @Slot(object)
@@ -179,6 +184,9 @@ class ApiServerSection(QGroupBox):
             while self.requests.topLevelItemCount() > MAX_LISTED:
                 old = self.requests.takeTopLevelItem(self.requests.topLevelItemCount() - 1)
                 self._items = {key: value for key, value in self._items.items() if value is not old}
+                self._states = {
+                    key: self._states[key] for key in self._items if key in self._states
+                }
         item.setText(0, str(record.id))
         item.setText(1, f"{record.method} {record.path}")
         item.setText(2, record.model)
@@ -186,6 +194,7 @@ class ApiServerSection(QGroupBox):
         item.setText(4, str(record.completion_tokens) if record.completion_tokens else "")
         item.setText(5, f"{record.tokens_per_second:.1f}" if record.tokens_per_second else "")
         item.setToolTip(3, record.error)
+        self._states[record.id] = record.state
         self._show_queue()
 
     def _state_text(self, record: RequestRecord) -> str:
@@ -200,7 +209,9 @@ class ApiServerSection(QGroupBox):
         return texts.get(record.state, record.state)
 
     def _show_queue(self) -> None:
-        waiting = self.session.api.waiting
+        # From the requests' own states, not the server's count: a request's last update ("Done")
+        # comes before the server counts it out, and the line said one was still queued.
+        waiting = sum(state in ("queued", "running") for state in self._states.values())
         self.queue_label.setText(
             self.tr("%n request(s) in the queue", "", waiting) if waiting else ""
         )

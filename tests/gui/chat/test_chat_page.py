@@ -19,9 +19,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.core.chat.history import ChatStore, open_chat_store
+from app.core.chat.history import ChatStore, MessageState, open_chat_store
 from app.core.paths import app_paths
-from app.ui.chat.view import MessageWidget, Segment, split_segments
+from app.ui.chat.view import ChatView, MessageWidget, Segment, split_segments
 from app.ui.main_window import MainWindow
 from app.ui.session import CHAT_DATABASE, Session
 from tests.gui.conftest import pick_in_model_picker, set_sampling
@@ -287,6 +287,32 @@ def test_long_answers_are_split_into_paragraphs_and_code_stays_whole() -> None:
         Segment("See:"),
         Segment("let a", code=True, language="js"),
     ]
+
+
+def test_a_long_streamed_answer_ends_where_its_text_ends(qtbot: QtBot) -> None:
+    # Twenty paragraphs streamed a few characters at a time: the page below the last line is
+    # no taller than its margin, so following the reply shows its newest text, not a blank.
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(717, 490)
+    view.show()
+    view.add_message(MessageWidget("user", "Write a very long story."))
+    reply = view.add_message(MessageWidget("assistant", state=MessageState.STREAMING))
+    paragraph = "The king and the dragon decide to create their own kingdom. " * 6
+    text = "\n\n".join(f"{index}. {paragraph}" for index in range(20))
+    for start in range(0, len(text), 40):
+        reply.append("", text[start : start + 40])
+        qtbot.wait(1)
+    reply.finish(MessageState.COMPLETE, None)
+
+    def ends_at_the_text() -> None:
+        page = view.widget()
+        below = page.height() - reply.geometry().bottom()
+        assert below <= 2 * view._layout.contentsMargins().bottom() + 2
+        scroll = view.verticalScrollBar()
+        assert scroll.value() == scroll.maximum() > 0
+
+    qtbot.waitUntil(ends_at_the_text)
 
 
 def test_markdown_answers_render_code_and_never_raw_html(qtbot: QtBot) -> None:

@@ -75,6 +75,7 @@ def test_the_api_shares_the_engine_thread_and_the_persons_chat_streams_while_it_
 
     # Then the request runs on the same engine thread, and the list shows its speed.
     qtbot.waitUntil(lambda: section.state_of(1) == "Done", timeout=60_000)
+    assert section.queue_label.text() == ""  # nothing waits any more
     client.join(60)
     api.close()
     assert answers and answers[0]

@@ -487,5 +487,7 @@ def test_listening_beyond_this_computer_needs_a_key(serve: Serve) -> None:
 
 def test_a_taken_port_is_a_clear_error(serve: Serve) -> None:
     server = serve()
-    with pytest.raises(ApiBindError, match=str(server.port)):
+    with pytest.raises(ApiBindError, match=str(server.port)) as refused:
         serve(port=server.port)
+    assert "another program already uses" in str(refused.value)  # and what to do: another port
+    assert "Choose another port" in str(refused.value)
