@@ -14,7 +14,10 @@ import errno
 import ipaddress
 import json
 import logging
+import os
 import socket
+import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +38,12 @@ CONNECT_SECONDS = 3.0
 PROBE_SECONDS = 60.0
 # Round trips timed per probe (a device-memory query each); the median is kept.
 ROUND_TRIPS = 7
+# Once connected, a worker answers in milliseconds. One that stays silent is serving another
+# computer (llama.cpp's RPC server serves one client at a time) or is another program (a web
+# server waits for a request of its own): the probe child gives up after this long.
+ANSWER_SECONDS = 5.0
+# The probe child's exit status when the worker stayed silent.
+SILENT_EXIT = 75
 
 
 @dataclass(frozen=True)
@@ -152,6 +161,13 @@ def probe(address: WorkerAddress, *, cancel: CancelToken | None = None) -> Worke
     except ChildWorkError as failure:
         if failure.why == "stopped":
             raise
+        if failure.returncode == SILENT_EXIT:
+            raise RemoteWorkerError(
+                f"{address} took the connection but didn't answer within "
+                f"{ANSWER_SECONDS:.0f} s: it is busy with another computer (a worker serves one "
+                "at a time), or the program there isn't `quantdesk worker`",
+                address=str(address),
+            ) from None
         detail = f" (llama.cpp said: {failure.last_line})" if failure.last_line else ""
         raise RemoteWorkerError(
             f"{address} answered, but not as a Quantdesk worker of this version{detail}",
@@ -177,14 +193,18 @@ def probe_here(args: list[str]) -> int:
     from app.core.engine.rpc import connect
 
     address = parse_address(args[0])
+    base = ggml_libraries().base  # loaded before the clock starts: only the worker is timed
+    silent = threading.Timer(ANSWER_SECONDS, _give_up_on_silence)
+    silent.daemon = True
+    silent.start()
     devices = connect(address.endpoint)
-    base = ggml_libraries().base
     free, total = ctypes.c_size_t(), ctypes.c_size_t()
     trips = []
     for _ in range(ROUND_TRIPS):
         started = time.perf_counter()
         base.ggml_backend_dev_memory(devices[0].handle, ctypes.byref(free), ctypes.byref(total))
         trips.append(time.perf_counter() - started)
+    silent.cancel()
     trips.sort()
     print(
         json.dumps(
@@ -196,6 +216,13 @@ def probe_here(args: list[str]) -> int:
         flush=True,
     )
     return 0
+
+
+def _give_up_on_silence() -> None:
+    """The worker took the connection and said nothing: end the probe child (the RPC client
+    would wait for ever in a call Python can't interrupt)."""
+    print("the worker didn't answer", file=sys.stderr, flush=True)
+    os._exit(SILENT_EXIT)
 
 
 def split_layers(

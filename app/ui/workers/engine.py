@@ -235,6 +235,9 @@ class EngineWorker(QObject):
         so it isn't measured into the table that corrects its estimates."""
         from app.core.remote.workers import plan_split
 
+        # A worker serves one computer at a time: the model loaded now may hold the very
+        # workers about to be probed, and would keep them from answering.
+        self._engine.unload()
         remote, left_out = plan_split(options.workers, Path(path), cancel=self._cancel)
         if left_out:
             self.workers_left_out.emit(left_out)

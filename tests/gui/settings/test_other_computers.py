@@ -107,6 +107,13 @@ def test_computers_added_in_settings_take_layers_and_the_reply_is_the_local_one(
     reply = window.chat.chat_view.messages()[-1]
     assert reply.content == json.loads(local.stdout)["content"]  # token for token
 
+    # Loaded again (a worker serves one computer at a time, and the loaded model holds both):
+    # the same split, at once, not both left out after a silent probe.
+    with qtbot.waitSignal(window.model_loaded, timeout=120_000) as again:
+        window.load_model(tiny_model)
+    assert again.args[0].remote == model.remote
+    assert not window.notes.isVisible()
+
     # Removed: not used by the next load, and not contacted again.
     qtbot.mouseClick(rows[1].remove_button, Qt.MouseButton.LeftButton)
     assert window.session.preferences.workers == (two_workers[0][1],)

@@ -157,6 +157,43 @@ def test_hw_lists_the_workers_and_says_why_one_cant_be_used(
     assert "nothing is listening on that port" in listed[2]["error"]
 
 
+def test_a_program_that_takes_the_connection_and_stays_silent_is_named_within_seconds() -> None:
+    """A web server at the address (it waits for a request of its own, as a worker busy with
+    another computer waits too): the probe says so once the worker's answer is overdue, not
+    after the whole probe's minute."""
+    from app.core.remote.workers import ANSWER_SECONDS
+
+    host = "127.0.0.11"
+    port = free_port(host)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", host],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        ends = time.monotonic() + 30
+        while not _answers(host, port) and time.monotonic() < ends:
+            time.sleep(0.1)
+        started = time.monotonic()
+        with pytest.raises(RemoteWorkerError) as refused:
+            probe(parse_address(f"{host}:{port}"))
+        took = time.monotonic() - started
+    finally:
+        web.kill()
+        web.wait()
+    assert f"{host}:{port} took the connection but didn't answer within 5 s" in str(refused.value)
+    assert "busy with another computer" in str(refused.value)
+    assert "isn't `quantdesk worker`" in str(refused.value)
+    assert ANSWER_SECONDS <= took < ANSWER_SECONDS + 20  # the child's start, then 5 s
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        check_reachable(WorkerAddress(host, port), timeout=1)
+        return True
+    except RemoteWorkerError:
+        return False
+
+
 def test_a_split_reply_is_the_local_reply_token_for_token(
     two_workers: list[tuple[subprocess.Popen[str], str]], tiny_model: Path
 ) -> None:
