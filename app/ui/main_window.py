@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app.core._util.files import moved_path
 from app.core._util.units import format_bytes, format_seconds
 from app.core.engine.engine import GenerationStats, LoadedModel
-from app.core.errors import HistoryError, LoadMemoryError
+from app.core.errors import HistoryError, LoadMemoryError, RemoteWorkerError
 from app.core.hub.library import (
     LocalModel,
     describe_model,
@@ -75,15 +75,25 @@ MEMORY_REFRESH_MS = 2000
 CHATS, MODELS, DISCOVER, DOWNLOADS, SETTINGS = range(5)
 
 
+def describe_split(model: LoadedModel) -> str:
+    """Which computers hold the layers of a split model, and how many each ("" when the model
+    runs on this computer alone)."""
+    if not model.remote:
+        return ""
+    return QCoreApplication.translate(
+        "MainWindow", "split across this computer ({here} layers) and {others}"
+    ).format(
+        here=max(0, (model.layer_count or 0) - sum(w.layers for w in model.remote)),
+        others=", ".join(f"{w.endpoint} ({w.layers})" for w in model.remote),
+    )
+
+
 def describe_gpu_layers(model: LoadedModel) -> str:
     """Where the model's layers run, in words; empty when none is on a GPU (a machine without
     one, or CPU only): the status bar then says nothing about the GPU."""
-    if model.remote:
-        return QCoreApplication.translate(
-            "MainWindow", "split across this computer ({here} layers) and {others}"
-        ).format(
-            here=max(0, (model.layer_count or 0) - sum(w.layers for w in model.remote)),
-            others=", ".join(f"{w.endpoint} ({w.layers})" for w in model.remote),
+    if model.remote:  # short, for the status bar: `describe_split` gives the layers
+        return QCoreApplication.translate("MainWindow", "split across {count} computers").format(
+            count=len(model.remote) + 1
         )
     if model.gpu_layers == 0:
         return ""
@@ -179,6 +189,7 @@ class MainWindow(QMainWindow):
         self.chat.reply_finished.connect(self._note_reply)
         self.chat.reply_finished.connect(self.reply_finished)
         self.chat.reply_failed.connect(self.reply_failed)
+        self.chat.reply_failed.connect(self._on_reply_failed)
         self.chat.status_changed.connect(self._show_chat_status)
         self.chat.context_length_requested.connect(self._reload_with_context)
         self.chat.conversation_shown.connect(self._update_model_offer)
@@ -209,6 +220,8 @@ class MainWindow(QMainWindow):
         self.pages.currentChanged.connect(self.sidebar.setCurrentRow)
         self.sidebar.setCurrentRow(CHATS)
         self.notes = NoteBanner()
+        self._load_notes: list[str] = []  # notes about the current load, withdrawn at the next
+        self._model_lost_worker = False  # the model loaded can't reply: a worker went away
         pages_column = QVBoxLayout()
         # A little room at the window's edge: buttons there would otherwise touch it.
         pages_column.setContentsMargins(0, 0, 8, 6)
@@ -614,6 +627,10 @@ class MainWindow(QMainWindow):
         it (wizard, Discover, an earlier load), else the current chat's setting."""
         if self.chat.is_generating:
             self.chat.stop_reply()
+        # Notes about the load before (a computer left out, one that went away) are for this
+        # load to find again or not.
+        self.notes.withdraw(self._load_notes)
+        self._load_notes = []
         self._model = None
         self._first_reply = self._last_reply = None  # figures of the model before
         self.chat.set_model(None)
@@ -663,19 +680,22 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._loading = False
+        if self._model_lost_worker:  # the chat's "can't reply any more" no longer holds
+            self.chat.show_error("")
+            self._model_lost_worker = False
         self._model = model
         label = self.loaded_label(model)
-        self._set_status(
-            self.tr(
-                "Ready: {name} · {size} · context {ctx:,} tokens · {kind} · loaded in {secs}"
-            ).format(
-                name=label,
-                size=format_bytes(model.file_size),
-                ctx=model.context_length,
-                kind=model.thinking.label,
-                secs=format_seconds(model.load_seconds),
-            )
+        ready = self.tr(
+            "Ready: {name} · {size} · context {ctx:,} tokens · {kind} · loaded in {secs}"
+        ).format(
+            name=label,
+            size=format_bytes(model.file_size),
+            ctx=model.context_length,
+            kind=model.thinking.label,
+            secs=format_seconds(model.load_seconds),
         )
+        split = describe_split(model)
+        self._set_status(f"{ready} · {split}" if split else ready)
         self._update_controls()
         self.chat.set_model(model)
         parts = [label if model.quant else f"{label} · {self.tr('unknown quant')}"]
@@ -687,7 +707,9 @@ class MainWindow(QMainWindow):
             hint=self.tr("The model is ready. Type a message below to start."),
             title=label,
         )
-        self.model_label.setToolTip(plain_tooltip(str(model.path)))
+        self.model_label.setToolTip(
+            plain_tooltip("\n".join(filter(None, [str(model.path), split])))
+        )
         if self.session.preferences.last_model != str(model.path):
             self.session.update_preferences(last_model=str(model.path))
         self._sample_memory()
@@ -724,11 +746,35 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         for error in errors:
-            self.notes.add(
-                self.tr("Loaded without another computer: {reason}").format(
-                    reason=error_text(error)
-                )
+            note = self.tr("Loaded without another computer: {reason}").format(
+                reason=error_text(error)
             )
+            self._load_notes.append(note)
+            self.notes.add(note)
+
+    @Slot(object)
+    def _on_reply_failed(self, error: Exception) -> None:
+        """A computer holding part of the model went away: the model can't reply any more.
+        Say so where the model is named, and offer the load that goes on without it."""
+        model = self._model
+        if self._closed or not isinstance(error, RemoteWorkerError) or model is None:
+            return
+        self._model_lost_worker = True
+        gone = error.address or self.tr("another computer")
+        self._set_status(
+            self.tr(
+                "{name} can't reply any more: part of it was on {address}, which stopped answering."
+            ).format(name=self.loaded_label(model), address=gone),
+            error=True,
+        )
+        note = self.tr(
+            "The computer at {address} stopped answering, so the model loaded across it can't "
+            "reply any more. Load it again to go on with the computers that answer (or this one "
+            "alone)."
+        ).format(address=gone)
+        self._load_notes.append(note)
+        path = model.path
+        self.notes.offer(note, self.tr("Load it again"), lambda: self.load_model(path))
 
     @Slot(object)
     def _on_load_failed(self, error: Exception) -> None:

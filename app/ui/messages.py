@@ -165,11 +165,21 @@ class NoteBanner(QWidget):
         self.hide()
 
     def add(self, note: str) -> None:
-        """Show one more note (logged too), below those not yet dismissed."""
+        """Show one more note (logged too), below those not yet dismissed; a note already
+        shown is not repeated (the same failure met again, at each load)."""
         log.warning("note shown: %s", note)
-        self._notes.append(note)
+        if note not in self._notes:
+            self._notes.append(note)
         self.text.setText("\n\n".join(self._notes))
         self.show()
+
+    def withdraw(self, notes: list[str]) -> None:
+        """Take back `notes` that no longer hold (their cause is gone); the others stay."""
+        self._notes = [note for note in self._notes if note not in notes]
+        if not self._notes:
+            self.dismiss()
+            return
+        self.text.setText("\n\n".join(self._notes))
 
     def offer(self, note: str, button: str, action: Callable[[], None]) -> None:
         """Show `note` with a button labelled `button` that runs `action` and dismisses the

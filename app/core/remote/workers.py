@@ -15,6 +15,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import socket
 import sys
 import threading
@@ -63,13 +64,17 @@ class WorkerAddress:
         return self.endpoint
 
 
+_URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
 def parse_address(text: str) -> WorkerAddress:
     """ "192.168.1.20", "192.168.1.20:50052", "desk.local:6000", "[fe80::1]:50052".
 
     Raises:
         RemoteWorkerError: not a host with an optional port (the sentence gives an example).
     """
-    cleaned = text.strip()
+    # Copied from a browser or a chat: "http://192.168.1.20:50052/" names the same computer.
+    cleaned = _URL_SCHEME.sub("", text.strip()).removesuffix("/")
     host, port_text = cleaned, ""
     if cleaned.startswith("["):  # [IPv6]:port
         host, _, rest = cleaned[1:].partition("]")
@@ -77,7 +82,7 @@ def parse_address(text: str) -> WorkerAddress:
     elif cleaned.count(":") == 1:
         host, port_text = cleaned.split(":")
     example = f"write it as an address and a port, like 192.168.1.20:{DEFAULT_PORT}"
-    # A URL, two words, or longer than any host name (253 characters, RFC 1035).
+    # A URL with a path, two words, or longer than any host name (253 characters, RFC 1035).
     if not host or len(host) > 253 or any(c.isspace() for c in cleaned) or "/" in cleaned:
         raise RemoteWorkerError(
             f"\u201c{cleaned[:80]}\u201d is not a computer's address: {example}"

@@ -1324,6 +1324,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>加载</translation>
     </message>
     <message>
+        <source>Load it again</source>
+        <translation>重新加载</translation>
+    </message>
+    <message>
         <source>Load this chat&apos;s model</source>
         <translation>加载此对话的模型</translation>
     </message>
@@ -1404,6 +1408,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         </translation>
     </message>
     <message>
+        <source>The computer at {address} stopped answering, so the model loaded across it can&apos;t reply any more. Load it again to go on with the computers that answer (or this one alone).</source>
+        <translation>位于 {address} 的电脑已不再响应，因此分布在它上面的模型无法再回复。请重新加载，以便用仍在响应的电脑（或只用这台电脑）继续。</translation>
+    </message>
+    <message>
         <source>The local API server is on: Settings → Local API server</source>
         <translation>本地 API 服务器已开启：设置 → 本地 API 服务器</translation>
     </message>
@@ -1452,12 +1460,24 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>所有层都在 GPU 上</translation>
     </message>
     <message>
+        <source>another computer</source>
+        <translation>另一台电脑</translation>
+    </message>
+    <message>
         <source>split across this computer ({here} layers) and {others}</source>
         <translation>分布在这台电脑（{here} 层）和 {others} 上</translation>
     </message>
     <message>
+        <source>split across {count} computers</source>
+        <translation>分布在 {count} 台电脑上</translation>
+    </message>
+    <message>
         <source>{model} — Quantdesk</source>
         <translation>{model} — Quantdesk</translation>
+    </message>
+    <message>
+        <source>{name} can&apos;t reply any more: part of it was on {address}, which stopped answering.</source>
+        <translation>{name} 无法再回复：它的一部分在 {address} 上，而那台电脑已不再响应。</translation>
     </message>
     <message>
         <source>{n} of {total}&#xa0;layers on the GPU</source>

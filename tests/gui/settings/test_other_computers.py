@@ -97,7 +97,10 @@ def test_computers_added_in_settings_take_layers_and_the_reply_is_the_local_one(
     assert {worker.endpoint: worker.layers for worker in model.remote} == {
         two_workers[0][1]: 10, two_workers[1][1]: 10
     }  # fmt: skip
-    assert "split across this computer (10 layers)" in window.model_label.text()
+    # The status bar says it short; the line above the chat and the tooltip give the layers.
+    assert window.model_label.text().endswith("· split across 3 computers")
+    placement = f"split across this computer (10 layers) and {two_workers[0][1]} (10), "
+    assert placement in window.model_status.text() and placement in window.model_label.toolTip()
 
     go_to(qtbot, window, CHATS)
     set_sampling(window, temperature=0.0, max_tokens=24)
@@ -176,6 +179,21 @@ def test_a_computer_that_goes_away_mid_reply_ends_the_reply_and_keeps_its_text(
         qtbot.keyClicks(window.chat.input_box, "Are you there?")
         qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
     assert "Load the model again to go on without it." in window.chat.error_label.text()
+    # Where the model is named, it says so; the note offers the load that goes on without it,
+    # once however often the loss is met.
+    assert "can't reply any more" in window.model_status.text()
+    assert f"part of it was on {address}" in window.model_status.text()
+    notes = window.notes
+    assert notes.isVisible() and notes.action_button.isVisible()
+    assert notes.action_button.text() == "Load it again"
+    assert notes.text.text().count(f"The computer at {address} stopped answering") == 1
+    with qtbot.waitSignal(window.model_loaded, timeout=300_000) as again:
+        qtbot.mouseClick(notes.action_button, Qt.MouseButton.LeftButton)
+    assert again.args[0].remote == ()  # this computer alone: the worker is gone
+    assert "stopped answering" not in notes.text.text()  # the old note was withdrawn
+    assert f"Loaded without another computer: {address} can't be used" in notes.text.text()
+    assert not window.chat.error_label.isVisible()  # "can't reply any more" no longer holds
+    assert window.model_status.text().startswith("Ready:")
 
 
 def test_discover_fits_files_too_large_here_across_the_computers_added(

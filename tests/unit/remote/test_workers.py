@@ -40,6 +40,8 @@ START_SECONDS = 90  # a worker's start: Python, the engine's backends
         ("desk.local:50053", "desk.local", 50053),
         ("[fe80::1]:50052", "fe80::1", 50052),
         ("[::1]", "::1", 50052),
+        ("http://127.0.0.5:50052", "127.0.0.5", 50052),  # pasted as a link
+        ("tcp://desk.local:6000/", "desk.local", 6000),
     ],
 )
 def test_an_address_is_a_host_and_a_port(text: str, host: str, port: int) -> None:
@@ -53,7 +55,7 @@ def test_an_address_is_a_host_and_a_port(text: str, host: str, port: int) -> Non
     [
         ("", "is not a computer's address"),
         ("my desk", "is not a computer's address"),
-        ("http://desk/", "is not a computer's address"),
+        ("http://desk/v1", "is not a computer's address"),  # a web address, not a computer's
         ("desk:port", "“port” is not a port number"),
         ("desk:70000", "“70000” is not a port number"),
         ("d" * 10_000 + ":50052", "is not a computer's address"),  # longer than any host name
