@@ -35,6 +35,7 @@ from app.core.gguf.quants import parse_quant
 
 if TYPE_CHECKING:
     from app.core.engine.engine import GenerationStats, LoadedModel
+    from app.core.engine.rpc import RemoteLayers
     from app.core.fit.speed import SpeedRange
     from app.core.machine.hardware import HardwareProfile
 
@@ -155,6 +156,8 @@ class SlownessFigures:
     smaller: SmallerFile | None = None
     # The file's quant is known and already the smallest worth using (Q3_K_M and below).
     smallest_quant: bool = False
+    # The layers other computers hold (a model split across them); () on this computer alone.
+    remote: tuple[RemoteLayers, ...] = ()
 
     @property
     def layers_on_gpu(self) -> int:
@@ -371,11 +374,13 @@ def gather_figures(inputs: SlownessInputs) -> SlownessFigures:
         reply=ReplyFigures.from_stats(inputs.reply) if inputs.reply else None,
         first_reply=ReplyFigures.from_stats(inputs.first_reply) if inputs.first_reply else None,
         tested_speed=_tested_speed(inputs, gpu_backend),
-        predicted=_predicted(inputs, gpu_backend),
+        # This computer's prediction leaves out the network each token of a split waits on.
+        predicted=None if model.remote else _predicted(inputs, gpu_backend),
         smaller=smaller,
         smallest_quant=smaller is None
         and model.quant is not None
         and model.quant.upper() in BITS_PER_WEIGHT,
+        remote=model.remote,
     )
 
 

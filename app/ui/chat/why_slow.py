@@ -177,6 +177,17 @@ class WhySlowPanel(QDialog):
     def _layers(self, figures: SlownessFigures) -> str:
         total = figures.layer_count
         on_cpu = figures.layers_on_cpu
+        if figures.remote:
+            away = sum(share.layers for share in figures.remote)
+            return self.tr(
+                "{here} of %n layers on this computer, the rest on other computers: {others}. "
+                "Every word waits for them over the network.",
+                "",
+                total or 0,
+            ).format(
+                here=max(0, (total or 0) - away),
+                others=", ".join(f"{s.endpoint} ({s.layers})" for s in figures.remote),
+            )
         if figures.gpu_layers == 0:
             if total is None:
                 return self.tr("All layers on the CPU")
@@ -258,7 +269,12 @@ class WhySlowPanel(QDialog):
 
     def _predicted(self, figures: SlownessFigures) -> str:
         predicted = figures.predicted
-        if predicted is None:
+        if figures.remote:
+            line = self.tr(
+                "Not predicted for a model split across computers: the other computers' "
+                "speed and the network's are not known here."
+            )
+        elif predicted is None:
             line = self.tr("Not known: this machine's memory speed hasn't been measured.")
         elif predicted.basis is SpeedBasis.MEASURED:
             line = self.tr(

@@ -2283,6 +2283,10 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>未知：尚未测量这台机器的内存速度。</translation>
     </message>
     <message>
+        <source>Not predicted for a model split across computers: the other computers&apos; speed and the network&apos;s are not known here.</source>
+        <translation>分布在多台电脑上的模型无法预测速度：这里不知道其他电脑和网络的速度。</translation>
+    </message>
+    <message>
         <source>Open GPU settings</source>
         <translation>打开 GPU 设置</translation>
     </message>
@@ -2363,6 +2367,12 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
     <message>
         <source>the GPU</source>
         <translation>GPU</translation>
+    </message>
+    <message numerus="yes">
+        <source>{here} of %n layers on this computer, the rest on other computers: {others}. Every word waits for them over the network.</source>
+        <translation>
+            <numerusform>%n 层中有 {here} 层在这台电脑上，其余在其他电脑上：{others}。每个词都要通过网络等待它们。</numerusform>
+        </translation>
     </message>
     <message>
         <source>{low}–{high}&#xa0;tokens/s at the start of a chat (estimated from this machine&apos;s memory speed; Measure speed makes it exact).</source>

@@ -110,6 +110,16 @@ def test_computers_added_in_settings_take_layers_and_the_reply_is_the_local_one(
     reply = window.chat.chat_view.messages()[-1]
     assert reply.content == json.loads(local.stdout)["content"]  # token for token
 
+    # "Why is it slow?" names the other computers, and predicts nothing it can't know.
+    panel = window.show_why_slow()
+    figures = panel.rows
+    qtbot.waitUntil(lambda: "tokens/s" in figures["reply"].text(), timeout=60_000)
+    assert figures["layers"].text().startswith(
+        f"10 of 30 layers on this computer, the rest on other computers: {two_workers[0][1]} (10)"
+    )
+    assert figures["predicted"].text().startswith("Not predicted for a model split across")
+    panel.close()
+
     # Loaded again (a worker serves one computer at a time, and the loaded model holds both):
     # the same split, at once, not both left out after a silent probe.
     with qtbot.waitSignal(window.model_loaded, timeout=120_000) as again:
