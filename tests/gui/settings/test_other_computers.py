@@ -114,9 +114,9 @@ def test_computers_added_in_settings_take_layers_and_the_reply_is_the_local_one(
     panel = window.show_why_slow()
     figures = panel.rows
     qtbot.waitUntil(lambda: "tokens/s" in figures["reply"].text(), timeout=60_000)
-    assert figures["layers"].text().startswith(
-        f"10 of 30 layers on this computer, the rest on other computers: {two_workers[0][1]} (10)"
-    )
+    first = two_workers[0][1]
+    layers = figures["layers"].text()
+    assert layers.startswith(f"10 of 30 layers on this computer, the rest on other computers: {first} (10)")  # fmt: skip
     assert figures["predicted"].text().startswith("Not predicted for a model split across")
     panel.close()
 
