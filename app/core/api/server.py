@@ -57,6 +57,7 @@ from app.core.api.protocol import (
 )
 from app.core.api.streaming import EventStream, cancel_on_disconnect
 from app.core.chat.reasoning import REASONING
+from app.core.config.preferences import API_PORT
 from app.core.errors import (
     ApiBindError,
     ApiError,
@@ -76,7 +77,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8080
+DEFAULT_PORT = API_PORT  # the port in the person's preferences until they pick another
 DEFAULT_BODY_LIMIT = 4 << 20  # 4 MiB: a long conversation, never a file upload
 LIVE_UPDATE_SECONDS = 0.5  # how often a streaming request's figures reach the listener
 

@@ -38,6 +38,7 @@ CHOOSER_GOALS = ("fastest", "quality")
 MAX_REMEMBERED_CONTEXTS = 200
 # Other computers a person may add (Settings); more would be a list nobody reads.
 MAX_WORKERS = 16
+API_PORT = 8080  # the local API server's port until the person picks another (llama-server's)
 ALL_GPU_LAYERS = -1
 CPU_ONLY = 0
 
@@ -66,6 +67,9 @@ class Preferences:
         last_model: the path of the model loaded last (None before the first load).
         workers: other computers that hold part of a model (`quantdesk worker` on each), as
             "host:port"; none is contacted unless the person added it.
+        api_port: the port the local API server listens on when turned on (0: any free one);
+            kept so that programs set up with its URL find it again after a restart.
+        api_save_requests: the local API's chat requests are saved in the person's chats.
     """
 
     first_run_done: bool = False
@@ -82,6 +86,8 @@ class Preferences:
     load_last_model: bool = True
     last_model: str | None = None
     workers: tuple[str, ...] = ()
+    api_port: int = API_PORT
+    api_save_requests: bool = False
 
     def __post_init__(self) -> None:
         for name, check in _CHECKS.items():
@@ -192,6 +198,8 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "model_contexts": _valid_contexts,
     "load_last_model": lambda v: isinstance(v, bool),
     "last_model": lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
+    "api_port": lambda v: _is_int(v) and 0 <= v <= 65535,
+    "api_save_requests": lambda v: isinstance(v, bool),
     "workers": lambda v: (
         isinstance(v, (list, tuple))
         and len(v) <= MAX_WORKERS
@@ -210,6 +218,8 @@ _FIELD_WORDS = {
     "language": "language",
     "hardware_overrides": "hardware corrections",
     "workers": "other computers",
+    "api_port": "local API server's port",
+    "api_save_requests": "saving the local API's requests",
     "chooser_goal": "goal for choosing files",
     "chooser_context": "context length for choosing files",
     "model_contexts": "context lengths chosen per model",

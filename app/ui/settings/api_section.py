@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
 )
 
-from app.core.api.server import DEFAULT_HOST, DEFAULT_PORT, RequestRecord, ServerSettings
+from app.core.api.server import DEFAULT_HOST, RequestRecord, ServerSettings
 from app.ui.messages import error_text
 from app.ui.style import mute, plain_text, show_as_error
 from app.ui.workers.engine import LoadOptions
@@ -56,12 +56,17 @@ class ApiServerSection(QGroupBox):
         self.port_spin = QSpinBox()
         self.port_spin.setRange(0, 65535)
         self.port_spin.setSpecialValueText(self.tr("Any free port"))
-        self.port_spin.setValue(DEFAULT_PORT)
+        # Remembered: programs set up with the URL find the server there again after a restart.
+        self.port_spin.setValue(session.preferences.api_port)
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText(self.tr("None (optional)"))
+        self.key_edit.setToolTip(
+            self.tr("A password the other programs must send; leave it empty for none.")
+        )
         self.key_edit.setClearButtonEnabled(True)
         self.save_check = QCheckBox(self.tr("Save the requests in my chats"))
+        self.save_check.setChecked(session.preferences.api_save_requests)
         self.url_label = plain_text(QLabel(self.tr("Off")))
         self.copy_button = QPushButton(self.tr("Copy URL"))
         self.copy_button.setEnabled(False)
@@ -95,9 +100,12 @@ class ApiServerSection(QGroupBox):
         grid.addWidget(self.error_label, 5, 1)
         note = QLabel(
             self.tr(
-                "OpenAI- and Anthropic-compatible: point an editor or agent at the URL. Only "
-                "programs on this computer can reach it. Requests share the loaded model with "
-                "your chats and wait for each other; they are saved in your chats only if you choose."
+                "Programs made for OpenAI's or Anthropic's online models (code editors, "
+                "agents, scripts) can use the model loaded here instead: give them this URL as "
+                "their server address (\u201cbase URL\u201d), and the key if you set one. "
+                "Anthropic's tools want it without the /v1 at the end. Only programs on this "
+                "computer can reach it. Requests share the model with your chats and take "
+                "turns; they are saved in your chats only if you choose."
             )
         )
         note.setWordWrap(True)
@@ -122,6 +130,10 @@ class ApiServerSection(QGroupBox):
         for field in (self.port_spin, self.key_edit, self.save_check):
             field.setEnabled(False)
         self.url_label.setText(self.tr("Starting…"))
+        # The key is not kept: it would be a password in a settings file.
+        self.session.update_preferences(
+            api_port=self.port_spin.value(), api_save_requests=self.save_check.isChecked()
+        )
         settings = ServerSettings(
             host=DEFAULT_HOST,
             port=self.port_spin.value(),

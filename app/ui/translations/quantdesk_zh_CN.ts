@@ -65,6 +65,10 @@
         </translation>
     </message>
     <message>
+        <source>A password the other programs must send; leave it empty for none.</source>
+        <translation>其他程序必须发送的密码；留空则不需要。</translation>
+    </message>
+    <message>
         <source>API key</source>
         <translation>API 密钥</translation>
     </message>
@@ -109,12 +113,12 @@
         <translation>已关闭</translation>
     </message>
     <message>
-        <source>OpenAI- and Anthropic-compatible: point an editor or agent at the URL. Only programs on this computer can reach it. Requests share the loaded model with your chats and wait for each other; they are saved in your chats only if you choose.</source>
-        <translation>兼容 OpenAI 和 Anthropic：将编辑器或智能体指向此 URL。只有本机上的程序可以访问。请求与你的聊天共用已加载的模型，彼此排队等待；只有在你选择时才会保存到你的聊天记录中。</translation>
-    </message>
-    <message>
         <source>Port</source>
         <translation>端口</translation>
+    </message>
+    <message>
+        <source>Programs made for OpenAI&apos;s or Anthropic&apos;s online models (code editors, agents, scripts) can use the model loaded here instead: give them this URL as their server address (“base URL”), and the key if you set one. Anthropic&apos;s tools want it without the /v1 at the end. Only programs on this computer can reach it. Requests share the model with your chats and take turns; they are saved in your chats only if you choose.</source>
+        <translation>为 OpenAI 或 Anthropic 在线模型编写的程序（代码编辑器、智能体、脚本）可以改用这里加载的模型：把这个 URL 作为它们的服务器地址（“base URL”）填入，如果设置了密钥也一并填入。Anthropic 的工具需要去掉末尾的 /v1。只有这台电脑上的程序能访问它。请求与你的聊天共用模型并轮流进行；只有在你选择时才会保存到你的聊天中。</translation>
     </message>
     <message>
         <source>Refused ({status})</source>

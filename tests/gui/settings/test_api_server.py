@@ -3,12 +3,13 @@ app's own engine thread, while the person's own reply streams."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from pathlib import Path
 
 import openai
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QCheckBox
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
@@ -25,6 +26,11 @@ def any_free_port(qtbot: QtBot, section: ApiServerSection) -> None:
     qtbot.keyClicks(spin, "0")
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert spin.value() == 0 and spin.text() == "Any free port"
+
+
+def tick(qtbot: QtBot, box: QCheckBox) -> None:
+    """Click a check box on its box, as a person would (its row may be wider than its text)."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
 
 
 def test_the_api_shares_the_engine_thread_and_the_persons_chat_streams_while_it_waits(
@@ -123,3 +129,42 @@ def test_turned_off_while_starting_it_ends_off(qtbot: QtBot, window: MainWindow)
     assert not api.running and api.url is None
     assert not section.enable_check.isChecked() and section.url_label.text() == "Off"
     assert not window.api_label.isVisible()
+
+
+def test_the_port_and_the_saving_choice_are_there_again_after_a_restart(qtbot: QtBot) -> None:
+    """A program set up with the URL finds the server at the same port once it is turned on
+    again; the key is not kept (it would be a password in a settings file)."""
+    from app.core.paths import app_paths
+    from app.ui.main_window import SETTINGS
+    from app.ui.session import Session
+    from tests.gui.settings.test_other_computers import go_to
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    first = MainWindow(Session(app_paths().ensure()))
+    qtbot.addWidget(first)
+    first.show()
+    go_to(qtbot, first, SETTINGS)
+    section = first.settings_page.api_section
+    spin = section.port_spin
+    spin.setFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(spin, str(port))
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    qtbot.keyClicks(section.key_edit, "secret-key")
+    tick(qtbot, section.save_check)
+    with qtbot.waitSignal(first.session.api.started, timeout=30_000):
+        tick(qtbot, section.enable_check)
+    assert first.session.api.url == f"http://127.0.0.1:{port}"
+    first.close()
+
+    again = MainWindow(Session(app_paths().ensure()))
+    qtbot.addWidget(again)
+    again.show()
+    go_to(qtbot, again, SETTINGS)
+    section = again.settings_page.api_section
+    assert section.port_spin.value() == port and section.save_check.isChecked()
+    assert section.key_edit.text() == "" and not section.enable_check.isChecked()
+    assert "secret-key" not in (app_paths().config / "preferences.json").read_text()
+    again.close()
