@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -85,6 +86,13 @@ class ApiServerSection(QGroupBox):
              self.tr("Tokens"), self.tr("Tokens/s")]
         )  # fmt: skip
         self.requests.setRootIsDecorated(False)
+        # The request and the model get the room; the numbers take what they need.
+        header = self.requests.header()
+        header.setStretchLastSection(False)
+        for column in range(COLUMNS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.requests.setMinimumHeight(120)
 
         grid = QGridLayout(self)
