@@ -75,6 +75,11 @@ MEMORY_REFRESH_MS = 2000
 CHATS, MODELS, DISCOVER, DOWNLOADS, SETTINGS = range(5)
 
 
+def _layers_away(model: LoadedModel | None) -> dict[str, int]:
+    """The layers `model` holds on each other computer (none when it runs here alone)."""
+    return {share.endpoint: share.layers for share in model.remote} if model else {}
+
+
 def describe_split(model: LoadedModel) -> str:
     """Which computers hold the layers of a split model, and how many each ("" when the model
     runs on this computer alone)."""
@@ -337,6 +342,7 @@ class MainWindow(QMainWindow):
             settings = SettingsPage(session)
             if session.hardware is not None:
                 settings.set_hardware(session.hardware)
+            settings.workers.set_in_use(_layers_away(self._model))
             return settings
         raise ValueError(f"no page for sidebar row {row}")
 
@@ -631,6 +637,8 @@ class MainWindow(QMainWindow):
         # load to find again or not.
         self.notes.withdraw(self._load_notes)
         self._load_notes = []
+        # Settings still shows the computers in use until this load ends: probing them while
+        # the load places layers on them would only wait.
         self._model = None
         self._first_reply = self._last_reply = None  # figures of the model before
         self.chat.set_model(None)
@@ -684,6 +692,7 @@ class MainWindow(QMainWindow):
             self.chat.show_error("")
             self._model_lost_worker = False
         self._model = model
+        self._show_workers_in_use()
         label = self.loaded_label(model)
         ready = self.tr(
             "Ready: {name} · {size} · context {ctx:,} tokens · {kind} · loaded in {secs}"
@@ -753,6 +762,11 @@ class MainWindow(QMainWindow):
             self.notes.add(note)
 
     @Slot(object)
+    def _show_workers_in_use(self) -> None:
+        """Settings → Other computers says which computers the loaded model holds."""
+        if SETTINGS in self._built_pages:
+            self.settings_page.workers.set_in_use(_layers_away(self._model))
+
     def _on_reply_failed(self, error: Exception) -> None:
         """A computer holding part of the model went away: the model can't reply any more.
         Say so where the model is named, and offer the load that goes on without it."""
@@ -782,6 +796,7 @@ class MainWindow(QMainWindow):
             return
         self._loading = False
         self._model = None
+        self._show_workers_in_use()
         self.chat.set_model(None)
         self._set_status(error_text(error), error=True)
         self._show_model_state(

@@ -48,6 +48,9 @@ class WorkerRow(QWidget):
         self.endpoint = endpoint
         self.address_label = plain_text(QLabel(endpoint))
         self.status = plain_text(QLabel(self.tr("Checking…")))
+        # The layers of the loaded model this computer holds (None: none); while it holds
+        # some, a probe's late answer doesn't replace that.
+        self.held: int | None = None
         self.status.setWordWrap(True)
         mute(self.status)
         self.remove_button = QPushButton(self.tr("Remove"))
@@ -60,7 +63,10 @@ class WorkerRow(QWidget):
         layout.addWidget(self.status, 1, 0, 1, 2)
         layout.setColumnStretch(0, 1)
 
+    @Slot(object)
     def show_probe(self, found: WorkerProbe) -> None:
+        if self.held is not None:
+            return
         offers = "; ".join(
             self.tr("{device}: {free} free of {total}").format(
                 device=self._device_words(device, index, len(found.devices)),
@@ -86,9 +92,21 @@ class WorkerRow(QWidget):
             f"{device.name} ({device.description})" if device.description else device.name
         )
 
+    @Slot(object)
     def show_error(self, error: Exception) -> None:
+        if self.held is not None:
+            return
         self.status.setText(error_text(error))
         show_as_error(self.status)
+
+    def show_checking(self) -> None:
+        self.status.setText(self.tr("Checking…"))
+        mute(self.status)
+
+    def show_in_use(self, layers: int) -> None:
+        self.held = layers
+        self.status.setText(self.tr("Holds %n layers of the model loaded now.", "", layers))
+        mute(self.status)
 
 
 class WorkersSection(QGroupBox):
@@ -102,6 +120,9 @@ class WorkersSection(QGroupBox):
         self._jobs = Jobs(self)
         self._cancel = CancelToken()
         self.rows: dict[str, WorkerRow] = {}
+        # The loaded model's layers on each computer: a worker serves one computer at a
+        # time, so a probe of one in use would only wait; its row says what it holds instead.
+        self._in_use: dict[str, int] = {}
         self.address_edit = QLineEdit()
         self.address_edit.setPlaceholderText(
             self.tr("The address “quantdesk worker” shows, like 192.168.1.20:50052")
@@ -172,14 +193,33 @@ class WorkersSection(QGroupBox):
         self._cancel.cancel()
         self._jobs.shutdown()
 
+    def set_in_use(self, layers_by_endpoint: dict[str, int]) -> None:
+        """The loaded model holds these layers on these computers (empty: none loaded, or on
+        this computer alone). Their rows say so; rows no longer in use are probed again."""
+        before, self._in_use = self._in_use, dict(layers_by_endpoint)
+        for endpoint, row in self.rows.items():
+            if endpoint in self._in_use:
+                row.show_in_use(self._in_use[endpoint])
+            elif endpoint in before:
+                row.held = None
+                self._probe(row)
+
     def _add_row(self, endpoint: str) -> None:
         row = WorkerRow(endpoint)
         row.remove_requested.connect(self.remove)
         self.rows[endpoint] = row
         self._list.addWidget(row)
-        address = parse_address(endpoint)
+        if endpoint in self._in_use:
+            row.show_in_use(self._in_use[endpoint])
+        else:
+            self._probe(row)
+
+    def _probe(self, row: WorkerRow) -> None:
+        row.show_checking()
+        address = parse_address(row.endpoint)
         cancel = self._cancel
         worker = TaskWorker(lambda: probe(address, cancel=cancel), name="probe-worker")
+        # To the row's own slots: queued onto the GUI thread (a lambda would run on the task's).
         worker.finished.connect(row.show_probe)
         worker.failed.connect(row.show_error)
         self._jobs.start(worker)

@@ -2407,6 +2407,12 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <source>Device {n}</source>
         <translation>设备 {n}</translation>
     </message>
+    <message numerus="yes">
+        <source>Holds %n layers of the model loaded now.</source>
+        <translation>
+            <numerusform>承载着当前加载模型的 %n 层。</numerusform>
+        </translation>
+    </message>
     <message>
         <source>Memory</source>
         <translation>内存</translation>

@@ -97,6 +97,10 @@ def test_computers_added_in_settings_take_layers_and_the_reply_is_the_local_one(
     assert {worker.endpoint: worker.layers for worker in model.remote} == {
         two_workers[0][1]: 10, two_workers[1][1]: 10
     }  # fmt: skip
+    # Settings says what each computer holds (a worker serves one computer at a time: a probe
+    # now would only wait).
+    for row in rows:
+        assert row.status.text() == "Holds 10 layers of the model loaded now."
     # The status bar says it short; the line above the chat and the tooltip give the layers.
     assert window.model_label.text().endswith("· split across 3 computers")
     placement = f"split across this computer (10 layers) and {two_workers[0][1]} (10), "
