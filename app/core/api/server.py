@@ -215,6 +215,9 @@ class ApiService:
         from starlette.routing import Route
 
         routes = [
+            # A person who opens the URL in a browser learns it works, and what to do with it.
+            Route("/", self._about, methods=["GET"]),
+            Route("/v1", self._about, methods=["GET"]),
             Route("/v1/models", self._list_models, methods=["GET"]),
             Route(
                 "/v1/chat/completions",
@@ -244,6 +247,17 @@ class ApiService:
             hosts=allowed_hosts(self.settings.host),
             api_key=self.settings.api_key,
             body_limit=self.settings.body_limit,
+        )
+
+    async def _about(self, request: Request) -> Response:
+        from starlette.responses import PlainTextResponse
+
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        return PlainTextResponse(
+            "Quantdesk's local API is running.\n"
+            f"OpenAI clients: base URL {base}/v1\n"
+            f"Anthropic clients: base URL {base}\n"
+            f"The models it serves: {base}/v1/models\n"
         )
 
     async def _list_models(self, request: Request) -> Response:

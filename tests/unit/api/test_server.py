@@ -389,6 +389,19 @@ def test_saving_api_requests_in_the_chats_is_the_persons_choice(serve: Serve) ->
 # --- refusals ------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("path", ["/", "/v1"])
+def test_the_url_opened_in_a_browser_says_the_api_runs_and_how_to_use_it(
+    serve: Serve, path: str
+) -> None:
+    server = serve()
+    page = raw(server, "GET", path, headers={"Host": f"127.0.0.1:{server.port}"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
+    text = page.body.decode()
+    assert text.startswith("Quantdesk's local API is running.")
+    assert f"OpenAI clients: base URL http://127.0.0.1:{server.port}/v1" in text
+    assert f"Anthropic clients: base URL http://127.0.0.1:{server.port}\n" in text
+
+
 def test_unknown_model_is_404_naming_the_library(serve: Serve) -> None:
     with pytest.raises(openai.NotFoundError) as missing:
         client(serve()).chat.completions.create(model="gpt-4o", messages=HELLO, max_tokens=2)
