@@ -28,6 +28,8 @@ from app.core.errors import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -85,12 +87,21 @@ class Guard:
     """ASGI middleware run before anything else: Host check, API key, body size."""
 
     def __init__(
-        self, app: ASGIApp, *, hosts: frozenset[str], api_key: str | None, body_limit: int
+        self,
+        app: ASGIApp,
+        *,
+        hosts: frozenset[str],
+        api_key: str | None,
+        body_limit: int,
+        refused: Callable[[str, str, ApiError], None] | None = None,
     ) -> None:
+        """`refused(method, path, error)` hears of each request turned away here (for the
+        list a person debugging a client looks at)."""
         self._app = app
         self._hosts = hosts
         self._api_key = api_key
         self._body_limit = body_limit
+        self._refused = refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,6 +113,8 @@ class Guard:
         try:
             self._check(headers)
         except ApiError as error:
+            if self._refused is not None:
+                self._refused(scope["method"], scope["path"], error)
             await error_response(scope["path"], error)(scope, receive, send)
             return
         await self._app(scope, receive, send)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.core._util.text import printable
 from app.core.api.generation import Failed, Finished, Generation, Piece, Started
 from app.core.api.generation import run_generation as run_on_engine
 from app.core.api.guard import (
@@ -247,7 +248,14 @@ class ApiService:
             hosts=allowed_hosts(self.settings.host),
             api_key=self.settings.api_key,
             body_limit=self.settings.body_limit,
+            refused=self._note_refused,
         )
+
+    def _note_refused(self, method: str, path: str, error: ApiError) -> None:
+        """A request the guard turned away (wrong key, foreign host, too large) is listed too:
+        a person setting up a client sees why it fails. The path is the client's text."""
+        record = self._new_record(method, printable(path))
+        self._update(record, state="refused", status=error.status, error=str(error))
 
     async def _about(self, request: Request) -> Response:
         from starlette.responses import PlainTextResponse
@@ -263,11 +271,13 @@ class ApiService:
     async def _list_models(self, request: Request) -> Response:
         from starlette.responses import JSONResponse
 
+        record = self._record(request)
         listed = await asyncio.to_thread(self.models.listed)
         data = [
             {"id": model_id, "object": "model", "created": 0, "owned_by": "quantdesk"}
             for model_id, _path in listed
         ]
+        self._update(record, state="done")
         return JSONResponse({"object": "list", "data": data})
 
     def _endpoint(
@@ -297,9 +307,12 @@ class ApiService:
         return endpoint
 
     def _record(self, request: Request) -> RequestRecord:
+        return self._new_record(request.method, request.url.path)
+
+    def _new_record(self, method: str, path: str) -> RequestRecord:
         with self._id_lock:
             self._next_id += 1
-            return RequestRecord(self._next_id, request.method, request.url.path)
+            return RequestRecord(self._next_id, method, path)
 
     def _update(self, record: RequestRecord, **changes: Any) -> None:
         for key, value in changes.items():

@@ -218,6 +218,8 @@ class ApiServerSection(QGroupBox):
         self._show_queue()
 
     def _state_text(self, record: RequestRecord) -> str:
+        if record.state == "refused" and record.status >= 500:  # the server failed, not the client
+            return self.tr("Failed ({status})").format(status=record.status)
         texts = {
             "queued": self.tr("Waiting for the model"),
             "running": self.tr("Generating"),

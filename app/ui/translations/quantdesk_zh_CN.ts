@@ -93,6 +93,10 @@
         <translation>失败</translation>
     </message>
     <message>
+        <source>Failed ({status})</source>
+        <translation>失败（{status}）</translation>
+    </message>
+    <message>
         <source>Generating</source>
         <translation>正在生成</translation>
     </message>

@@ -168,3 +168,16 @@ def test_the_port_and_the_saving_choice_are_there_again_after_a_restart(qtbot: Q
     assert section.key_edit.text() == "" and not section.enable_check.isChecked()
     assert "secret-key" not in (app_paths().config / "preferences.json").read_text()
     again.close()
+
+
+def test_the_request_list_tells_a_refusal_from_a_server_failure(window: MainWindow) -> None:
+    from app.core.api.server import RequestRecord
+
+    section = window.settings_page.api_section
+    section._on_request(RequestRecord(1, "GET", "/v1/models", state="refused", status=401))
+    section._on_request(RequestRecord(2, "POST", "/v1/chat/completions", state="refused", status=500))  # fmt: skip
+    states = {
+        section.requests.topLevelItem(row).text(0): section.requests.topLevelItem(row).text(3)
+        for row in range(section.requests.topLevelItemCount())
+    }
+    assert states == {"1": "Refused (401)", "2": "Failed (500)"}

@@ -52,9 +52,15 @@ def test_serve_answers_both_apis_logs_json_and_stops_on_sigterm(tiny_model: Path
         _out, err = server.communicate(timeout=60)
     assert server.returncode == 0, err
     logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    assert [entry["path"] for entry in logged] == ["/v1/chat/completions", "/v1/messages"]
-    assert logged[0]["completion_tokens"] == 4 and logged[0]["tokens_per_second"] > 0
-    assert logged[0]["state"] == "done" and logged[0]["model"] == models.BASE_NAME
+    assert [(entry["path"], entry["state"], entry["status"]) for entry in logged] == [
+        ("/v1/models", "done", 200),
+        ("/v1/chat/completions", "done", 200),
+        ("/v1/messages", "done", 200),
+        ("/v1/models", "refused", 401),  # the wrong key: logged with why
+    ]
+    chat = logged[1]
+    assert chat["completion_tokens"] == 4 and chat["tokens_per_second"] > 0
+    assert chat["model"] == models.BASE_NAME
 
 
 def test_serve_refuses_the_network_without_a_key() -> None:

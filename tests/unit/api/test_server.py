@@ -429,15 +429,28 @@ def test_anthropic_errors_have_anthropics_shape(serve: Serve) -> None:
     assert missing.value.body["error"]["type"] == "not_found_error"  # type: ignore[index]
 
 
-def test_a_wrong_key_is_401_and_the_right_one_passes(serve: Serve) -> None:
+def test_a_wrong_key_is_401_and_the_right_one_passes(
+    serve: Serve, records: list[RequestRecord]
+) -> None:
     server = serve(api_key="sesame")
     with pytest.raises(openai.AuthenticationError):
         client(server, "wrong").models.list()
+    # Listed, with why: a person setting up a client sees the wrong key, not an empty list.
+    (refused,) = records
+    assert (refused.method, refused.path, refused.state, refused.status) == (
+        "GET", "/v1/models", "refused", 401
+    )  # fmt: skip
+    assert "A valid API key is required" in refused.error
     with pytest.raises(anthropic.AuthenticationError):
         claude(server, "wrong").messages.create(
             model=models.BASE_NAME, max_tokens=2, messages=HELLO
         )  # type: ignore[arg-type]
     assert client(server, "sesame").models.list().data
+    assert (records[-1].method, records[-1].path, records[-1].state) == (
+        "GET",
+        "/v1/models",
+        "done",
+    )
     answer = claude(server, "sesame").messages.create(
         model=models.BASE_NAME, max_tokens=2, messages=HELLO
     )  # type: ignore[arg-type]
