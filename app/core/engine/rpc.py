@@ -17,7 +17,8 @@ can run work on it and read what it holds.
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -135,6 +136,31 @@ def serve(endpoint: str, devices: list[Device], *, threads: int, cache_dir: str 
         len(devices),
         handles,
     )
+
+
+# The workers a split model loaded by this process holds a connection to. llama.cpp's RPC server
+# serves one computer at a time, so a probe of one of them would only wait: `remote.workers`
+# answers it with what the worker offered before this load (the room another model would have,
+# as loading one unloads this first).
+_held: set[str] = set()
+_held_lock = threading.Lock()
+
+
+def hold(endpoints: Iterable[str]) -> None:
+    """This process now holds a connection to these workers (a split load begins)."""
+    with _held_lock:
+        _held.update(endpoints)
+
+
+def release(endpoints: Iterable[str]) -> None:
+    """This process no longer holds these workers (the split model is gone)."""
+    with _held_lock:
+        _held.difference_update(endpoints)
+
+
+def held(endpoint: str) -> bool:
+    with _held_lock:
+        return endpoint in _held
 
 
 def connect(endpoint: str) -> list[Device]:

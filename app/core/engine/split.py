@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 from app.core._util.cancel import CancelToken
 from app.core._util.child import PersistentChild
 from app.core.chat.prompting import SamplingSettings
-from app.core.engine.rpc import RemoteLayers, answers
+from app.core.engine.rpc import RemoteLayers, answers, hold, release
 from app.core.errors import ChildWorkError, ModelLoadError, RemoteWorkerError
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ class SplitChild:
 
     def __init__(self, remote: tuple[RemoteLayers, ...]) -> None:
         self._remote = remote
+        self._endpoints = [worker.endpoint for worker in remote]
         self._child = PersistentChild([SPLIT_COMMAND])
         self.dead = False
 
@@ -66,6 +67,7 @@ class SplitChild:
             ModelLoadError: llama.cpp refused the file or the split.
             RemoteWorkerError: a worker went away during the load.
         """
+        hold(self._endpoints)
         answer = self.ask(
             {
                 "op": "load",
@@ -109,12 +111,13 @@ class SplitChild:
                 self.close()
                 raise
             self.dead = True
-            self._child.close()
+            self.close()
             log.warning("split engine child ended why=%s last=%s", failure.why, failure.last_line)
             raise RemoteWorkerError(self._gone_sentence(), address=self._gone_address()) from None
 
     def close(self) -> None:
         self._child.close()
+        release(self._endpoints)
 
     def _gone_address(self) -> str:
         gone = self._gone()

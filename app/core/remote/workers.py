@@ -26,10 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from app.core._util.cancel import CancelToken
-from app.core.engine.rpc import DEFAULT_PORT, Device, RemoteLayers
+from app.core.engine.rpc import DEFAULT_PORT, Device, RemoteLayers, held
 from app.core.errors import ChildWorkError, RemoteWorkerError
 
 log = logging.getLogger(__name__)
+
+# Each worker's latest probe in this process, for those a split model loaded here holds.
+_last_seen: dict[str, WorkerProbe] = {}
 
 # The hidden command of `app/cli.py` that runs `probe_here` in a child.
 PROBE_COMMAND = "__probe-worker"
@@ -156,6 +159,9 @@ def probe(address: WorkerAddress, *, cancel: CancelToken | None = None) -> Worke
     """
     from app.core._util.child import run_once
 
+    seen = _last_seen.get(address.endpoint)
+    if seen is not None and held(address.endpoint):
+        return seen  # the model loaded here holds it: what it offered before that load
     check_reachable(address)
     try:
         out = run_once(
@@ -179,7 +185,7 @@ def probe(address: WorkerAddress, *, cancel: CancelToken | None = None) -> Worke
             address=str(address),
         ) from None
     data = json.loads(out.strip().splitlines()[-1])
-    return WorkerProbe(
+    found = WorkerProbe(
         address=address,
         devices=tuple(
             Device(d["name"], d["description"], d["free_bytes"], d["total_bytes"])
@@ -187,6 +193,8 @@ def probe(address: WorkerAddress, *, cancel: CancelToken | None = None) -> Worke
         ),
         round_trip_seconds=float(data["round_trip_ms"]) / 1000,
     )
+    _last_seen[address.endpoint] = found
+    return found
 
 
 def probe_here(args: list[str]) -> int:

@@ -216,6 +216,30 @@ def test_a_split_reply_is_the_local_reply_token_for_token(
     assert there["completion_tokens"] == here["completion_tokens"]
 
 
+def test_a_worker_the_loaded_model_holds_answers_from_its_last_probe(
+    two_workers: list[tuple[subprocess.Popen[str], str]], tiny_model: Path, tmp_path: Path
+) -> None:
+    """A worker serves one computer at a time: while a split model loaded here holds it, a
+    fit's probe (Discover, Models) gets what it offered before that load, at once, instead of
+    waiting on it and leaving it out; once the model is gone, it is asked again."""
+    from app.core.engine.engine import Engine
+    from app.core.remote.workers import plan_split
+
+    address = two_workers[0][1]
+    remote, left_out = plan_split([address], tiny_model)  # probes it, as a load does
+    assert remote and not left_out
+    engine = Engine(load_checks=tmp_path / "checks.json")
+    engine.load(tiny_model, context_length=512, remote=remote)
+    try:
+        started = time.monotonic()
+        seen = probe(parse_address(address))
+        assert time.monotonic() - started < 1  # no child started, nothing contacted
+        assert seen.free_bytes > 0
+    finally:
+        engine.unload()
+    assert probe(parse_address(address)) is not seen  # free again: asked afresh
+
+
 def test_a_worker_that_is_gone_at_load_is_left_out_with_a_sentence(
     two_workers: list[tuple[subprocess.Popen[str], str]], tiny_model: Path
 ) -> None:
