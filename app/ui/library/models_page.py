@@ -173,7 +173,10 @@ class ModelsPage(QWidget):
         self._read_headers_later()
         usage = disk_usage(self._paths)
         self.usage_label.setText(
-            self.tr("Models: {used} · partial downloads: {partial} · free: {free}").format(
+            # What Quantdesk keeps in its folder: files used where they are count elsewhere.
+            self.tr(
+                "In the models folder: {used} · partial downloads: {partial} · free: {free}"
+            ).format(
                 used=format_bytes(usage.models_bytes),
                 partial=format_bytes(usage.partial_bytes),
                 free=format_bytes(usage.free_bytes),

@@ -1683,16 +1683,16 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
         <translation>删除…</translation>
     </message>
     <message>
+        <source>In the models folder: {used} · partial downloads: {partial} · free: {free}</source>
+        <translation>模型文件夹中：{used} · 未完成的下载：{partial} · 可用：{free}</translation>
+    </message>
+    <message>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
         <source>Model</source>
         <translation>模型</translation>
-    </message>
-    <message>
-        <source>Models: {used} · partial downloads: {partial} · free: {free}</source>
-        <translation>模型：{used} · 未完成的下载：{partial} · 可用空间：{free}</translation>
     </message>
     <message>
         <source>On this machine</source>
