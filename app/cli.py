@@ -406,7 +406,7 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
     engine = Engine()
     loads = LoadTable.in_folder(app_paths().data)
     context = args.ctx or _default_context()
-    remote = _usable_workers(args.worker, args.model) if args.worker else ()
+    remote = _usable_workers(args.worker, args.model, context) if args.worker else ()
     try:
         if remote:
             # Split over other computers: not a load of this machine alone, so not measured.
@@ -476,14 +476,16 @@ def chat_command(args: argparse.Namespace, *, out: TextIO) -> int:
     return ExitCode.OK
 
 
-def _usable_workers(addresses: list[str], model: str) -> tuple[RemoteLayers, ...]:
+def _usable_workers(addresses: list[str], model: str, context: int) -> tuple[RemoteLayers, ...]:
     """Probe each worker; one that can't be used is reported on stderr and left out, and the
     model's layers are shared by free memory among this computer and the others."""
     from pathlib import Path
 
+    from app.core.fit.recommend import kept_here_bytes
     from app.core.remote.workers import plan_split
 
-    remote, left_out = plan_split(addresses, Path(model))
+    kept = kept_here_bytes(Path(model), context=context)
+    remote, left_out = plan_split(addresses, Path(model), kept_here_bytes=kept)
     for error in left_out:
         print(f"quantdesk: left out: {error}", file=sys.stderr)
     return remote

@@ -250,9 +250,10 @@ def split_fit(
     scratch."""
     if not workers or shape.layers <= 0:
         return None
-    per_layer = shape.layer_bytes + cpu.kv_bytes / shape.layers
-    fixed_here = cpu.ram_bytes - per_layer * shape.layers
-    remote = split_layers(shape.layers, budget.ram_bytes, workers)
+    per_layer = _split_layer_bytes(shape, cpu)
+    fixed_here = _kept_here(shape, cpu)
+    # Shared by the room left after what stays here anyway, as the load shares them.
+    remote = split_layers(shape.layers, int(budget.ram_bytes - fixed_here), workers)
     if fixed_here + per_layer * (shape.layers - sum(w.layers for w in remote)) > budget.ram_bytes:
         return None
     taken = {share.endpoint: share.layers for share in remote}
@@ -263,6 +264,32 @@ def split_fit(
         if per_layer * taken.get(worker.address.endpoint, 0) > usable:
             return None
     return remote or None
+
+
+def _split_layer_bytes(shape: ModelShape, cpu: MemoryEstimate) -> float:
+    """One repeating layer in a split: its weights and its part of the KV cache."""
+    return shape.layer_bytes + cpu.kv_bytes / shape.layers
+
+
+def _kept_here(shape: ModelShape, cpu: MemoryEstimate) -> float:
+    """What this computer holds in a split whatever its share of layers: the embeddings, the
+    output layer and the compute scratch (`cpu`: the whole model's estimate here)."""
+    return max(0.0, cpu.ram_bytes - _split_layer_bytes(shape, cpu) * shape.layers)
+
+
+def kept_here_bytes(path: Path, *, context: int) -> int:
+    """`_kept_here` for a model file at `context` tokens, for a split load to share the layers
+    as the fit did (0 when the header can't be read: the load reports the file's problem)."""
+    try:
+        header = check_model_file(path)
+        shape = ModelShape.from_header(header, path.stat().st_size)
+    except (OSError, ValueError):
+        return 0
+    if shape.layers <= 0:
+        return 0
+    trained = shape.trained_context
+    estimate = formula_estimate(shape, context=min(context, trained) if trained else context)
+    return int(_kept_here(shape, estimate))
 
 
 def recommend(

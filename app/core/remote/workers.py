@@ -287,11 +287,19 @@ def answering_workers(addresses: Sequence[str]) -> tuple[WorkerProbe, ...]:
 
 
 def plan_split(
-    addresses: Sequence[str], model: Path, *, cancel: CancelToken | None = None
+    addresses: Sequence[str],
+    model: Path,
+    *,
+    kept_here_bytes: int = 0,
+    cancel: CancelToken | None = None,
 ) -> tuple[tuple[RemoteLayers, ...], list[RemoteWorkerError]]:
     """Probe each worker and share `model`'s layers by free memory among this computer and
     those that answered: (their layers, why each of the others was left out). Nothing is
     contacted but `addresses`. The same for `quantdesk chat --worker` and the app's loads.
+
+    `kept_here_bytes`: what this computer holds whatever its share (embeddings, the output
+    layer, the compute scratch: `fit.recommend.kept_here_bytes`); its share of layers is
+    counted in the memory left after that, as the fit counts it.
     """
     from app.core.engine.rpc import offered_devices
     from app.core.gguf.header import check_model_file
@@ -304,7 +312,7 @@ def plan_split(
     # This computer's memory in the same words as the workers' (llama.cpp's CPU device), so
     # that equal machines get equal shares.
     (cpu,) = offered_devices(["CPU"])
-    return split_layers(layers, cpu.free_bytes, probes), left_out
+    return split_layers(layers, cpu.free_bytes - kept_here_bytes, probes), left_out
 
 
 def network_address() -> str:

@@ -233,12 +233,19 @@ class EngineWorker(QObject):
         """Load across this computer and the workers that answer; False when none does (the
         caller then loads on this computer alone). A split load is not this machine's alone,
         so it isn't measured into the table that corrects its estimates."""
+        from app.core.fit.recommend import kept_here_bytes
         from app.core.remote.workers import plan_split
 
         # A worker serves one computer at a time: the model loaded now may hold the very
         # workers about to be probed, and would keep them from answering.
         self._engine.unload()
-        remote, left_out = plan_split(options.workers, Path(path), cancel=self._cancel)
+        context = options.context_length or DEFAULT_CONTEXT
+        remote, left_out = plan_split(
+            options.workers,
+            Path(path),
+            kept_here_bytes=kept_here_bytes(Path(path), context=context),
+            cancel=self._cancel,
+        )
         if left_out:
             self.workers_left_out.emit(left_out)
         if not remote:

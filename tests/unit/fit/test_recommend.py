@@ -21,7 +21,7 @@ from app.core.fit.recommend import (
 )
 from app.core.hub.client import RemoteFile
 from app.core.machine.hardware import HardwareProfile
-from app.core.remote.workers import WorkerAddress, WorkerProbe
+from app.core.remote.workers import WorkerAddress, WorkerProbe, split_layers
 from tests.unit.fit.conftest import REPOS
 
 GIB = 1 << 30
@@ -399,3 +399,22 @@ def test_a_model_on_disk_too_large_here_fits_across_a_computer_with_room(
     # A model that fits here alone stays here, whatever computers were added.
     roomy = machine(16)
     assert local_fit(tiny_model, roomy, context=DEFAULT_CONTEXT, workers=(desk,)) == Fit.CPU
+
+
+def test_a_split_shares_the_layers_by_the_room_left_after_what_stays_here(
+    tiny_model: Path,
+) -> None:
+    """The tiny model keeps 172 MiB here whatever its share (embeddings, output, scratch) and
+    each of its 30 layers takes about 5 MiB. With 190 MiB to spare here and a 1 GiB worker, a
+    share by raw free memory would keep 5 layers here (197 MiB: too large); a share by the room
+    left after the 172 MiB keeps at most one, and fits. The load shares them the same way."""
+    from app.core.fit.recommend import kept_here_bytes
+
+    small = machine((2e9 + 190 * MIB) / GIB)
+    desk = worker("192.168.1.20:50052", 1)
+    assert local_fit(tiny_model, small, context=DEFAULT_CONTEXT) == Fit.TOO_LARGE
+    assert local_fit(tiny_model, small, context=DEFAULT_CONTEXT, workers=(desk,)) == Fit.WORKERS
+    kept = kept_here_bytes(tiny_model, context=DEFAULT_CONTEXT)
+    assert 150 * MIB < kept < 200 * MIB
+    (share,) = split_layers(30, 190 * MIB - kept, (desk,))
+    assert share.layers >= 29
