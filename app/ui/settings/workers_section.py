@@ -42,6 +42,7 @@ class WorkerRow(QWidget):
     """One added computer: its address, what it offers (or why not), and Remove."""
 
     remove_requested = Signal(str)
+    check_requested = Signal(str)
 
     def __init__(self, endpoint: str) -> None:
         super().__init__()
@@ -56,10 +57,20 @@ class WorkerRow(QWidget):
         self.remove_button = QPushButton(self.tr("Remove"))
         self.remove_button.setAccessibleName(self.tr("Remove {address}").format(address=endpoint))
         self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self.endpoint))
+        # Shown while it can't be used: after starting the worker there, ask it again.
+        self.check_button = QPushButton(self.tr("Check again"))
+        self.check_button.setAccessibleName(
+            self.tr("Check {address} again").format(address=endpoint)
+        )
+        self.check_button.clicked.connect(lambda: self.check_requested.emit(self.endpoint))
+        self.check_button.hide()
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.check_button)
+        buttons.addWidget(self.remove_button)
         layout.addWidget(self.address_label, 0, 0)
-        layout.addWidget(self.remove_button, 0, 1)
+        layout.addLayout(buttons, 0, 1)
         layout.addWidget(self.status, 1, 0, 1, 2)
         layout.setColumnStretch(0, 1)
 
@@ -98,10 +109,12 @@ class WorkerRow(QWidget):
             return
         self.status.setText(error_text(error))
         show_as_error(self.status)
+        self.check_button.show()
 
     def show_checking(self) -> None:
         self.status.setText(self.tr("Checking…"))
         mute(self.status)
+        self.check_button.hide()
 
     def show_in_use(self, layers: int) -> None:
         self.held = layers
@@ -189,6 +202,13 @@ class WorkersSection(QGroupBox):
         self._drop_row(endpoint)
         self.changed.emit(tuple(self.rows))
 
+    @Slot(str)
+    def check_again(self, endpoint: str) -> None:
+        """Probe a computer that couldn't be used again (its worker may be running now)."""
+        row = self.rows.get(endpoint)
+        if row is not None and row.held is None:
+            self._probe(row)
+
     def shutdown(self) -> None:
         self._cancel.cancel()
         self._jobs.shutdown()
@@ -207,6 +227,7 @@ class WorkersSection(QGroupBox):
     def _add_row(self, endpoint: str) -> None:
         row = WorkerRow(endpoint)
         row.remove_requested.connect(self.remove)
+        row.check_requested.connect(self.check_again)
         self.rows[endpoint] = row
         self._list.addWidget(row)
         if endpoint in self._in_use:

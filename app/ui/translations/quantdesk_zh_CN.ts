@@ -2404,6 +2404,14 @@ To start one, find a model in Discover, or type a Hugging Face repo and a quant 
 <context>
     <name>WorkerRow</name>
     <message>
+        <source>Check again</source>
+        <translation>重新检查</translation>
+    </message>
+    <message>
+        <source>Check {address} again</source>
+        <translation>重新检查 {address}</translation>
+    </message>
+    <message>
         <source>Checking…</source>
         <translation>正在检查…</translation>
     </message>

@@ -154,6 +154,29 @@ def test_a_computer_gone_at_load_is_left_out_with_a_note(
     assert f"{gone} can't be used: nothing is listening on that port" in note
 
 
+def test_a_computer_not_ready_yet_is_checked_again_on_request(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Added before its worker was started: the row says why it can't be used, and Check
+    again asks once the worker runs, without removing and adding it."""
+    port = free_port("127.0.0.12")
+    address = f"127.0.0.12:{port}"
+    add_in_settings(qtbot, window, address)
+    row = window.settings_page.workers.rows[address]
+    qtbot.waitUntil(lambda: "nothing is listening" in row.status.text(), timeout=60_000)
+    assert row.check_button.isVisible()
+    worker, _address = start_worker("127.0.0.12", port)
+    try:
+        qtbot.mouseClick(row.check_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "answered in" in row.status.text(), timeout=120_000)
+        assert not row.check_button.isVisible()
+    finally:
+        worker.kill()
+        worker.wait()
+        if worker.stdout is not None:
+            worker.stdout.close()
+
+
 def test_a_computer_that_goes_away_mid_reply_ends_the_reply_and_keeps_its_text(
     qtbot: QtBot, window: MainWindow, tiny_model: Path
 ) -> None:

@@ -91,8 +91,8 @@ def free_port(host: str) -> int:
         return int(listener.getsockname()[1])
 
 
-def start_worker(host: str) -> tuple[subprocess.Popen[str], str]:
-    port = free_port(host)
+def start_worker(host: str, port: int | None = None) -> tuple[subprocess.Popen[str], str]:
+    port = port or free_port(host)
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "worker", "--host", host, "--port", str(port),
          "--threads", "1"],
