@@ -260,7 +260,8 @@ class ApiService:
     async def _about(self, request: Request) -> Response:
         from starlette.responses import PlainTextResponse
 
-        base = f"{request.url.scheme}://{request.url.netloc}"
+        # The Host header's port is the client's text: one bounded line.
+        base = printable(f"{request.url.scheme}://{request.url.netloc}")
         return PlainTextResponse(
             "Quantdesk's local API is running.\n"
             f"OpenAI clients: base URL {base}/v1\n"
